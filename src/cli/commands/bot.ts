@@ -1,0 +1,152 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Bot, type BotInput, DESIRED_STATES, DRIVERS } from "../../core/bot.js";
+import { registerBot, requireBot, unregisterBot } from "../../fleet/registry.js";
+import { act } from "../act.js";
+import { type CommandOptions, withRegistry } from "../context.js";
+import { EXIT, emit, table } from "../output.js";
+
+interface AddOptions extends CommandOptions {
+  port?: number;
+  owner?: string;
+  driver?: BotInput["driver"];
+  stateDir?: string;
+  openclawConfig?: string;
+  desired?: BotInput["desiredState"];
+  label?: Record<string, string>;
+}
+
+export function registerBotCommands(program: Command) {
+  const bot = program
+    .command("bot")
+    .description("manage the fleet registry (one bot = one OpenClaw gateway)");
+
+  bot
+    .command("add")
+    .argument("<name>", "bot name: lowercase letters, digits, '-' or '_'")
+    .description("register a bot (its files are not created or changed)")
+    .option(
+      "--port <port>",
+      "gateway port (default: the next free one from fleet.portBase)",
+      parsePort,
+    )
+    .option("--owner <owner>", "who is responsible for it")
+    .addOption(new Option("--driver <driver>", "how the gateway runs").choices(DRIVERS))
+    .option(
+      "--state-dir <dir>",
+      "the gateway's OPENCLAW_STATE_DIR (default: <dataDir>/bots/<name>)",
+    )
+    .option("--config <path>", "the gateway's openclaw.json (default: <state-dir>/openclaw.json)")
+    .addOption(new Option("--desired <state>", "desired state").choices(DESIRED_STATES))
+    .option("--label <key=value>", "a label (repeatable)", parseLabel, {})
+    .option("--json", "print JSON")
+    .action(
+      act(async (options: AddOptions, name: string) => {
+        // `--config` here is the gateway's config; the program's own is taken before the command.
+        const input: BotInput = {
+          name,
+          port: options.port,
+          owner: options.owner,
+          driver: options.driver,
+          stateDir: options.stateDir,
+          configPath: options.openclawConfig,
+          desiredState: options.desired,
+          labels: options.label,
+        };
+        const created = await withRegistry(options, (deps) =>
+          registerBot(deps, dropUndefined(input), "cli"),
+        );
+        emit(
+          options,
+          { bot: created },
+          ({ bot: b }) => `registered ${b.name} on port ${b.port} (${b.stateDir})`,
+        );
+        return EXIT.ok;
+      }),
+    );
+
+  bot
+    .command("list")
+    .description("list registered bots")
+    .option("--json", "print JSON")
+    .action(
+      act(async (options: CommandOptions) => {
+        const bots = await withRegistry(options, (deps) => deps.store.listBots());
+        emit(options, { bots }, ({ bots: list }) => renderBots(list));
+        return EXIT.ok;
+      }),
+    );
+
+  bot
+    .command("show")
+    .argument("<name>", "bot name or id")
+    .description("show one bot")
+    .option("--json", "print JSON")
+    .action(
+      act(async (options: CommandOptions, name: string) => {
+        const found = await withRegistry(options, (deps) => requireBot(deps.store, name));
+        emit(options, { bot: found }, ({ bot: b }) => renderBot(b));
+        return EXIT.ok;
+      }),
+    );
+
+  bot
+    .command("remove")
+    .argument("<name>", "bot name or id")
+    .description("remove a bot from the registry (its state dir and config are kept)")
+    .option("--json", "print JSON")
+    .action(
+      act(async (options: CommandOptions, name: string) => {
+        const removed = await withRegistry(options, (deps) => unregisterBot(deps, name, "cli"));
+        emit(
+          options,
+          { removed },
+          ({ removed: b }) => `removed ${b.name} from the registry; files kept in ${b.stateDir}`,
+        );
+        return EXIT.ok;
+      }),
+    );
+
+  // Commander maps `--config` on `bot add` to `config`; keep the program's `--config` distinct.
+  const add = bot.commands.find((c) => c.name() === "add")!;
+  add.options.find((o) => o.long === "--config")!.attributeName = () => "openclawConfig";
+}
+
+function renderBots(bots: Bot[]): string {
+  if (bots.length === 0) return 'no bots registered (add one with "clawops bot add NAME")';
+  return table(
+    ["NAME", "PORT", "DRIVER", "DESIRED", "OWNER", "STATE DIR"],
+    bots.map((b) => [b.name, String(b.port), b.driver, b.desiredState, b.owner ?? "-", b.stateDir]),
+  );
+}
+
+function renderBot(b: Bot): string {
+  const labels = Object.entries(b.labels).map(([k, v]) => `${k}=${v}`);
+  return [
+    `name        ${b.name}`,
+    `id          ${b.id}`,
+    `port        ${b.port}`,
+    `driver      ${b.driver}`,
+    `desired     ${b.desiredState}`,
+    `owner       ${b.owner ?? "-"}`,
+    `state dir   ${b.stateDir}`,
+    `config      ${b.configPath}`,
+    `labels      ${labels.length > 0 ? labels.join(", ") : "-"}`,
+    `created     ${b.createdAt}`,
+    `updated     ${b.updatedAt}`,
+  ].join("\n");
+}
+
+function parsePort(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a number from 1024 to 65535");
+  return Number(value);
+}
+
+function parseLabel(value: string, previous: Record<string, string>): Record<string, string> {
+  const at = value.indexOf("=");
+  if (at <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

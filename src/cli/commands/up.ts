@@ -1,0 +1,55 @@
+import type { Command } from "commander";
+import pino, { type Logger } from "pino";
+import pretty from "pino-pretty";
+import { startDaemon } from "../../daemon/daemon.js";
+import { act } from "../act.js";
+import { type CommandOptions, loadCliConfig } from "../context.js";
+import { EXIT } from "../output.js";
+
+const REDACT = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "*.token",
+  "*.password",
+  "*.apiKey",
+  "*.secret",
+];
+
+export function registerUp(program: Command) {
+  program
+    .command("up")
+    .description("run the clawops daemon in the foreground (Ctrl-C or SIGTERM stops it cleanly)")
+    .option("--json", "log JSON lines even on a terminal")
+    .action(
+      act(async (merged: CommandOptions) => {
+        const { config, file } = loadCliConfig(merged);
+        const log = daemonLogger(config.log.level, merged.json === true || !process.stdout.isTTY);
+        log.info({ config: file ?? "(defaults)", dataDir: config.dataDir }, "config.loaded");
+        const daemon = await startDaemon(config, log);
+        return waitForSignal(async (signal) => {
+          await daemon.stop(signal);
+          return EXIT.ok;
+        });
+      }),
+    );
+}
+
+function daemonLogger(level: string, json: boolean): Logger {
+  const options = { level, redact: REDACT, base: { service: "clawops" } };
+  if (json) return pino(options, pino.destination({ fd: 1, sync: true }));
+  return pino(options, pretty({ colorize: true, sync: true, ignore: "service,hostname" }));
+}
+
+/** Resolves with `onSignal`'s exit code after the first SIGINT/SIGTERM; a second one exits at once. */
+function waitForSignal(onSignal: (signal: string) => Promise<number>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let received = false;
+    const handler = (signal: NodeJS.Signals) => {
+      if (received) process.exit(EXIT.failure);
+      received = true;
+      onSignal(signal).then(resolve, reject);
+    };
+    process.on("SIGINT", handler);
+    process.on("SIGTERM", handler);
+  });
+}

@@ -1,0 +1,46 @@
+import { Command, CommanderError } from "commander";
+import { CLAWOPS_VERSION } from "../core/version.js";
+import { registerBotCommands } from "./commands/bot.js";
+import { registerEvents } from "./commands/events.js";
+import { registerStatus } from "./commands/status.js";
+import { registerUp } from "./commands/up.js";
+import { registerVersion } from "./commands/version.js";
+import { EXIT } from "./output.js";
+
+/** Builds the `clawops` program. Program options come before the command: `clawops --config F status`. */
+export function buildProgram(): Command {
+  const program = new Command("clawops")
+    .description("operations control plane for self-hosted OpenClaw gateways")
+    .version(CLAWOPS_VERSION, "-V, --version")
+    .option(
+      "-c, --config <file>",
+      "clawops.yaml to use (env CLAWOPS_CONFIG; default ./clawops.yaml)",
+    )
+    .enablePositionalOptions()
+    .showHelpAfterError('(run "clawops help" for the commands)')
+    .exitOverride();
+  registerUp(program);
+  registerStatus(program);
+  registerVersion(program);
+  registerBotCommands(program);
+  registerEvents(program);
+  for (const command of allCommands(program)) command.exitOverride();
+  return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    // Commander already printed its message; usage errors exit 2, help and version 0.
+    if (error instanceof CommanderError)
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    else throw error;
+  }
+}
+
+await main(process.argv);

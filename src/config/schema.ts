@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { resolveDurationMs } from "../core/duration.js";
+import { botInputSchema, portSchema } from "../core/bot.js";
+
+/** A duration in config: `"30s"`, `"5m"`, `"250ms"` or a number of milliseconds. Parses to ms. */
+export function duration(defaultValue: string) {
+  return z
+    .union([z.string(), z.number()], { error: 'expected a duration such as "30s" or "5m"' })
+    .default(defaultValue)
+    .transform((value, ctx) => {
+      const ms = resolveDurationMs(value);
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a duration such as "30s" or "5m", got ${JSON.stringify(value)}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const databaseSchema = z
+  .strictObject({
+    /** `postgres://...` selects PostgreSQL; absent selects embedded SQLite. */
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { error: "expected a postgres:// or postgresql:// URL" })
+      .optional(),
+    /** SQLite file; default `<dataDir>/clawops.db`. */
+    sqlitePath: z.string().min(1).optional(),
+    /** How long to wait for the database at start before giving up. */
+    connectTimeout: duration("5s"),
+  })
+  .default({ connectTimeout: 5_000 });
+
+const httpSchema = z
+  .strictObject({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: portSchema.default(7878),
+  })
+  .default({ host: "127.0.0.1", port: 7878 });
+
+const logSchema = z
+  .strictObject({
+    level: z.enum(LOG_LEVELS).default("info"),
+  })
+  .default({ level: "info" });
+
+const daemonSchema = z
+  .strictObject({
+    /** Budget for a clean shutdown before clawops exits anyway. */
+    shutdownTimeout: duration("15s"),
+    /** How often the daemon checks its own parts for /readyz. */
+    selfCheckPeriod: duration("5s"),
+  })
+  .default({ shutdownTimeout: 15_000, selfCheckPeriod: 5_000 });
+
+const fleetSchema = z
+  .strictObject({
+    /** First port given to a new bot without an explicit port. */
+    portBase: portSchema.default(18789),
+    /** Distance between bots' ports: the gateway derives further ports from its base port. */
+    portSpacing: z.number().int().min(20, { error: "expected at least 20" }).max(1000).default(20),
+    /** Bots declared in config; registered (or updated) in the registry at start. */
+    bots: z.array(botInputSchema).default([]),
+  })
+  .default({ portBase: 18789, portSpacing: 20, bots: [] })
+  .superRefine((fleet, ctx) => {
+    const seenName = new Map<string, number>();
+    const seenPort = new Map<number, number>();
+    fleet.bots.forEach((bot, index) => {
+      const firstByName = seenName.get(bot.name);
+      if (firstByName !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["bots", index, "name"],
+          message: `duplicate bot name "${bot.name}" (also fleet.bots[${firstByName}])`,
+        });
+      } else seenName.set(bot.name, index);
+      if (bot.port === undefined) return;
+      const firstByPort = seenPort.get(bot.port);
+      if (firstByPort !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["bots", index, "port"],
+          message: `port ${bot.port} is also used by fleet.bots[${firstByPort}]`,
+        });
+      } else seenPort.set(bot.port, index);
+    });
+  });
+
+export const configSchema = z.strictObject({
+  /** Where clawops keeps its database, lock and per-bot files. */
+  dataDir: z.string().min(1).default("./.clawops"),
+  database: databaseSchema,
+  http: httpSchema,
+  log: logSchema,
+  daemon: daemonSchema,
+  fleet: fleetSchema,
+});
+
+/** Validated clawops configuration. Durations are milliseconds; paths are absolute. */
+export type ClawopsConfig = z.output<typeof configSchema>;

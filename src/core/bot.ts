@@ -1,0 +1,65 @@
+import { z } from "zod";
+
+export const BOT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const DRIVERS = ["process", "adopted"] as const;
+export const DESIRED_STATES = ["running", "stopped"] as const;
+
+export type Driver = (typeof DRIVERS)[number];
+export type DesiredState = (typeof DESIRED_STATES)[number];
+
+/** The gateway's own derived ports sit above its base port, so bots are spaced apart. */
+export const MIN_PORT = 1024;
+export const MAX_PORT = 65535;
+
+export const portSchema = z
+  .number({ error: `expected a number from ${MIN_PORT} to ${MAX_PORT}` })
+  .int({ error: `expected a number from ${MIN_PORT} to ${MAX_PORT}` })
+  .min(MIN_PORT, { error: `expected a number from ${MIN_PORT} to ${MAX_PORT}` })
+  .max(MAX_PORT, { error: `expected a number from ${MIN_PORT} to ${MAX_PORT}` });
+
+export const botNameSchema = z.string().regex(BOT_NAME, {
+  error:
+    "expected 1-63 characters: lowercase letters, digits, '-' or '_', starting with a letter or digit",
+});
+
+const labelKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/, {
+  error: "label keys are 1-63 characters of letters, digits, '.', '_', '/' or '-'",
+});
+
+/** What a user gives to register a bot; paths are resolved by the registry. */
+export const botInputSchema = z
+  .object({
+    name: botNameSchema,
+    port: portSchema.optional(),
+    owner: z.string().max(200).optional(),
+    driver: z.enum(DRIVERS).default("process"),
+    stateDir: z.string().min(1).optional(),
+    configPath: z.string().min(1).optional(),
+    desiredState: z.enum(DESIRED_STATES).default("stopped"),
+    labels: z.record(labelKey, z.string().max(200)).default({}),
+  })
+  .strict();
+
+export type BotInput = z.input<typeof botInputSchema>;
+
+/** A registered bot: one OpenClaw gateway in the fleet. */
+export interface Bot {
+  id: string;
+  name: string;
+  owner: string | null;
+  driver: Driver;
+  /** Absolute path of the gateway's OPENCLAW_STATE_DIR. */
+  stateDir: string;
+  /** Absolute path of the gateway's openclaw.json. */
+  configPath: string;
+  port: number;
+  desiredState: DesiredState;
+  labels: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Fields that may change on an existing bot. */
+export type BotPatch = Partial<
+  Pick<Bot, "owner" | "driver" | "stateDir" | "configPath" | "port" | "desiredState" | "labels">
+>;

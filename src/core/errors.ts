@@ -1,0 +1,65 @@
+/**
+ * The one error class of clawops. Every boundary (HTTP, WebSocket, CLI) maps an
+ * `OpsError` by its `code`; anything else that escapes is an internal error.
+ */
+export type OpsErrorCode =
+  | "CONFIG_INVALID"
+  | "USAGE"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "VALIDATION"
+  | "STORE_UNREACHABLE"
+  | "ALREADY_RUNNING"
+  | "PORT_IN_USE"
+  | "DAEMON_NOT_RUNNING"
+  | "UNAVAILABLE"
+  | "TIMEOUT"
+  | "INTERNAL";
+
+/** A problem found while validating input: where it is, what is wrong, and how bad. */
+export interface Issue {
+  path: string;
+  message: string;
+  severity: "error" | "warning";
+  fix?: string;
+}
+
+export interface OpsErrorOptions {
+  retryable?: boolean;
+  details?: Record<string, unknown>;
+  issues?: Issue[];
+  cause?: unknown;
+}
+
+export class OpsError extends Error {
+  readonly code: OpsErrorCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+  readonly issues: Issue[];
+
+  constructor(code: OpsErrorCode, message: string, options: OpsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "OpsError";
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details ?? {};
+    this.issues = options.issues ?? [];
+  }
+}
+
+export function isOpsError(value: unknown): value is OpsError {
+  return value instanceof OpsError;
+}
+
+/** Formats issues one per line as `path: message`, the way every boundary shows them. */
+export function formatIssues(issues: readonly Issue[]): string {
+  return issues
+    .map((i) => `${i.severity === "warning" ? "warning: " : ""}${i.path || "<root>"}: ${i.message}`)
+    .join("\n");
+}
+
+/** The message of anything thrown, without a stack. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

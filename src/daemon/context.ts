@@ -1,0 +1,21 @@
+import type { ClawopsConfig } from "../config/schema.js";
+import type { EventBus } from "../events/bus.js";
+import type { RegistryDeps } from "../fleet/registry.js";
+import type { Store } from "../store/store.js";
+import type { Loops } from "./loops.js";
+import type { Metrics } from "./metrics.js";
+import type { Readiness } from "./readiness.js";
+
+/** Everything the daemon built, handed to the HTTP layer (and later the WebSocket and dashboard). */
+export interface DaemonContext {
+  config: ClawopsConfig;
+  version: string;
+  /** Epoch ms. */
+  startedAt: number;
+  store: Store;
+  bus: EventBus;
+  loops: Loops;
+  metrics: Metrics;
+  registry: RegistryDeps;
+  readiness(): Promise<Readiness>;
+}

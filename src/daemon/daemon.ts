@@ -1,0 +1,180 @@
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { ClawopsConfig } from "../config/schema.js";
+import { OpsError, errorMessage } from "../core/errors.js";
+import { CLAWOPS_VERSION } from "../core/version.js";
+import { EventBus } from "../events/bus.js";
+import { syncDeclaredBots } from "../fleet/registry.js";
+import { buildHttpServer } from "../http/server.js";
+import { openPostgresStore } from "../store/postgres.js";
+import { openSqliteStore } from "../store/sqlite.js";
+import type { Store } from "../store/store.js";
+import { describeListener, findTcpListener } from "../system/proc.js";
+import type { DaemonContext } from "./context.js";
+import { type DaemonLock, acquireDaemonLock } from "./lock.js";
+import { Loops } from "./loops.js";
+import { createMetrics } from "./metrics.js";
+import { checkReadiness } from "./readiness.js";
+
+export interface Daemon {
+  readonly context: DaemonContext;
+  /** The address the HTTP server listens on. */
+  readonly url: string;
+  /** Stops loops, drains HTTP, persists pending events, closes the store, releases the lock. Idempotent. */
+  stop(reason: string): Promise<void>;
+}
+
+/**
+ * Starts clawops: store, event bus, loops, HTTP. Fails with an `OpsError`
+ * and leaves nothing half-made behind: whatever it created is undone.
+ */
+export async function startDaemon(config: ClawopsConfig, log: Logger): Promise<Daemon> {
+  const undo: (() => Promise<void> | void)[] = [];
+  const rollback = async () => {
+    for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => undefined);
+  };
+  try {
+    return await start(config, log, undo);
+  } catch (error) {
+    await rollback();
+    throw error;
+  }
+}
+
+async function start(
+  config: ClawopsConfig,
+  log: Logger,
+  undo: (() => Promise<void> | void)[],
+): Promise<Daemon> {
+  const startedAt = Date.now();
+  const httpUrl = `http://${config.http.host}:${config.http.port}`;
+
+  // A remote database is checked before anything is written locally.
+  let store: Store | null = config.database.url
+    ? await openPostgresStore(config.database.url, config.database.connectTimeout)
+    : null;
+  if (store) undo.push(() => store!.close());
+
+  const createdDataDir = !existsSync(config.dataDir);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  if (createdDataDir) undo.push(() => removeIfOnlyOurs(config.dataDir));
+  const lock: DaemonLock = acquireDaemonLock(config.dataDir, httpUrl);
+  undo.push(() => lock.release());
+
+  if (!store) {
+    store = openSqliteStore(config.database.sqlitePath!);
+    undo.push(() => store!.close());
+  }
+  const migration = await store.migrate();
+  log.info({ store: store.dialect, location: store.location, ...migration }, "store.ready");
+
+  const metrics = createMetrics();
+  const persist = store.appendEvents.bind(store);
+  const bus = new EventBus(
+    async (batch) => {
+      const stored = await persist(batch);
+      metrics.eventsWritten.inc(stored.length);
+      return stored;
+    },
+    log.child({ part: "events" }),
+  );
+  const loops = new Loops(log.child({ part: "loops" }));
+  const abort = new AbortController();
+  undo.push(() => abort.abort());
+
+  const context: DaemonContext = {
+    config,
+    version: CLAWOPS_VERSION,
+    startedAt,
+    store,
+    bus,
+    loops,
+    metrics,
+    registry: {
+      store,
+      bus,
+      dataDir: config.dataDir,
+      portBase: config.fleet.portBase,
+      portSpacing: config.fleet.portSpacing,
+    },
+    readiness: () => checkReadiness({ store: store, bus, loops }),
+  };
+
+  const declared = await syncDeclaredBots(context.registry, config.fleet.bots);
+  if (declared.created.length + declared.updated.length > 0)
+    log.info(declared, "fleet.declared_synced");
+
+  loops.every("housekeeping", config.daemon.selfCheckPeriod, abort.signal, async () => {
+    const pingStarted = performance.now();
+    await store.ping(Math.max(1_000, config.daemon.selfCheckPeriod));
+    metrics.storePing.observe((performance.now() - pingStarted) / 1000);
+    const bots = await store.listBots();
+    metrics.bots.reset();
+    for (const bot of bots) metrics.bots.inc({ desired_state: bot.desiredState });
+    metrics.eventsPending.set(bus.health().pending);
+    const readiness = await context.readiness();
+    metrics.up.set(readiness.ready ? 1 : 0);
+  });
+
+  const app = buildHttpServer(context, log.child({ part: "http" }));
+  undo.push(() => app.close());
+  await listen(app, config.http.host, config.http.port);
+
+  await bus.publishAndWait({
+    type: "daemon.started",
+    actor: "daemon",
+    data: { pid: process.pid, version: CLAWOPS_VERSION, http: httpUrl, store: store.dialect },
+  });
+  log.info({ http: httpUrl, pid: process.pid, version: CLAWOPS_VERSION }, "daemon.started");
+
+  let stopping: Promise<void> | null = null;
+  const stop = (reason: string) =>
+    (stopping ??= (async () => {
+      log.info({ reason }, "daemon.stopping");
+      abort.abort();
+      await app.close();
+      await loops.settled();
+      bus.publish({
+        type: "daemon.stopped",
+        actor: "daemon",
+        data: { reason, uptimeMs: Date.now() - startedAt },
+      });
+      const { left } = await bus.flush(config.daemon.shutdownTimeout);
+      if (left > 0) log.error({ left }, "events.unflushed");
+      await store.close();
+      lock.release();
+      log.info({ reason }, "daemon.stopped");
+    })());
+  return { context, url: httpUrl, stop };
+}
+
+async function listen(app: FastifyInstance, host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
+      const holder = findTcpListener(port);
+      throw new OpsError(
+        "PORT_IN_USE",
+        `cannot listen on ${host}:${port}: the port is already in use${holder ? ` by ${describeListener(holder)}` : ""}; set http.port in clawops.yaml or CLAWOPS_HTTP_PORT`,
+        { details: { host, port, pid: holder?.pid ?? null } },
+      );
+    }
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
+      throw new OpsError(
+        "CONFIG_INVALID",
+        `cannot listen on ${host}:${port}: ${errorMessage(error)} (http.host)`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Removes a data dir this start created, unless something else has appeared in it. */
+function removeIfOnlyOurs(dir: string): void {
+  const ours = /^(clawops\.lock|clawops\.db(-wal|-shm|-journal)?)$/;
+  if (readdirSync(dir).every((name) => ours.test(name)))
+    rmSync(dir, { recursive: true, force: true });
+}

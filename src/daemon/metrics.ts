@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** clawops's own Prometheus metrics, on a registry of its own (no global state). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "clawops_" });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: "clawops_http_requests_total",
+      help: "HTTP requests served, by method, route and status code",
+      labelNames: ["method", "route", "status"] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: "clawops_http_request_duration_seconds",
+      help: "HTTP request duration",
+      labelNames: ["method", "route"] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    bots: new Gauge({
+      name: "clawops_bots",
+      help: "Registered bots by desired state",
+      labelNames: ["desired_state"] as const,
+      registers: [registry],
+    }),
+    eventsPending: new Gauge({
+      name: "clawops_events_pending",
+      help: "Events queued but not yet persisted",
+      registers: [registry],
+    }),
+    eventsWritten: new Counter({
+      name: "clawops_events_written_total",
+      help: "Events persisted to the store",
+      registers: [registry],
+    }),
+    storePing: new Histogram({
+      name: "clawops_store_ping_seconds",
+      help: "Round trip of the store's self-check query",
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2],
+      registers: [registry],
+    }),
+    up: new Gauge({
+      name: "clawops_ready",
+      help: "1 when the daemon's last self-check found every part ready",
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,69 @@
+import { errorMessage } from "../core/errors.js";
+import type { EventBus } from "../events/bus.js";
+import type { Store } from "../store/store.js";
+import type { Loops } from "./loops.js";
+
+export interface PartVerdict {
+  ok: boolean;
+  reason?: string;
+  [detail: string]: unknown;
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** The parts that are not ready, with why. */
+  failing: { part: string; reason: string }[];
+  parts: Record<string, PartVerdict>;
+}
+
+/** Events waiting longer than this mean the store is not keeping up. */
+const EVENTS_STALE_MS = 10_000;
+
+/** Asks every part of the daemon whether it can do its job right now. */
+export async function checkReadiness(deps: {
+  store: Store;
+  bus: EventBus;
+  loops: Loops;
+}): Promise<Readiness> {
+  const parts: Record<string, PartVerdict> = {};
+
+  const started = performance.now();
+  try {
+    await deps.store.ping(1_000);
+    parts.store = {
+      ok: true,
+      dialect: deps.store.dialect,
+      latencyMs: round(performance.now() - started),
+    };
+  } catch (error) {
+    parts.store = {
+      ok: false,
+      reason: `${deps.store.dialect} unreachable: ${errorMessage(error)}`,
+    };
+  }
+
+  const events = deps.bus.health();
+  parts.events =
+    events.lastError !== null || events.oldestPendingMs > EVENTS_STALE_MS
+      ? {
+          ok: false,
+          reason: `${events.pending} events not persisted${events.lastError ? `: ${events.lastError}` : ""}`,
+          pending: events.pending,
+        }
+      : { ok: true, pending: events.pending };
+
+  for (const loop of deps.loops.check()) {
+    parts[`loop:${loop.name}`] = loop.ok
+      ? { ok: true }
+      : { ok: false, reason: loop.reason ?? "failing" };
+  }
+
+  const failing = Object.entries(parts)
+    .filter(([, v]) => !v.ok)
+    .map(([part, v]) => ({ part, reason: v.reason ?? "not ready" }));
+  return { ready: failing.length === 0, failing, parts };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,134 @@
+import type { Logger } from "pino";
+import { errorMessage } from "../core/errors.js";
+import type { OpsEvent, OpsEventInput } from "../core/events.js";
+
+export type EventListener = (event: OpsEvent) => void;
+
+interface Pending {
+  input: OpsEventInput;
+  queuedAt: number;
+  resolve?: (event: OpsEvent) => void;
+  reject?: (error: unknown) => void;
+}
+
+export interface EventBusHealth {
+  pending: number;
+  oldestPendingMs: number;
+  lastError: string | null;
+  written: number;
+}
+
+const BATCH = 200;
+const MAX_PENDING = 50_000;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * The in-process event bus. Events are persisted first (in order, batched),
+ * then fanned out to subscribers with their store id, so every listener sees
+ * exactly what the log holds. A store outage queues events and retries.
+ */
+export class EventBus {
+  private readonly queue: Pending[] = [];
+  private readonly listeners = new Set<EventListener>();
+  private draining: Promise<void> | null = null;
+  private lastError: string | null = null;
+  private written = 0;
+  private dropped = 0;
+
+  constructor(
+    private readonly persist: (batch: readonly OpsEventInput[]) => Promise<OpsEvent[]>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Queues an event; returns at once. */
+  publish(input: OpsEventInput): void {
+    this.enqueue({ input, queuedAt: Date.now() });
+  }
+
+  /** Queues an event and resolves once it is persisted. */
+  publishAndWait(input: OpsEventInput): Promise<OpsEvent> {
+    return new Promise((resolve, reject) => {
+      this.enqueue({ input, queuedAt: Date.now(), resolve, reject });
+    });
+  }
+
+  /** Receives every persisted event; returns the unsubscribe function. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves when everything queued so far is persisted, or after `timeoutMs` with what is left. */
+  async flush(timeoutMs: number): Promise<{ left: number }> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.length > 0 && Date.now() < deadline) {
+      await Promise.race([this.draining, sleep(Math.min(50, deadline - Date.now()))]);
+    }
+    return { left: this.queue.length };
+  }
+
+  health(): EventBusHealth {
+    const oldest = this.queue[0];
+    return {
+      pending: this.queue.length,
+      oldestPendingMs: oldest ? Date.now() - oldest.queuedAt : 0,
+      lastError: this.lastError,
+      written: this.written,
+    };
+  }
+
+  private enqueue(pending: Pending): void {
+    if (this.queue.length >= MAX_PENDING) {
+      const dropped = this.queue.shift();
+      dropped?.reject?.(new Error("event queue overflow"));
+      this.dropped += 1;
+      this.log.error({ dropped: this.dropped, type: dropped?.input.type }, "events.dropped");
+    }
+    this.queue.push(pending);
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    let retryMs = RETRY_MIN_MS;
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, BATCH);
+      let stored: OpsEvent[];
+      try {
+        stored = await this.persist(batch.map((p) => p.input));
+      } catch (error) {
+        this.lastError = errorMessage(error);
+        this.log.warn(
+          { err: this.lastError, pending: this.queue.length, retryMs },
+          "events.persist_failed",
+        );
+        await sleep(retryMs);
+        retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+        continue;
+      }
+      retryMs = RETRY_MIN_MS;
+      this.lastError = null;
+      this.queue.splice(0, batch.length);
+      this.written += stored.length;
+      stored.forEach((event, i) => {
+        batch[i]?.resolve?.(event);
+        for (const listener of this.listeners) {
+          try {
+            listener(event);
+          } catch (error) {
+            this.log.error(
+              { err: errorMessage(error), type: event.type },
+              "events.listener_failed",
+            );
+          }
+        }
+      });
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}

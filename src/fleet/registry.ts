@@ -1,0 +1,143 @@
+import path from "node:path";
+import { type Bot, type BotInput, MAX_PORT, botInputSchema } from "../core/bot.js";
+import { OpsError, formatIssues } from "../core/errors.js";
+import { toIssues } from "../core/validation.js";
+import type { EventBus } from "../events/bus.js";
+import type { NewBot, Store } from "../store/store.js";
+
+export interface RegistryDeps {
+  store: Store;
+  bus: EventBus;
+  dataDir: string;
+  portBase: number;
+  portSpacing: number;
+}
+
+/**
+ * Picks the lowest port on the `base + k * spacing` grid that keeps at least
+ * `spacing` away from every taken port (the gateway derives ports above its own).
+ */
+export function resolveFreePort(taken: readonly number[], base: number, spacing: number): number {
+  for (let port = base; port <= MAX_PORT; port += spacing) {
+    if (taken.every((t) => Math.abs(t - port) >= spacing)) return port;
+  }
+  throw new OpsError("CONFLICT", `no free port left from ${base} in steps of ${spacing}`);
+}
+
+/** Validates user input; throws `VALIDATION` naming each bad field. */
+export function parseBotInput(input: unknown): ReturnType<typeof botInputSchema.parse> {
+  const parsed = botInputSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = toIssues(parsed.error);
+  throw new OpsError("VALIDATION", `invalid bot:\n${formatIssues(issues)}`, { issues });
+}
+
+/** Fills defaults: state dir under the data dir, config inside it, a free port. */
+export function resolveNewBot(
+  input: ReturnType<typeof botInputSchema.parse>,
+  existing: readonly Bot[],
+  deps: Pick<RegistryDeps, "dataDir" | "portBase" | "portSpacing">,
+): NewBot {
+  const stateDir = path.resolve(input.stateDir ?? path.join(deps.dataDir, "bots", input.name));
+  return {
+    name: input.name,
+    owner: input.owner ?? null,
+    driver: input.driver,
+    stateDir,
+    configPath: path.resolve(input.configPath ?? path.join(stateDir, "openclaw.json")),
+    port:
+      input.port ??
+      resolveFreePort(
+        existing.map((b) => b.port),
+        deps.portBase,
+        deps.portSpacing,
+      ),
+    desiredState: input.desiredState,
+    labels: input.labels,
+  };
+}
+
+/** Registers a bot and records `bot.registered`. Never touches the bot's files. */
+export async function registerBot(
+  deps: RegistryDeps,
+  input: BotInput,
+  actor: string,
+): Promise<Bot> {
+  const parsed = parseBotInput(input);
+  const bot = await deps.store.createBot(resolveNewBot(parsed, await deps.store.listBots(), deps));
+  await deps.bus.publishAndWait({
+    type: "bot.registered",
+    botId: bot.id,
+    actor,
+    data: { name: bot.name, port: bot.port, driver: bot.driver, stateDir: bot.stateDir },
+  });
+  return bot;
+}
+
+/** Finds a bot by name or id, or throws `NOT_FOUND` saying so. */
+export async function requireBot(store: Store, nameOrId: string): Promise<Bot> {
+  const bot = await store.findBot(nameOrId);
+  if (!bot)
+    throw new OpsError("NOT_FOUND", `no bot named "${nameOrId}"`, { details: { bot: nameOrId } });
+  return bot;
+}
+
+/**
+ * Removes a bot from the registry and records `bot.removed`. Its state dir,
+ * config and logs stay where they are: clawops never deletes user data.
+ */
+export async function unregisterBot(
+  deps: RegistryDeps,
+  nameOrId: string,
+  actor: string,
+): Promise<Bot> {
+  const bot = await requireBot(deps.store, nameOrId);
+  await deps.store.removeBot(bot.id);
+  await deps.bus.publishAndWait({
+    type: "bot.removed",
+    botId: bot.id,
+    actor,
+    data: { name: bot.name, stateDir: bot.stateDir, keptFiles: true },
+  });
+  return bot;
+}
+
+/** Registers or updates the bots declared in clawops.yaml (`fleet.bots`). */
+export async function syncDeclaredBots(
+  deps: RegistryDeps,
+  declared: readonly ReturnType<typeof botInputSchema.parse>[],
+): Promise<{ created: string[]; updated: string[] }> {
+  const created: string[] = [];
+  const updated: string[] = [];
+  for (const input of declared) {
+    const current = await deps.store.findBot(input.name);
+    if (!current) {
+      await registerBot(deps, input, "config");
+      created.push(input.name);
+      continue;
+    }
+    const next = resolveNewBot(input, [], { ...deps, portBase: current.port });
+    const patch = {
+      owner: next.owner,
+      driver: next.driver,
+      stateDir: next.stateDir,
+      configPath: next.configPath,
+      port: input.port ?? current.port,
+      desiredState: next.desiredState,
+      labels: next.labels,
+    };
+    const changed = (Object.keys(patch) as (keyof typeof patch)[]).filter(
+      (k) => JSON.stringify(patch[k]) !== JSON.stringify(current[k]),
+    );
+    if (changed.length === 0) continue;
+    await deps.store.updateBot(current.id, patch);
+    await deps.bus.publishAndWait({
+      type: "bot.updated",
+      botId: current.id,
+      actor: "config",
+      data: { name: current.name, changed },
+    });
+    updated.push(input.name);
+  }
+  return { created, updated };
+}

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from "fastify";
+import type { DaemonContext } from "../../daemon/context.js";
+import type { BotInput } from "../../core/bot.js";
+import { registerBot, requireBot, unregisterBot } from "../../fleet/registry.js";
+
+/** The fleet registry over REST. */
+export function botRoutes(app: FastifyInstance, ctx: DaemonContext) {
+  app.get("/api/v1/bots", async () => ({ bots: await ctx.store.listBots() }));
+
+  app.get<{ Params: { name: string } }>("/api/v1/bots/:name", async (request) => ({
+    bot: await requireBot(ctx.store, request.params.name),
+  }));
+
+  app.post<{ Body: BotInput }>("/api/v1/bots", async (request, reply) => {
+    const bot = await registerBot(ctx.registry, request.body ?? {}, "api");
+    return reply.status(201).send({ bot });
+  });
+
+  app.delete<{ Params: { name: string } }>("/api/v1/bots/:name", async (request) => ({
+    removed: await unregisterBot(ctx.registry, request.params.name, "api"),
+  }));
+}

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from "fastify";
+import type { DaemonContext } from "../../daemon/context.js";
+
+/** `GET /api/v1/status`: the daemon and its fleet at a glance (what `clawops status` shows). */
+export function statusRoutes(app: FastifyInstance, ctx: DaemonContext) {
+  app.get("/api/v1/status", async () => {
+    const [readiness, bots] = await Promise.all([ctx.readiness(), ctx.store.listBots()]);
+    return {
+      daemon: {
+        version: ctx.version,
+        pid: process.pid,
+        startedAt: new Date(ctx.startedAt).toISOString(),
+        uptimeMs: Date.now() - ctx.startedAt,
+        dataDir: ctx.config.dataDir,
+        store: { dialect: ctx.store.dialect, location: ctx.store.location },
+        http: `http://${ctx.config.http.host}:${ctx.config.http.port}`,
+      },
+      readiness,
+      bots,
+    };
+  });
+}

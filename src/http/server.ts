@@ -1,0 +1,56 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { DaemonContext } from "../daemon/context.js";
+import { handleHttpError } from "./errors.js";
+import { botRoutes } from "./routes/bots.js";
+import { eventRoutes } from "./routes/events.js";
+import { probeRoutes } from "./routes/probes.js";
+import { statusRoutes } from "./routes/status.js";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the HTTP server (not listening yet). */
+export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstance {
+  const app = Fastify({
+    // pino's Logger and Fastify's logger type differ only in generics.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: log as FastifyBaseLogger,
+    requestIdHeader: false,
+    // A caller's X-Request-Id is kept when it is safe to log; otherwise a new one is made.
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 1_048_576,
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    void reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    ctx.metrics.httpRequests.inc({
+      method: request.method,
+      route,
+      status: String(reply.statusCode),
+    });
+    ctx.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler(handleHttpError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      error: {
+        code: "NOT_FOUND",
+        message: `no route ${request.method} ${request.url}`,
+        requestId: request.id,
+      },
+    }),
+  );
+
+  probeRoutes(app, ctx);
+  statusRoutes(app, ctx);
+  botRoutes(app, ctx);
+  eventRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from "node:crypto";
+import { type Kysely, Migrator, type Selectable, sql } from "kysely";
+import type { Bot, BotPatch, DesiredState, Driver } from "../core/bot.js";
+import { OpsError, errorMessage } from "../core/errors.js";
+import type { OpsEvent, OpsEventInput } from "../core/events.js";
+import { migrationProvider } from "./migrations/index.js";
+import type { BotsTable, Database, Dialect, EventsTable } from "./schema.js";
+import type { EventQuery, MigrationReport, NewBot, Store } from "./store.js";
+
+const UNIQUE_FIELDS = [
+  { column: "name", field: "name" },
+  { column: "port", field: "port" },
+  { column: "state_dir", field: "stateDir" },
+] as const;
+
+/** The one Store implementation; the dialect only changes how Kysely connects. */
+export class KyselyStore implements Store {
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+    readonly location: string,
+  ) {}
+
+  async migrate(): Promise<MigrationReport> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider(this.dialect),
+      migrationTableName: "schema_migrations",
+      migrationLockTableName: "schema_migrations_lock",
+    });
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+      throw new OpsError("INTERNAL", `migration ${failed} failed: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    const all = await migrator.getMigrations();
+    const applied = all.filter((m) => m.executedAt !== undefined);
+    return {
+      applied: results.filter((r) => r.status === "Success").map((r) => r.migrationName),
+      current: applied.at(-1)?.name ?? null,
+    };
+  }
+
+  async ping(timeoutMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new OpsError("STORE_UNREACHABLE", `database did not answer within ${timeoutMs}ms`),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([sql`select 1`.execute(this.db), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async listBots(): Promise<Bot[]> {
+    const rows = await this.db.selectFrom("bots").selectAll().orderBy("name").execute();
+    return rows.map(toBot);
+  }
+
+  async findBot(nameOrId: string): Promise<Bot | null> {
+    const row = await this.db
+      .selectFrom("bots")
+      .selectAll()
+      .where((eb) => eb.or([eb("name", "=", nameOrId), eb("id", "=", nameOrId)]))
+      .executeTakeFirst();
+    return row ? toBot(row) : null;
+  }
+
+  async createBot(bot: NewBot): Promise<Bot> {
+    const now = new Date().toISOString();
+    const row: BotsTable = {
+      id: randomUUID(),
+      name: bot.name,
+      owner: bot.owner,
+      driver: bot.driver,
+      state_dir: bot.stateDir,
+      config_path: bot.configPath,
+      port: bot.port,
+      desired_state: bot.desiredState,
+      labels: JSON.stringify(bot.labels),
+      created_at: now,
+      updated_at: now,
+    };
+    await this.db.transaction().execute(async (tx) => {
+      await assertUnique(tx, row, null);
+      await tx.insertInto("bots").values(row).execute();
+    });
+    return toBot(row);
+  }
+
+  async updateBot(id: string, patch: BotPatch): Promise<Bot> {
+    return this.db.transaction().execute(async (tx) => {
+      const current = await tx
+        .selectFrom("bots")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (!current) throw new OpsError("NOT_FOUND", `no bot with id ${id}`);
+      const next: BotsTable = {
+        ...current,
+        owner: patch.owner !== undefined ? patch.owner : current.owner,
+        driver: patch.driver ?? current.driver,
+        state_dir: patch.stateDir ?? current.state_dir,
+        config_path: patch.configPath ?? current.config_path,
+        port: patch.port ?? current.port,
+        desired_state: patch.desiredState ?? current.desired_state,
+        labels: patch.labels ? JSON.stringify(patch.labels) : current.labels,
+        updated_at: new Date().toISOString(),
+      };
+      await assertUnique(tx, next, id);
+      const { id: _id, created_at: _created, ...changes } = next;
+      await tx.updateTable("bots").set(changes).where("id", "=", id).execute();
+      return toBot(next);
+    });
+  }
+
+  async removeBot(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom("bots").where("id", "=", id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async appendEvents(events: readonly OpsEventInput[]): Promise<OpsEvent[]> {
+    if (events.length === 0) return [];
+    const ts = new Date().toISOString();
+    const rows = events.map((e) => ({
+      ts: e.ts ?? ts,
+      bot_id: e.botId ?? null,
+      type: e.type,
+      actor: e.actor,
+      data: JSON.stringify(e.data ?? {}),
+    }));
+    const inserted = await this.db.insertInto("events").values(rows).returningAll().execute();
+    return inserted.map(toEvent);
+  }
+
+  async listEvents(query: EventQuery = {}): Promise<OpsEvent[]> {
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    let q = this.db.selectFrom("events").selectAll();
+    if (query.botId) q = q.where("bot_id", "=", query.botId);
+    if (query.type?.endsWith(".")) q = q.where("type", "like", `${query.type}%`);
+    else if (query.type) q = q.where("type", "=", query.type);
+    if (query.afterId !== undefined) {
+      const rows = await q
+        .where("id", ">", query.afterId)
+        .orderBy("id", "asc")
+        .limit(limit)
+        .execute();
+      return rows.map(toEvent);
+    }
+    const rows = await q.orderBy("id", "desc").limit(limit).execute();
+    return rows.reverse().map(toEvent);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+async function assertUnique(db: Kysely<Database>, row: BotsTable, exceptId: string | null) {
+  for (const { column, field } of UNIQUE_FIELDS) {
+    let q = db.selectFrom("bots").select(["name"]).where(column, "=", row[column]);
+    if (exceptId) q = q.where("id", "!=", exceptId);
+    const other = await q.executeTakeFirst();
+    if (!other) continue;
+    const message =
+      field === "name"
+        ? `a bot named "${row.name}" already exists`
+        : `${field} ${String(row[column])} is already used by bot "${other.name}"`;
+    throw new OpsError("CONFLICT", message, { details: { field, bot: other.name } });
+  }
+}
+
+function toBot(row: Selectable<BotsTable>): Bot {
+  return {
+    id: row.id,
+    name: row.name,
+    owner: row.owner,
+    driver: row.driver as Driver,
+    stateDir: row.state_dir,
+    configPath: row.config_path,
+    port: row.port,
+    desiredState: row.desired_state as DesiredState,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toEvent(row: Selectable<EventsTable>): OpsEvent {
+  return {
+    id: Number(row.id),
+    ts: row.ts,
+    botId: row.bot_id,
+    type: row.type,
+    actor: row.actor,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from "kysely";
+import type { Dialect } from "../schema.js";
+import { initial } from "./001-initial.js";
+
+/**
+ * Every migration, in order. Names are permanent: the schema-version table
+ * (`schema_migrations`) records them. Append new ones; never edit applied ones.
+ */
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    "001-initial": initial(dialect),
+  };
+  return { getMigrations: () => Promise.resolve(migrations) };
+}

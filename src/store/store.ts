@@ -1,0 +1,53 @@
+import type { Bot, BotPatch } from "../core/bot.js";
+import type { OpsEvent, OpsEventInput } from "../core/events.js";
+import type { Dialect } from "./schema.js";
+
+export type { Dialect };
+
+/** A bot to insert: everything resolved (absolute paths, a port). */
+export type NewBot = Omit<Bot, "id" | "createdAt" | "updatedAt">;
+
+export interface EventQuery {
+  botId?: string;
+  /** Exact type, or a prefix ending in `.` (`"bot."`). */
+  type?: string;
+  /** Only events with a larger id (for tailing). */
+  afterId?: number;
+  /** At most this many (default 100, max 1000): the newest ones, returned oldest first. */
+  limit?: number;
+}
+
+export interface MigrationReport {
+  applied: string[];
+  current: string | null;
+}
+
+/**
+ * The persistence contract. Implemented once over Kysely for SQLite and
+ * PostgreSQL; `store.contract.ts` runs the same suite against both.
+ * Failures are `OpsError`s: `CONFLICT` for duplicates, `NOT_FOUND`,
+ * `STORE_UNREACHABLE` when the database cannot be reached.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  /** Where the data lives, with any password removed (for logs and status). */
+  readonly location: string;
+  /** Applies pending migrations; a no-op when current. Safe to run concurrently. */
+  migrate(): Promise<MigrationReport>;
+  /** Resolves when the database answers a trivial query within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<void>;
+
+  listBots(): Promise<Bot[]>;
+  /** By name or id; null when absent. */
+  findBot(nameOrId: string): Promise<Bot | null>;
+  /** Throws `CONFLICT` naming the field when the name, port or state dir is taken. */
+  createBot(bot: NewBot): Promise<Bot>;
+  updateBot(id: string, patch: BotPatch): Promise<Bot>;
+  /** Removes the registry entry only (never files); returns false when absent. */
+  removeBot(id: string): Promise<boolean>;
+
+  appendEvents(events: readonly OpsEventInput[]): Promise<OpsEvent[]>;
+  listEvents(query?: EventQuery): Promise<OpsEvent[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,101 @@
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+
+/** True when a process with this pid exists (it may belong to another user). */
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * The process start time in clock ticks since boot (field 22 of /proc/PID/stat):
+ * with the pid it identifies one process for good, guarding against pid reuse.
+ * Null when the process is gone or /proc is unavailable.
+ */
+export function readProcStartTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const value = Number(fields[19]);
+    return Number.isFinite(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The command line of a process, arguments joined by spaces; null when unreadable. */
+export function readCmdline(pid: number): string | null {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return raw.split("\0").filter(Boolean).join(" ") || null;
+  } catch {
+    return null;
+  }
+}
+
+export interface Listener {
+  port: number;
+  /** Null when the socket's owner is not visible to this user. */
+  pid: number | null;
+  cmdline: string | null;
+}
+
+/** Finds the process listening on a TCP port (any local address) through /proc. */
+export function findTcpListener(port: number): Listener | null {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1];
+      // State 0A is LISTEN.
+      if (!local || cols[3] !== "0A") continue;
+      if (parseInt(local.split(":")[1] ?? "", 16) === port && cols[9]) inodes.add(cols[9]);
+    }
+  }
+  if (inodes.size === 0) return null;
+  const pid = findSocketOwner(inodes);
+  return { port, pid, cmdline: pid === null ? null : readCmdline(pid) };
+}
+
+function findSocketOwner(inodes: ReadonlySet<string>): number | null {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        const match = /^socket:\[(\d+)\]$/.exec(target);
+        if (match && inodes.has(match[1]!)) return Number(pid);
+      } catch {
+        // The fd closed while we looked.
+      }
+    }
+  }
+  return null;
+}
+
+/** "pid 123 (node server.js)" or a fallback when the owner is unknown. */
+export function describeListener(listener: Listener): string {
+  if (listener.pid === null) return "a process this user cannot see";
+  return `pid ${listener.pid}${listener.cmdline ? ` (${listener.cmdline})` : ""}`;
+}

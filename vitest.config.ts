@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Real gateways are heavy: at most a few test files run at once.
+    maxWorkers: 3,
+    reporters: ["default"],
+  },
+});
