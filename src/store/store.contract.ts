@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { OpsError } from "../core/errors.js";
+import type { NewBot, Store } from "./store.js";
+
+function newBot(name: string, port: number, extra: Partial<NewBot> = {}): NewBot {
+  return {
+    name,
+    owner: null,
+    driver: "process",
+    stateDir: `/srv/bots/${name}`,
+    configPath: `/srv/bots/${name}/openclaw.json`,
+    port,
+    desiredState: "stopped",
+    labels: {},
+    ...extra,
+  };
+}
+
+async function expectOpsError(promise: Promise<unknown>, code: string, message: RegExp) {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(OpsError);
+  expect((error as OpsError).code).toBe(code);
+  expect((error as OpsError).message).toMatch(message);
+}
+
+/**
+ * The one suite every Store implementation must pass. `open` returns a store
+ * on an empty database; `reopen` opens a second store on the same database.
+ */
+export function describeStoreContract(
+  name: string,
+  setup: () => Promise<{ open(): Promise<Store>; teardown(): Promise<void> }>,
+) {
+  describe(`store contract: ${name}`, () => {
+    let env: Awaited<ReturnType<typeof setup>>;
+    let store: Store;
+
+    beforeAll(async () => {
+      env = await setup();
+      store = await env.open();
+      await store.migrate();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await env?.teardown();
+    });
+    beforeEach(async () => {
+      for (const bot of await store.listBots()) await store.removeBot(bot.id);
+    });
+
+    it("migrates idempotently and reports the current version", async () => {
+      const again = await store.migrate();
+      expect(again.applied).toEqual([]);
+      expect(again.current).toBe("001-initial");
+      const other = await env.open();
+      try {
+        expect(await other.migrate()).toEqual({ applied: [], current: "001-initial" });
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("answers ping", async () => {
+      await expect(store.ping(1_000)).resolves.toBeUndefined();
+    });
+
+    it("creates, finds, lists, updates and removes bots", async () => {
+      const created = await store.createBot(newBot("beta", 18809, { labels: { env: "prod" }, owner: "ops" }));
+      await store.createBot(newBot("alpha", 18789));
+      expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(created.createdAt).toBe(created.updatedAt);
+
+      expect((await store.listBots()).map((b) => b.name)).toEqual(["alpha", "beta"]);
+      const byName = await store.findBot("beta");
+      expect(byName).toEqual(created);
+      expect(await store.findBot(created.id)).toEqual(created);
+      expect(await store.findBot("missing")).toBeNull();
+
+      await new Promise((r) => setTimeout(r, 5));
+      const updated = await store.updateBot(created.id, { desiredState: "running", labels: { env: "dev" }, owner: null });
+      expect(updated.desiredState).toBe("running");
+      expect(updated.labels).toEqual({ env: "dev" });
+      expect(updated.owner).toBeNull();
+      expect(updated.port).toBe(18809);
+      expect(updated.updatedAt > created.updatedAt).toBe(true);
+      expect(await store.findBot("beta")).toEqual(updated);
+
+      expect(await store.removeBot(created.id)).toBe(true);
+      expect(await store.removeBot(created.id)).toBe(false);
+      expect(await store.findBot("beta")).toBeNull();
+    });
+
+    it("refuses duplicate names, ports and state dirs, naming the field and the other bot", async () => {
+      const first = await store.createBot(newBot("one", 18789));
+      await expectOpsError(store.createBot(newBot("one", 18900)), "CONFLICT", /a bot named "one" already exists/);
+      await expectOpsError(store.createBot(newBot("two", 18789)), "CONFLICT", /port 18789 is already used by bot "one"/);
+      await expectOpsError(
+        store.createBot(newBot("two", 18900, { stateDir: first.stateDir })),
+        "CONFLICT",
+        /stateDir \/srv\/bots\/one is already used by bot "one"/,
+      );
+      const second = await store.createBot(newBot("two", 18900));
+      await expectOpsError(store.updateBot(second.id, { port: 18789 }), "CONFLICT", /port 18789.*"one"/);
+      await expectOpsError(store.updateBot("no-such-id", { port: 1 }), "NOT_FOUND", /no bot/);
+      expect((await store.listBots()).length).toBe(2);
+    });
+
+    it("appends events in order and lists them by bot, type and cursor", async () => {
+      const bot = await store.createBot(newBot("evt", 18789));
+      const before = await store.listEvents({ limit: 1 });
+      const start = before.at(-1)?.id ?? 0;
+      const appended = await store.appendEvents([
+        { type: "bot.registered", actor: "cli", botId: bot.id, data: { port: 18789 } },
+        { type: "daemon.started", actor: "daemon", data: { pid: 1 } },
+        { type: "bot.updated", actor: "api", botId: bot.id, ts: "2026-01-01T00:00:00.000Z" },
+      ]);
+      expect(appended.map((e) => e.type)).toEqual(["bot.registered", "daemon.started", "bot.updated"]);
+      expect(appended[0]!.id).toBeGreaterThan(start);
+      expect(appended[1]!.id).toBe(appended[0]!.id + 1);
+      expect(appended[0]!.data).toEqual({ port: 18789 });
+      expect(appended[1]!.botId).toBeNull();
+      expect(appended[2]!.ts).toBe("2026-01-01T00:00:00.000Z");
+      expect(appended[2]!.data).toEqual({});
+
+      const forBot = await store.listEvents({ botId: bot.id });
+      expect(forBot.map((e) => e.type)).toEqual(["bot.registered", "bot.updated"]);
+      expect((await store.listEvents({ type: "bot." })).filter((e) => e.id > start).length).toBe(2);
+      expect((await store.listEvents({ type: "daemon.started", afterId: start })).length).toBe(1);
+      const tail = await store.listEvents({ afterId: appended[0]!.id });
+      expect(tail.map((e) => e.id)).toEqual([appended[1]!.id, appended[2]!.id]);
+      const newest = await store.listEvents({ limit: 2 });
+      expect(newest.map((e) => e.id)).toEqual([appended[1]!.id, appended[2]!.id]);
+      expect(await store.appendEvents([])).toEqual([]);
+    });
+
+    it("keeps its data across a reopen", async () => {
+      await store.createBot(newBot("durable", 18789));
+      await store.appendEvents([{ type: "test.durable", actor: "test" }]);
+      const other = await env.open();
+      try {
+        expect((await other.findBot("durable"))?.port).toBe(18789);
+        expect((await other.listEvents({ type: "test.durable" })).length).toBe(1);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+}
