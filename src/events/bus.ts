@@ -86,8 +86,15 @@ export class EventBus {
       this.log.error({ dropped: this.dropped, type: dropped?.input.type }, "events.dropped");
     }
     this.queue.push(pending);
-    this.draining ??= this.drain().finally(() => {
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
       this.draining = null;
+      // Events queued after the drain loop's last check but before this ran.
+      if (this.queue.length > 0) this.kick();
     });
   }
 

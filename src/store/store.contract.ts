@@ -68,7 +68,9 @@ export function describeStoreContract(
     });
 
     it("creates, finds, lists, updates and removes bots", async () => {
-      const created = await store.createBot(newBot("beta", 18809, { labels: { env: "prod" }, owner: "ops" }));
+      const created = await store.createBot(
+        newBot("beta", 18809, { labels: { env: "prod" }, owner: "ops" }),
+      );
       await store.createBot(newBot("alpha", 18789));
       expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(created.createdAt).toBe(created.updatedAt);
@@ -80,7 +82,11 @@ export function describeStoreContract(
       expect(await store.findBot("missing")).toBeNull();
 
       await new Promise((r) => setTimeout(r, 5));
-      const updated = await store.updateBot(created.id, { desiredState: "running", labels: { env: "dev" }, owner: null });
+      const updated = await store.updateBot(created.id, {
+        desiredState: "running",
+        labels: { env: "dev" },
+        owner: null,
+      });
       expect(updated.desiredState).toBe("running");
       expect(updated.labels).toEqual({ env: "dev" });
       expect(updated.owner).toBeNull();
@@ -95,15 +101,27 @@ export function describeStoreContract(
 
     it("refuses duplicate names, ports and state dirs, naming the field and the other bot", async () => {
       const first = await store.createBot(newBot("one", 18789));
-      await expectOpsError(store.createBot(newBot("one", 18900)), "CONFLICT", /a bot named "one" already exists/);
-      await expectOpsError(store.createBot(newBot("two", 18789)), "CONFLICT", /port 18789 is already used by bot "one"/);
+      await expectOpsError(
+        store.createBot(newBot("one", 18900)),
+        "CONFLICT",
+        /a bot named "one" already exists/,
+      );
+      await expectOpsError(
+        store.createBot(newBot("two", 18789)),
+        "CONFLICT",
+        /port 18789 is already used by bot "one"/,
+      );
       await expectOpsError(
         store.createBot(newBot("two", 18900, { stateDir: first.stateDir })),
         "CONFLICT",
         /stateDir \/srv\/bots\/one is already used by bot "one"/,
       );
       const second = await store.createBot(newBot("two", 18900));
-      await expectOpsError(store.updateBot(second.id, { port: 18789 }), "CONFLICT", /port 18789.*"one"/);
+      await expectOpsError(
+        store.updateBot(second.id, { port: 18789 }),
+        "CONFLICT",
+        /port 18789.*"one"/,
+      );
       await expectOpsError(store.updateBot("no-such-id", { port: 1 }), "NOT_FOUND", /no bot/);
       expect((await store.listBots()).length).toBe(2);
     });
@@ -117,7 +135,11 @@ export function describeStoreContract(
         { type: "daemon.started", actor: "daemon", data: { pid: 1 } },
         { type: "bot.updated", actor: "api", botId: bot.id, ts: "2026-01-01T00:00:00.000Z" },
       ]);
-      expect(appended.map((e) => e.type)).toEqual(["bot.registered", "daemon.started", "bot.updated"]);
+      expect(appended.map((e) => e.type)).toEqual([
+        "bot.registered",
+        "daemon.started",
+        "bot.updated",
+      ]);
       expect(appended[0]!.id).toBeGreaterThan(start);
       expect(appended[1]!.id).toBe(appended[0]!.id + 1);
       expect(appended[0]!.data).toEqual({ port: 18789 });

@@ -28,7 +28,10 @@ if (pgUrl) {
 
 describe("store errors", () => {
   it("reports an unreachable PostgreSQL with the redacted URL and the reason", async () => {
-    const error = await openPostgresStore("postgres://app:hunter2@127.0.0.1:1/clawops", 2_000).catch((e: unknown) => e);
+    const error = await openPostgresStore(
+      "postgres://app:hunter2@127.0.0.1:1/clawops",
+      2_000,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpsError);
     expect((error as OpsError).code).toBe("STORE_UNREACHABLE");
     expect((error as OpsError).message).toContain("postgres://app:***@127.0.0.1:1/clawops");
@@ -44,6 +47,8 @@ describe("store errors", () => {
   });
 
   it("reports a SQLite file that cannot be opened", () => {
-    expect(() => openSqliteStore("/dev/null/clawops.db")).toThrow(/cannot open SQLite database \/dev\/null\/clawops.db: EEXIST/);
+    expect(() => openSqliteStore("/dev/null/clawops.db")).toThrow(
+      /cannot open SQLite database \/dev\/null\/clawops.db: EEXIST/,
+    );
   });
 });

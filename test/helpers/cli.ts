@@ -15,12 +15,17 @@ export interface CliResult {
 
 /** The environment for a CLI run: the caller's, minus any CLAWOPS_ setting that would leak in. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CLAWOPS_")));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("CLAWOPS_")),
+  );
   return { ...env, ...extra };
 }
 
 /** Runs `clawops ARGS` to completion (argv only, no shell). */
-export function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -61,7 +66,11 @@ export interface RunningDaemon {
 }
 
 /** Starts `clawops up` and waits until /readyz answers 200. */
-export async function startUp(options: { cwd: string; port: number; env?: Record<string, string> }): Promise<RunningDaemon> {
+export async function startUp(options: {
+  cwd: string;
+  port: number;
+  env?: Record<string, string>;
+}): Promise<RunningDaemon> {
   const child = spawn(process.execPath, [CLI, "up", "--json"], {
     cwd: options.cwd,
     env: cleanEnv({ CLAWOPS_HTTP_PORT: String(options.port), ...options.env }),
@@ -70,12 +79,17 @@ export async function startUp(options: { cwd: string; port: number; env?: Record
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`clawops up exited ${child.exitCode}:\n${output}`);
-    const ok = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");

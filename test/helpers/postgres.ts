@@ -5,7 +5,9 @@ import pg from "pg";
  * Creates an empty database on the test server for one suite and returns its
  * URL with a `drop` to call afterwards, so suites never see each other's rows.
  */
-export async function createTestDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  adminUrl: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `clawops_test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

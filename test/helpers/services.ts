@@ -7,8 +7,12 @@ export function serviceUrl(envName: string, what: string): string | undefined {
   const value = process.env[envName];
   if (value) return value;
   if (process.env.CI === "true") {
-    throw new Error(`${what} is required under CI=true but ${envName} is not set; run the tests with "npm run test:all"`);
+    throw new Error(
+      `${what} is required under CI=true but ${envName} is not set; run the tests with "npm run test:all"`,
+    );
   }
-  console.warn(`skipping ${what} tests: ${envName} is not set (run "npm run test:all" to start the services)`);
+  console.warn(
+    `skipping ${what} tests: ${envName} is not set (run "npm run test:all" to start the services)`,
+  );
   return undefined;
 }

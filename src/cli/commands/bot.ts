@@ -35,7 +35,7 @@ export function registerBotCommands(program: Command) {
       "--state-dir <dir>",
       "the gateway's OPENCLAW_STATE_DIR (default: <dataDir>/bots/<name>)",
     )
-    .option("--config <path>", "the gateway's openclaw.json (default: <state-dir>/openclaw.json)")
+    .addOption(gatewayConfigOption())
     .addOption(new Option("--desired <state>", "desired state").choices(DESIRED_STATES))
     .option("--label <key=value>", "a label (repeatable)", parseLabel, {})
     .option("--json", "print JSON")
@@ -105,10 +105,16 @@ export function registerBotCommands(program: Command) {
         return EXIT.ok;
       }),
     );
+}
 
-  // Commander maps `--config` on `bot add` to `config`; keep the program's `--config` distinct.
-  const add = bot.commands.find((c) => c.name() === "add")!;
-  add.options.find((o) => o.long === "--config")!.attributeName = () => "openclawConfig";
+/** `bot add --config` is the gateway's openclaw.json, stored apart from the program's own `--config`. */
+function gatewayConfigOption(): Option {
+  const option = new Option(
+    "--config <path>",
+    "the gateway's openclaw.json (default: <state-dir>/openclaw.json)",
+  );
+  option.attributeName = () => "openclawConfig";
+  return option;
 }
 
 function renderBots(bots: Bot[]): string {
