@@ -237,4 +237,27 @@ describe.runIf(pgUrl)("clawops up on PostgreSQL", () => {
     expect(bots.map((b) => b.name)).toEqual(["pg-bot"]);
     expect(await daemon.stop()).toBe(0);
   });
+
+  it("answers 503 on /readyz naming the store when PostgreSQL goes away", async () => {
+    const cwd = workDir();
+    const doomed = await createTestDatabase(pgUrl!);
+    writeFileSync(path.join(cwd, "clawops.yaml"), "daemon:\n  shutdownTimeout: 1s\n");
+    const daemon = await up(cwd, { CLAWOPS_DATABASE_URL: doomed.url });
+    expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
+    await doomed.drop();
+    const answer = await fetch(`${daemon.url}/readyz`);
+    expect(answer.status).toBe(503);
+    const readiness = (await answer.json()) as {
+      ready: boolean;
+      failing: { part: string; reason: string }[];
+    };
+    expect(readiness.ready).toBe(false);
+    expect(readiness.failing.map((f) => f.part)).toContain("store");
+    expect(readiness.failing.find((f) => f.part === "store")?.reason).toMatch(
+      /^postgres unreachable: /,
+    );
+    // Liveness is not readiness: the process still answers.
+    expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
+    expect(await daemon.stop()).toBe(0);
+  });
 });

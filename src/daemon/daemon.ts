@@ -142,6 +142,7 @@ async function start(
       });
       const { left } = await bus.flush(config.daemon.shutdownTimeout);
       if (left > 0) log.error({ left }, "events.unflushed");
+      bus.close();
       await store.close();
       lock.release();
       log.info({ reason }, "daemon.stopped");

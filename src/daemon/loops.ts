@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { errorMessage } from "../core/errors.js";
+import { abortableSleep } from "../core/time.js";
 
 export interface LoopStatus {
   name: string;
@@ -75,17 +76,4 @@ export class Loops {
   async settled(): Promise<void> {
     await Promise.allSettled([...this.running]);
   }
-}
-
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

@@ -70,6 +70,13 @@ describe("EventBus", () => {
     const started = Date.now();
     expect(await bus.flush(300)).toEqual({ left: 1 });
     expect(Date.now() - started).toBeLessThan(1_000);
+    bus.close();
+    await expect(bus.publishAndWait({ type: "late", actor: "t" })).rejects.toThrow(
+      "event bus closed",
+    );
+    const calls = state.calls;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(state.calls).toBe(calls); // no more retries after close
   });
 
   it("keeps delivering when a listener throws, and stops after unsubscribe", async () => {

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { errorMessage } from "../core/errors.js";
 import type { OpsEvent, OpsEventInput } from "../core/events.js";
+import { abortableSleep, sleep } from "../core/time.js";
 
 export type EventListener = (event: OpsEvent) => void;
 
@@ -33,6 +34,8 @@ export class EventBus {
   private readonly listeners = new Set<EventListener>();
   private draining: Promise<void> | null = null;
   private lastError: string | null = null;
+  private closed = false;
+  private readonly closing = new AbortController();
   private written = 0;
   private dropped = 0;
 
@@ -68,6 +71,16 @@ export class EventBus {
     return { left: this.queue.length };
   }
 
+  /**
+   * Stops persisting: events still queued are given up (their waiters
+   * rejected) and later publishes are refused. Call after `flush`.
+   */
+  close(): void {
+    this.closed = true;
+    this.closing.abort();
+    for (const pending of this.queue.splice(0)) pending.reject?.(new Error("event bus closed"));
+  }
+
   health(): EventBusHealth {
     const oldest = this.queue[0];
     return {
@@ -79,6 +92,11 @@ export class EventBus {
   }
 
   private enqueue(pending: Pending): void {
+    if (this.closed) {
+      pending.reject?.(new Error("event bus closed"));
+      this.log.error({ type: pending.input.type }, "events.after_close");
+      return;
+    }
     if (this.queue.length >= MAX_PENDING) {
       const dropped = this.queue.shift();
       dropped?.reject?.(new Error("event queue overflow"));
@@ -100,7 +118,7 @@ export class EventBus {
 
   private async drain(): Promise<void> {
     let retryMs = RETRY_MIN_MS;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.closed) {
       const batch = this.queue.slice(0, BATCH);
       let stored: OpsEvent[];
       try {
@@ -111,7 +129,7 @@ export class EventBus {
           { err: this.lastError, pending: this.queue.length, retryMs },
           "events.persist_failed",
         );
-        await sleep(retryMs);
+        await abortableSleep(retryMs, this.closing.signal);
         retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
         continue;
       }
@@ -134,8 +152,4 @@ export class EventBus {
       });
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

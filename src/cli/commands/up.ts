@@ -37,7 +37,10 @@ export function registerUp(program: Command) {
 function daemonLogger(level: string, json: boolean): Logger {
   const options = { level, redact: REDACT, base: { service: "clawops" } };
   if (json) return pino(options, pino.destination({ fd: 1, sync: true }));
-  return pino(options, pretty({ colorize: true, sync: true, ignore: "service,hostname" }));
+  return pino(
+    options,
+    pretty({ colorize: true, sync: true, singleLine: true, ignore: "service,hostname" }),
+  );
 }
 
 /** Resolves with `onSignal`'s exit code after the first SIGINT/SIGTERM; a second one exits at once. */
