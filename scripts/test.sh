@@ -16,6 +16,9 @@ if [[ ! -f node_modules/.clawops-lock-hash || "$(cat node_modules/.clawops-lock-
   echo "$lock_hash" > node_modules/.clawops-lock-hash
 fi
 
+# The real OpenClaw gateway (and the Node 24 it needs), pinned by its own lockfile.
+bash scripts/install-gateway-runtime.sh
+
 run_dir="$(mktemp -d /tmp/clawops-test-run.XXXXXX)"
 [[ "$(id -u)" == 0 ]] && chmod 755 "$run_dir"
 cleanup() {

@@ -1,0 +1,147 @@
+import { randomUUID } from "node:crypto";
+import WebSocket from "ws";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { isPidAlive } from "../src/system/proc.js";
+import { FAKE_LLM_TEXT, type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
+import {
+  GATEWAY_RUNTIME,
+  type TestGateway,
+  gatewayRuntimeAvailable,
+  startGateway,
+} from "./harness/gateway.js";
+
+interface Frame {
+  type: string;
+  id?: string;
+  ok?: boolean;
+  event?: string;
+  payload?: Record<string, unknown>;
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/** A bare protocol-v4 session for checking the harness itself (the product client lives in src/gateway/). */
+async function rawSession(gateway: TestGateway) {
+  const ws = new WebSocket(gateway.wsUrl, { perMessageDeflate: false });
+  const frames: Frame[] = [];
+  const waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
+  ws.on("message", (data: Buffer) => {
+    const frame = JSON.parse(data.toString()) as Frame;
+    frames.push(frame);
+    for (const w of waiters.filter((x) => x.match(frame))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(frame);
+    }
+  });
+  const next = (match: (f: Frame) => boolean, timeoutMs = 30_000) =>
+    new Promise<Frame>((resolve, reject) => {
+      const seen = frames.find(match);
+      if (seen) return resolve(seen);
+      const timer = setTimeout(() => reject(new Error("timed out waiting for a frame")), timeoutMs);
+      waiters.push({ match, resolve: (f) => (clearTimeout(timer), resolve(f)) });
+    });
+  const call = (method: string, params: object) => {
+    const id = randomUUID();
+    ws.send(JSON.stringify({ type: "req", id, method, params }));
+    return next((f) => f.type === "res" && f.id === id);
+  };
+  await next((f) => f.event === "connect.challenge");
+  const hello = await call("connect", {
+    minProtocol: 4,
+    maxProtocol: 4,
+    client: { id: "gateway-client", version: "0.1.0", platform: "linux", mode: "backend" },
+    role: "operator",
+    scopes: ["operator.read", "operator.write", "operator.admin"],
+    caps: [],
+    auth: { token: gateway.token },
+    locale: "en-US",
+    userAgent: "clawops-test",
+  });
+  return { ws, hello, call, next };
+}
+
+describe.runIf(gatewayRuntimeAvailable())("real-gateway harness", () => {
+  let llm: FakeLlm;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    llm = await startFakeLlm();
+    gateway = await startGateway({ llmBaseUrl: llm.baseUrl });
+  }, 90_000);
+  afterAll(async () => {
+    await gateway?.stop();
+    await llm?.close();
+  });
+  afterEach((context) => {
+    if (context.task.result?.state === "fail")
+      console.error(`gateway log tail:\n${gateway?.logTail()}`);
+  });
+
+  it("boots an isolated gateway on loopback that answers its probes", async () => {
+    expect(await (await fetch(`${gateway.url}/healthz`)).json()).toEqual({
+      ok: true,
+      status: "live",
+    });
+    const startup = (await (await fetch(`${gateway.url}/startupz`)).json()) as {
+      status: string;
+      version: string;
+    };
+    expect(startup).toMatchObject({ status: "started", version: GATEWAY_RUNTIME.version });
+    const ready = (await (await fetch(`${gateway.url}/readyz`)).json()) as {
+      ready: boolean;
+      eventLoop: { delayP99Ms: number };
+    };
+    expect(ready.ready).toBe(true);
+    expect(typeof ready.eventLoop.delayP99Ms).toBe("number");
+    console.log(`gateway booted to /readyz in ${gateway.bootMs}ms`);
+  });
+
+  it("runs a real chat turn through the fake LLM", async () => {
+    const session = await rawSession(gateway);
+    try {
+      expect(session.hello.ok).toBe(true);
+      expect(session.hello.payload).toMatchObject({
+        type: "hello-ok",
+        protocol: 4,
+        server: { version: "2026.9.6" },
+      });
+      const idempotencyKey = randomUUID();
+      const ack = await session.call("chat.send", {
+        sessionKey: "main",
+        message: "Say hello.",
+        idempotencyKey,
+      });
+      expect(ack.ok).toBe(true);
+      expect(ack.payload).toMatchObject({ runId: idempotencyKey });
+      const final = await session.next(
+        (f) =>
+          f.event === "chat" && ["final", "error", "aborted"].includes(String(f.payload?.state)),
+        60_000,
+      );
+      expect(final.payload?.state).toBe("final");
+      expect(JSON.stringify(final.payload)).toContain(FAKE_LLM_TEXT);
+
+      const completions = llm.requests.filter((r) => r.path.endsWith("/chat/completions"));
+      expect(completions.length).toBeGreaterThanOrEqual(1);
+      const sent = completions.at(-1)!;
+      expect(sent.authorized).toBe(true);
+      expect(sent.body).toMatchObject({
+        model: "fake-model",
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      expect(sent.body?.tools?.length).toBeGreaterThan(0);
+    } finally {
+      session.ws.close();
+    }
+  }, 90_000);
+
+  it("stops the whole process group and removes its folder", async () => {
+    const other = await startGateway({ llmBaseUrl: llm.baseUrl });
+    const { pid, dir } = other;
+    await other.stop();
+    expect(isPidAlive(pid)).toBe(false);
+    expect(() => process.kill(-pid, 0)).toThrow();
+    const { existsSync } = await import("node:fs");
+    expect(existsSync(dir)).toBe(false);
+  }, 120_000);
+});

