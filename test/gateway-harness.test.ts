@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { probeGatewayHttp } from "../src/gateway/probes.js";
 import { isPidAlive } from "../src/system/proc.js";
 import { FAKE_LLM_TEXT, type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
@@ -93,6 +94,24 @@ describe.runIf(gatewayRuntimeAvailable())("real-gateway harness", () => {
     expect(ready.ready).toBe(true);
     expect(typeof ready.eventLoop.delayP99Ms).toBe("number");
     console.log(`gateway booted to /readyz in ${gateway.bootMs}ms`);
+  });
+
+  it("is read correctly by clawops's HTTP probes", async () => {
+    const report = await probeGatewayHttp(gateway.url);
+    expect(report).toMatchObject({
+      isOpenClaw: true,
+      live: true,
+      started: true,
+      ready: true,
+      version: GATEWAY_RUNTIME.version,
+      failing: [],
+    });
+    expect(report.uptimeMs).toBeGreaterThan(0);
+    // Right after boot on two cores the gateway may call its event loop degraded while ready.
+    expect(typeof report.eventLoop?.degraded).toBe("boolean");
+    expect(report.eventLoop?.delayP99Ms).toBeGreaterThanOrEqual(0);
+    for (const result of Object.values(report.probes))
+      expect(result).toMatchObject({ ok: true, status: 200 });
   });
 
   it("runs a real chat turn through the fake LLM", async () => {

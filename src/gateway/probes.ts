@@ -1,0 +1,162 @@
+import { z } from "zod";
+import { errorMessage } from "../core/errors.js";
+
+/**
+ * The gateway's unauthenticated HTTP probes (`/healthz`, `/startupz`,
+ * `/readyz`), parsed into typed results. Probes never throw: every outcome,
+ * including "nothing listens" and "this is not OpenClaw", is data.
+ */
+
+const healthzSchema = z.looseObject({ ok: z.boolean(), status: z.string() });
+
+const startupzSchema = z.looseObject({
+  ok: z.boolean(),
+  status: z.enum(["started", "starting", "draining"]),
+  version: z.string().optional(),
+  uptimeMs: z.number().optional(),
+  pendingReason: z.string().optional(),
+});
+
+const readyzSchema = z.looseObject({
+  ready: z.boolean(),
+  failing: z.array(z.string()).default([]),
+  uptimeMs: z.number().optional(),
+  eventLoop: z
+    .looseObject({
+      degraded: z.boolean(),
+      delayP99Ms: z.number().optional(),
+      delayMaxMs: z.number().optional(),
+      utilization: z.number().optional(),
+    })
+    .optional(),
+});
+
+export type Healthz = z.infer<typeof healthzSchema>;
+export type Startupz = z.infer<typeof startupzSchema>;
+export type Readyz = z.infer<typeof readyzSchema>;
+
+/** Why a probe did not yield an OpenClaw answer. */
+export type ProbeFailure =
+  | "unreachable" // connection refused, reset, DNS
+  | "timeout" // connected (or not) but no answer in time
+  | "not-openclaw"; // an HTTP server answered, but not as an OpenClaw gateway
+
+export type ProbeResult<T> =
+  | { ok: true; status: number; latencyMs: number; body: T }
+  | { ok: false; status: number | null; latencyMs: number; failure: ProbeFailure; message: string };
+
+const PROBES = {
+  healthz: { path: "/healthz", schema: healthzSchema, statuses: [200, 503] },
+  startupz: { path: "/startupz", schema: startupzSchema, statuses: [200, 503] },
+  readyz: { path: "/readyz", schema: readyzSchema, statuses: [200, 503] },
+} as const;
+
+type ProbeName = keyof typeof PROBES;
+type ProbeBody<N extends ProbeName> = z.infer<(typeof PROBES)[N]["schema"]>;
+
+/** Runs one probe against a gateway's base URL (`http://127.0.0.1:18789`). */
+export async function probe<N extends ProbeName>(
+  baseUrl: string,
+  name: N,
+  options: { timeoutMs?: number } = {},
+): Promise<ProbeResult<ProbeBody<N>>> {
+  const spec = PROBES[name];
+  const url = new URL(spec.path, baseUrl).toString();
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, {
+      signal: AbortSignal.timeout(options.timeoutMs ?? 2_000),
+      headers: { accept: "application/json" },
+      redirect: "manual",
+    });
+    text = await response.text();
+  } catch (error) {
+    const timedOut = (error as Error).name === "TimeoutError";
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return {
+      ok: false,
+      status: null,
+      latencyMs: elapsed(),
+      failure: timedOut ? "timeout" : "unreachable",
+      message: timedOut
+        ? `no answer from ${url} within ${options.timeoutMs ?? 2_000}ms`
+        : `cannot reach ${url}: ${cause?.code ?? cause?.message ?? errorMessage(error)}`,
+    };
+  }
+  const parsed = (spec.statuses as readonly number[]).includes(response.status)
+    ? spec.schema.safeParse(parseJson(text))
+    : null;
+  if (!parsed?.success) {
+    const type = response.headers.get("content-type") ?? "no content type";
+    return {
+      ok: false,
+      status: response.status,
+      latencyMs: elapsed(),
+      failure: "not-openclaw",
+      message: `${url} answered HTTP ${response.status} (${type}) but not as an OpenClaw gateway`,
+    };
+  }
+  return {
+    ok: true,
+    status: response.status,
+    latencyMs: elapsed(),
+    body: parsed.data as ProbeBody<N>,
+  };
+}
+
+export interface GatewayHttpReport {
+  baseUrl: string;
+  /** True when at least one probe answered as OpenClaw. */
+  isOpenClaw: boolean;
+  live: boolean;
+  started: boolean;
+  ready: boolean;
+  version: string | null;
+  uptimeMs: number | null;
+  failing: string[];
+  eventLoop: Readyz["eventLoop"] | null;
+  probes: {
+    healthz: ProbeResult<Healthz>;
+    startupz: ProbeResult<Startupz>;
+    readyz: ProbeResult<Readyz>;
+  };
+}
+
+/** Runs the three probes in parallel and sums them up. */
+export async function probeGatewayHttp(
+  baseUrl: string,
+  options: { timeoutMs?: number } = {},
+): Promise<GatewayHttpReport> {
+  const [healthz, startupz, readyz] = await Promise.all([
+    probe(baseUrl, "healthz", options),
+    probe(baseUrl, "startupz", options),
+    probe(baseUrl, "readyz", options),
+  ]);
+  return {
+    baseUrl,
+    isOpenClaw: healthz.ok || startupz.ok || readyz.ok,
+    live: healthz.ok && healthz.status === 200 && healthz.body.ok,
+    started: startupz.ok && startupz.body.status === "started",
+    ready: readyz.ok && readyz.body.ready,
+    version: startupz.ok ? (startupz.body.version ?? null) : null,
+    uptimeMs: startupz.ok
+      ? (startupz.body.uptimeMs ?? null)
+      : readyz.ok
+        ? (readyz.body.uptimeMs ?? null)
+        : null,
+    failing: readyz.ok ? readyz.body.failing : [],
+    eventLoop: readyz.ok ? (readyz.body.eventLoop ?? null) : null,
+    probes: { healthz, startupz, readyz },
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
