@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { OpsError } from "../src/core/errors.js";
+import { GatewayClient } from "../src/gateway/client.js";
 import { probeGatewayHttp } from "../src/gateway/probes.js";
 import { isPidAlive } from "../src/system/proc.js";
 import { FAKE_LLM_TEXT, type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
@@ -8,6 +11,7 @@ import {
   GATEWAY_RUNTIME,
   type TestGateway,
   gatewayRuntimeAvailable,
+  liveGroupMembers,
   startGateway,
 } from "./harness/gateway.js";
 
@@ -154,12 +158,116 @@ describe.runIf(gatewayRuntimeAvailable())("real-gateway harness", () => {
     }
   }, 90_000);
 
+  it("connects the protocol client with the token and calls health, status and agent", async () => {
+    const client = await GatewayClient.connect({ url: gateway.wsUrl, token: gateway.token });
+    try {
+      expect(client.hello).toMatchObject({
+        protocol: 4,
+        server: { version: GATEWAY_RUNTIME.version },
+      });
+      expect(client.hello.auth.scopes).toContain("operator.admin");
+      const health = await client.request("health", {}, z.looseObject({ ok: z.boolean() }));
+      expect(health.ok).toBe(true);
+      const status = await client.request("status", {}, z.looseObject({}));
+      expect(Object.keys(status).length).toBeGreaterThan(0);
+      // The agent method answers twice with one id: accepted, then the final result.
+      const final = await client.request(
+        "agent",
+        { message: "Say hi.", sessionKey: "agent:main:client-test", idempotencyKey: randomUUID() },
+        z.looseObject({ status: z.string(), result: z.unknown() }),
+        { expectFinal: true, timeoutMs: 60_000 },
+      );
+      expect(final.status).toBe("ok");
+      expect(JSON.stringify(final.result)).toContain(FAKE_LLM_TEXT);
+      // A shape clawops does not expect is an error naming the method and the field.
+      const wrong = await client
+        .request("health", {}, z.object({ ok: z.string() }))
+        .catch((e: unknown) => e as OpsError);
+      expect(wrong).toMatchObject({ code: "GATEWAY_BAD_RESPONSE" });
+      expect((wrong as OpsError).message).toMatch(/^health answered an unexpected shape: at ok: /);
+      // Frames over the gateway's maxPayload are refused before sending; the connection stays usable.
+      const huge = "x".repeat(client.hello.policy.maxPayload + 1);
+      await expect(client.request("health", { huge }, z.unknown())).rejects.toMatchObject({
+        code: "PAYLOAD_TOO_LARGE",
+      });
+      expect((await client.request("health", {}, z.looseObject({ ok: z.boolean() }))).ok).toBe(
+        true,
+      );
+    } finally {
+      client.close();
+    }
+  }, 90_000);
+
+  it("reports a wrong token and a protocol mismatch clearly", async () => {
+    const badToken = await GatewayClient.connect({
+      url: gateway.wsUrl,
+      token: "not-the-token",
+    }).catch((e: unknown) => e);
+    expect(badToken).toBeInstanceOf(OpsError);
+    expect(badToken).toMatchObject({
+      code: "GATEWAY_AUTH_REJECTED",
+      details: { code: "AUTH_TOKEN_MISMATCH" },
+    });
+    expect((badToken as OpsError).message).toMatch(
+      /^token rejected by gateway \(AUTH_TOKEN_MISMATCH\)/,
+    );
+    const mismatch = await GatewayClient.connect({
+      url: gateway.wsUrl,
+      token: gateway.token,
+      minProtocol: 99,
+      maxProtocol: 99,
+    }).catch((e: unknown) => e);
+    expect(mismatch).toMatchObject({ code: "GATEWAY_PROTOCOL_MISMATCH" });
+    expect((mismatch as OpsError).message).toBe(
+      "protocol mismatch: the gateway speaks protocol 4, clawops offered 99-99",
+    );
+  });
+
+  it("reconnects by itself when the gateway restarts", async () => {
+    const client = await GatewayClient.connect({ url: gateway.wsUrl, token: gateway.token });
+    const statuses: string[] = [];
+    client.onStatus((s) => statuses.push(s));
+    const firstBoot = client.hello.server.bootId;
+    try {
+      const reconnected = new Promise<void>((resolve) =>
+        client.onStatus((s) => s === "connected" && resolve()),
+      );
+      await client.request(
+        "gateway.restart.request",
+        { reason: "clawops test" },
+        z.looseObject({ ok: z.boolean() }),
+      );
+      await reconnected;
+      expect(statuses).toEqual(["reconnecting", "connected"]);
+      expect(client.hello.server.bootId).not.toBe(firstBoot);
+      expect((await client.request("health", {}, z.looseObject({ ok: z.boolean() }))).ok).toBe(
+        true,
+      );
+    } finally {
+      client.close();
+    }
+  }, 90_000);
+
   it("stops the whole process group and removes its folder", async () => {
     const other = await startGateway({ llmBaseUrl: llm.baseUrl });
     const { pid, dir } = other;
+    // A call in flight when the gateway dies fails with a retryable error, and the client keeps trying.
+    const client = await GatewayClient.connect({ url: other.wsUrl, token: other.token });
+    const statuses: string[] = [];
+    client.onStatus((s) => statuses.push(s));
+    const inFlight = client
+      .request("agent.wait", { runId: "none", timeoutMs: 20_000 }, z.unknown(), {
+        timeoutMs: 25_000,
+      })
+      .catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(-pid, "SIGKILL");
+    expect(await inFlight).toMatchObject({ code: "GATEWAY_CLOSED", retryable: true });
+    expect(statuses).toEqual(["reconnecting"]);
+    client.close();
     await other.stop();
     expect(isPidAlive(pid)).toBe(false);
-    expect(() => process.kill(-pid, 0)).toThrow();
+    expect(liveGroupMembers(pid)).toEqual([]);
     const { existsSync } = await import("node:fs");
     expect(existsSync(dir)).toBe(false);
   }, 120_000);

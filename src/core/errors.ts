@@ -14,6 +14,13 @@ export type OpsErrorCode =
   | "DAEMON_NOT_RUNNING"
   | "UNAVAILABLE"
   | "TIMEOUT"
+  | "NOT_OPENCLAW"
+  | "GATEWAY_AUTH_REJECTED"
+  | "GATEWAY_PROTOCOL_MISMATCH"
+  | "GATEWAY_ERROR"
+  | "GATEWAY_CLOSED"
+  | "GATEWAY_BAD_RESPONSE"
+  | "PAYLOAD_TOO_LARGE"
   | "INTERNAL";
 
 /** A problem found while validating input: where it is, what is wrong, and how bad. */

@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  readdirSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -181,6 +182,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<TestGa
         await exited;
       }
     }
+    // Workers left in the group (the gateway was SIGKILLed, say) go too; zombies do not count.
+    killGroup(child.pid!, "SIGKILL");
+    for (let i = 0; i < 50 && liveGroupMembers(child.pid!).length > 0; i += 1) await sleep(100);
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -218,6 +222,22 @@ export async function startGateway(options: StartGatewayOptions): Promise<TestGa
     logTail,
     stop,
   };
+}
+
+/** Pids of running (not zombie) processes in a process group, read from /proc. */
+export function liveGroupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid && fields[0] !== "Z") members.push(Number(name));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return members;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals) {

@@ -1,0 +1,449 @@
+import { randomUUID } from "node:crypto";
+import WebSocket from "ws";
+import type { z } from "zod";
+import { OpsError, errorMessage } from "../core/errors.js";
+import { CLAWOPS_VERSION } from "../core/version.js";
+import { formatPath } from "../core/validation.js";
+import {
+  type EventFrame,
+  type GatewayErrorShape,
+  type HelloOk,
+  PROTOCOL_VERSION,
+  type ResponseFrame,
+  challengeSchema,
+  frameSchema,
+  helloOkSchema,
+  shutdownSchema,
+} from "./frames.js";
+
+export interface GatewayClientOptions {
+  /** `ws://127.0.0.1:18789/` */
+  url: string;
+  /** The gateway's shared token (`gateway.auth.token`). */
+  token: string;
+  /** Handshake budget per attempt (challenge + hello), default 10 s. */
+  connectTimeoutMs?: number;
+  /** Default per-call budget, default 30 s. */
+  requestTimeoutMs?: number;
+  /** Keep retrying a gateway that is booting (UNAVAILABLE / 1013 / refused) for this long; default 0. */
+  bootWaitMs?: number;
+  /** Reconnect after the gateway restarts or the connection drops; default true. */
+  reconnect?: boolean;
+  /** Protocol range to offer; defaults to the one clawops speaks. */
+  minProtocol?: number;
+  maxProtocol?: number;
+}
+
+export type ClientStatus = "connected" | "reconnecting" | "closed";
+
+interface Pending {
+  method: string;
+  expectFinal: boolean;
+  resolve: (frame: ResponseFrame) => void;
+  reject: (error: OpsError) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * A protocol v4 operator connection to one gateway, as a loopback backend
+ * client with the shared token. Requests are correlated by id with per-call
+ * timeouts; a gateway restart fails calls in flight with a retryable error
+ * and the client reconnects by itself.
+ */
+export class GatewayClient {
+  private ws: WebSocket | null = null;
+  private helloOk: HelloOk | null = null;
+  private readonly pending = new Map<string, Pending>();
+  private readonly eventListeners = new Set<(event: EventFrame) => void>();
+  private readonly statusListeners = new Set<(status: ClientStatus) => void>();
+  private closedByUser = false;
+  private restartExpected = false;
+  /** Frames that were not valid JSON protocol frames, ignored (a gateway bug or not OpenClaw). */
+  malformedFrames = 0;
+
+  private constructor(private readonly options: GatewayClientOptions) {}
+
+  /** Connects and completes the handshake, or throws an `OpsError` that says why. */
+  static async connect(options: GatewayClientOptions): Promise<GatewayClient> {
+    const client = new GatewayClient(options);
+    await client.open(options.bootWaitMs ?? 0);
+    return client;
+  }
+
+  /** The server's hello of the current connection. */
+  get hello(): HelloOk {
+    if (!this.helloOk) throw new OpsError("GATEWAY_CLOSED", "not connected", { retryable: true });
+    return this.helloOk;
+  }
+
+  get connected(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN && this.helloOk !== null;
+  }
+
+  onEvent(listener: (event: EventFrame) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  onStatus(listener: (status: ClientStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /**
+   * Calls a method and validates its payload with `schema`. With `expectFinal`
+   * (the `agent` method) the first `accepted` answer is skipped and the final one returned.
+   */
+  async request<S extends z.ZodType>(
+    method: string,
+    params: unknown,
+    schema: S,
+    options: { timeoutMs?: number; expectFinal?: boolean } = {},
+  ): Promise<z.output<S>> {
+    const frame = await this.send(method, params, options);
+    const parsed = schema.safeParse(frame.payload);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]!;
+      throw new OpsError(
+        "GATEWAY_BAD_RESPONSE",
+        `${method} answered an unexpected shape: at ${formatPath(first.path) || "<payload>"}: ${first.message}`,
+        { details: { method, path: formatPath(first.path) } },
+      );
+    }
+    return parsed.data;
+  }
+
+  /** Closes for good (no reconnect); calls in flight fail. */
+  close(): void {
+    this.closedByUser = true;
+    this.failPending(new OpsError("GATEWAY_CLOSED", "client closed"));
+    this.ws?.close(1000);
+    this.emitStatus("closed");
+  }
+
+  private send(
+    method: string,
+    params: unknown,
+    options: { timeoutMs?: number; expectFinal?: boolean },
+  ) {
+    const ws = this.ws;
+    if (!ws || !this.connected) {
+      return Promise.reject(
+        new OpsError(
+          "GATEWAY_CLOSED",
+          `cannot call ${method}: not connected to ${this.options.url}`,
+          { retryable: true },
+        ),
+      );
+    }
+    const id = randomUUID();
+    const text = JSON.stringify({ type: "req", id, method, params });
+    const maxPayload = this.hello.policy.maxPayload;
+    const size = Buffer.byteLength(text);
+    if (size > maxPayload) {
+      return Promise.reject(
+        new OpsError(
+          "PAYLOAD_TOO_LARGE",
+          `${method} request is ${size} bytes; the gateway accepts at most ${maxPayload}`,
+          {
+            details: { method, size, maxPayload },
+          },
+        ),
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
+    return new Promise<ResponseFrame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(
+          new OpsError("TIMEOUT", `${method} got no answer within ${timeoutMs}ms`, {
+            retryable: true,
+          }),
+        );
+      }, timeoutMs);
+      this.pending.set(id, {
+        method,
+        expectFinal: options.expectFinal ?? false,
+        resolve,
+        reject,
+        timer,
+      });
+      ws.send(text);
+    });
+  }
+
+  private async open(bootWaitMs: number): Promise<void> {
+    const deadline = Date.now() + bootWaitMs;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.handshake();
+        this.emitStatus("connected");
+        return;
+      } catch (error) {
+        const ops =
+          error instanceof OpsError
+            ? error
+            : new OpsError("UNAVAILABLE", errorMessage(error), { retryable: true });
+        const waitMs = Math.min(
+          (ops.details.retryAfterMs as number | undefined) ?? jitteredBackoff(attempt),
+          5_000,
+        );
+        if (!ops.retryable || this.closedByUser || Date.now() + waitMs > deadline) throw ops;
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
+  }
+
+  private handshake(): Promise<void> {
+    const { url, token } = this.options;
+    const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      let settled = false;
+      const fail = (error: OpsError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        ws.removeAllListeners();
+        ws.on("error", () => undefined);
+        ws.terminate();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new OpsError(
+              "TIMEOUT",
+              `no handshake from ${url} within ${timeoutMs}ms (the gateway hangs or is not OpenClaw)`,
+              { retryable: true },
+            ),
+          ),
+        timeoutMs,
+      );
+      ws.on("unexpected-response", (_req, res) => {
+        const status = res.statusCode ?? 0;
+        fail(
+          status === 503
+            ? new OpsError("UNAVAILABLE", `${url} is restarting (HTTP 503)`, { retryable: true })
+            : new OpsError(
+                "NOT_OPENCLAW",
+                `${url} answered HTTP ${status} to a WebSocket upgrade: not an OpenClaw gateway`,
+              ),
+        );
+      });
+      ws.on("error", (error: NodeJS.ErrnoException) => {
+        const code = error.code ?? "";
+        fail(
+          new OpsError("UNAVAILABLE", `cannot reach ${url}: ${code || error.message}`, {
+            retryable: ["ECONNREFUSED", "ECONNRESET"].includes(code),
+          }),
+        );
+      });
+      ws.on("close", (code, reason) => {
+        fail(
+          code === 1013 || code === 1012
+            ? new OpsError("UNAVAILABLE", `gateway at ${url} is starting (close ${code})`, {
+                retryable: true,
+              })
+            : new OpsError(
+                "GATEWAY_CLOSED",
+                `gateway closed the connection during the handshake (${code} ${reason.toString()})`,
+              ),
+        );
+      });
+      ws.on("message", (data: WebSocket.RawData) => {
+        const frame = parseFrame(data);
+        if (!frame) {
+          return fail(
+            new OpsError("NOT_OPENCLAW", `${url} sent a frame that is not OpenClaw protocol JSON`),
+          );
+        }
+        if (frame.type === "event" && frame.event === "connect.challenge") {
+          const challenge = challengeSchema.safeParse(frame.payload);
+          if (!challenge.success)
+            return fail(new OpsError("NOT_OPENCLAW", "malformed connect.challenge"));
+          ws.send(
+            JSON.stringify({
+              type: "req",
+              id: "connect",
+              method: "connect",
+              params: this.connectParams(token),
+            }),
+          );
+          return;
+        }
+        if (frame.type !== "res" || frame.id !== "connect") return;
+        if (!frame.ok) return fail(connectError(frame.error, this.options));
+        const hello = helloOkSchema.safeParse(frame.payload);
+        if (!hello.success) {
+          return fail(
+            new OpsError(
+              "GATEWAY_BAD_RESPONSE",
+              `hello-ok has an unexpected shape: ${hello.error.issues[0]?.message}`,
+            ),
+          );
+        }
+        settled = true;
+        clearTimeout(timer);
+        ws.removeAllListeners();
+        this.attach(ws, hello.data);
+        resolve();
+      });
+    });
+  }
+
+  private connectParams(token: string) {
+    return {
+      minProtocol: this.options.minProtocol ?? PROTOCOL_VERSION,
+      maxProtocol: this.options.maxProtocol ?? PROTOCOL_VERSION,
+      client: {
+        id: "gateway-client",
+        version: CLAWOPS_VERSION,
+        platform: process.platform,
+        mode: "backend",
+        displayName: "clawops",
+      },
+      role: "operator",
+      scopes: ["operator.read", "operator.write", "operator.admin"],
+      caps: [],
+      auth: { token },
+      locale: "en-US",
+      userAgent: `clawops/${CLAWOPS_VERSION}`,
+    };
+  }
+
+  private attach(ws: WebSocket, hello: HelloOk) {
+    this.ws = ws;
+    this.helloOk = hello;
+    this.restartExpected = false;
+    ws.on("message", (data: WebSocket.RawData) => this.dispatch(data));
+    ws.on("error", () => undefined);
+    ws.on("close", (code, reason) => this.onClose(code, reason.toString()));
+  }
+
+  private dispatch(data: WebSocket.RawData) {
+    const frame = parseFrame(data);
+    if (!frame) {
+      this.malformedFrames += 1;
+      return;
+    }
+    if (frame.type === "res") {
+      const call = this.pending.get(frame.id);
+      if (!call) return;
+      if (call.expectFinal && frame.ok && isAccepted(frame.payload)) return;
+      this.pending.delete(frame.id);
+      clearTimeout(call.timer);
+      if (frame.ok) call.resolve(frame);
+      else call.reject(requestError(call.method, frame.error));
+      return;
+    }
+    if (frame.type === "event") {
+      if (frame.event === "shutdown")
+        this.restartExpected = shutdownSchema.safeParse(frame.payload).success;
+      for (const listener of this.eventListeners) listener(frame);
+    }
+  }
+
+  private onClose(code: number, reason: string) {
+    this.helloOk = null;
+    this.ws = null;
+    const restarting = code === 1012 || this.restartExpected;
+    this.failPending(
+      new OpsError(
+        "GATEWAY_CLOSED",
+        restarting
+          ? "gateway is restarting; retry the call"
+          : `connection closed (${code}${reason ? ` ${reason}` : ""})`,
+        { retryable: true, details: { closeCode: code } },
+      ),
+    );
+    if (this.closedByUser || this.options.reconnect === false) return this.emitStatus("closed");
+    this.emitStatus("reconnecting");
+    void this.open(24 * 3_600_000).catch(() => this.emitStatus("closed"));
+  }
+
+  private failPending(error: OpsError) {
+    for (const [id, call] of this.pending) {
+      clearTimeout(call.timer);
+      this.pending.delete(id);
+      call.reject(error);
+    }
+  }
+
+  private emitStatus(status: ClientStatus) {
+    for (const listener of this.statusListeners) listener(status);
+  }
+}
+
+function parseFrame(data: WebSocket.RawData): z.infer<typeof frameSchema> | null {
+  try {
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString()
+      : Buffer.from(data as ArrayBuffer).toString();
+    const parsed = frameSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function isAccepted(payload: unknown): boolean {
+  return (
+    typeof payload === "object" &&
+    payload !== null &&
+    (payload as { status?: unknown }).status === "accepted"
+  );
+}
+
+function jitteredBackoff(attempt: number): number {
+  const base = Math.min(250 * 2 ** attempt, 5_000);
+  return base / 2 + Math.random() * (base / 2);
+}
+
+function connectError(
+  error: GatewayErrorShape | undefined,
+  options: GatewayClientOptions,
+): OpsError {
+  const detail =
+    typeof error?.details?.code === "string" ? error.details.code : (error?.code ?? "UNKNOWN");
+  const message = error?.message ?? "connect refused";
+  if (detail.startsWith("AUTH_")) {
+    return new OpsError(
+      "GATEWAY_AUTH_REJECTED",
+      `token rejected by gateway (${detail}): ${message}`,
+      {
+        details: { code: detail },
+      },
+    );
+  }
+  if (detail === "PROTOCOL_MISMATCH") {
+    const expected = error?.details?.expectedProtocol;
+    const offered = `${options.minProtocol ?? PROTOCOL_VERSION}-${options.maxProtocol ?? PROTOCOL_VERSION}`;
+    return new OpsError(
+      "GATEWAY_PROTOCOL_MISMATCH",
+      `protocol mismatch: the gateway speaks protocol ${String(expected)}, clawops offered ${offered}`,
+      { details: { expectedProtocol: expected, offered } },
+    );
+  }
+  if (error?.code === "UNAVAILABLE") {
+    return new OpsError("UNAVAILABLE", `gateway is starting: ${message}`, {
+      retryable: true,
+      details: { retryAfterMs: error.retryAfterMs ?? 500 },
+    });
+  }
+  return new OpsError("GATEWAY_ERROR", `connect failed (${detail}): ${message}`, {
+    details: { code: detail },
+  });
+}
+
+function requestError(method: string, error: GatewayErrorShape | undefined): OpsError {
+  const detail = typeof error?.details?.code === "string" ? ` ${error.details.code}` : "";
+  return new OpsError(
+    "GATEWAY_ERROR",
+    `${method} failed: ${error?.code ?? "UNKNOWN"}${detail}: ${error?.message ?? ""}`,
+    {
+      retryable: error?.retryable ?? false,
+      details: { method, code: error?.code, ...(error?.details ?? {}) },
+    },
+  );
+}
