@@ -2,7 +2,16 @@ import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { freePort, runCli, startUp, tempDir, type RunningDaemon } from "./helpers/cli.js";
+import { spawn } from "node:child_process";
+import {
+  CLI,
+  cleanEnv,
+  freePort,
+  runCli,
+  startUp,
+  tempDir,
+  type RunningDaemon,
+} from "./helpers/cli.js";
 import { createTestDatabase } from "./helpers/postgres.js";
 import { serviceUrl } from "./helpers/services.js";
 
@@ -144,6 +153,34 @@ describe("clawops up on embedded SQLite", () => {
       bot: { port: number; desiredState: string; labels: Record<string, string> };
     };
     expect(bot).toMatchObject({ port: 18950, desiredState: "running", labels: { env: "prod" } });
+  });
+
+  it("stops cleanly when SIGTERM arrives during start-up", async () => {
+    const cwd = workDir();
+    const child = spawn(process.execPath, [CLI, "up", "--json"], {
+      cwd,
+      env: cleanEnv({ CLAWOPS_HTTP_PORT: String(await freePort()) }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    cleanups.push(() => void child.kill("SIGKILL"));
+    let output = "";
+    const exited = new Promise<string>((resolve) =>
+      child.once("exit", (code, signal) => resolve(`${code ?? signal}`)),
+    );
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes("config.loaded")) resolve();
+      }),
+    );
+    child.kill("SIGTERM");
+    const code = await exited;
+    expect({ code, output }).toEqual({
+      code: "0",
+      output: expect.stringContaining("daemon.stopped") as string,
+    });
+    expect(output).toContain('"reason":"SIGTERM"');
+    expect(existsSync(path.join(cwd, ".clawops", "clawops.lock"))).toBe(false);
   });
 
   it("refuses a second daemon on the same data dir, naming the first one's pid", async () => {

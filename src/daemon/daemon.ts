@@ -121,7 +121,8 @@ async function start(
   undo.push(() => app.close());
   await listen(app, config.http.host, config.http.port);
 
-  await bus.publishAndWait({
+  // Not awaited: a store that stalls right now must not stall start-up (the bus retries).
+  bus.publish({
     type: "daemon.started",
     actor: "daemon",
     data: { pid: process.pid, version: CLAWOPS_VERSION, http: httpUrl, store: store.dialect },

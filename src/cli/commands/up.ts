@@ -22,14 +22,14 @@ export function registerUp(program: Command) {
     .option("--json", "log JSON lines even on a terminal")
     .action(
       act(async (merged: CommandOptions) => {
+        // Handlers first: a signal during start-up stops the daemon as soon as it is up.
+        const signal = firstSignal();
         const { config, file } = loadCliConfig(merged);
         const log = daemonLogger(config.log.level, merged.json === true || !process.stdout.isTTY);
         log.info({ config: file ?? "(defaults)", dataDir: config.dataDir }, "config.loaded");
         const daemon = await startDaemon(config, log);
-        return waitForSignal(async (signal) => {
-          await daemon.stop(signal);
-          return EXIT.ok;
-        });
+        await daemon.stop(await signal);
+        return EXIT.ok;
       }),
     );
 }
@@ -43,14 +43,14 @@ function daemonLogger(level: string, json: boolean): Logger {
   );
 }
 
-/** Resolves with `onSignal`'s exit code after the first SIGINT/SIGTERM; a second one exits at once. */
-function waitForSignal(onSignal: (signal: string) => Promise<number>): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Resolves with the first SIGINT/SIGTERM; a second one exits at once (exit 1). */
+function firstSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
     let received = false;
     const handler = (signal: NodeJS.Signals) => {
       if (received) process.exit(EXIT.failure);
       received = true;
-      onSignal(signal).then(resolve, reject);
+      resolve(signal);
     };
     process.on("SIGINT", handler);
     process.on("SIGTERM", handler);
