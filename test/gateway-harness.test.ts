@@ -198,6 +198,40 @@ describe.runIf(gatewayRuntimeAvailable())("real-gateway harness", () => {
     }
   }, 90_000);
 
+  it("runs a tool-call turn: the gateway executes the tool and sends its result back to the LLM", async () => {
+    const client = await GatewayClient.connect({ url: gateway.wsUrl, token: gateway.token });
+    try {
+      const before = llm.requests.length;
+      llm.enqueue(
+        { toolCall: { name: "ls", arguments: { path: "." } } },
+        { text: "Listed the workspace." },
+      );
+      const final = new Promise<unknown>((resolve) =>
+        client.onEvent((e) => {
+          const state = (e.payload as { state?: string } | undefined)?.state;
+          if (e.event === "chat" && (state === "final" || state === "error")) resolve(e.payload);
+        }),
+      );
+      await client.request(
+        "chat.send",
+        {
+          sessionKey: "agent:main:tools",
+          message: "List the files.",
+          idempotencyKey: randomUUID(),
+        },
+        z.looseObject({ runId: z.string() }),
+      );
+      const payload = await final;
+      expect(JSON.stringify(payload)).toContain("Listed the workspace.");
+      const turn = llm.requests.slice(before).filter((r) => r.path.endsWith("/chat/completions"));
+      expect(turn.length).toBe(2);
+      const toolResult = turn[1]!.body?.messages?.find((m) => m.role === "tool");
+      expect(toolResult).toBeDefined();
+    } finally {
+      client.close();
+    }
+  }, 90_000);
+
   it("reports a wrong token and a protocol mismatch clearly", async () => {
     const badToken = await GatewayClient.connect({
       url: gateway.wsUrl,
