@@ -83,7 +83,11 @@ start_redis() {
 stop_redis() {
   local dir="$1"
   [[ -f "$dir/redis/redis.pid" ]] || return 0
-  kill "$(cat "$dir/redis/redis.pid")" 2>/dev/null || true
+  local pid i
+  pid="$(cat "$dir/redis/redis.pid")"
+  kill "$pid" 2>/dev/null || true
+  # Wait for it to finish writing its files before anyone removes the folder.
+  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

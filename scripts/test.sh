@@ -22,9 +22,11 @@ bash scripts/install-gateway-runtime.sh
 run_dir="$(mktemp -d /tmp/clawops-test-run.XXXXXX)"
 [[ "$(id -u)" == 0 ]] && chmod 755 "$run_dir"
 cleanup() {
-  stop_postgres "$run_dir"
-  stop_redis "$run_dir"
-  rm -rf "$run_dir"
+  local status=$?
+  stop_postgres "$run_dir" || true
+  stop_redis "$run_dir" || true
+  rm -rf "$run_dir" 2>/dev/null || true
+  exit "$status"
 }
 trap cleanup EXIT
 start_postgres "$run_dir"
