@@ -5,13 +5,12 @@ import { z } from "zod";
 import { OpsError } from "../src/core/errors.js";
 import { GatewayClient } from "../src/gateway/client.js";
 import { probeGatewayHttp } from "../src/gateway/probes.js";
-import { isPidAlive } from "../src/system/proc.js";
+import { isPidAlive, liveGroupMembers } from "../src/system/proc.js";
 import { FAKE_LLM_TEXT, type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_RUNTIME,
   type TestGateway,
   gatewayRuntimeAvailable,
-  liveGroupMembers,
   startGateway,
 } from "./harness/gateway.js";
 

@@ -10,21 +10,55 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
+/** The pids in /proc (empty when /proc is unavailable). */
+export function listPids(): number[] {
+  try {
+    return readdirSync("/proc")
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export interface ProcStat {
+  /** One letter: R running, S sleeping, Z zombie, T stopped, ... */
+  state: string;
+  pgid: number;
+  /** Clock ticks since boot (field 22). */
+  startTime: number;
+}
+
+/** Fields of /proc/PID/stat that clawops uses; null when the process is gone or /proc is unavailable. */
+export function readProcStat(pid: number): ProcStat | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const pgid = Number(fields[2]);
+    const startTime = Number(fields[19]);
+    if (!fields[0] || !Number.isFinite(pgid) || !Number.isFinite(startTime)) return null;
+    return { state: fields[0], pgid, startTime };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The process start time in clock ticks since boot (field 22 of /proc/PID/stat):
  * with the pid it identifies one process for good, guarding against pid reuse.
  * Null when the process is gone or /proc is unavailable.
  */
 export function readProcStartTime(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const value = Number(fields[19]);
-    return Number.isFinite(value) ? value : null;
-  } catch {
-    return null;
-  }
+  return readProcStat(pid)?.startTime ?? null;
+}
+
+/** Pids of running (not zombie) processes in a process group. */
+export function liveGroupMembers(pgid: number): number[] {
+  return listPids().filter((pid) => {
+    const stat = readProcStat(pid);
+    return stat !== null && stat.pgid === pgid && stat.state !== "Z";
+  });
 }
 
 /** The command line of a process, arguments joined by spaces; null when unreadable. */
@@ -68,13 +102,7 @@ export function findTcpListener(port: number): Listener | null {
 }
 
 function findSocketOwner(inodes: ReadonlySet<string>): number | null {
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
-  } catch {
-    return null;
-  }
-  for (const pid of pids) {
+  for (const pid of listPids()) {
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
@@ -85,7 +113,7 @@ function findSocketOwner(inodes: ReadonlySet<string>): number | null {
       try {
         const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
         const match = /^socket:\[(\d+)\]$/.exec(target);
-        if (match && inodes.has(match[1]!)) return Number(pid);
+        if (match && inodes.has(match[1]!)) return pid;
       } catch {
         // The fd closed while we looked.
       }

@@ -7,13 +7,14 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  readdirSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { sleep } from "../../src/core/time.js";
+import { liveGroupMembers } from "../../src/system/proc.js";
 import { freePort } from "../helpers/cli.js";
 
 const RUNTIME = path.resolve(fileURLToPath(import.meta.url), "../../gateway-runtime/node_modules");
@@ -224,30 +225,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<TestGa
   };
 }
 
-/** Pids of running (not zombie) processes in a process group, read from /proc. */
-export function liveGroupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") members.push(Number(name));
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return members;
-}
-
 function killGroup(pid: number, signal: NodeJS.Signals) {
   try {
     process.kill(-pid, signal);
   } catch {
     // Already gone.
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { sleep } from "../../src/core/time.js";
 
 export const CLI = path.resolve(fileURLToPath(import.meta.url), "../../../bin/clawops.js");
 
@@ -95,7 +96,7 @@ export async function startUp(options: {
       child.kill("SIGKILL");
       throw new Error(`clawops up not ready after 20s:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return {
     child,
