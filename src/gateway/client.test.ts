@@ -111,4 +111,50 @@ describe("GatewayClient against peers that are not a healthy gateway", () => {
       client.close();
     }
   });
+
+  it("stops reconnecting once closed, and does not come back to life", async () => {
+    let connections = 0;
+    const url = await wsServer((socket) => {
+      connections += 1;
+      const first = connections === 1;
+      socket.send(
+        JSON.stringify({
+          type: "event",
+          event: "connect.challenge",
+          payload: { nonce: "n", ts: 1 },
+        }),
+      );
+      socket.on("message", (raw: Buffer) => {
+        const req = JSON.parse(raw.toString()) as { id: string };
+        // Later handshakes answer slowly, so close() lands while one is under way.
+        setTimeout(
+          () =>
+            socket.send(
+              JSON.stringify({
+                type: "res",
+                id: req.id,
+                ok: true,
+                payload: {
+                  type: "hello-ok",
+                  protocol: 4,
+                  server: { version: "9.9.9", bootId: "b" },
+                },
+              }),
+            ),
+          first ? 0 : 300,
+        );
+        if (first) setTimeout(() => socket.close(1012, "service restart"), 50);
+      });
+    });
+    const client = await GatewayClient.connect({ url, token: "t" });
+    const statuses: string[] = [];
+    client.onStatus((s) => statuses.push(s));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(statuses).toEqual(["reconnecting"]);
+    client.close();
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(client.connected).toBe(false);
+    expect(statuses).toEqual(["reconnecting", "closed"]);
+    expect(connections).toBe(2);
+  });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
 import type { z } from "zod";
 import { OpsError, errorMessage } from "../core/errors.js";
+import { abortableSleep } from "../core/time.js";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { formatPath } from "../core/validation.js";
 import {
@@ -56,7 +57,8 @@ export class GatewayClient {
   private readonly pending = new Map<string, Pending>();
   private readonly eventListeners = new Set<(event: EventFrame) => void>();
   private readonly statusListeners = new Set<(status: ClientStatus) => void>();
-  private closedByUser = false;
+  /** Aborted by `close()`: stops reconnecting and any wait between attempts. */
+  private readonly closing = new AbortController();
   private restartExpected = false;
   /** Frames that were not valid JSON protocol frames, ignored (a gateway bug or not OpenClaw). */
   malformedFrames = 0;
@@ -115,7 +117,7 @@ export class GatewayClient {
 
   /** Closes for good (no reconnect); calls in flight fail. */
   close(): void {
-    this.closedByUser = true;
+    this.closing.abort();
     this.failPending(new OpsError("GATEWAY_CLOSED", "client closed"));
     this.ws?.close(1000);
     this.emitStatus("closed");
@@ -175,6 +177,7 @@ export class GatewayClient {
   private async open(bootWaitMs: number): Promise<void> {
     const deadline = Date.now() + bootWaitMs;
     for (let attempt = 0; ; attempt += 1) {
+      if (this.closing.signal.aborted) throw new OpsError("GATEWAY_CLOSED", "client closed");
       try {
         await this.handshake();
         this.emitStatus("connected");
@@ -188,8 +191,10 @@ export class GatewayClient {
           (ops.details.retryAfterMs as number | undefined) ?? jitteredBackoff(attempt),
           5_000,
         );
-        if (!ops.retryable || this.closedByUser || Date.now() + waitMs > deadline) throw ops;
-        await new Promise((r) => setTimeout(r, waitMs));
+        if (!ops.retryable || this.closing.signal.aborted || Date.now() + waitMs > deadline) {
+          throw ops;
+        }
+        await abortableSleep(waitMs, this.closing.signal);
       }
     }
   }
@@ -274,6 +279,9 @@ export class GatewayClient {
         }
         if (frame.type !== "res" || frame.id !== "connect") return;
         if (!frame.ok) return fail(connectError(frame.error, this.options));
+        // Closed by the user while this (re)connect was under way: do not come back to life.
+        if (this.closing.signal.aborted)
+          return fail(new OpsError("GATEWAY_CLOSED", "client closed"));
         const hello = helloOkSchema.safeParse(frame.payload);
         if (!hello.success) {
           return fail(
@@ -357,9 +365,12 @@ export class GatewayClient {
         { retryable: true, details: { closeCode: code } },
       ),
     );
-    if (this.closedByUser || this.options.reconnect === false) return this.emitStatus("closed");
+    if (this.closing.signal.aborted) return;
+    if (this.options.reconnect === false) return this.emitStatus("closed");
     this.emitStatus("reconnecting");
-    void this.open(24 * 3_600_000).catch(() => this.emitStatus("closed"));
+    void this.open(24 * 3_600_000).catch(() => {
+      if (!this.closing.signal.aborted) this.emitStatus("closed");
+    });
   }
 
   private failPending(error: OpsError) {
