@@ -34,7 +34,6 @@ export class EventBus {
   private readonly listeners = new Set<EventListener>();
   private draining: Promise<void> | null = null;
   private lastError: string | null = null;
-  private closed = false;
   private readonly closing = new AbortController();
   private written = 0;
   private dropped = 0;
@@ -76,7 +75,6 @@ export class EventBus {
    * rejected) and later publishes are refused. Call after `flush`.
    */
   close(): void {
-    this.closed = true;
     this.closing.abort();
     for (const pending of this.queue.splice(0)) pending.reject?.(new Error("event bus closed"));
   }
@@ -92,7 +90,7 @@ export class EventBus {
   }
 
   private enqueue(pending: Pending): void {
-    if (this.closed) {
+    if (this.closing.signal.aborted) {
       pending.reject?.(new Error("event bus closed"));
       this.log.error({ type: pending.input.type }, "events.after_close");
       return;
@@ -118,7 +116,7 @@ export class EventBus {
 
   private async drain(): Promise<void> {
     let retryMs = RETRY_MIN_MS;
-    while (this.queue.length > 0 && !this.closed) {
+    while (this.queue.length > 0 && !this.closing.signal.aborted) {
       const batch = this.queue.slice(0, BATCH);
       let stored: OpsEvent[];
       try {
