@@ -281,11 +281,11 @@ describe.runIf(gatewayRuntimeAvailable())("real-gateway harness", () => {
     }
   }, 90_000);
 
+  // Last: it kills the shared gateway.
   it("stops the whole process group and removes its folder", async () => {
-    const other = await startGateway({ llmBaseUrl: llm.baseUrl });
-    const { pid, dir } = other;
+    const { pid, dir } = gateway;
     // A call in flight when the gateway dies fails with a retryable error, and the client keeps trying.
-    const client = await GatewayClient.connect({ url: other.wsUrl, token: other.token });
+    const client = await GatewayClient.connect({ url: gateway.wsUrl, token: gateway.token });
     const statuses: string[] = [];
     client.onStatus((s) => statuses.push(s));
     const inFlight = client
@@ -298,7 +298,7 @@ describe.runIf(gatewayRuntimeAvailable())("real-gateway harness", () => {
     expect(await inFlight).toMatchObject({ code: "GATEWAY_CLOSED", retryable: true });
     expect(statuses).toEqual(["reconnecting"]);
     client.close();
-    await other.stop();
+    await gateway.stop();
     expect(isPidAlive(pid)).toBe(false);
     expect(liveGroupMembers(pid)).toEqual([]);
     const { existsSync } = await import("node:fs");

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { registerBotCommands } from "./commands/bot.js";
 import { registerEvents } from "./commands/events.js";
+import { registerGatewayCommands } from "./commands/gateway.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
 import { registerVersion } from "./commands/version.js";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerVersion(program);
   registerBotCommands(program);
   registerEvents(program);
+  registerGatewayCommands(program);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }

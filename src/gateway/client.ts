@@ -3,13 +3,20 @@ import WebSocket from "ws";
 import type { z } from "zod";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { abortableSleep } from "../core/time.js";
-import { CLAWOPS_VERSION } from "../core/version.js";
 import { formatPath } from "../core/validation.js";
 import {
+  type AuthMode,
+  type ConnectAuth,
+  buildConnectParams,
+  checkGrantedScopes,
+  connectError,
+  requestError,
+} from "./auth.js";
+import type { DeviceKeyring } from "./device-identity.js";
+import { SUPPORTED_PROTOCOLS } from "./compat.js";
+import {
   type EventFrame,
-  type GatewayErrorShape,
   type HelloOk,
-  PROTOCOL_VERSION,
   type ResponseFrame,
   challengeSchema,
   frameSchema,
@@ -20,17 +27,23 @@ import {
 export interface GatewayClientOptions {
   /** `ws://127.0.0.1:18789/` */
   url: string;
-  /** The gateway's shared token (`gateway.auth.token`). */
-  token: string;
+  /** The gateway's shared token (`gateway.auth.token`); optional only with a stored device token. */
+  token?: string;
+  /** `auto` (default): backend client on loopback, device identity elsewhere. */
+  auth?: AuthMode;
+  /** clawops's device identity and the device tokens gateways issued; needed off loopback. */
+  keyring?: DeviceKeyring;
   /** Handshake budget per attempt (challenge + hello), default 10 s. */
   connectTimeoutMs?: number;
   /** Default per-call budget, default 30 s. */
   requestTimeoutMs?: number;
   /** Keep retrying a gateway that is booting (UNAVAILABLE / 1013 / refused) for this long; default 0. */
   bootWaitMs?: number;
+  /** Drop a connection that receives nothing for this long; default twice the gateway's tick interval (60 s). */
+  silenceTimeoutMs?: number;
   /** Reconnect after the gateway restarts or the connection drops; default true. */
   reconnect?: boolean;
-  /** Protocol range to offer; defaults to the one clawops speaks. */
+  /** Protocol range to offer (the gateway picks one inside it); defaults to the one clawops speaks. */
   minProtocol?: number;
   maxProtocol?: number;
 }
@@ -60,6 +73,9 @@ export class GatewayClient {
   /** Aborted by `close()`: stops reconnecting and any wait between attempts. */
   private readonly closing = new AbortController();
   private restartExpected = false;
+  private lastInboundAt = 0;
+  private watchdog: NodeJS.Timeout | null = null;
+  private silenceMs: number | null = null;
   /** Frames that were not valid JSON protocol frames, ignored (a gateway bug or not OpenClaw). */
   malformedFrames = 0;
 
@@ -118,6 +134,7 @@ export class GatewayClient {
   /** Closes for good (no reconnect); calls in flight fail. */
   close(): void {
     this.closing.abort();
+    if (this.watchdog) clearInterval(this.watchdog);
     this.failPending(new OpsError("GATEWAY_CLOSED", "client closed"));
     this.ws?.close(1000);
     this.emitStatus("closed");
@@ -200,7 +217,8 @@ export class GatewayClient {
   }
 
   private handshake(): Promise<void> {
-    const { url, token } = this.options;
+    const { url } = this.options;
+    const auth = this.connectAuth();
     const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
@@ -267,18 +285,17 @@ export class GatewayClient {
           const challenge = challengeSchema.safeParse(frame.payload);
           if (!challenge.success)
             return fail(new OpsError("NOT_OPENCLAW", "malformed connect.challenge"));
-          ws.send(
-            JSON.stringify({
-              type: "req",
-              id: "connect",
-              method: "connect",
-              params: this.connectParams(token),
-            }),
-          );
+          let params;
+          try {
+            params = buildConnectParams(auth, challenge.data);
+          } catch (error) {
+            return fail(error as OpsError);
+          }
+          ws.send(JSON.stringify({ type: "req", id: "connect", method: "connect", params }));
           return;
         }
         if (frame.type !== "res" || frame.id !== "connect") return;
-        if (!frame.ok) return fail(connectError(frame.error, this.options));
+        if (!frame.ok) return fail(connectError(frame.error, auth));
         // Closed by the user while this (re)connect was under way: do not come back to life.
         if (this.closing.signal.aborted)
           return fail(new OpsError("GATEWAY_CLOSED", "client closed"));
@@ -291,6 +308,8 @@ export class GatewayClient {
             ),
           );
         }
+        const scopeError = checkGrantedScopes(hello.data.auth.scopes, auth);
+        if (scopeError) return fail(scopeError);
         settled = true;
         clearTimeout(timer);
         ws.removeAllListeners();
@@ -300,36 +319,57 @@ export class GatewayClient {
     });
   }
 
-  private connectParams(token: string) {
+  private connectAuth(): ConnectAuth {
+    const { url, token, auth, keyring, minProtocol, maxProtocol } = this.options;
     return {
-      minProtocol: this.options.minProtocol ?? PROTOCOL_VERSION,
-      maxProtocol: this.options.maxProtocol ?? PROTOCOL_VERSION,
-      client: {
-        id: "gateway-client",
-        version: CLAWOPS_VERSION,
-        platform: process.platform,
-        mode: "backend",
-        displayName: "clawops",
+      url,
+      token,
+      mode: auth ?? "auto",
+      keyring,
+      protocols: {
+        min: minProtocol ?? SUPPORTED_PROTOCOLS.min,
+        max: maxProtocol ?? SUPPORTED_PROTOCOLS.max,
       },
-      role: "operator",
-      scopes: ["operator.read", "operator.write", "operator.admin"],
-      caps: [],
-      auth: { token },
-      locale: "en-US",
-      userAgent: `clawops/${CLAWOPS_VERSION}`,
     };
   }
 
   private attach(ws: WebSocket, hello: HelloOk) {
+    const deviceToken = hello.auth.deviceToken;
+    if (deviceToken && this.options.keyring) {
+      this.options.keyring.saveDeviceToken(this.options.url, deviceToken, hello.auth.scopes);
+    }
     this.ws = ws;
     this.helloOk = hello;
     this.restartExpected = false;
+    this.watchSilence(ws, hello.policy.tickIntervalMs ?? 30_000);
     ws.on("message", (data: WebSocket.RawData) => this.dispatch(data));
     ws.on("error", () => undefined);
     ws.on("close", (code, reason) => this.onClose(code, reason.toString()));
   }
 
+  /**
+   * The gateway sends a `tick` every `tickIntervalMs`; silence for twice that
+   * means it hangs (SIGSTOP, a blocked event loop) while the socket looks open.
+   * The connection is then dropped, calls in flight fail and reconnecting starts.
+   */
+  private watchSilence(ws: WebSocket, tickIntervalMs: number) {
+    this.lastInboundAt = Date.now();
+    this.silenceMs = null;
+    const limitMs = this.options.silenceTimeoutMs ?? tickIntervalMs * 2;
+    this.watchdog = setInterval(
+      () => {
+        const silentMs = Date.now() - this.lastInboundAt;
+        if (silentMs <= limitMs) return;
+        this.silenceMs = silentMs;
+        ws.terminate();
+      },
+      Math.max(50, Math.min(limitMs / 4, 5_000)),
+    );
+    this.watchdog.unref();
+  }
+
   private dispatch(data: WebSocket.RawData) {
+    this.lastInboundAt = Date.now();
     const frame = parseFrame(data);
     if (!frame) {
       this.malformedFrames += 1;
@@ -355,13 +395,16 @@ export class GatewayClient {
   private onClose(code: number, reason: string) {
     this.helloOk = null;
     this.ws = null;
+    if (this.watchdog) clearInterval(this.watchdog);
     const restarting = code === 1012 || this.restartExpected;
     this.failPending(
       new OpsError(
         "GATEWAY_CLOSED",
         restarting
           ? "gateway is restarting; retry the call"
-          : `connection closed (${code}${reason ? ` ${reason}` : ""})`,
+          : this.silenceMs !== null
+            ? `gateway silent for ${this.silenceMs}ms (hung?); connection dropped`
+            : `connection closed (${code}${reason ? ` ${reason}` : ""})`,
         { retryable: true, details: { closeCode: code } },
       ),
     );
@@ -409,52 +452,4 @@ function isAccepted(payload: unknown): boolean {
 function jitteredBackoff(attempt: number): number {
   const base = Math.min(250 * 2 ** attempt, 5_000);
   return base / 2 + Math.random() * (base / 2);
-}
-
-function connectError(
-  error: GatewayErrorShape | undefined,
-  options: GatewayClientOptions,
-): OpsError {
-  const detail =
-    typeof error?.details?.code === "string" ? error.details.code : (error?.code ?? "UNKNOWN");
-  const message = error?.message ?? "connect refused";
-  if (detail.startsWith("AUTH_")) {
-    return new OpsError(
-      "GATEWAY_AUTH_REJECTED",
-      `token rejected by gateway (${detail}): ${message}`,
-      {
-        details: { code: detail },
-      },
-    );
-  }
-  if (detail === "PROTOCOL_MISMATCH") {
-    const expected = error?.details?.expectedProtocol;
-    const offered = `${options.minProtocol ?? PROTOCOL_VERSION}-${options.maxProtocol ?? PROTOCOL_VERSION}`;
-    return new OpsError(
-      "GATEWAY_PROTOCOL_MISMATCH",
-      `protocol mismatch: the gateway speaks protocol ${String(expected)}, clawops offered ${offered}`,
-      { details: { expectedProtocol: expected, offered } },
-    );
-  }
-  if (error?.code === "UNAVAILABLE") {
-    return new OpsError("UNAVAILABLE", `gateway is starting: ${message}`, {
-      retryable: true,
-      details: { retryAfterMs: error.retryAfterMs ?? 500 },
-    });
-  }
-  return new OpsError("GATEWAY_ERROR", `connect failed (${detail}): ${message}`, {
-    details: { code: detail },
-  });
-}
-
-function requestError(method: string, error: GatewayErrorShape | undefined): OpsError {
-  const detail = typeof error?.details?.code === "string" ? ` ${error.details.code}` : "";
-  return new OpsError(
-    "GATEWAY_ERROR",
-    `${method} failed: ${error?.code ?? "UNKNOWN"}${detail}: ${error?.message ?? ""}`,
-    {
-      retryable: error?.retryable ?? false,
-      details: { method, code: error?.code, ...(error?.details ?? {}) },
-    },
-  );
 }

@@ -4,8 +4,6 @@ import { z } from "zod";
  * Protocol v4 frames as observed on openclaw 2026.9.6 (docs/openclaw-2026.9.6.md).
  * Objects are loose: a newer gateway may add fields, and clawops must not break on that.
  */
-export const PROTOCOL_VERSION = 4;
-
 export const errorShapeSchema = z.looseObject({
   code: z.string(),
   message: z.string(),
@@ -63,6 +61,8 @@ export const helloOkSchema = z.looseObject({
   auth: z
     .looseObject({
       role: z.string().optional(),
+      /** token, device-token, password, ... */
+      method: z.string().optional(),
       scopes: z.array(z.string()).default([]),
       deviceToken: z.string().optional(),
     })

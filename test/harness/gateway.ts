@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sleep } from "../../src/core/time.js";
-import { liveGroupMembers } from "../../src/system/proc.js";
+import { isPidAlive, liveGroupMembers } from "../../src/system/proc.js";
 import { freePort } from "../helpers/cli.js";
 
 const RUNTIME = path.resolve(fileURLToPath(import.meta.url), "../../gateway-runtime/node_modules");
@@ -135,6 +135,8 @@ export interface TestGateway {
 
 export interface StartGatewayOptions {
   llmBaseUrl: string;
+  /** `lan` listens on every interface too, for tests of non-loopback clients; default loopback. */
+  bind?: "loopback" | "lan";
   /** Changes to the generated config before it is written. */
   editConfig?: (config: ReturnType<typeof minimalGatewayConfig>) => object;
   readyTimeoutMs?: number;
@@ -146,12 +148,64 @@ export interface StartGatewayOptions {
  * `/readyz`. A gateway that dies or does not get ready throws with its log tail.
  */
 export async function startGateway(options: StartGatewayOptions): Promise<TestGateway> {
+  const releaseSlot = await acquireGatewaySlot();
+  try {
+    return await launchGateway(options, releaseSlot);
+  } catch (error) {
+    releaseSlot();
+    throw error;
+  }
+}
+
+/** At most this many live gateways across all test workers (each takes ~1 GB and a core to boot). */
+const MAX_LIVE_GATEWAYS = 3;
+const SLOTS_DIR = path.join(tmpdir(), "clawops-gateway-slots");
+
+/**
+ * Takes one of MAX_LIVE_GATEWAYS slot files (O_EXCL, holding our pid), waiting
+ * while all are held; a slot whose holder died is taken over. Returns its release.
+ */
+async function acquireGatewaySlot(timeoutMs = 600_000): Promise<() => void> {
+  mkdirSync(SLOTS_DIR, { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (let i = 0; i < MAX_LIVE_GATEWAYS; i += 1) {
+      const file = path.join(SLOTS_DIR, `slot-${i}`);
+      try {
+        writeFileSync(file, String(process.pid), { flag: "wx" });
+        let released = false;
+        // Once only: a second release would free a slot that someone else holds by then.
+        return () => {
+          if (!released) rmSync(file, { force: true });
+          released = true;
+        };
+      } catch {
+        let holder = 0;
+        try {
+          holder = Number(readFileSync(file, "utf8"));
+        } catch {
+          continue; // Released meanwhile: try it again on the next round.
+        }
+        if (holder && !isPidAlive(holder)) rmSync(file, { force: true });
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no gateway slot free after ${timeoutMs}ms`);
+    await sleep(250);
+  }
+}
+
+async function launchGateway(
+  options: StartGatewayOptions,
+  releaseSlot: () => void,
+): Promise<TestGateway> {
+  const bind = options.bind ?? "loopback";
   const dir = mkdtempSync(path.join(tmpdir(), "clawops-gw-"));
   for (const sub of ["home", "state", "tmp", "logs", "workspace"])
     mkdirSync(path.join(dir, sub), { recursive: true });
   const port = await freePort();
   const token = randomBytes(24).toString("hex");
   const base = minimalGatewayConfig({ dir, port, token, llmBaseUrl: options.llmBaseUrl });
+  base.gateway.bind = bind;
   writeFileSync(
     path.join(dir, "openclaw.json"),
     JSON.stringify(options.editConfig?.(base) ?? base, null, 2),
@@ -162,7 +216,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<TestGa
   const started = Date.now();
   const child = spawn(
     GATEWAY_RUNTIME.node,
-    [GATEWAY_RUNTIME.openclaw, "gateway", "run", "--port", String(port), "--bind", "loopback"],
+    [GATEWAY_RUNTIME.openclaw, "gateway", "run", "--port", String(port), "--bind", bind],
     { cwd: dir, env: isolatedGatewayEnv(dir), stdio: ["ignore", out, out], detached: true },
   );
   closeSync(out);
@@ -187,6 +241,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<TestGa
     killGroup(child.pid!, "SIGKILL");
     for (let i = 0; i < 50 && liveGroupMembers(child.pid!).length > 0; i += 1) await sleep(100);
     rmSync(dir, { recursive: true, force: true });
+    releaseSlot();
   };
 
   const url = `http://127.0.0.1:${port}`;

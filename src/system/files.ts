@@ -1,0 +1,21 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+/**
+ * Writes `data` to a temp file beside `path`, then renames it over `path`, so a
+ * reader sees the old content or the new one and never half a file. The temp
+ * file is removed when the write fails. `mode` applies to the new file (0o600
+ * for anything holding a secret).
+ */
+export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    writeFileSync(temp, data, { mode, flag: "wx" });
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
