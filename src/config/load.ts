@@ -163,6 +163,11 @@ export function resolveConfig(
     base("database.sqlitePath"),
     config.database.sqlitePath ?? path.join(config.dataDir, "clawops.db"),
   );
+  // A bare command name is looked up on PATH; anything with a slash is a path.
+  for (const key of ["bin", "node"] as const) {
+    const value = config.openclaw[key];
+    if (value?.includes("/")) config.openclaw[key] = path.resolve(options.baseDir, value);
+  }
   for (const bot of config.fleet.bots) {
     if (bot.stateDir) bot.stateDir = path.resolve(options.baseDir, bot.stateDir);
     if (bot.configPath) bot.configPath = path.resolve(options.baseDir, bot.configPath);

@@ -92,6 +92,17 @@ const fleetSchema = z
     });
   });
 
+const openclawSchema = z
+  .strictObject({
+    /** The openclaw CLI: its `openclaw.mjs`, or a command on PATH; default: PATH, then node_modules. */
+    bin: z.string().min(1).optional(),
+    /** The Node that runs it (openclaw needs >= 24.16 < 25 or >= 26.1); default: the first suitable one found. */
+    node: z.string().min(1).optional(),
+    /** Budget for one CLI call; the process group is killed after it. */
+    timeout: duration("60s"),
+  })
+  .default({ timeout: 60_000 });
+
 export const configSchema = z.strictObject({
   /** Where clawops keeps its database, lock and per-bot files. */
   dataDir: z.string().min(1).default("./.clawops"),
@@ -100,6 +111,7 @@ export const configSchema = z.strictObject({
   log: logSchema,
   daemon: daemonSchema,
   fleet: fleetSchema,
+  openclaw: openclawSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

