@@ -10,11 +10,13 @@ import { GatewayClient } from "../src/gateway/client.js";
 import { versionSupport } from "../src/gateway/compat.js";
 import { DeviceKeyring } from "../src/gateway/device-identity.js";
 import { gatewayMethods } from "../src/gateway/methods.js";
+import { OpenClawCli, locateOpenClaw } from "../src/gateway/openclaw-cli.js";
 import { FAKE_LLM_TEXT, type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_RUNTIME,
   type TestGateway,
   gatewayRuntimeAvailable,
+  isolatedGatewayEnv,
   startGateway,
 } from "./harness/gateway.js";
 import { freePort, runCli, tempDir } from "./helpers/cli.js";
@@ -176,6 +178,16 @@ describe.runIf(gatewayRuntimeAvailable())("gateway client on a real gateway", ()
     });
     expect(backend.message).toContain("must use its device identity");
   });
+
+  it("is seen by the openclaw CLI adapter: gateway status and sessions", async () => {
+    const cli = new OpenClawCli(await locateOpenClaw({ bin: GATEWAY_RUNTIME.openclaw }));
+    const env = isolatedGatewayEnv(gateway.dir);
+    const status = await cli.gatewayStatus({ env });
+    expect(status.rpc).toMatchObject({ ok: true, version: GATEWAY_RUNTIME.version });
+    expect(status.port?.listeners.map((l) => l.pid)).toContain(gateway.pid);
+    const sessions = await cli.sessions({ env });
+    expect(sessions.sessions.map((s) => s.key)).toContain("agent:main:typed");
+  }, 60_000);
 
   describe("clawops gateway probe", () => {
     const tokenFile = () => {
