@@ -267,6 +267,24 @@ describe.runIf(gatewayRuntimeAvailable())("gateway client on a real gateway", ()
       expect(wrong.stdout).toContain("verdict  AUTH-REJECTED");
       expect(wrong.stdout).toContain("token rejected by gateway (AUTH_TOKEN_MISMATCH)");
 
+      const noToken = await runCli(["gateway", "probe", gateway.wsUrl], { cwd: scratch.dir });
+      expect(noToken.stdout).toContain("verdict  AUTH-REJECTED: no token given");
+      expect(noToken.stdout).toContain("--token-file FILE or OPENCLAW_GATEWAY_TOKEN");
+
+      // A hung gateway (SIGSTOP): every probe and the handshake time out; it is not "unreachable".
+      process.kill(gateway.pid, "SIGSTOP");
+      try {
+        const hung = await runCli(
+          ["gateway", "probe", gateway.wsUrl, "--timeout", "1s", "--token-file", tokenFile()],
+          { cwd: scratch.dir },
+        );
+        expect(hung.code).toBe(1);
+        expect(hung.stdout).toContain("verdict  TIMEOUT: no answer from");
+        expect(hung.stdout).toMatch(/connect {2}FAILED after \d[\d.]*ms: no handshake/);
+      } finally {
+        process.kill(gateway.pid, "SIGCONT");
+      }
+
       const silentPort = await freePort();
       const nothing = await runCli(["gateway", "probe", `127.0.0.1:${silentPort}`, "--json"], {
         cwd: scratch.dir,

@@ -53,7 +53,7 @@ export function buildConnectParams(auth: ConnectAuth, challenge: { nonce: string
     locale: "en-US",
     userAgent: `clawops/${CLAWOPS_VERSION}`,
   };
-  if (mode === "backend") return { ...base, auth: { token: auth.token ?? "" } };
+  if (mode === "backend") return auth.token ? { ...base, auth: { token: auth.token } } : base;
 
   const keyring = auth.keyring;
   if (!keyring) {
@@ -102,6 +102,14 @@ export function connectError(error: GatewayErrorShape | undefined, auth: Connect
       `the gateway has not approved clawops's device ${text("deviceId", "").slice(0, 12)} yet ` +
         `(${text("reason", "not-paired")}); on the gateway host run: openclaw devices approve ${requestId}`,
       { details: { code: detail, requestId, deviceId: details.deviceId, reason: details.reason } },
+    );
+  }
+  const noCredential = !auth.token && !auth.keyring?.deviceToken(auth.url);
+  if (noCredential && (detail === "DEVICE_IDENTITY_REQUIRED" || detail === "AUTH_TOKEN_MISSING")) {
+    return new OpsError(
+      "GATEWAY_AUTH_REJECTED",
+      `no token given, and the gateway requires one (${detail})`,
+      { details: { code: detail } },
     );
   }
   if (detail.startsWith("AUTH_") || detail.startsWith("DEVICE_AUTH_")) {

@@ -164,10 +164,11 @@ function renderInspection(r: GatewayInspection & { bot: string | null; tokenSour
     );
   } else if (r.connect) {
     lines.push(`connect  FAILED after ${ms(r.connect.latencyMs)}: ${r.connect.message}`);
-    if (r.tokenSource === "none" && r.connect.code === "GATEWAY_AUTH_REJECTED")
+    if (r.tokenSource === "none" && r.connect.code === "GATEWAY_AUTH_REJECTED") {
       lines.push(
-        "         no token given: pass --token-file, set OPENCLAW_GATEWAY_TOKEN, or probe a bot",
+        "         give the token (gateway.auth.token) with --token-file FILE or OPENCLAW_GATEWAY_TOKEN, or probe a registered bot",
       );
+    }
   }
   if (r.health) {
     lines.push(
