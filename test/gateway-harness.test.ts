@@ -265,11 +265,20 @@ describe.runIf(gatewayRuntimeAvailable())("real-gateway harness", () => {
       const reconnected = new Promise<void>((resolve) =>
         client.onStatus((s) => s === "connected" && resolve()),
       );
+      const dropped = new Promise<void>((resolve) =>
+        client.onStatus((s) => s === "reconnecting" && resolve()),
+      );
       await client.request(
         "gateway.restart.request",
         { reason: "clawops test" },
         z.looseObject({ ok: z.boolean() }),
       );
+      // A call made while the gateway restarts fails at once with a retryable error.
+      await dropped;
+      await expect(client.request("health", {}, z.unknown())).rejects.toMatchObject({
+        code: "GATEWAY_CLOSED",
+        retryable: true,
+      });
       await reconnected;
       expect(statuses).toEqual(["reconnecting", "connected"]);
       expect(client.hello.server.bootId).not.toBe(firstBoot);
