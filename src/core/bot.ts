@@ -35,6 +35,8 @@ export const botInputSchema = z
     driver: z.enum(DRIVERS).default("process"),
     stateDir: z.string().min(1).optional(),
     configPath: z.string().min(1).optional(),
+    /** The openclaw CLI for this bot when not clawops's default (clawops.yaml `openclaw.bin`). */
+    openclawBin: z.string().min(1).optional(),
     desiredState: z.enum(DESIRED_STATES).default("stopped"),
     labels: z.record(labelKey, z.string().max(200)).default({}),
   })
@@ -55,11 +57,23 @@ export interface Bot {
   port: number;
   desiredState: DesiredState;
   labels: Record<string, string>;
+  /** This bot's openclaw CLI; null means clawops's default. */
+  openclawBin: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
 /** Fields that may change on an existing bot. */
 export type BotPatch = Partial<
-  Pick<Bot, "owner" | "driver" | "stateDir" | "configPath" | "port" | "desiredState" | "labels">
+  Pick<
+    Bot,
+    | "owner"
+    | "driver"
+    | "stateDir"
+    | "configPath"
+    | "port"
+    | "desiredState"
+    | "labels"
+    | "openclawBin"
+  >
 >;

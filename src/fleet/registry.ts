@@ -54,6 +54,10 @@ export function resolveNewBot(
       ),
     desiredState: input.desiredState,
     labels: input.labels,
+    // A bare command name stays a name (looked up on PATH when used).
+    openclawBin: input.openclawBin?.includes("/")
+      ? path.resolve(input.openclawBin)
+      : (input.openclawBin ?? null),
   };
 }
 
@@ -125,6 +129,7 @@ export async function syncDeclaredBots(
       port: input.port ?? current.port,
       desiredState: next.desiredState,
       labels: next.labels,
+      openclawBin: next.openclawBin,
     };
     const changed = (Object.keys(patch) as (keyof typeof patch)[]).filter(
       (k) => JSON.stringify(patch[k]) !== JSON.stringify(current[k]),

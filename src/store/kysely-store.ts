@@ -3,8 +3,9 @@ import { type Kysely, Migrator, type Selectable, sql } from "kysely";
 import type { Bot, BotPatch, DesiredState, Driver } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import type { OpsEvent, OpsEventInput } from "../core/events.js";
+import type { ExitInfo, GatewayInstance, GatewayState } from "../core/gateway-state.js";
 import { migrationProvider } from "./migrations/index.js";
-import type { BotsTable, Database, Dialect, EventsTable } from "./schema.js";
+import type { BotsTable, Database, Dialect, EventsTable, GatewayInstancesTable } from "./schema.js";
 import type { EventQuery, MigrationReport, NewBot, Store } from "./store.js";
 
 const UNIQUE_FIELDS = [
@@ -87,6 +88,7 @@ export class KyselyStore implements Store {
       port: bot.port,
       desired_state: bot.desiredState,
       labels: JSON.stringify(bot.labels),
+      openclaw_bin: bot.openclawBin,
       created_at: now,
       updated_at: now,
     };
@@ -114,6 +116,7 @@ export class KyselyStore implements Store {
         port: patch.port ?? current.port,
         desired_state: patch.desiredState ?? current.desired_state,
         labels: patch.labels ? JSON.stringify(patch.labels) : current.labels,
+        openclaw_bin: patch.openclawBin !== undefined ? patch.openclawBin : current.openclaw_bin,
         updated_at: new Date().toISOString(),
       };
       await assertUnique(tx, next, id);
@@ -124,8 +127,35 @@ export class KyselyStore implements Store {
   }
 
   async removeBot(id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom("bots").where("id", "=", id).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    return this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom("gateway_instances").where("bot_id", "=", id).execute();
+      const result = await tx.deleteFrom("bots").where("id", "=", id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
+  }
+
+  async listInstances(): Promise<GatewayInstance[]> {
+    const rows = await this.db.selectFrom("gateway_instances").selectAll().execute();
+    return rows.map(toInstance);
+  }
+
+  async getInstance(botId: string): Promise<GatewayInstance | null> {
+    const row = await this.db
+      .selectFrom("gateway_instances")
+      .selectAll()
+      .where("bot_id", "=", botId)
+      .executeTakeFirst();
+    return row ? toInstance(row) : null;
+  }
+
+  async saveInstance(instance: GatewayInstance): Promise<void> {
+    const row = fromInstance(instance);
+    const { bot_id: _botId, ...changes } = row;
+    await this.db
+      .insertInto("gateway_instances")
+      .values(row)
+      .onConflict((oc) => oc.column("bot_id").doUpdateSet(changes))
+      .execute();
   }
 
   async appendEvents(events: readonly OpsEventInput[]): Promise<OpsEvent[]> {
@@ -190,7 +220,46 @@ function toBot(row: Selectable<BotsTable>): Bot {
     port: row.port,
     desiredState: row.desired_state as DesiredState,
     labels: JSON.parse(row.labels) as Record<string, string>,
+    openclawBin: row.openclaw_bin,
     createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function fromInstance(i: GatewayInstance): GatewayInstancesTable {
+  return {
+    bot_id: i.botId,
+    state: i.state,
+    reason: i.reason,
+    pid: i.pid,
+    pid_start_time: i.pidStartTime,
+    started_at: i.startedAt,
+    state_since: i.stateSince,
+    version: i.version,
+    restarts: i.restarts,
+    recent_failures: JSON.stringify(i.recentFailures),
+    last_exit: i.lastExit ? JSON.stringify(i.lastExit) : null,
+    rss_bytes: i.rssBytes,
+    ready: i.ready === null ? null : i.ready ? 1 : 0,
+    updated_at: i.updatedAt,
+  };
+}
+
+function toInstance(row: Selectable<GatewayInstancesTable>): GatewayInstance {
+  return {
+    botId: row.bot_id,
+    state: row.state as GatewayState,
+    reason: row.reason,
+    pid: row.pid,
+    pidStartTime: row.pid_start_time === null ? null : Number(row.pid_start_time),
+    startedAt: row.started_at,
+    stateSince: row.state_since,
+    version: row.version,
+    restarts: row.restarts,
+    recentFailures: JSON.parse(row.recent_failures) as string[],
+    lastExit: row.last_exit ? (JSON.parse(row.last_exit) as ExitInfo) : null,
+    rssBytes: row.rss_bytes === null ? null : Number(row.rss_bytes),
+    ready: row.ready === null ? null : row.ready === 1,
     updatedAt: row.updated_at,
   };
 }

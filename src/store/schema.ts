@@ -11,6 +11,7 @@ export interface BotsTable {
   port: number;
   desired_state: string;
   labels: string;
+  openclaw_bin: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -24,9 +25,27 @@ export interface EventsTable {
   data: string;
 }
 
+export interface GatewayInstancesTable {
+  bot_id: string;
+  state: string;
+  reason: string;
+  pid: number | null;
+  pid_start_time: number | null;
+  started_at: string | null;
+  state_since: string;
+  version: string | null;
+  restarts: number;
+  recent_failures: string;
+  last_exit: string | null;
+  rss_bytes: number | null;
+  ready: number | null;
+  updated_at: string;
+}
+
 export interface Database {
   bots: BotsTable;
   events: EventsTable;
+  gateway_instances: GatewayInstancesTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpsError } from "../core/errors.js";
+import { newInstance } from "../core/gateway-state.js";
 import type { NewBot, Store } from "./store.js";
 
 function newBot(name: string, port: number, extra: Partial<NewBot> = {}): NewBot {
@@ -12,6 +13,7 @@ function newBot(name: string, port: number, extra: Partial<NewBot> = {}): NewBot
     port,
     desiredState: "stopped",
     labels: {},
+    openclawBin: null,
     ...extra,
   };
 }
@@ -54,10 +56,10 @@ export function describeStoreContract(
     it("migrates idempotently and reports the current version", async () => {
       const again = await store.migrate();
       expect(again.applied).toEqual([]);
-      expect(again.current).toBe("001-initial");
+      expect(again.current).toBe("002-supervisor");
       const other = await env.open();
       try {
-        expect(await other.migrate()).toEqual({ applied: [], current: "001-initial" });
+        expect(await other.migrate()).toEqual({ applied: [], current: "002-supervisor" });
       } finally {
         await other.close();
       }
@@ -156,6 +158,31 @@ export function describeStoreContract(
       const newest = await store.listEvents({ limit: 2 });
       expect(newest.map((e) => e.id)).toEqual([appended[1]!.id, appended[2]!.id]);
       expect(await store.appendEvents([])).toEqual([]);
+    });
+
+    it("saves, replaces and lists gateway instances, and drops them with their bot", async () => {
+      const bot = await store.createBot(
+        newBot("supervised", 18789, { openclawBin: "/opt/oc/openclaw.mjs" }),
+      );
+      expect(bot.openclawBin).toBe("/opt/oc/openclaw.mjs");
+      expect(await store.getInstance(bot.id)).toBeNull();
+      const first = {
+        ...newInstance(bot.id, "2026-11-22T08:00:00.000Z"),
+        state: "running" as const,
+        pid: 4321,
+        pidStartTime: 9_876_543_210,
+        rssBytes: 3_000_000_000,
+        ready: true,
+        lastExit: { code: 1, signal: null, reason: "exit 1", at: "2026-11-22T07:59:00.000Z" },
+        recentFailures: ["2026-11-22T07:59:00.000Z"],
+      };
+      await store.saveInstance(first);
+      expect(await store.getInstance(bot.id)).toEqual(first);
+      const second = { ...first, state: "crashed" as const, pid: null, ready: null, restarts: 1 };
+      await store.saveInstance(second);
+      expect(await store.listInstances()).toEqual([second]);
+      await store.removeBot(bot.id);
+      expect(await store.listInstances()).toEqual([]);
     });
 
     it("keeps its data across a reopen", async () => {

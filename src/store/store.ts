@@ -1,5 +1,6 @@
 import type { Bot, BotPatch } from "../core/bot.js";
 import type { OpsEvent, OpsEventInput } from "../core/events.js";
+import type { GatewayInstance } from "../core/gateway-state.js";
 import type { Dialect } from "./schema.js";
 
 export type { Dialect };
@@ -45,6 +46,12 @@ export interface Store {
   updateBot(id: string, patch: BotPatch): Promise<Bot>;
   /** Removes the registry entry only (never files); returns false when absent. */
   removeBot(id: string): Promise<boolean>;
+
+  /** The supervisor's persisted gateway states (removed with their bot). */
+  listInstances(): Promise<GatewayInstance[]>;
+  getInstance(botId: string): Promise<GatewayInstance | null>;
+  /** Inserts or replaces the bot's row. */
+  saveInstance(instance: GatewayInstance): Promise<void>;
 
   appendEvents(events: readonly OpsEventInput[]): Promise<OpsEvent[]>;
   listEvents(query?: EventQuery): Promise<OpsEvent[]>;

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "../schema.js";
 import { initial } from "./001-initial.js";
+import { supervisor } from "./002-supervisor.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -9,6 +10,7 @@ import { initial } from "./001-initial.js";
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     "001-initial": initial(dialect),
+    "002-supervisor": supervisor(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
