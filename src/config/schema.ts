@@ -1,24 +1,7 @@
 import { z } from "zod";
-import { resolveDurationMs } from "../core/duration.js";
+import { duration } from "../core/duration.js";
+import { checksConfigSchema } from "../checks/index.js";
 import { botInputSchema, portSchema } from "../core/bot.js";
-
-/** A duration in config: `"30s"`, `"5m"`, `"250ms"` or a number of milliseconds. Parses to ms. */
-export function duration(defaultValue: string) {
-  return z
-    .union([z.string(), z.number()], { error: 'expected a duration such as "30s" or "5m"' })
-    .default(defaultValue)
-    .transform((value, ctx) => {
-      const ms = resolveDurationMs(value);
-      if (ms === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          message: `expected a duration such as "30s" or "5m", got ${JSON.stringify(value)}`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    });
-}
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -103,6 +86,42 @@ const openclawSchema = z
   })
   .default({ timeout: 60_000 });
 
+const supervisorSchema = z
+  .strictObject({
+    /** When clawops stops: stop the gateways it runs, or leave them running (re-adopted at next start). */
+    onExit: z.enum(["stop", "keep"]).default("stop"),
+    /** Spawn to /healthz 200 from the new process; longer counts as a failed start. */
+    startTimeout: duration("120s"),
+    /** SIGTERM to SIGKILL: the gateway's drain budget when stopping. */
+    stopTimeout: duration("30s"),
+    restart: z
+      .strictObject({
+        initialDelay: duration("1s"),
+        maxDelay: duration("60s"),
+        /** Running healthy this long resets the backoff. */
+        resetAfter: duration("10m"),
+        /** This many failures within crashLoopWindow is a crash loop: no more restarts. */
+        crashLoopFailures: z.number().int().min(1).max(1000).default(10),
+        crashLoopWindow: duration("10m"),
+      })
+      .prefault({}),
+    checks: checksConfigSchema,
+    /** The per-bot gateway log (`<dataDir>/logs/<bot>.log`) is rotated past this size. */
+    logs: z
+      .strictObject({
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(10 * 1024 * 1024),
+        keep: z.number().int().min(1).max(100).default(5),
+      })
+      .prefault({}),
+    /** Extra variables for every gateway; `{name}` and `{stateDir}` are replaced per bot. */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   /** Where clawops keeps its database, lock and per-bot files. */
   dataDir: z.string().min(1).default("./.clawops"),
@@ -112,6 +131,7 @@ export const configSchema = z.strictObject({
   daemon: daemonSchema,
   fleet: fleetSchema,
   openclaw: openclawSchema,
+  supervisor: supervisorSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

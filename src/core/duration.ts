@@ -1,3 +1,4 @@
+import { z } from "zod";
 const UNIT_MS: Record<string, number> = {
   ms: 1,
   s: 1_000,
@@ -35,4 +36,22 @@ export function formatDurationMs(ms: number): string {
     return `${Math.floor(totalMinutes / 60)}h${String(totalMinutes % 60).padStart(2, "0")}m`;
   }
   return `${Math.floor(totalMinutes / 1440)}d${String(Math.floor((totalMinutes % 1440) / 60)).padStart(2, "0")}h`;
+}
+
+/** A duration in config: `"30s"`, `"5m"`, `"250ms"` or a number of milliseconds. Parses to ms. */
+export function duration(defaultValue: string) {
+  return z
+    .union([z.string(), z.number()], { error: 'expected a duration such as "30s" or "5m"' })
+    .default(defaultValue)
+    .transform((value, ctx) => {
+      const ms = resolveDurationMs(value);
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a duration such as "30s" or "5m", got ${JSON.stringify(value)}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
 }

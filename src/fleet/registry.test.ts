@@ -47,6 +47,7 @@ describe("bot input", () => {
       port: 18789,
       desiredState: "stopped",
       labels: {},
+      openclawBin: null,
     });
   });
 });

@@ -78,8 +78,12 @@ export interface Listener {
   cmdline: string | null;
 }
 
-/** Finds the process listening on a TCP port (any local address) through /proc. */
-export function findTcpListener(port: number): Listener | null {
+/**
+ * The process listening on TCP `port` (any address), found through the
+ * socket's inode in /proc. `likelyPids` are looked at first, which makes the
+ * common "is it still my gateway?" question cheap.
+ */
+export function findTcpListener(port: number, likelyPids: readonly number[] = []): Listener | null {
   const inodes = new Set<string>();
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text: string;
@@ -97,12 +101,15 @@ export function findTcpListener(port: number): Listener | null {
     }
   }
   if (inodes.size === 0) return null;
-  const pid = findSocketOwner(inodes);
+  const pid = findSocketOwner(inodes, likelyPids);
   return { port, pid, cmdline: pid === null ? null : readCmdline(pid) };
 }
 
-function findSocketOwner(inodes: ReadonlySet<string>): number | null {
-  for (const pid of listPids()) {
+function findSocketOwner(
+  inodes: ReadonlySet<string>,
+  likelyPids: readonly number[],
+): number | null {
+  for (const pid of [...likelyPids, ...listPids()]) {
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);

@@ -1,0 +1,50 @@
+import { z } from "zod";
+import type { Bot } from "../core/bot.js";
+import { duration } from "../core/duration.js";
+
+/** The gateway instance a check looks at: the bot, and the process clawops supervises. */
+export interface CheckTarget {
+  bot: Bot;
+  /** `http://127.0.0.1:<port>` */
+  httpUrl: string;
+  pid: number;
+  /** When clawops started or adopted this process (ms since epoch). */
+  startedAtMs: number;
+}
+
+export interface CheckOutcome {
+  ok: boolean;
+  /** What was seen, in words. */
+  message: string;
+  /** The port answered, but from a process that is not this instance: a port conflict. */
+  foreign?: { pid: number | null; cmdline: string | null };
+  /** Figures for status and metrics. */
+  facts?: { rssBytes?: number; ready?: boolean; version?: string; uptimeMs?: number };
+}
+
+/**
+ * What a failing check does once it failed `failures` times in a row:
+ * `restart` (the gateway is dead or hung), `degrade` (alive but not ready:
+ * never a restart by itself), `warn` (an event, nothing else).
+ */
+export type CheckEffect = "restart" | "degrade" | "warn";
+
+/** The settings every check has; a check's schema extends it with its own. */
+export function checkSettings(defaults: { period: string; timeout: string; failures: number }) {
+  return z.strictObject({
+    enabled: z.boolean().default(true),
+    period: duration(defaults.period),
+    timeout: duration(defaults.timeout),
+    /** Consecutive failures before the effect applies. */
+    failures: z.number().int().min(1).max(100).default(defaults.failures),
+  });
+}
+export type CheckSettings = z.output<ReturnType<typeof checkSettings>>;
+
+export interface Check<S extends CheckSettings = CheckSettings> {
+  name: string;
+  effect: CheckEffect;
+  /** Its settings in clawops.yaml (`supervisor.checks.<name>`), defaults included. */
+  schema: z.ZodType<S>;
+  run(target: CheckTarget, settings: S, signal: AbortSignal): Promise<CheckOutcome>;
+}

@@ -1,0 +1,106 @@
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { OpsError, errorMessage } from "../core/errors.js";
+import { describeListener, findTcpListener, readProcStartTime } from "../system/proc.js";
+import type { GatewayDriver, GatewayProcess, ProcessExit, StartContext } from "./driver.js";
+import { stopGroup, watchPid } from "./watch.js";
+
+/** What every supervised gateway gets: quiet, offline-friendly, and told that clawops supervises it. */
+export const SUPERVISED_ENV = {
+  OPENCLAW_SUPERVISOR_MODE: "external",
+  OPENCLAW_NO_RESPAWN: "1",
+  OPENCLAW_NO_AUTO_UPDATE: "1",
+  DO_NOT_TRACK: "1",
+  OPENCLAW_DISABLE_BONJOUR: "1",
+} as const;
+
+/**
+ * The default driver: clawops spawns `openclaw gateway run --port P --bind
+ * loopback` in its own process group. Output goes straight to a file (not a
+ * pipe), so the gateway keeps running, and keeps writing, if clawops dies.
+ */
+export function processDriver(options: { pollMs?: number; signal?: AbortSignal } = {}) {
+  const driver: GatewayDriver = {
+    kind: "process",
+
+    async start(context: StartContext): Promise<GatewayProcess> {
+      const { bot, openclaw } = context;
+      checkStateDir(bot.stateDir);
+      if (!existsSync(bot.configPath)) {
+        throw new OpsError(
+          "CONFIG_INVALID",
+          `the gateway config ${bot.configPath} does not exist (create it, or point the bot at it with --config)`,
+        );
+      }
+      const holder = findTcpListener(bot.port);
+      if (holder) {
+        throw new OpsError(
+          "PORT_IN_USE",
+          `port ${bot.port} is already held by ${describeListener(holder)}`,
+          { details: { port: bot.port, pid: holder.pid, cmdline: holder.cmdline } },
+        );
+      }
+      mkdirSync(path.dirname(context.logFile), { recursive: true });
+      const out = openSync(context.logFile, "a");
+      const args = ["gateway", "run", "--port", String(bot.port), "--bind", "loopback"];
+      const [file, argv] = openclaw.node
+        ? [openclaw.node, [openclaw.entry, ...args]]
+        : [openclaw.entry, args];
+      try {
+        const child = spawn(file, argv, {
+          cwd: bot.stateDir,
+          env: {
+            ...context.env,
+            ...SUPERVISED_ENV,
+            OPENCLAW_STATE_DIR: bot.stateDir,
+            OPENCLAW_CONFIG_PATH: bot.configPath,
+          },
+          stdio: ["ignore", out, out],
+          detached: true,
+        });
+        return new Promise((resolve, reject) => {
+          child.once("error", (error) =>
+            reject(new OpsError("NOT_FOUND", `cannot start ${file}: ${errorMessage(error)}`)),
+          );
+          child.once("spawn", () => {
+            const pid = child.pid!;
+            const exited = new Promise<ProcessExit>((done) =>
+              child.once("exit", (code, signal) => done({ code, signal })),
+            );
+            // A child that died at once has no /proc entry left; 0 still identifies nothing else.
+            const startTime = readProcStartTime(pid) ?? 0;
+            resolve({ pid, startTime, child: true, exited, logFile: context.logFile });
+          });
+        });
+      } finally {
+        closeSync(out);
+      }
+    },
+
+    attach(pid, startTime) {
+      return watchPid(pid, startTime, options);
+    },
+
+    stop(gateway, graceMs) {
+      return stopGroup(gateway, graceMs);
+    },
+  };
+  return driver;
+}
+
+/** The state dir must exist (it is created) and be writable, or the gateway dies obscurely. */
+function checkStateDir(stateDir: string) {
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    // A real write: access(2) says yes to root even where a write fails.
+    const probe = path.join(stateDir, `.clawops-write-test-${process.pid}`);
+    writeFileSync(probe, "");
+    rmSync(probe);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? errorMessage(error);
+    throw new OpsError("CONFIG_INVALID", `the state dir ${stateDir} is not writable (${code})`, {
+      details: { stateDir, code },
+    });
+  }
+}
