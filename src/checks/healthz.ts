@@ -1,5 +1,5 @@
 import { probe } from "../gateway/probes.js";
-import { describeListener, findTcpListener } from "../system/proc.js";
+import { describeListener, findTcpListener, isListenerOf } from "../system/proc.js";
 import { type Check, checkSettings } from "./check.js";
 
 /**
@@ -15,7 +15,7 @@ export const healthz: Check = {
   async run(target, settings) {
     const result = await probe(target.httpUrl, "healthz", { timeoutMs: settings.timeout });
     const listener = findTcpListener(target.bot.port, [target.pid]);
-    if (listener && listener.pid !== target.pid) {
+    if (listener && !isListenerOf(listener, target.pid)) {
       return {
         ok: false,
         message: `port ${target.bot.port} is answered by ${describeListener(listener)}, not the supervised gateway (pid ${target.pid})`,

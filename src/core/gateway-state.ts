@@ -86,5 +86,6 @@ export function newInstance(botId: string, now = new Date().toISOString()): Gate
 export function describeExit(code: number | null, signal: string | null): string {
   if (signal) return `killed by ${signal}`;
   if (code === 78) return "exit 78 (configuration error)";
+  if (code === null) return "the process ended (exit status unknown: clawops did not spawn it)";
   return `exit ${code ?? "?"}`;
 }

@@ -2,6 +2,7 @@ import type { ClawopsConfig } from "../config/schema.js";
 import type { EventBus } from "../events/bus.js";
 import type { RegistryDeps } from "../fleet/registry.js";
 import type { Store } from "../store/store.js";
+import type { Supervisor } from "../supervisor/supervisor.js";
 import type { Loops } from "./loops.js";
 import type { Metrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
@@ -16,6 +17,7 @@ export interface DaemonContext {
   bus: EventBus;
   loops: Loops;
   metrics: Metrics;
+  supervisor: Supervisor;
   registry: RegistryDeps;
   readiness(): Promise<Readiness>;
 }

@@ -10,6 +10,7 @@ import { buildHttpServer } from "../http/server.js";
 import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import type { Store } from "../store/store.js";
+import { Supervisor } from "../supervisor/supervisor.js";
 import { describeListener, findTcpListener } from "../system/proc.js";
 import type { DaemonContext } from "./context.js";
 import { type DaemonLock, acquireDaemonLock } from "./lock.js";
@@ -83,6 +84,14 @@ async function start(
   const abort = new AbortController();
   undo.push(() => abort.abort());
 
+  const supervisor = new Supervisor({
+    config,
+    store,
+    bus,
+    log: log.child({ part: "supervisor" }),
+  });
+  undo.push(() => supervisor.shutdown());
+
   const context: DaemonContext = {
     config,
     version: CLAWOPS_VERSION,
@@ -91,6 +100,7 @@ async function start(
     bus,
     loops,
     metrics,
+    supervisor,
     registry: {
       store,
       bus,
@@ -116,6 +126,8 @@ async function start(
     metrics.bots.reset();
     for (const bot of bots) metrics.bots.inc({ desired_state: bot.desiredState });
     metrics.eventsPending.set(bus.health().pending);
+    await supervisor.reconcile("daemon");
+    supervisor.rotateLogs();
   });
 
   const app = buildHttpServer(context, log.child({ part: "http" }));
@@ -129,6 +141,10 @@ async function start(
     data: { pid: process.pid, version: CLAWOPS_VERSION, http: httpUrl, store: store.dialect },
   });
   log.info({ http: httpUrl, pid: process.pid, version: CLAWOPS_VERSION }, "daemon.started");
+  // Not awaited: gateways take seconds to boot; their progress is in their states.
+  const resumed = supervisor.resumeAll().catch((error: unknown) => {
+    log.error({ err: errorMessage(error) }, "supervisor.resume_failed");
+  });
 
   let stopping: Promise<void> | null = null;
   const stop = (reason: string) =>
@@ -137,6 +153,8 @@ async function start(
       abort.abort();
       await app.close();
       await loops.settled();
+      await resumed;
+      await supervisor.shutdown();
       bus.publish({
         type: "daemon.stopped",
         actor: "daemon",

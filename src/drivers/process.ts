@@ -4,7 +4,8 @@ import path from "node:path";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { describeListener, findTcpListener, readProcStartTime } from "../system/proc.js";
 import type { GatewayDriver, GatewayProcess, ProcessExit, StartContext } from "./driver.js";
-import { stopGroup, watchPid } from "./watch.js";
+import { findRunningGateway } from "./discover.js";
+import { signalGroup, stopGroup, watchPid } from "./watch.js";
 
 /** What every supervised gateway gets: quiet, offline-friendly, and told that clawops supervises it. */
 export const SUPERVISED_ENV = {
@@ -26,6 +27,11 @@ export function processDriver(options: { pollMs?: number; signal?: AbortSignal }
 
     async start(context: StartContext): Promise<GatewayProcess> {
       const { bot, openclaw } = context;
+      // A gateway of this state dir already runs (left by a clawops that died before it
+      // recorded the pid, or started by hand): watch it rather than start a duplicate.
+      const running = findRunningGateway(bot);
+      const attached = running && watchPid(running.pid, running.startTime, options);
+      if (attached) return attached;
       checkStateDir(bot.stateDir);
       if (!existsSync(bot.configPath)) {
         throw new OpsError(
@@ -66,8 +72,14 @@ export function processDriver(options: { pollMs?: number; signal?: AbortSignal }
           child.once("spawn", () => {
             const pid = child.pid!;
             const exited = new Promise<ProcessExit>((done) =>
-              child.once("exit", (code, signal) => done({ code, signal })),
+              child.once("exit", (code, signal) => {
+                // Workers it left behind would hold its port against the next start.
+                signalGroup(pid, "SIGKILL");
+                done({ code, signal });
+              }),
             );
+            // The daemon may exit while the gateway runs on (`onExit: keep`).
+            child.unref();
             // A child that died at once has no /proc entry left; 0 still identifies nothing else.
             const startTime = readProcStartTime(pid) ?? 0;
             resolve({ pid, startTime, child: true, exited, logFile: context.logFile });

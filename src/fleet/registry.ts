@@ -1,5 +1,7 @@
+import { realpathSync } from "node:fs";
 import path from "node:path";
 import { type Bot, type BotInput, MAX_PORT, botInputSchema } from "../core/bot.js";
+import { readProcStartTime } from "../system/proc.js";
 import { OpsError, formatIssues } from "../core/errors.js";
 import { toIssues } from "../core/validation.js";
 import type { EventBus } from "../events/bus.js";
@@ -68,6 +70,8 @@ export async function registerBot(
   actor: string,
 ): Promise<Bot> {
   const parsed = parseBotInput(input);
+  // A symlink to another bot's state dir is the same state dir: compare real paths.
+  if (parsed.stateDir) parsed.stateDir = realPathIfExists(parsed.stateDir);
   const bot = await deps.store.createBot(resolveNewBot(parsed, await deps.store.listBots(), deps));
   await deps.bus.publishAndWait({
     type: "bot.registered",
@@ -76,6 +80,14 @@ export async function registerBot(
     data: { name: bot.name, port: bot.port, driver: bot.driver, stateDir: bot.stateDir },
   });
   return bot;
+}
+
+function realPathIfExists(file: string): string {
+  try {
+    return realpathSync(path.resolve(file));
+  } catch {
+    return file;
+  }
 }
 
 /** Finds a bot by name or id, or throws `NOT_FOUND` saying so. */
@@ -96,6 +108,14 @@ export async function unregisterBot(
   actor: string,
 ): Promise<Bot> {
   const bot = await requireBot(deps.store, nameOrId);
+  const gateway = await deps.store.getInstance(bot.id);
+  if (gateway?.pid && readProcStartTime(gateway.pid) === gateway.pidStartTime) {
+    throw new OpsError(
+      "CONFLICT",
+      `${bot.name}'s gateway is running (pid ${gateway.pid}); stop it first: clawops bot stop ${bot.name}`,
+      { details: { bot: bot.name, pid: gateway.pid, state: gateway.state } },
+    );
+  }
   await deps.store.removeBot(bot.id);
   await deps.bus.publishAndWait({
     type: "bot.removed",

@@ -55,7 +55,8 @@ export async function locateOpenClaw(options: LocateOptions = {}): Promise<OpenC
   if (!isJsEntry(found.entry)) {
     return { ...found, node: null, nodeVersion: null, version: pkg?.version ?? null };
   }
-  const range = pkg?.engines?.node ?? DEFAULT_NODE_RANGE;
+  // A JS entry outside openclaw's package (a wrapper script) states no needs of its own.
+  const range = pkg ? (pkg.engines?.node ?? DEFAULT_NODE_RANGE) : "*";
   const candidates = [
     ...(options.node ? [options.node] : []),
     process.execPath,

@@ -134,3 +134,12 @@ export function describeListener(listener: Listener): string {
   if (listener.pid === null) return "a process this user cannot see";
   return `pid ${listener.pid}${listener.cmdline ? ` (${listener.cmdline})` : ""}`;
 }
+
+/**
+ * True when `listener` is the process `pid` or one in its process group (a
+ * gateway may serve from a worker it spawned). An unknown owner is not ours.
+ */
+export function isListenerOf(listener: Listener, pid: number): boolean {
+  if (listener.pid === null) return false;
+  return listener.pid === pid || readProcStat(listener.pid)?.pgid === pid;
+}

@@ -19,4 +19,11 @@ export function botRoutes(app: FastifyInstance, ctx: DaemonContext) {
   app.delete<{ Params: { name: string } }>("/api/v1/bots/:name", async (request) => ({
     removed: await unregisterBot(ctx.registry, request.params.name, "api"),
   }));
+
+  for (const action of ["start", "stop", "restart"] as const) {
+    app.post<{ Params: { name: string } }>(`/api/v1/bots/:name/${action}`, async (request) => {
+      const gateway = await ctx.supervisor[action](request.params.name, "api");
+      return { bot: await requireBot(ctx.store, request.params.name), gateway };
+    });
+  }
 }

@@ -4,7 +4,11 @@ import type { DaemonContext } from "../../daemon/context.js";
 /** `GET /api/v1/status`: the daemon and its fleet at a glance (what `clawops status` shows). */
 export function statusRoutes(app: FastifyInstance, ctx: DaemonContext) {
   app.get("/api/v1/status", async () => {
-    const [readiness, bots] = await Promise.all([ctx.readiness(), ctx.store.listBots()]);
+    const [readiness, bots, gateways] = await Promise.all([
+      ctx.readiness(),
+      ctx.store.listBots(),
+      ctx.supervisor.instances(),
+    ]);
     return {
       daemon: {
         version: ctx.version,
@@ -17,6 +21,7 @@ export function statusRoutes(app: FastifyInstance, ctx: DaemonContext) {
       },
       readiness,
       bots,
+      gateways,
     };
   });
 }

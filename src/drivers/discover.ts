@@ -1,0 +1,105 @@
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import path from "node:path";
+import type { Bot } from "../core/bot.js";
+import { findTcpListener, readCmdline, readProcStartTime } from "../system/proc.js";
+
+/** A gateway process found running for a bot, and how it was recognised. */
+export interface RunningGateway {
+  pid: number;
+  startTime: number;
+  via: "lock" | "port";
+  cmdline: string | null;
+}
+
+/**
+ * Finds the gateway already running for `bot`: first through OpenClaw's own
+ * lock files (`<stateDir>/tmp/openclaw-<uid>/gateway.*.lock`, whose pid and
+ * start time are checked against /proc), then through the listener on the
+ * bot's port. A listener counts only when it runs on this bot's state dir
+ * (its OPENCLAW_STATE_DIR or working directory), unless `anyGatewayOnPort`
+ * accepts any process that looks like an OpenClaw gateway.
+ */
+export function findRunningGateway(
+  bot: Bot,
+  options: { anyGatewayOnPort?: boolean } = {},
+): RunningGateway | null {
+  const fromLock = findByLock(bot.stateDir, bot.port);
+  if (fromLock) return fromLock;
+  const listener = findTcpListener(bot.port);
+  if (!listener?.pid) return null;
+  const startTime = readProcStartTime(listener.pid);
+  if (startTime === null) return null;
+  const ours = processStateDir(listener.pid) === path.resolve(bot.stateDir);
+  const looksLikeGateway = /openclaw|\bgateway run\b/.test(listener.cmdline ?? "");
+  if (!ours && !(options.anyGatewayOnPort && looksLikeGateway)) return null;
+  return { pid: listener.pid, startTime, via: "port", cmdline: listener.cmdline };
+}
+
+function findByLock(stateDir: string, port: number): RunningGateway | null {
+  const tmp = path.join(stateDir, "tmp");
+  let dirs: string[];
+  try {
+    dirs = readdirSync(tmp).filter((name) => /^openclaw(-\d+)?$/.test(name));
+  } catch {
+    return null;
+  }
+  for (const dir of dirs) {
+    let files: string[];
+    try {
+      files = readdirSync(path.join(tmp, dir)).filter((f) => /^gateway\..+\.lock$/.test(f));
+    } catch {
+      continue;
+    }
+    for (const file of files) {
+      const lock = readLock(path.join(tmp, dir, file));
+      // A lock of a dead or reused pid is stale (the next gateway reclaims it); one on
+      // another port is another bot's gateway sharing this state dir.
+      const live = lock && readProcStartTime(lock.pid) === lock.startTime;
+      if (live && (lock.port === null || lock.port === port)) {
+        return {
+          pid: lock.pid,
+          startTime: lock.startTime,
+          via: "lock",
+          cmdline: readCmdline(lock.pid),
+        };
+      }
+    }
+  }
+  return null;
+}
+
+/** The lock holds one JSON object followed by whitespace padding. */
+export function readLock(
+  file: string,
+): { pid: number; startTime: number; port: number | null } | null {
+  try {
+    const text = readFileSync(file, "utf8");
+    const end = text.lastIndexOf("}");
+    const value = JSON.parse(text.slice(0, end + 1)) as {
+      pid?: unknown;
+      startTime?: unknown;
+      port?: unknown;
+    };
+    if (typeof value.pid !== "number" || typeof value.startTime !== "number") return null;
+    const port = typeof value.port === "number" ? value.port : null;
+    return { pid: value.pid, startTime: value.startTime, port };
+  } catch {
+    return null;
+  }
+}
+
+/** OPENCLAW_STATE_DIR of a running process, or else its working directory. */
+function processStateDir(pid: number): string | null {
+  try {
+    const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    const entry = environ.find((e) => e.startsWith("OPENCLAW_STATE_DIR="));
+    if (entry) return path.resolve(entry.slice("OPENCLAW_STATE_DIR=".length));
+  } catch {
+    // Not ours to read.
+  }
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return null;
+  }
+}

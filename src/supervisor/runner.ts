@@ -1,0 +1,506 @@
+import type { Logger } from "pino";
+import { CHECKS } from "../checks/index.js";
+import type { CheckTarget } from "../checks/check.js";
+import type { Bot } from "../core/bot.js";
+import { errorMessage, isOpsError } from "../core/errors.js";
+import {
+  type ExitInfo,
+  type GatewayInstance,
+  type GatewayState,
+  LIVE_STATES,
+  describeExit,
+  newInstance,
+} from "../core/gateway-state.js";
+import type { GatewayDriver, GatewayProcess, ProcessExit } from "../drivers/driver.js";
+import type { EventBus } from "../events/bus.js";
+import type { OpenClawCommand } from "../gateway/openclaw-cli.js";
+import type { Store } from "../store/store.js";
+import { type CheckReport, runCheckLoop } from "./check-loop.js";
+import { gatewayLogFile, tailLines } from "./gateway-log.js";
+import { type RestartPolicy, decideRestart, recentFailures } from "./restart-policy.js";
+import { waitUntilLive } from "./wait-live.js";
+import type { ClawopsConfig } from "../config/schema.js";
+
+export type SupervisorSettings = ClawopsConfig["supervisor"];
+
+export interface RunnerDeps {
+  store: Store;
+  bus: EventBus;
+  log: Logger;
+  driverFor(bot: Bot): GatewayDriver;
+  /** The openclaw CLI that runs this bot. */
+  locate(bot: Bot): Promise<OpenClawCommand>;
+  /** The environment for this bot's gateway. */
+  envFor(bot: Bot): NodeJS.ProcessEnv;
+  settings: SupervisorSettings;
+  policy: RestartPolicy;
+  dataDir: string;
+}
+
+/** States a `start` waits to leave before it answers. */
+const SETTLING: ReadonlySet<GatewayState> = new Set(["starting", "stopping"]);
+
+/**
+ * Runs one bot's gateway: starts it, watches its process and checks, and
+ * restarts it by the restart policy. Every state change is persisted and
+ * published as `gateway.state`. Commands (start, stop, restart) are
+ * serialized; each process has a generation, so news about a process that
+ * was replaced or stopped on purpose is ignored.
+ */
+export class GatewayRunner {
+  private instance: GatewayInstance;
+  private process: GatewayProcess | null = null;
+  private generation = 0;
+  private checks: AbortController | null = null;
+  private backoff: NodeJS.Timeout | null = null;
+  /** Failures since the gateway last ran healthy for `resetAfter`. */
+  private consecutive = 0;
+  private liveSince: number | null = null;
+  private killReason: string | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly waiters = new Set<() => void>();
+  private readonly log: Logger;
+
+  constructor(
+    private bot: Bot,
+    private readonly deps: RunnerDeps,
+    saved: GatewayInstance | null,
+  ) {
+    this.instance = saved ?? newInstance(bot.id);
+    this.log = deps.log.child({ bot: bot.name });
+  }
+
+  get name(): string {
+    return this.bot.name;
+  }
+
+  snapshot(): GatewayInstance {
+    return { ...this.instance };
+  }
+
+  /** Starts the gateway unless it is already live; resolves once it has left `starting`. */
+  start(actor: string, reason = "start requested"): Promise<GatewayInstance> {
+    return this.command(async () => {
+      if (LIVE_STATES.has(this.instance.state) && this.process) return;
+      this.consecutive = 0;
+      await this.launch(actor, reason);
+    });
+  }
+
+  /** Stops the gateway (SIGTERM, SIGKILL after `stopTimeout`) and any pending restart. */
+  stop(actor: string, reason = "stop requested"): Promise<GatewayInstance> {
+    return this.command(() => this.halt(actor, reason));
+  }
+
+  restart(actor: string, reason = "restart requested"): Promise<GatewayInstance> {
+    return this.command(async () => {
+      await this.halt(actor, reason);
+      this.consecutive = 0;
+      await this.launch(actor, reason, { restarts: this.instance.restarts + 1 });
+    });
+  }
+
+  /**
+   * At daemon start: re-adopts the process a previous clawops left running
+   * (same pid and /proc start time: never a duplicate spawn), or starts the
+   * gateway when its desired state is running.
+   */
+  resume(actor: string): Promise<GatewayInstance> {
+    return this.command(async () => {
+      const found = this.instance.pid !== null;
+      const process = this.attachSaved();
+      if (process) {
+        await this.watch(
+          process,
+          actor,
+          `re-adopted pid ${process.pid} left running by a previous clawops`,
+        );
+        return;
+      }
+      if (found || LIVE_STATES.has(this.instance.state)) {
+        await this.setState(
+          "stopped",
+          "supervisor",
+          "the gateway process ended while clawops was not running",
+          {
+            pid: null,
+            pidStartTime: null,
+          },
+        );
+      }
+      if (this.bot.desiredState === "running") await this.launch(actor, "desired state is running");
+    });
+  }
+
+  /** For `onExit: keep`: stop watching, leave the process running and its pid persisted. */
+  detach(): Promise<void> {
+    return this.command(() => {
+      this.generation += 1;
+      this.clearTimers();
+      this.process = null;
+    }).then(() => undefined);
+  }
+
+  /** Uses the latest registry entry (port, paths) from the next start on. */
+  update(bot: Bot): void {
+    this.bot = bot;
+  }
+
+  /** Runs `work` after the commands before it, then waits for a settled state. */
+  private async command(work: () => Promise<void> | void): Promise<GatewayInstance> {
+    const run = this.chain.then(work, work);
+    this.chain = run.catch(() => undefined);
+    await run;
+    await this.settled();
+    return this.snapshot();
+  }
+
+  private settled(): Promise<void> {
+    if (!SETTLING.has(this.instance.state)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = () => {
+        if (SETTLING.has(this.instance.state)) return;
+        this.waiters.delete(waiter);
+        resolve();
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  private async launch(actor: string, reason: string, counters: Partial<GatewayInstance> = {}) {
+    const generation = ++this.generation;
+    this.clearTimers();
+    this.killReason = null;
+    this.bot = (await this.deps.store.findBot(this.bot.id)) ?? this.bot;
+    await this.setState("starting", actor, reason, {
+      ...counters,
+      lastExit: this.instance.lastExit,
+    });
+    const launchedAt = performance.now();
+    let process: GatewayProcess;
+    try {
+      const openclaw = await this.deps.locate(this.bot);
+      process = await this.deps.driverFor(this.bot).start({
+        bot: this.bot,
+        openclaw,
+        env: this.deps.envFor(this.bot),
+        logFile: gatewayLogFile(this.deps.dataDir, this.bot.name),
+      });
+    } catch (error) {
+      if (generation !== this.generation) return;
+      await this.startFailed(error);
+      return;
+    }
+    if (generation !== this.generation) return;
+    await this.watch(process, actor, null, launchedAt);
+  }
+
+  /** Takes `process` as the bot's gateway: persists it, follows its exit, waits for it to be live. */
+  private async watch(
+    process: GatewayProcess,
+    actor: string,
+    reason: string | null,
+    since = performance.now(),
+  ) {
+    const generation = reason === null ? this.generation : ++this.generation;
+    this.process = process;
+    const patch = {
+      pid: process.pid,
+      pidStartTime: process.startTime,
+      startedAt: new Date().toISOString(),
+    };
+    if (reason === null) await this.persist(patch);
+    else await this.setState("starting", actor, reason, patch);
+    void process.exited.then((exit) => this.exited(generation, exit));
+    void this.awaitLive(generation, process, since);
+  }
+
+  private async awaitLive(generation: number, process: GatewayProcess, since: number) {
+    const verdict = await waitUntilLive(
+      this.bot,
+      process.pid,
+      this.deps.settings.startTimeout,
+      () => generation !== this.generation,
+      (conflict) => this.portConflict(conflict.pid, conflict.cmdline),
+    );
+    await this.command(async () => {
+      if (generation !== this.generation) return;
+      if (!verdict.live) {
+        this.kill(generation, verdict.reason);
+        return;
+      }
+      const bootMs = Math.round(performance.now() - since);
+      this.liveSince = Date.now();
+      await this.setState(
+        "running",
+        "supervisor",
+        `live after ${bootMs}ms`,
+        {
+          version: verdict.version ?? this.instance.version,
+        },
+        { bootMs },
+      );
+      this.startChecks(generation, process);
+    });
+  }
+
+  private startChecks(generation: number, process: GatewayProcess) {
+    this.checks?.abort();
+    const controller = new AbortController();
+    this.checks = controller;
+    const target: CheckTarget = {
+      bot: this.bot,
+      httpUrl: `http://127.0.0.1:${this.bot.port}`,
+      pid: process.pid,
+      startedAtMs: Date.now(),
+    };
+    for (const check of CHECKS) {
+      const settings = this.deps.settings.checks[check.name];
+      if (!settings?.enabled) continue;
+      void runCheckLoop(check, settings, target, controller.signal, (report) =>
+        this.checked(generation, report),
+      );
+    }
+  }
+
+  private async checked(generation: number, { check, settings, outcome, failures }: CheckReport) {
+    if (generation !== this.generation) return;
+    const facts = outcome.facts ?? {};
+    const changes: Partial<GatewayInstance> = {};
+    if (facts.rssBytes !== undefined) changes.rssBytes = facts.rssBytes;
+    if (facts.ready !== undefined && facts.ready !== this.instance.ready)
+      changes.ready = facts.ready;
+    if (facts.version && facts.version !== this.instance.version) changes.version = facts.version;
+    if (Object.keys(changes).length > 0) await this.persist(changes);
+    if (outcome.foreign && failures === 1)
+      this.portConflict(outcome.foreign.pid, outcome.foreign.cmdline);
+    if (outcome.ok) {
+      if (check.effect === "degrade" && this.instance.state === "degraded") {
+        await this.command(() =>
+          this.setState("running", "supervisor", `${check.name}: ${outcome.message}`),
+        );
+      }
+      return;
+    }
+    this.log.warn({ check: check.name, failures, message: outcome.message }, "check.failed");
+    if (failures < settings.failures) return;
+    if (check.effect === "restart") {
+      this.kill(
+        generation,
+        `hung: ${check.name} failed ${failures} times in a row (${outcome.message})`,
+      );
+    } else if (check.effect === "degrade" && this.instance.state === "running") {
+      await this.command(() =>
+        this.setState("degraded", "supervisor", `${check.name}: ${outcome.message}`),
+      );
+    } else if (check.effect === "warn" && failures === settings.failures) {
+      this.deps.bus.publish({
+        type: "gateway.warning",
+        botId: this.bot.id,
+        actor: "supervisor",
+        data: { check: check.name, message: outcome.message, ...facts },
+      });
+    }
+  }
+
+  /** Kills the current process for a reason of the supervisor's; its exit then runs the restart policy. */
+  private kill(generation: number, reason: string) {
+    if (generation !== this.generation || !this.process) return;
+    this.killReason = reason;
+    this.log.warn({ pid: this.process.pid, reason }, "gateway.killing");
+    void this.deps.driverFor(this.bot).stop(this.process, 0);
+  }
+
+  private exited(generation: number, exit: ProcessExit) {
+    if (generation !== this.generation) return;
+    void this.command(() => (generation === this.generation ? this.failed(exit) : undefined));
+  }
+
+  private async startFailed(error: unknown) {
+    const message = errorMessage(error);
+    if (isOpsError(error) && error.code === "PORT_IN_USE") {
+      const details = error.details as { pid?: number | null; cmdline?: string | null };
+      this.portConflict(details.pid ?? null, details.cmdline ?? null);
+      await this.failed({ code: null, signal: null }, message);
+      return;
+    }
+    await this.setState("failed", "supervisor", `cannot start: ${message}`, {
+      pid: null,
+      pidStartTime: null,
+    });
+  }
+
+  /** A process ended (or never came up): record it, then restart, back off, or give up. */
+  private async failed(exit: ProcessExit, why?: string) {
+    const generation = ++this.generation;
+    this.clearTimers();
+    this.process = null;
+    const now = Date.now();
+    const { policy } = this.deps;
+    if (this.liveSince !== null && now - this.liveSince >= policy.resetAfterMs)
+      this.consecutive = 0;
+    this.liveSince = null;
+    this.consecutive += 1;
+    const failuresMs = recentFailures(
+      policy,
+      [...this.instance.recentFailures.map(Date.parse), now],
+      now,
+    );
+    const uptimeMs = this.instance.startedAt ? now - Date.parse(this.instance.startedAt) : null;
+    const lastExit: ExitInfo = {
+      code: exit.code,
+      signal: exit.signal,
+      reason: why ?? this.killReason ?? describeExit(exit.code, exit.signal),
+      at: new Date(now).toISOString(),
+      logTail: tailLines(gatewayLogFile(this.deps.dataDir, this.bot.name), 20),
+    };
+    await this.setState(
+      "crashed",
+      "supervisor",
+      lastExit.reason,
+      {
+        pid: null,
+        pidStartTime: null,
+        lastExit,
+        recentFailures: failuresMs.map((t) => new Date(t).toISOString()),
+      },
+      { exitCode: exit.code, signal: exit.signal, uptimeMs },
+    );
+    const decision = decideRestart(policy, {
+      failuresMs,
+      consecutive: this.consecutive,
+      exitCode: exit.code,
+      nowMs: now,
+    });
+    if (decision.action === "fail") {
+      await this.setState("failed", "supervisor", decision.reason);
+      if (decision.escalate) {
+        this.deps.bus.publish({
+          type: "gateway.crash_loop",
+          botId: this.bot.id,
+          actor: "supervisor",
+          data: { failures: failuresMs.length, windowMs: policy.crashLoopWindowMs, lastExit },
+        });
+      }
+      return;
+    }
+    const restarts = this.instance.restarts + 1;
+    if (decision.delayMs === 0) {
+      await this.launch("supervisor", `restart after ${lastExit.reason}`, { restarts });
+      return;
+    }
+    await this.setState(
+      "backoff",
+      "supervisor",
+      `restarting in ${decision.delayMs}ms (failure ${decision.attempt} in a row)`,
+      {},
+      { delayMs: decision.delayMs },
+    );
+    this.backoff = setTimeout(() => {
+      void this.command(() =>
+        generation === this.generation && this.instance.state === "backoff"
+          ? this.launch("supervisor", `restart after ${lastExit.reason}`, { restarts })
+          : undefined,
+      );
+    }, decision.delayMs);
+  }
+
+  private async halt(actor: string, reason: string) {
+    this.generation += 1;
+    this.clearTimers();
+    const process = this.process ?? this.attachSaved();
+    this.process = null;
+    this.liveSince = null;
+    if (!process) {
+      if (this.instance.state !== "stopped") await this.setState("stopped", actor, reason);
+      return;
+    }
+    await this.setState("stopping", actor, reason);
+    const exit = await this.deps.driverFor(this.bot).stop(process, this.deps.settings.stopTimeout);
+    await this.setState(
+      "stopped",
+      actor,
+      reason,
+      { pid: null, pidStartTime: null },
+      {
+        exitCode: exit.code,
+        signal: exit.signal,
+      },
+    );
+  }
+
+  /** The persisted process, when it still runs (a clawops without a daemon stopping a kept gateway). */
+  private attachSaved(): GatewayProcess | null {
+    const { pid, pidStartTime } = this.instance;
+    if (pid === null || pidStartTime === null) return null;
+    return this.deps.driverFor(this.bot).attach(pid, pidStartTime);
+  }
+
+  private clearTimers() {
+    this.checks?.abort();
+    this.checks = null;
+    if (this.backoff) clearTimeout(this.backoff);
+    this.backoff = null;
+  }
+
+  private portConflict(pid: number | null, cmdline: string | null) {
+    this.deps.bus.publish({
+      type: "gateway.port_conflict",
+      botId: this.bot.id,
+      actor: "supervisor",
+      data: { port: this.bot.port, pid, cmdline },
+    });
+  }
+
+  /** Persists a change of state and publishes it as `gateway.state`, with the time spent in the previous state. */
+  private async setState(
+    to: GatewayState,
+    actor: string,
+    reason: string,
+    patch: Partial<GatewayInstance> = {},
+    data: Record<string, unknown> = {},
+  ) {
+    const from = this.instance.state;
+    const inStateMs = Date.now() - Date.parse(this.instance.stateSince);
+    const now = new Date().toISOString();
+    this.instance = {
+      ...this.instance,
+      ...patch,
+      state: to,
+      reason,
+      stateSince: now,
+      updatedAt: now,
+    };
+    this.deps.bus.publish({
+      type: "gateway.state",
+      botId: this.bot.id,
+      actor,
+      ts: now,
+      data: {
+        from,
+        to,
+        reason,
+        pid: this.instance.pid ?? this.process?.pid ?? null,
+        inStateMs,
+        ...data,
+      },
+    });
+    this.log.info({ from, to, reason, pid: this.instance.pid }, "gateway.state");
+    for (const waiter of [...this.waiters]) waiter();
+    await this.save();
+  }
+
+  private async persist(patch: Partial<GatewayInstance>) {
+    this.instance = { ...this.instance, ...patch, updatedAt: new Date().toISOString() };
+    await this.save();
+  }
+
+  /** A store outage must not stop supervision: the state lives on in memory and is saved next time. */
+  private async save() {
+    try {
+      await this.deps.store.saveInstance(this.instance);
+    } catch (error) {
+      this.log.error({ err: errorMessage(error) }, "gateway.state_not_saved");
+    }
+  }
+}

@@ -1,0 +1,206 @@
+import { existsSync } from "node:fs";
+import type { Logger } from "pino";
+import type { ClawopsConfig } from "../config/schema.js";
+import type { Bot } from "../core/bot.js";
+import { OpsError, errorMessage } from "../core/errors.js";
+import type { GatewayInstance } from "../core/gateway-state.js";
+import { createDrivers } from "../drivers/index.js";
+import type { EventBus } from "../events/bus.js";
+import { requireBot } from "../fleet/registry.js";
+import { type OpenClawCommand, locateOpenClaw, openClawEnv } from "../gateway/openclaw-cli.js";
+import type { Store } from "../store/store.js";
+import { gatewayLogFile, rotateLog } from "./gateway-log.js";
+import type { RestartPolicy } from "./restart-policy.js";
+import { GatewayRunner, type RunnerDeps } from "./runner.js";
+
+export interface SupervisorDeps {
+  config: ClawopsConfig;
+  store: Store;
+  bus: EventBus;
+  log: Logger;
+  /** How often an adopted process is polled for its exit (default 100 ms). */
+  pollMs?: number;
+}
+
+/**
+ * The fleet's supervisor: one `GatewayRunner` per bot, created on first use.
+ * Lifecycle commands also record the bot's desired state, so that the next
+ * `clawops up` brings back what the operator asked for.
+ */
+export class Supervisor {
+  private readonly runners = new Map<string, GatewayRunner>();
+  private readonly located = new Map<string, Promise<OpenClawCommand>>();
+  private readonly deps: RunnerDeps;
+  /** Ends the watchers of adopted processes once the supervisor is shut down. */
+  private readonly closing = new AbortController();
+
+  constructor(private readonly options: SupervisorDeps) {
+    const { config } = options;
+    const drivers = createDrivers({
+      signal: this.closing.signal,
+      ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    });
+    const restart = config.supervisor.restart;
+    const policy: RestartPolicy = {
+      initialDelayMs: restart.initialDelay,
+      maxDelayMs: restart.maxDelay,
+      resetAfterMs: restart.resetAfter,
+      crashLoopFailures: restart.crashLoopFailures,
+      crashLoopWindowMs: restart.crashLoopWindow,
+    };
+    this.deps = {
+      store: options.store,
+      bus: options.bus,
+      log: options.log,
+      driverFor: (bot) => drivers[bot.driver],
+      locate: (bot) => this.locate(bot),
+      envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
+      settings: config.supervisor,
+      policy,
+      dataDir: config.dataDir,
+    };
+  }
+
+  /** At daemon start: re-adopts what is still running and starts what should run. */
+  async resumeAll(): Promise<void> {
+    const [bots, saved] = await Promise.all([
+      this.options.store.listBots(),
+      this.options.store.listInstances(),
+    ]);
+    const byBot = new Map(saved.map((i) => [i.botId, i]));
+    await Promise.all(
+      bots.map(async (bot) => {
+        const runner = this.runnerOf(bot, byBot.get(bot.id) ?? null);
+        try {
+          await runner.resume("daemon");
+        } catch (error) {
+          this.options.log.error(
+            { bot: bot.name, err: errorMessage(error) },
+            "gateway.resume_failed",
+          );
+        }
+      }),
+    );
+  }
+
+  async start(nameOrId: string, actor: string): Promise<GatewayInstance> {
+    const bot = await this.desire(nameOrId, "running");
+    return (await this.runner(bot)).start(actor);
+  }
+
+  async stop(nameOrId: string, actor: string): Promise<GatewayInstance> {
+    const bot = await this.desire(nameOrId, "stopped");
+    return (await this.runner(bot)).stop(actor);
+  }
+
+  async restart(nameOrId: string, actor: string): Promise<GatewayInstance> {
+    const bot = await this.desire(nameOrId, "running");
+    return (await this.runner(bot)).restart(actor);
+  }
+
+  /** Every bot's gateway as the supervisor sees it now (the store's copy for bots it does not run). */
+  async instances(): Promise<GatewayInstance[]> {
+    const saved = await this.options.store.listInstances();
+    return saved.map((i) => this.runners.get(i.botId)?.snapshot() ?? i);
+  }
+
+  /** Rotates every supervised gateway's log that grew past `supervisor.logs.maxBytes`. */
+  rotateLogs(): void {
+    const { maxBytes, keep } = this.options.config.supervisor.logs;
+    for (const runner of this.runners.values()) {
+      rotateLog(gatewayLogFile(this.options.config.dataDir, runner.name), maxBytes, keep);
+    }
+  }
+
+  /** On daemon exit: stop every gateway (`onExit: stop`) or leave them running for the next clawops to adopt. */
+  async shutdown(): Promise<void> {
+    const keep = this.options.config.supervisor.onExit === "keep";
+    await Promise.all(
+      [...this.runners.values()].map((runner) =>
+        keep ? runner.detach() : runner.stop("daemon", "clawops is stopping"),
+      ),
+    );
+    this.closing.abort();
+  }
+
+  /**
+   * Follows registry changes made outside the daemon (the CLI writes the store
+   * directly): starts new bots whose desired state is running, and stops the
+   * gateways of bots that were removed.
+   */
+  async reconcile(actor: string): Promise<void> {
+    const bots = await this.options.store.listBots();
+    const known = new Set(bots.map((b) => b.id));
+    for (const [id, runner] of this.runners) {
+      if (!known.has(id)) {
+        await runner.stop(actor, "bot removed from the registry");
+        this.runners.delete(id);
+      }
+    }
+    for (const bot of bots) {
+      if (this.runners.has(bot.id) || bot.desiredState !== "running") continue;
+      const runner = this.runnerOf(bot, await this.options.store.getInstance(bot.id));
+      void runner.start(actor, "registered with desired state running").catch((error: unknown) => {
+        this.options.log.error({ bot: bot.name, err: errorMessage(error) }, "gateway.start_failed");
+      });
+    }
+  }
+
+  private async desire(nameOrId: string, desiredState: Bot["desiredState"]): Promise<Bot> {
+    const bot = await requireBot(this.options.store, nameOrId);
+    if (bot.desiredState === desiredState) return bot;
+    return this.options.store.updateBot(bot.id, { desiredState });
+  }
+
+  private async runner(bot: Bot): Promise<GatewayRunner> {
+    const existing = this.runners.get(bot.id);
+    if (existing) {
+      existing.update(bot);
+      return existing;
+    }
+    return this.runnerOf(bot, await this.options.store.getInstance(bot.id));
+  }
+
+  private runnerOf(bot: Bot, saved: GatewayInstance | null): GatewayRunner {
+    const runner = new GatewayRunner(bot, this.deps, saved);
+    this.runners.set(bot.id, runner);
+    return runner;
+  }
+
+  /** Finds the bot's openclaw once (it costs a `node --version`), again when the file went away. */
+  private async locate(bot: Bot): Promise<OpenClawCommand> {
+    const { openclaw } = this.options.config;
+    const bin = bot.openclawBin ?? openclaw.bin;
+    const key = bin ?? "";
+    const cached = this.located.get(key);
+    if (cached) {
+      const found = await cached.catch(() => null);
+      if (found && existsSync(found.entry) && (!found.node || existsSync(found.node))) return found;
+      this.located.delete(key);
+    }
+    const lookup = locateOpenClaw({
+      ...(bin ? { bin } : {}),
+      ...(openclaw.node ? { node: openclaw.node } : {}),
+    });
+    this.located.set(key, lookup);
+    try {
+      return await lookup;
+    } catch (error) {
+      this.located.delete(key);
+      throw new OpsError("NOT_FOUND", errorMessage(error), {
+        details: { bot: bot.name, bin: bin ?? null },
+      });
+    }
+  }
+}
+
+/** The gateway's environment: clawops's quiet defaults plus `supervisor.env`, with `{name}` and `{stateDir}` filled in. */
+function gatewayEnv(extra: Record<string, string>, bot: Bot): NodeJS.ProcessEnv {
+  const filled = Object.fromEntries(
+    Object.entries(extra).map(([key, value]) => [
+      key,
+      value.replaceAll("{name}", bot.name).replaceAll("{stateDir}", bot.stateDir),
+    ]),
+  );
+  return openClawEnv(filled);
+}

@@ -1,0 +1,119 @@
+import { writeFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import { configSchema } from "../../src/config/schema.js";
+import type { Bot, BotInput } from "../../src/core/bot.js";
+import type { OpsEvent } from "../../src/core/events.js";
+import type { GatewayInstance, GatewayState } from "../../src/core/gateway-state.js";
+import { sleep } from "../../src/core/time.js";
+import { EventBus } from "../../src/events/bus.js";
+import { registerBot } from "../../src/fleet/registry.js";
+import { openSqliteStore } from "../../src/store/sqlite.js";
+import type { Store } from "../../src/store/store.js";
+import { Supervisor } from "../../src/supervisor/supervisor.js";
+import { freePort, tempDir } from "./cli.js";
+
+export const STAND_IN = path.resolve(
+  fileURLToPath(import.meta.url),
+  "../../fixtures/stand-in-gateway.mjs",
+);
+
+export interface TestFleet {
+  dir: string;
+  store: Store;
+  bus: EventBus;
+  supervisor: Supervisor;
+  events: OpsEvent[];
+  /** Registers a bot whose state dir and config live under the fleet's dir. */
+  addBot(name: string, input?: Partial<BotInput>, standIn?: object): Promise<Bot>;
+  /** Resolves with the bot's instance once `predicate` holds (polls the supervisor). */
+  waitFor(
+    bot: string,
+    predicate: (instance: GatewayInstance) => boolean,
+    timeoutMs?: number,
+  ): Promise<GatewayInstance>;
+  /** The `gateway.state` transitions of a bot, as "from>to". */
+  transitions(bot: Bot): string[];
+  /** A second supervisor on the same store (a clawops started again). */
+  reopen(): Supervisor;
+  close(): Promise<void>;
+}
+
+/**
+ * A supervisor on embedded SQLite in a temp dir, running the stand-in
+ * gateway unless a bot names another openclaw.
+ */
+export async function startFleet(supervisor: Record<string, unknown> = {}): Promise<TestFleet> {
+  const temp = tempDir("clawops-fleet-");
+  const dir = temp.dir;
+  const store = openSqliteStore(path.join(dir, "clawops.db"));
+  await store.migrate();
+  const log = pino({ level: process.env.CLAWOPS_TEST_LOG ?? "silent" });
+  const bus = new EventBus((batch) => store.appendEvents(batch), log);
+  const events: OpsEvent[] = [];
+  bus.subscribe((event) => events.push(event));
+  const config = configSchema.parse({
+    dataDir: dir,
+    openclaw: { bin: STAND_IN },
+    supervisor,
+  });
+  const make = () => new Supervisor({ config, store, bus, log });
+  const supervisors = [make()];
+  const bots = new Map<string, Bot>();
+  return {
+    dir,
+    store,
+    bus,
+    get supervisor() {
+      return supervisors[0]!;
+    },
+    events,
+    async addBot(name, input = {}, standIn = {}) {
+      const stateDir = input.stateDir ?? path.join(dir, "bots", name);
+      mkdirSync(stateDir, { recursive: true });
+      const configPath = input.configPath ?? path.join(stateDir, "openclaw.json");
+      writeFileSync(configPath, JSON.stringify({ standIn }));
+      const bot = await registerBot(
+        { store, bus, dataDir: dir, portBase: 18789, portSpacing: 20 },
+        { name, port: await freePort(), stateDir, configPath, ...input },
+        "test",
+      );
+      bots.set(name, bot);
+      return bot;
+    },
+    async waitFor(name, predicate, timeoutMs = 15_000) {
+      const bot = bots.get(name)!;
+      const deadline = Date.now() + timeoutMs;
+      let last: GatewayInstance | undefined;
+      while (Date.now() < deadline) {
+        last = (await supervisors[0]!.instances()).find((i) => i.botId === bot.id);
+        if (last && predicate(last)) return last;
+        await sleep(25);
+      }
+      throw new Error(`${name}: condition not met in ${timeoutMs}ms; last ${JSON.stringify(last)}`);
+    },
+    transitions(bot) {
+      return events
+        .filter((e) => e.type === "gateway.state" && e.botId === bot.id)
+        .map((e) => `${String(e.data.from)}>${String(e.data.to)}`);
+    },
+    reopen() {
+      supervisors.unshift(make());
+      return supervisors[0]!;
+    },
+    async close() {
+      for (const s of supervisors) await s.shutdown();
+      await bus.flush(5_000);
+      bus.close();
+      await store.close();
+      temp.remove();
+    },
+  };
+}
+
+/** `state` is one of `states`. */
+export const inState =
+  (...states: GatewayState[]) =>
+  (instance: GatewayInstance) =>
+    states.includes(instance.state);

@@ -1,0 +1,244 @@
+import { spawn } from "node:child_process";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { sleep } from "../src/core/time.js";
+import { isPidAlive, liveGroupMembers } from "../src/system/proc.js";
+import { inState, startFleet, type TestFleet } from "./helpers/fleet.js";
+
+const FAST_CHECKS = {
+  checks: {
+    healthz: { period: "200ms", timeout: "150ms", failures: 2 },
+    readyz: { period: "200ms", timeout: "150ms", failures: 2 },
+  },
+  stopTimeout: "2s",
+};
+
+let fleet: TestFleet | null = null;
+afterEach(async () => {
+  await fleet?.close();
+  fleet = null;
+});
+
+async function open(settings: Record<string, unknown> = FAST_CHECKS) {
+  fleet = await startFleet(settings);
+  return fleet;
+}
+
+describe("supervisor (stand-in gateways)", () => {
+  it("starts a gateway, records its states, and stops its whole group", async () => {
+    const f = await open();
+    const bot = await f.addBot("alpha");
+    const started = await f.supervisor.start("alpha", "test");
+    expect(started.state).toBe("running");
+    expect(started.pid).toBeGreaterThan(0);
+    expect(started.version).toBe("0.0.0-stand-in");
+    const health = await fetch(`http://127.0.0.1:${bot.port}/healthz`);
+    expect(health.status).toBe(200);
+    expect((await f.store.findBot("alpha"))?.desiredState).toBe("running");
+    expect(await f.store.getInstance(bot.id)).toMatchObject({ state: "running", pid: started.pid });
+
+    const stopped = await f.supervisor.stop("alpha", "test");
+    expect(stopped).toMatchObject({ state: "stopped", pid: null });
+    expect(isPidAlive(started.pid!)).toBe(false);
+    expect(liveGroupMembers(started.pid!)).toEqual([]);
+    expect(f.transitions(bot)).toEqual([
+      "stopped>starting",
+      "starting>running",
+      "running>stopping",
+      "stopping>stopped",
+    ]);
+    const running = f.events.find((e) => e.type === "gateway.state" && e.data.to === "running");
+    expect(running?.data.bootMs).toEqual(expect.any(Number));
+    expect(running?.data.pid).toBe(started.pid);
+  });
+
+  it("restarts a killed gateway at once, then backs off", async () => {
+    const f = await open();
+    const bot = await f.addBot("beta");
+    const first = await f.supervisor.start("beta", "test");
+    process.kill(first.pid!, "SIGKILL");
+    const second = await f.waitFor("beta", (i) => i.state === "running" && i.pid !== first.pid);
+    expect(second.restarts).toBe(1);
+    expect(second.lastExit).toMatchObject({ signal: "SIGKILL", reason: "killed by SIGKILL" });
+    const crashed = f.events.find((e) => e.type === "gateway.state" && e.data.to === "crashed");
+    expect(crashed?.data).toMatchObject({ signal: "SIGKILL", pid: null });
+
+    process.kill(second.pid!, "SIGKILL");
+    const backoff = await f.waitFor("beta", inState("backoff"));
+    expect(backoff.reason).toMatch(/restarting in 1000ms \(failure 2 in a row\)/);
+    const third = await f.waitFor("beta", (i) => i.state === "running" && i.pid !== second.pid);
+    expect(third.restarts).toBe(2);
+    expect(f.transitions(bot).slice(-3)).toEqual([
+      "crashed>backoff",
+      "backoff>starting",
+      "starting>running",
+    ]);
+  });
+
+  it("does not restart a gateway that exits 78, and keeps its last words", async () => {
+    const f = await open();
+    const bot = await f.addBot("gamma", {}, { exitCode: 78 });
+    const result = await f.supervisor.start("gamma", "test");
+    expect(result.state).toBe("crashed");
+    const failed = await f.waitFor("gamma", inState("failed"));
+    expect(failed.reason).toMatch(/exit 78: the gateway rejected its configuration/);
+    expect(failed.lastExit?.code).toBe(78);
+    expect(failed.lastExit?.logTail?.join("\n")).toContain("exiting with 78 as configured");
+    await sleep(500);
+    expect(f.transitions(bot)).toEqual(["stopped>starting", "starting>crashed", "crashed>failed"]);
+  });
+
+  it("stops a crash loop and escalates it", async () => {
+    const f = await open({
+      ...FAST_CHECKS,
+      restart: { initialDelay: "10ms", maxDelay: "20ms", crashLoopFailures: 4 },
+    });
+    const bot = await f.addBot("delta", {}, { crashAfterMs: 50 });
+    await f.supervisor.start("delta", "test");
+    const failed = await f.waitFor("delta", inState("failed"));
+    expect(failed.reason).toMatch(/crash loop: 4 failures within 10 min/);
+    expect(failed.restarts).toBe(3);
+    const loop = f.events.find((e) => e.type === "gateway.crash_loop");
+    expect(loop).toMatchObject({ botId: bot.id, data: { failures: 4 } });
+  });
+
+  it("kills and restarts a hung gateway (SIGSTOP)", async () => {
+    const f = await open();
+    await f.addBot("epsilon");
+    const first = await f.supervisor.start("epsilon", "test");
+    process.kill(first.pid!, "SIGSTOP");
+    const after = await f.waitFor("epsilon", (i) => i.state === "running" && i.pid !== first.pid);
+    expect(after.lastExit?.reason).toMatch(/^hung: healthz failed 2 times in a row \(no answer/);
+    expect(after.lastExit?.signal).toBe("SIGKILL");
+    expect(isPidAlive(first.pid!)).toBe(false);
+  });
+
+  it("marks a gateway that is not ready as degraded, never restarting it for that", async () => {
+    const f = await open();
+    const bot = await f.addBot("zeta");
+    const first = await f.supervisor.start("zeta", "test");
+    writeFileSync(path.join(bot.stateDir, "not-ready"), "");
+    const degraded = await f.waitFor("zeta", inState("degraded"));
+    expect(degraded.reason).toBe("readyz: not ready: failing stand-in");
+    expect(degraded.ready).toBe(false);
+    rmSync(path.join(bot.stateDir, "not-ready"));
+    const back = await f.waitFor("zeta", inState("running"));
+    expect(back.pid).toBe(first.pid);
+    expect(back.restarts).toBe(0);
+  });
+
+  it("reports a foreign process on the port with its pid, and backs off instead of counting it healthy", async () => {
+    const f = await open();
+    const bot = await f.addBot("eta");
+    const squatter = createServer((_, res) => res.end('{"ok":true,"status":"live"}'));
+    await new Promise<void>((resolve) => squatter.listen(bot.port, "127.0.0.1", resolve));
+    try {
+      const result = await f.supervisor.start("eta", "test");
+      expect(result.state).not.toBe("running");
+      const conflict = f.events.find((e) => e.type === "gateway.port_conflict");
+      expect(conflict?.data).toMatchObject({ port: bot.port, pid: process.pid });
+      const backoff = await f.waitFor(
+        "eta",
+        (i) => i.state === "backoff" || i.recentFailures.length >= 2,
+      );
+      expect(backoff.lastExit?.reason).toContain(
+        `port ${bot.port} is already held by pid ${process.pid}`,
+      );
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    // Once the port is free, the next attempt succeeds.
+    await f.waitFor("eta", inState("running"), 20_000);
+  });
+
+  it("fails plainly on a missing openclaw and on a state dir that cannot be written", async () => {
+    const f = await open();
+    await f.addBot("theta", { openclawBin: path.join(f.dir, "no-such-openclaw") });
+    const missing = await f.supervisor.start("theta", "test");
+    expect(missing.state).toBe("failed");
+    expect(missing.reason).toMatch(
+      /cannot start: openclaw CLI not found \(tried openclaw.bin .*no-such-openclaw\)/,
+    );
+
+    const file = path.join(f.dir, "a-file");
+    writeFileSync(file, "");
+    const bot = await f.addBot("iota");
+    await f.store.updateBot(bot.id, { stateDir: path.join(file, "state") });
+    const unwritable = await f.supervisor.start("iota", "test");
+    expect(unwritable.state).toBe("failed");
+    expect(unwritable.reason).toMatch(/the state dir .*a-file\/state is not writable \(ENOTDIR\)/);
+  });
+
+  it("refuses two bots on one state dir", async () => {
+    const f = await open();
+    const first = await f.addBot("kappa");
+    await expect(f.addBot("lambda", { stateDir: first.stateDir })).rejects.toThrow(
+      /stateDir .*kappa is already used by bot "kappa"/,
+    );
+  });
+
+  it("re-adopts the gateways a previous clawops left running: same pid, no duplicate", async () => {
+    const f = await open({ ...FAST_CHECKS, onExit: "keep" });
+    const bot = await f.addBot("mu");
+    const first = await f.supervisor.start("mu", "test");
+    await f.supervisor.shutdown();
+    expect(isPidAlive(first.pid!)).toBe(true);
+
+    const again = f.reopen();
+    await again.resumeAll();
+    const adopted = await f.waitFor("mu", inState("running"));
+    expect(adopted.pid).toBe(first.pid);
+    expect(adopted.reason).toMatch(/^live after/);
+    expect(f.transitions(bot)).toContain("running>starting");
+    // Watched by polling now: a kill is still seen, and answered with a restart.
+    process.kill(first.pid!, "SIGKILL");
+    const restarted = await f.waitFor("mu", (i) => i.state === "running" && i.pid !== first.pid);
+    expect(restarted.lastExit?.reason).toMatch(/exit status unknown/);
+  });
+
+  it("adopts a gateway found on its port, and can stop it", async () => {
+    const f = await open();
+    const bot = await f.addBot("nu", { driver: "adopted" });
+    const external = spawn(
+      process.execPath,
+      [
+        path.join(import.meta.dirname, "fixtures/stand-in-gateway.mjs"),
+        "gateway",
+        "run",
+        "--port",
+        String(bot.port),
+      ],
+      {
+        env: {
+          ...process.env,
+          OPENCLAW_STATE_DIR: bot.stateDir,
+          OPENCLAW_CONFIG_PATH: bot.configPath,
+        },
+        stdio: "ignore",
+        detached: true,
+      },
+    );
+    try {
+      for (
+        let i = 0;
+        i < 100 &&
+        !(await fetch(`http://127.0.0.1:${bot.port}/healthz`).then(
+          () => true,
+          () => false,
+        ));
+        i++
+      )
+        await sleep(50);
+      const adopted = await f.supervisor.start("nu", "test");
+      expect(adopted).toMatchObject({ state: "running", pid: external.pid });
+      const stopped = await f.supervisor.stop("nu", "test");
+      expect(stopped.state).toBe("stopped");
+      expect(isPidAlive(external.pid!)).toBe(false);
+    } finally {
+      external.kill("SIGKILL");
+    }
+    expect(existsSync(bot.stateDir)).toBe(true);
+  });
+});
