@@ -1,7 +1,12 @@
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import type { Bot } from "../core/bot.js";
-import { findTcpListener, readCmdline, readProcStartTime } from "../system/proc.js";
+import {
+  findTcpListener,
+  isSameLiveProcess,
+  readCmdline,
+  readProcStartTime,
+} from "../system/proc.js";
 
 /** A gateway process found running for a bot, and how it was recognised. */
 export interface RunningGateway {
@@ -54,7 +59,7 @@ function findByLock(stateDir: string, port: number): RunningGateway | null {
       const lock = readLock(path.join(tmp, dir, file));
       // A lock of a dead or reused pid is stale (the next gateway reclaims it); one on
       // another port is another bot's gateway sharing this state dir.
-      const live = lock && readProcStartTime(lock.pid) === lock.startTime;
+      const live = lock && isSameLiveProcess(lock.pid, lock.startTime);
       if (live && (lock.port === null || lock.port === port)) {
         return {
           pid: lock.pid,

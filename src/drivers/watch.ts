@@ -1,23 +1,24 @@
-import { readProcStartTime } from "../system/proc.js";
+import { isSameLiveProcess } from "../system/proc.js";
 import { abortableSleep, sleep } from "../core/time.js";
 import type { GatewayProcess, ProcessExit } from "./driver.js";
 
 /**
  * Watches a process clawops did not spawn (adopted, or left running by a
- * previous clawops) by polling /proc: it is gone when the pid vanishes or now
- * belongs to a process with another start time. Exit status is unknowable here.
+ * previous clawops) by polling /proc: it is gone when the pid vanishes, turns
+ * zombie, or now belongs to a process with another start time. Exit status is
+ * unknowable here.
  */
 export function watchPid(
   pid: number,
   startTime: number,
   options: { pollMs?: number; signal?: AbortSignal } = {},
 ): GatewayProcess | null {
-  if (readProcStartTime(pid) !== startTime) return null;
+  if (!isSameLiveProcess(pid, startTime)) return null;
   const exited = (async (): Promise<ProcessExit> => {
     for (;;) {
       const pollMs = options.pollMs ?? 100;
       await (options.signal ? abortableSleep(pollMs, options.signal) : sleep(pollMs));
-      if (options.signal?.aborted || readProcStartTime(pid) !== startTime)
+      if (options.signal?.aborted || !isSameLiveProcess(pid, startTime))
         return { code: null, signal: null };
     }
   })();

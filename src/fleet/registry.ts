@@ -1,7 +1,7 @@
 import { realpathSync } from "node:fs";
 import path from "node:path";
 import { type Bot, type BotInput, MAX_PORT, botInputSchema } from "../core/bot.js";
-import { readProcStartTime } from "../system/proc.js";
+import { isSameLiveProcess } from "../system/proc.js";
 import { OpsError, formatIssues } from "../core/errors.js";
 import { toIssues } from "../core/validation.js";
 import type { EventBus } from "../events/bus.js";
@@ -109,7 +109,11 @@ export async function unregisterBot(
 ): Promise<Bot> {
   const bot = await requireBot(deps.store, nameOrId);
   const gateway = await deps.store.getInstance(bot.id);
-  if (gateway?.pid && readProcStartTime(gateway.pid) === gateway.pidStartTime) {
+  if (
+    gateway?.pid &&
+    gateway.pidStartTime &&
+    isSameLiveProcess(gateway.pid, gateway.pidStartTime)
+  ) {
     throw new OpsError(
       "CONFLICT",
       `${bot.name}'s gateway is running (pid ${gateway.pid}); stop it first: clawops bot stop ${bot.name}`,

@@ -305,7 +305,8 @@ export class GatewayRunner {
 
   /** Kills the current process for a reason of the supervisor's; its exit then runs the restart policy. */
   private kill(generation: number, reason: string) {
-    if (generation !== this.generation || !this.process) return;
+    // One kill per process: later failures while it dies must not rewrite the reason.
+    if (generation !== this.generation || !this.process || this.killReason) return;
     this.killReason = reason;
     this.log.warn({ pid: this.process.pid, reason }, "gateway.killing");
     void this.deps.driverFor(this.bot).stop(this.process, 0);

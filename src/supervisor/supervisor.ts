@@ -33,6 +33,7 @@ export class Supervisor {
   private readonly deps: RunnerDeps;
   /** Ends the watchers of adopted processes once the supervisor is shut down. */
   private readonly closing = new AbortController();
+  private resumed = false;
 
   constructor(private readonly options: SupervisorDeps) {
     const { config } = options;
@@ -68,6 +69,7 @@ export class Supervisor {
       this.options.store.listInstances(),
     ]);
     const byBot = new Map(saved.map((i) => [i.botId, i]));
+    this.resumed = true;
     await Promise.all(
       bots.map(async (bot) => {
         const runner = this.runnerOf(bot, byBot.get(bot.id) ?? null);
@@ -129,6 +131,8 @@ export class Supervisor {
    * gateways of bots that were removed.
    */
   async reconcile(actor: string): Promise<void> {
+    // Before resumeAll has taken over the persisted gateways, a start here would spawn duplicates.
+    if (!this.resumed) return;
     const bots = await this.options.store.listBots();
     const known = new Set(bots.map((b) => b.id));
     for (const [id, runner] of this.runners) {
@@ -161,7 +165,10 @@ export class Supervisor {
     return this.runnerOf(bot, await this.options.store.getInstance(bot.id));
   }
 
+  /** The bot's runner; one per bot, ever (two would each spawn a gateway). */
   private runnerOf(bot: Bot, saved: GatewayInstance | null): GatewayRunner {
+    const existing = this.runners.get(bot.id);
+    if (existing) return existing;
     const runner = new GatewayRunner(bot, this.deps, saved);
     this.runners.set(bot.id, runner);
     return runner;

@@ -143,3 +143,13 @@ export function isListenerOf(listener: Listener, pid: number): boolean {
   if (listener.pid === null) return false;
   return listener.pid === pid || readProcStat(listener.pid)?.pgid === pid;
 }
+
+/**
+ * True when `pid` is still the process that had `startTime`, and alive: not
+ * gone, not reused by another process, not a zombie waiting for a reaper
+ * (a gateway whose parent clawops died is reaped by whatever adopted it, if anything).
+ */
+export function isSameLiveProcess(pid: number, startTime: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== null && stat.startTime === startTime && stat.state !== "Z";
+}

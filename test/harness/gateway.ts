@@ -165,7 +165,7 @@ const SLOTS_DIR = path.join(tmpdir(), "clawops-gateway-slots");
  * Takes one of MAX_LIVE_GATEWAYS slot files (O_EXCL, holding our pid), waiting
  * while all are held; a slot whose holder died is taken over. Returns its release.
  */
-async function acquireGatewaySlot(timeoutMs = 600_000): Promise<() => void> {
+export async function acquireGatewaySlot(timeoutMs = 600_000): Promise<() => void> {
   mkdirSync(SLOTS_DIR, { recursive: true });
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -4,6 +4,7 @@ import { registerBot, requireBot, unregisterBot } from "../../fleet/registry.js"
 import { act } from "../act.js";
 import { type CommandOptions, withRegistry } from "../context.js";
 import { EXIT, emit, table } from "../output.js";
+import { registerLifecycleCommands } from "./lifecycle.js";
 
 interface AddOptions extends CommandOptions {
   port?: number;
@@ -13,6 +14,7 @@ interface AddOptions extends CommandOptions {
   openclawConfig?: string;
   desired?: BotInput["desiredState"];
   label?: Record<string, string>;
+  openclawBin?: string;
 }
 
 export function registerBotCommands(program: Command) {
@@ -36,6 +38,10 @@ export function registerBotCommands(program: Command) {
       "the gateway's OPENCLAW_STATE_DIR (default: <dataDir>/bots/<name>)",
     )
     .addOption(gatewayConfigOption())
+    .option(
+      "--openclaw-bin <path>",
+      "the openclaw CLI for this bot (default: openclaw.bin in clawops.yaml)",
+    )
     .addOption(new Option("--desired <state>", "desired state").choices(DESIRED_STATES))
     .option("--label <key=value>", "a label (repeatable)", parseLabel, {})
     .option("--json", "print JSON")
@@ -51,6 +57,7 @@ export function registerBotCommands(program: Command) {
           configPath: options.openclawConfig,
           desiredState: options.desired,
           labels: options.label,
+          openclawBin: options.openclawBin,
         };
         const created = await withRegistry(options, (deps) =>
           registerBot(deps, dropUndefined(input), "cli"),
@@ -105,6 +112,8 @@ export function registerBotCommands(program: Command) {
         return EXIT.ok;
       }),
     );
+
+  registerLifecycleCommands(bot);
 }
 
 /** `bot add --config` is the gateway's openclaw.json, stored apart from the program's own `--config`. */
@@ -136,6 +145,7 @@ function renderBot(b: Bot): string {
     `owner       ${b.owner ?? "-"}`,
     `state dir   ${b.stateDir}`,
     `config      ${b.configPath}`,
+    `openclaw    ${b.openclawBin ?? "(clawops default)"}`,
     `labels      ${labels.length > 0 ? labels.join(", ") : "-"}`,
     `created     ${b.createdAt}`,
     `updated     ${b.updatedAt}`,

@@ -1,10 +1,12 @@
 import type { Command } from "commander";
 import type { Bot } from "../../core/bot.js";
 import { formatDurationMs } from "../../core/duration.js";
-import { OpsError, errorMessage } from "../../core/errors.js";
+import { type GatewayInstance, LIVE_STATES } from "../../core/gateway-state.js";
+import { sleep } from "../../core/time.js";
 import type { Readiness } from "../../daemon/readiness.js";
 import { act } from "../act.js";
 import { type CommandOptions, loadCliConfig } from "../context.js";
+import { callDaemon, daemonUrl } from "../daemon-client.js";
 import { EXIT, emit, table } from "../output.js";
 
 interface StatusAnswer {
@@ -18,62 +20,93 @@ interface StatusAnswer {
   };
   readiness: Readiness;
   bots: Bot[];
+  gateways: GatewayInstance[];
+}
+
+interface StatusOptions extends CommandOptions {
+  watch?: string | true;
 }
 
 export function registerStatus(program: Command) {
   program
     .command("status")
-    .description("show the running daemon and its fleet")
-    .option("--json", "print JSON")
+    .description("show the running daemon and each bot's gateway")
+    .option("-w, --watch [seconds]", "refresh every N seconds (default 1) until Ctrl-C")
+    .option("--json", "print JSON (with --watch: one JSON document per line)")
     .action(
-      act(async (merged: CommandOptions) => {
-        const { config } = loadCliConfig(merged);
-        const base = `http://${config.http.host}:${config.http.port}`;
-        const answer = await fetchJson<StatusAnswer>(`${base}/api/v1/status`);
-        emit(merged, answer, renderStatus);
-        return answer.readiness.ready ? EXIT.ok : EXIT.failure;
+      act(async (options: StatusOptions) => {
+        const { config } = loadCliConfig(options);
+        const url = `${daemonUrl(config)}/api/v1/status`;
+        if (options.watch === undefined) {
+          const answer = await callDaemon<StatusAnswer>(url);
+          emit(options, answer, (a) => renderStatus(a));
+          return answer.readiness.ready ? EXIT.ok : EXIT.failure;
+        }
+        const periodMs = options.watch === true ? 1_000 : Number(options.watch) * 1_000;
+        const stop = new AbortController();
+        process.once("SIGINT", () => stop.abort());
+        while (!stop.signal.aborted) {
+          const answer = await callDaemon<StatusAnswer>(url);
+          if (options.json) process.stdout.write(`${JSON.stringify(answer)}\n`);
+          else
+            process.stdout.write(
+              `\x1b[H\x1b[2J${renderStatus(answer)}\n\n(refreshing every ${periodMs / 1000}s; Ctrl-C to stop)\n`,
+            );
+          await Promise.race([
+            sleep(Math.max(periodMs, 100)),
+            new Promise((r) => stop.signal.addEventListener("abort", r)),
+          ]);
+        }
+        return EXIT.ok;
       }),
     );
 }
 
-/** GETs a daemon endpoint; a daemon that does not answer is `DAEMON_NOT_RUNNING`, said plainly. */
-export async function fetchJson<T>(url: string, timeoutMs = 5_000): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? errorMessage(error);
-    throw new OpsError(
-      "DAEMON_NOT_RUNNING",
-      `the daemon is not running: nothing answers at ${new URL(url).origin} (${cause}); start it with "clawops up"`,
-    );
-  }
-  const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-  if (!response.ok && (!body || body.error)) {
-    throw new OpsError(
-      "UNAVAILABLE",
-      `daemon answered ${response.status}: ${body?.error?.message ?? "no body"}`,
-    );
-  }
-  return body as T;
-}
-
-function renderStatus(s: StatusAnswer): string {
+export function renderStatus(s: StatusAnswer, now = Date.now()): string {
   const d = s.daemon;
+  const failing = s.readiness.failing.map((f) => `${f.part} (${f.reason})`).join(", ");
   const lines = [
     `clawops ${d.version}  pid ${d.pid}  up ${formatDurationMs(d.uptimeMs)}  ${d.http}`,
     `store    ${d.store.dialect} ${d.store.location}`,
-    `ready    ${s.readiness.ready ? "yes" : `no: ${s.readiness.failing.map((f) => `${f.part} (${f.reason})`).join(", ")}`}`,
+    `ready    ${s.readiness.ready ? "yes" : `no: ${failing}`}`,
     "",
   ];
-  if (s.bots.length === 0) lines.push('no bots registered (add one with "clawops bot add NAME")');
-  else {
-    lines.push(
-      table(
-        ["BOT", "PORT", "DRIVER", "DESIRED", "STATE DIR"],
-        s.bots.map((b) => [b.name, String(b.port), b.driver, b.desiredState, b.stateDir]),
-      ),
-    );
+  if (s.bots.length === 0) {
+    lines.push('no bots registered (add one with "clawops bot add NAME")');
+    return lines.join("\n");
   }
+  const gateways = new Map(s.gateways.map((g) => [g.botId, g]));
+  lines.push(
+    table(
+      ["BOT", "STATE", "PID", "PORT", "VERSION", "UPTIME", "RESTARTS", "READY", "RSS", "LAST EXIT"],
+      s.bots.map((bot) => gatewayRow(bot, gateways.get(bot.id), now)),
+    ),
+  );
+  const reasons = s.bots.flatMap((bot) => {
+    const g = gateways.get(bot.id);
+    return g && !["running", "stopped"].includes(g.state)
+      ? [`${bot.name}: ${g.state}: ${g.reason}`]
+      : [];
+  });
+  if (reasons.length > 0) lines.push("", ...reasons);
   return lines.join("\n");
+}
+
+function gatewayRow(bot: Bot, g: GatewayInstance | undefined, now: number): string[] {
+  if (!g) return [bot.name, "stopped", "-", String(bot.port), "-", "-", "0", "-", "-", "-"];
+  const live = LIVE_STATES.has(g.state) && g.startedAt !== null;
+  return [
+    bot.name,
+    g.state,
+    g.pid === null ? "-" : String(g.pid),
+    String(bot.port),
+    g.version ?? "-",
+    live ? formatDurationMs(now - Date.parse(g.startedAt!)) : "-",
+    String(g.restarts),
+    g.ready === null || !live ? "-" : g.ready ? "yes" : "no",
+    g.rssBytes === null || !live ? "-" : `${Math.round(g.rssBytes / 1024 ** 2)} MiB`,
+    g.lastExit
+      ? `${g.lastExit.reason} (${formatDurationMs(now - Date.parse(g.lastExit.at))} ago)`
+      : "-",
+  ];
 }

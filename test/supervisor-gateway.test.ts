@@ -1,0 +1,388 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import type { GatewayInstance } from "../src/core/gateway-state.js";
+import { readLock } from "../src/drivers/discover.js";
+import { sleep } from "../src/core/time.js";
+import { findTcpListener, listPids, readCmdline, readProcStat } from "../src/system/proc.js";
+import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
+import {
+  GATEWAY_RUNTIME,
+  acquireGatewaySlot,
+  gatewayRuntimeAvailable,
+  isolatedGatewayEnv,
+  minimalGatewayConfig,
+} from "./harness/gateway.js";
+import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
+
+/** Alive and not a zombie: a gateway orphaned by a killed clawops may wait unreaped. */
+function running(pid: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== null && stat.state !== "Z";
+}
+
+/** Waits until OpenClaw's gateway lock under `stateDir` names `pid` (the gateway owns the dir). */
+async function waitForLock(stateDir: string, pid: number, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const tmp = path.join(stateDir, "tmp");
+    const dirs = (() => {
+      try {
+        return readdirSync(tmp).map((d) => path.join(tmp, d));
+      } catch {
+        return [];
+      }
+    })();
+    for (const d of dirs) {
+      for (const file of readdirSync(d).filter((f) => f.endsWith(".lock"))) {
+        if (readLock(path.join(d, file))?.pid === pid) return;
+      }
+    }
+    await sleep(200);
+  }
+  throw new Error(`no gateway lock for pid ${pid} under ${stateDir}`);
+}
+
+/**
+ * The supervisor against real OpenClaw gateways, driven the way a user does:
+ * `clawops up`, `bot add`, `bot start`, `status`, `events`, and the faults of
+ * issue 4 (kill -9, SIGSTOP, a foreign listener, exit 78, a shared state dir,
+ * a missing binary, an unwritable state dir, clawops killed mid-restart).
+ */
+describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
+  let llm: FakeLlm;
+  const scratch = tempDir("clawops-sup-");
+  const dir = scratch.dir;
+  let daemon: RunningDaemon | null = null;
+  let httpPort = 0;
+  const releases: (() => void)[] = [];
+
+  beforeAll(async () => {
+    llm = await startFakeLlm();
+    httpPort = await freePort();
+    for (const sub of ["home", "tmp"]) mkdirSync(path.join(dir, sub), { recursive: true });
+    writeFileSync(
+      path.join(dir, "clawops.yaml"),
+      stringify({
+        dataDir: path.join(dir, "data"),
+        http: { port: httpPort },
+        openclaw: { bin: GATEWAY_RUNTIME.openclaw, node: GATEWAY_RUNTIME.node },
+        supervisor: {
+          stopTimeout: "10s",
+          checks: { healthz: { period: "1s", timeout: "1s", failures: 3 } },
+          env: {
+            HOME: path.join(dir, "home"),
+            TMPDIR: path.join(dir, "tmp"),
+            OPENCLAW_SKIP_CHANNELS: "1",
+            PATH: `${path.dirname(GATEWAY_RUNTIME.node)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+          },
+        },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await daemon?.stop("SIGTERM");
+    // Anything the tests left running under this dir goes (a failed test must not leak gateways).
+    for (const pid of listPids()) {
+      if (readCmdline(pid)?.includes(dir)) process.kill(pid, "SIGKILL");
+    }
+    for (const release of releases) release();
+    await llm?.close();
+    scratch.remove();
+  });
+  afterEach(async (context) => {
+    if (context.task.result?.state === "fail") {
+      console.error(daemon?.output().split("\n").slice(-40).join("\n"));
+      console.error((await cli(["events", "--limit", "30"])).stdout);
+    }
+  });
+
+  const cli = (args: string[]) => runCli(args, { cwd: dir });
+  const up = async () => (daemon = await startUp({ cwd: dir, port: httpPort }));
+
+  /** Writes a bot's state dir and openclaw.json and registers it; returns its port. */
+  async function addBot(
+    name: string,
+    edit: (config: object) => object = (c) => c,
+    extra: string[] = [],
+  ) {
+    const botDir = path.join(dir, name);
+    mkdirSync(path.join(botDir, "state"), { recursive: true });
+    const port = await freePort();
+    const config = minimalGatewayConfig({
+      dir: botDir,
+      port,
+      token: "t".repeat(48),
+      llmBaseUrl: llm.baseUrl,
+    });
+    writeFileSync(path.join(botDir, "openclaw.json"), JSON.stringify(edit(config), null, 2));
+    const added = await cli([
+      "bot",
+      "add",
+      name,
+      "--port",
+      String(port),
+      "--config",
+      path.join(botDir, "openclaw.json"),
+      "--state-dir",
+      path.join(botDir, "state"),
+      ...extra,
+    ]);
+    expect(added.stderr).toBe("");
+    expect(added.code).toBe(0);
+    return { port, stateDir: path.join(botDir, "state") };
+  }
+
+  async function gateway(name: string): Promise<GatewayInstance> {
+    const status = await cli(["status", "--json"]);
+    const answer = JSON.parse(status.stdout) as {
+      bots: { id: string; name: string }[];
+      gateways: GatewayInstance[];
+    };
+    const id = answer.bots.find((b) => b.name === name)!.id;
+    return answer.gateways.find((g) => g.botId === id)!;
+  }
+
+  async function waitGateway(
+    name: string,
+    predicate: (g: GatewayInstance) => boolean,
+    timeoutMs = 60_000,
+  ) {
+    const deadline = Date.now() + timeoutMs;
+    let last: GatewayInstance | undefined;
+    while (Date.now() < deadline) {
+      last = await gateway(name).catch(() => undefined);
+      if (last && predicate(last)) return last;
+      await sleep(200);
+    }
+    throw new Error(`${name}: not reached in ${timeoutMs}ms; last ${JSON.stringify(last)}`);
+  }
+
+  /**
+   * Processes working in a state dir: gateways ("openclaw-gateway", their process title) and
+   * the spawn-broker worker each gateway starts in a process group of its own.
+   */
+  const processesIn = (stateDir: string) =>
+    listPids().filter((pid) => {
+      try {
+        return readProcStat(pid)?.state !== "Z" && readlinkSync(`/proc/${pid}/cwd`) === stateDir;
+      } catch {
+        return false;
+      }
+    });
+  const gatewaysIn = (stateDir: string) =>
+    processesIn(stateDir).filter((pid) => readCmdline(pid) === "openclaw-gateway");
+
+  it("runs a bot end to end: start, kill -9, SIGSTOP, clawops killed and restarted, stop", async () => {
+    releases.push(await acquireGatewaySlot());
+    const { port, stateDir } = await addBot("real");
+    await up();
+
+    const started = await cli(["bot", "start", "real"]);
+    expect(started.stderr).toBe("");
+    expect(started.stdout).toMatch(
+      new RegExp(`^real running: pid \\d+, port ${port}, up .* \\(live after \\d+ms\\)`),
+    );
+    expect(started.code).toBe(0);
+    const first = await gateway("real");
+    expect(first).toMatchObject({
+      state: "running",
+      version: GATEWAY_RUNTIME.version,
+      restarts: 0,
+    });
+    expect(findTcpListener(port, [first.pid!])?.pid).toBe(first.pid);
+
+    const human = await cli(["status"]);
+    expect(human.stdout).toMatch(
+      /BOT\s+STATE\s+PID\s+PORT\s+VERSION\s+UPTIME\s+RESTARTS\s+READY\s+RSS\s+LAST EXIT/,
+    );
+    expect(human.stdout).toMatch(
+      new RegExp(`real\\s+running\\s+${first.pid}\\s+${port}\\s+2026\\.9\\.6`),
+    );
+
+    // kill -9: seen at once, restarted at once.
+    process.kill(first.pid!, "SIGKILL");
+    const second = await waitGateway("real", (g) => g.state === "running" && g.pid !== first.pid);
+    expect(second.lastExit).toMatchObject({ signal: "SIGKILL", reason: "killed by SIGKILL" });
+    expect(second.restarts).toBe(1);
+
+    // SIGSTOP: /healthz stops answering; 3 failures at 1 s is a hang, killed and restarted.
+    process.kill(second.pid!, "SIGSTOP");
+    const third = await waitGateway("real", (g) => g.state === "running" && g.pid !== second.pid);
+    expect(third.lastExit?.reason).toMatch(/^hung: healthz failed 3 times in a row/);
+    expect(running(second.pid!)).toBe(false);
+
+    const events = JSON.parse(
+      (await cli(["events", "--bot", "real", "--type", "gateway.", "--json"])).stdout,
+    ) as {
+      events: { data: { from: string; to: string } }[];
+    };
+    const path_ = events.events.map((e) => `${e.data.from}>${e.data.to}`);
+    expect(path_).toEqual([
+      "stopped>starting",
+      "starting>running",
+      "running>crashed",
+      "crashed>starting",
+      "starting>running",
+      "running>crashed",
+      "crashed>backoff",
+      "backoff>starting",
+      "starting>running",
+    ]);
+    const text = await cli(["events", "--bot", "real", "--type", "gateway."]);
+    expect(text.stdout).toContain("running → crashed: killed by SIGKILL");
+
+    // clawops killed (-9): the gateway lives on, and the next clawops adopts it.
+    await daemon!.stop("SIGKILL");
+    expect(running(third.pid!)).toBe(true);
+    await up();
+    const adopted = await waitGateway("real", (g) => g.state === "running");
+    expect(adopted.pid).toBe(third.pid);
+    expect(gatewaysIn(stateDir)).toEqual([third.pid]);
+
+    // clawops killed in the middle of a restart: the new gateway is adopted, no duplicate, no orphan.
+    const restart = runCli(["bot", "restart", "real"], { cwd: dir });
+    await waitGateway(
+      "real",
+      (g) => g.state === "starting" && g.pid !== null && g.pid !== third.pid,
+      20_000,
+    );
+    await daemon!.stop("SIGKILL");
+    await restart;
+    await up();
+    const after = await waitGateway("real", (g) => g.state === "running");
+    expect(after.pid).not.toBe(third.pid);
+    expect(gatewaysIn(stateDir)).toEqual([after.pid]);
+
+    const stopped = await cli(["bot", "stop", "real"]);
+    expect(stopped.stdout).toMatch(/^real stopped \(stop requested\)/);
+    expect(running(after.pid!)).toBe(false);
+    // No orphans: the gateway's spawn-broker (its own process group) follows it out.
+    for (let i = 0; i < 50 && processesIn(stateDir).length > 0; i += 1) await sleep(100);
+    expect(processesIn(stateDir)).toEqual([]);
+    await daemon!.stop("SIGTERM");
+    daemon = null;
+  }, 240_000);
+
+  it("refuses to count a foreign listener, and fails plainly without a binary or a writable state dir", async () => {
+    const { port, stateDir } = await addBot("squatted");
+    const squatter = createServer((_, res) => res.end('{"ok":true,"status":"live"}'));
+    await new Promise<void>((resolve) => squatter.listen(port, "127.0.0.1", resolve));
+    await up();
+    try {
+      const result = await cli(["bot", "start", "squatted"]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(`port ${port} is already held by pid ${process.pid}`);
+      const conflicts = JSON.parse(
+        (await cli(["events", "--type", "gateway.port_conflict", "--json"])).stdout,
+      ) as {
+        events: { data: { pid: number; port: number } }[];
+      };
+      expect(conflicts.events[0]?.data).toMatchObject({ port, pid: process.pid });
+      expect(gatewaysIn(stateDir)).toEqual([]);
+      await cli(["bot", "stop", "squatted"]);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+
+    await addBot("nobin", (c) => c, ["--openclaw-bin", path.join(dir, "missing/openclaw.mjs")]);
+    const nobin = await cli(["bot", "start", "nobin"]);
+    expect(nobin.code).toBe(1);
+    expect(nobin.stdout).toMatch(
+      /^nobin failed: cannot start: openclaw CLI not found \(tried openclaw.bin .*missing\/openclaw.mjs\)/,
+    );
+
+    const blocker = path.join(dir, "not-a-dir");
+    writeFileSync(blocker, "");
+    const ro = await cli([
+      "bot",
+      "add",
+      "readonly",
+      "--port",
+      String(await freePort()),
+      "--state-dir",
+      path.join(blocker, "state"),
+      "--config",
+      path.join(dir, "real", "openclaw.json"),
+    ]);
+    expect(ro.code).toBe(0);
+    const unwritable = await cli(["bot", "start", "readonly"]);
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.stdout).toMatch(
+      /readonly failed: cannot start: the state dir .*not-a-dir\/state is not writable \(ENOTDIR\)/,
+    );
+    await daemon!.stop("SIGTERM");
+    daemon = null;
+  }, 60_000);
+
+  it("fails an invalid config (exit 78) once, with the gateway's own words, and a shared state dir too", async () => {
+    releases.push(await acquireGatewaySlot(), await acquireGatewaySlot());
+    await addBot("broken", (c) => ({ ...c, providers: { openai: { apiKey: "x" } } }));
+    await up();
+    const broken = await cli(["bot", "start", "broken"]);
+    expect(broken.code).toBe(1);
+    const failed = await waitGateway("broken", (g) => g.state === "failed");
+    expect(failed.reason).toMatch(/^exit 78: the gateway rejected its configuration/);
+    expect(failed.lastExit?.code).toBe(78);
+    expect(failed.lastExit?.logTail?.join("\n")).toMatch(/providers/);
+    await sleep(3_000);
+    expect((await gateway("broken")).restarts).toBe(0);
+
+    // Two bots on one state dir: the registry refuses it, even through a symlink.
+    const { stateDir } = await addBot("owner");
+    const link = path.join(dir, "alias-state");
+    symlinkSync(stateDir, link);
+    const twin = await cli([
+      "bot",
+      "add",
+      "twin",
+      "--state-dir",
+      link,
+      "--port",
+      String(await freePort()),
+    ]);
+    expect(twin.code).toBe(1);
+    expect(twin.stderr).toMatch(/stateDir .*owner\/state is already used by bot "owner"/);
+
+    // A gateway started by hand on that state dir (another port): the bot's own start is refused
+    // by OpenClaw (exit 78), and clawops neither adopts the stranger nor loops.
+    const owner = path.join(dir, "owner");
+    const stranger = spawn(
+      GATEWAY_RUNTIME.node,
+      [
+        GATEWAY_RUNTIME.openclaw,
+        "gateway",
+        "run",
+        "--port",
+        String(await freePort()),
+        "--bind",
+        "loopback",
+      ],
+      {
+        env: {
+          ...isolatedGatewayEnv(owner),
+          OPENCLAW_STATE_DIR: stateDir,
+          OPENCLAW_CONFIG_PATH: path.join(owner, "openclaw.json"),
+        },
+        stdio: "ignore",
+        detached: true,
+      },
+    );
+    try {
+      await waitForLock(stateDir, stranger.pid!);
+      const shared = await cli(["bot", "start", "owner"]);
+      expect(shared.code).toBe(1);
+      const refused = await waitGateway("owner", (g) => g.state === "failed");
+      expect(refused.lastExit?.code).toBe(78);
+      expect(refused.pid).toBeNull();
+      expect(running(stranger.pid!)).toBe(true);
+    } finally {
+      process.kill(-stranger.pid!, "SIGKILL");
+    }
+    await daemon!.stop("SIGTERM");
+    daemon = null;
+  }, 120_000);
+});
