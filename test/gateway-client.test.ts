@@ -5,6 +5,9 @@ import { networkInterfaces } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import type { CheckTarget } from "../src/checks/check.js";
+import { wsHealth } from "../src/checks/ws-health.js";
+import type { Bot } from "../src/core/bot.js";
 import type { OpsError } from "../src/core/errors.js";
 import { GatewayClient } from "../src/gateway/client.js";
 import { versionSupport } from "../src/gateway/compat.js";
@@ -188,6 +191,31 @@ describe.runIf(gatewayRuntimeAvailable())("gateway client on a real gateway", ()
     const sessions = await cli.sessions({ env });
     expect(sessions.sessions.map((s) => s.key)).toContain("agent:main:typed");
   }, 60_000);
+
+  it("passes the supervisor's WebSocket health check, and fails it with a wrong token", async () => {
+    const settings = wsHealth.schema.parse({ timeout: "5s" });
+    const target = (configPath: string): CheckTarget => ({
+      bot: { name: "shared", port: gateway.port, configPath } as Bot,
+      httpUrl: gateway.url,
+      pid: gateway.pid,
+      startedAtMs: Date.now(),
+    });
+    const signal = new AbortController().signal;
+    const good = await wsHealth.run(
+      target(path.join(gateway.dir, "openclaw.json")),
+      settings,
+      signal,
+      [],
+    );
+    expect(good).toMatchObject({ ok: true, facts: { version: GATEWAY_RUNTIME.version } });
+    expect(good.message).toMatch(/^health RPC in \d+ms$/);
+
+    const wrong = path.join(scratch.dir, "wrong-token.json");
+    writeFileSync(wrong, JSON.stringify({ gateway: { auth: { token: "not-the-token" } } }));
+    const bad = await wsHealth.run(target(wrong), settings, signal, []);
+    expect(bad.ok).toBe(false);
+    expect(bad.message).toMatch(/^WebSocket health: token rejected by gateway/);
+  });
 
   describe("clawops gateway probe", () => {
     const tokenFile = () => {

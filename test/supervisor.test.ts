@@ -11,6 +11,8 @@ const FAST_CHECKS = {
   checks: {
     healthz: { period: "200ms", timeout: "150ms", failures: 2 },
     readyz: { period: "200ms", timeout: "150ms", failures: 2 },
+    // The stand-in speaks HTTP only; the WebSocket check runs against real gateways.
+    wsHealth: { enabled: false },
   },
   stopTimeout: "2s",
 };
@@ -127,6 +129,28 @@ describe("supervisor (stand-in gateways)", () => {
     const back = await f.waitFor("zeta", inState("running"));
     expect(back.pid).toBe(first.pid);
     expect(back.restarts).toBe(0);
+  });
+
+  it("warns about memory growing like a leak, without restarting", async () => {
+    const f = await open({
+      ...FAST_CHECKS,
+      checks: {
+        ...FAST_CHECKS.checks,
+        rss: { period: "100ms", slopeWindow: "3s", minSamples: 8, maxGrowthPerHour: 1024 ** 3 },
+      },
+    });
+    const bot = await f.addBot("leaky", {}, { leakBytesPerSecond: 20 * 1024 ** 2 });
+    const started = await f.supervisor.start("leaky", "test");
+    for (let i = 0; i < 100 && !f.events.some((e) => e.type === "gateway.warning"); i++)
+      await sleep(50);
+    const warning = f.events.find((e) => e.type === "gateway.warning");
+    expect(warning).toMatchObject({ botId: bot.id, data: { check: "rss" } });
+    expect(String(warning?.data.message)).toMatch(
+      /^RSS \d+ MiB, growing \d+ MiB\/h over the last \d+ samples$/,
+    );
+    const now = await f.waitFor("leaky", inState("running"));
+    expect(now).toMatchObject({ pid: started.pid, restarts: 0 });
+    expect(now.rssBytes).toBeGreaterThan(20 * 1024 ** 2);
   });
 
   it("reports a foreign process on the port with its pid, and backs off instead of counting it healthy", async () => {

@@ -41,10 +41,18 @@ export function checkSettings(defaults: { period: string; timeout: string; failu
 }
 export type CheckSettings = z.output<ReturnType<typeof checkSettings>>;
 
+/** Earlier runs of the same check on the same process, oldest first (for trends). */
+export type CheckHistory = readonly { atMs: number; outcome: CheckOutcome }[];
+
 export interface Check<S extends CheckSettings = CheckSettings> {
   name: string;
   effect: CheckEffect;
   /** Its settings in clawops.yaml (`supervisor.checks.<name>`), defaults included. */
   schema: z.ZodType<S>;
-  run(target: CheckTarget, settings: S, signal: AbortSignal): Promise<CheckOutcome>;
+  run(
+    target: CheckTarget,
+    settings: S,
+    signal: AbortSignal,
+    history: CheckHistory,
+  ): Promise<CheckOutcome>;
 }

@@ -1,4 +1,10 @@
-import type { Check, CheckOutcome, CheckSettings, CheckTarget } from "../checks/check.js";
+import type {
+  Check,
+  CheckHistory,
+  CheckOutcome,
+  CheckSettings,
+  CheckTarget,
+} from "../checks/check.js";
 import { errorMessage } from "../core/errors.js";
 import { abortableSleep } from "../core/time.js";
 
@@ -25,27 +31,34 @@ export async function runCheckLoop(
 ): Promise<void> {
   let failures = 0;
   let next = performance.now() + settings.period;
+  const history: { atMs: number; outcome: CheckOutcome }[] = [];
   while (!signal.aborted) {
     await abortableSleep(next - performance.now(), signal);
     if (signal.aborted) return;
     next = Math.max(next + settings.period, performance.now());
-    const outcome = await runOnce(check, settings, target, signal);
+    const outcome = await runOnce(check, settings, target, signal, history);
     if (signal.aborted) return;
+    history.push({ atMs: Date.now(), outcome });
+    if (history.length > HISTORY) history.shift();
     failures = outcome.ok ? 0 : failures + 1;
     await report({ check, settings, outcome, failures });
   }
 }
+
+/** Runs kept per check and process: an hour of 30-second samples. */
+const HISTORY = 120;
 
 async function runOnce(
   check: Check,
   settings: CheckSettings,
   target: CheckTarget,
   signal: AbortSignal,
+  history: CheckHistory,
 ): Promise<CheckOutcome> {
   const limit = AbortSignal.any([signal, AbortSignal.timeout(settings.timeout + 250)]);
   try {
     return await Promise.race([
-      check.run(target, settings, limit),
+      check.run(target, settings, limit, history),
       new Promise<CheckOutcome>((resolve) =>
         limit.addEventListener("abort", () =>
           resolve({ ok: false, message: `no verdict within ${settings.timeout}ms` }),
