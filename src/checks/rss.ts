@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { duration } from "../core/duration.js";
-import { type Check, type CheckHistory, checkSettings } from "./check.js";
+import { type Check, checkSettings } from "./check.js";
 
 const MIB = 1024 ** 2;
 
