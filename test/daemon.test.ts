@@ -129,7 +129,7 @@ describe("clawops up on embedded SQLite", () => {
     expect(answer.bots.map((b) => b.name)).toEqual(["api-bot"]);
     const human = await runCli(["status"], { cwd, env: { CLAWOPS_HTTP_PORT: port } });
     expect(human.stdout).toMatch(/ready\s+yes/);
-    expect(human.stdout).toMatch(/api-bot\s+18900\s+process\s+stopped/);
+    expect(human.stdout).toMatch(/api-bot\s+stopped\s+-\s+18900/);
 
     const events = (await (await fetch(`${daemon.url}/api/v1/events?bot=api-bot`)).json()) as {
       events: { type: string; actor: string }[];

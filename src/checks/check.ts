@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Bot } from "../core/bot.js";
 import { duration } from "../core/duration.js";
+import type { ListeningSocket } from "../system/proc.js";
 
 /** The gateway instance a check looks at: the bot, and the process clawops supervises. */
 export interface CheckTarget {
@@ -10,6 +11,8 @@ export interface CheckTarget {
   pid: number;
   /** When clawops started or adopted this process (ms since epoch). */
   startedAtMs: number;
+  /** The listening socket seen when the process came up, if known. */
+  listener?: ListeningSocket;
 }
 
 export interface CheckOutcome {
@@ -19,7 +22,14 @@ export interface CheckOutcome {
   /** The port answered, but from a process that is not this instance: a port conflict. */
   foreign?: { pid: number | null; cmdline: string | null };
   /** Figures for status and metrics. */
-  facts?: { rssBytes?: number; ready?: boolean; version?: string; uptimeMs?: number };
+  facts?: {
+    rssBytes?: number;
+    ready?: boolean;
+    version?: string;
+    uptimeMs?: number;
+    /** The listening socket the supervised process holds (for a cheap re-check next time). */
+    listener?: ListeningSocket;
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { probe } from "../gateway/probes.js";
-import { describeListener, findTcpListener, isListenerOf } from "../system/proc.js";
+import { describeListener, findTcpListener, holdsSocket, isListenerOf } from "../system/proc.js";
 import { type Check, checkSettings } from "./check.js";
 
 /**
@@ -12,9 +12,13 @@ export const healthz: Check = {
   name: "healthz",
   effect: "restart",
   schema: checkSettings({ period: "5s", timeout: "2s", failures: 3 }),
-  async run(target, settings) {
+  async run(target, settings, _signal, history) {
     const result = await probe(target.httpUrl, "healthz", { timeoutMs: settings.timeout });
-    const listener = findTcpListener(target.bot.port, [target.pid]);
+    // While the process still holds the listening socket seen last time, nothing else can
+    // answer on the port; otherwise look the listener up again (a costly /proc scan).
+    const known = history.at(-1)?.outcome.facts?.listener ?? target.listener;
+    const held = known && holdsSocket(known);
+    const listener = held ? null : findTcpListener(target.bot.port, [target.pid]);
     if (listener && !isListenerOf(listener, target.pid)) {
       return {
         ok: false,
@@ -22,9 +26,15 @@ export const healthz: Check = {
         foreign: { pid: listener.pid, cmdline: listener.cmdline },
       };
     }
-    if (!result.ok) return { ok: false, message: result.message };
+    const socket = held ? known : (listener?.socket ?? undefined);
+    const facts = socket ? { listener: socket } : {};
+    if (!result.ok) return { ok: false, message: result.message, facts };
     if (result.status !== 200 || !result.body.ok)
-      return { ok: false, message: `/healthz answered ${result.status} ${result.body.status}` };
-    return { ok: true, message: `live in ${result.latencyMs}ms` };
+      return {
+        ok: false,
+        message: `/healthz answered ${result.status} ${result.body.status}`,
+        facts,
+      };
+    return { ok: true, message: `live in ${result.latencyMs}ms`, facts };
   },
 };

@@ -1,3 +1,5 @@
+import http from "node:http";
+import https from "node:https";
 import { z } from "zod";
 import { errorMessage } from "../core/errors.js";
 
@@ -64,33 +66,29 @@ export async function probe<N extends ProbeName>(
   const url = new URL(spec.path, baseUrl).toString();
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
-  let response: Response;
-  let text: string;
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  let response: HttpAnswer;
   try {
-    response = await fetch(url, {
-      signal: AbortSignal.timeout(options.timeoutMs ?? 2_000),
-      headers: { accept: "application/json" },
-      redirect: "manual",
-    });
-    text = await response.text();
+    response = await httpGet(url, timeoutMs);
   } catch (error) {
     const timedOut = (error as Error).name === "TimeoutError";
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const code = (error as NodeJS.ErrnoException).code;
     return {
       ok: false,
       status: null,
       latencyMs: elapsed(),
       failure: timedOut ? "timeout" : "unreachable",
       message: timedOut
-        ? `no answer from ${url} within ${options.timeoutMs ?? 2_000}ms`
-        : `cannot reach ${url}: ${cause?.code ?? cause?.message ?? errorMessage(error)}`,
+        ? `no answer from ${url} within ${timeoutMs}ms`
+        : `cannot reach ${url}: ${code ?? errorMessage(error)}`,
     };
   }
+  const text = response.text;
   const parsed = (spec.statuses as readonly number[]).includes(response.status)
     ? spec.schema.safeParse(parseJson(text))
     : null;
   if (!parsed?.success) {
-    const type = response.headers.get("content-type") ?? "no content type";
+    const type = response.contentType ?? "no content type";
     return {
       ok: false,
       status: response.status,
@@ -151,6 +149,50 @@ export async function probeGatewayHttp(
     eventLoop: readyz.ok ? (readyz.body.eventLoop ?? null) : null,
     probes: { healthz, startupz, readyz },
   };
+}
+
+interface HttpAnswer {
+  status: number;
+  contentType: string | null;
+  text: string;
+}
+
+/** Largest probe answer read; more is not a probe answer. */
+const MAX_BODY = 1024 * 1024;
+
+/**
+ * One GET on a fresh connection with node:http: a fraction of fetch's CPU
+ * cost, which matters at a probe every few seconds per gateway, and no
+ * refusal of "bad ports" (fetch will not connect to 6000, 6665-6669, ...).
+ */
+function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith("https:") ? https.get : http.get;
+    const request = get(url, { agent: false, headers: { accept: "application/json" } }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY) request.destroy(new Error(`answer larger than ${MAX_BODY} bytes`));
+        else chunks.push(chunk);
+      });
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: res.headers["content-type"] ?? null,
+          text: Buffer.concat(chunks).toString("utf8"),
+        }),
+      );
+      res.on("error", reject);
+    });
+    const timer = setTimeout(() => {
+      const error = new Error(`no answer within ${timeoutMs}ms`);
+      error.name = "TimeoutError";
+      request.destroy(error);
+    }, timeoutMs);
+    request.on("error", reject);
+    request.on("close", () => clearTimeout(timer));
+  });
 }
 
 function parseJson(text: string): unknown {

@@ -15,6 +15,7 @@ import type { GatewayDriver, GatewayProcess, ProcessExit } from "../drivers/driv
 import type { EventBus } from "../events/bus.js";
 import type { OpenClawCommand } from "../gateway/openclaw-cli.js";
 import type { Store } from "../store/store.js";
+import type { ListeningSocket } from "../system/proc.js";
 import { type CheckReport, runCheckLoop } from "./check-loop.js";
 import { gatewayLogFile, tailLines } from "./gateway-log.js";
 import { type RestartPolicy, decideRestart, recentFailures } from "./restart-policy.js";
@@ -240,11 +241,11 @@ export class GatewayRunner {
         },
         { bootMs },
       );
-      this.startChecks(generation, process);
+      this.startChecks(generation, process, verdict.socket);
     });
   }
 
-  private startChecks(generation: number, process: GatewayProcess) {
+  private startChecks(generation: number, process: GatewayProcess, socket: ListeningSocket | null) {
     this.checks?.abort();
     const controller = new AbortController();
     this.checks = controller;
@@ -253,6 +254,7 @@ export class GatewayRunner {
       httpUrl: `http://127.0.0.1:${this.bot.port}`,
       pid: process.pid,
       startedAtMs: Date.now(),
+      ...(socket ? { listener: socket } : {}),
     };
     for (const check of CHECKS) {
       const settings = this.deps.settings.checks[check.name];

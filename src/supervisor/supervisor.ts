@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
-import type { Bot } from "../core/bot.js";
+import type { Bot, Driver } from "../core/bot.js";
+import type { GatewayDriver } from "../drivers/driver.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import { createDrivers } from "../drivers/index.js";
@@ -20,6 +21,8 @@ export interface SupervisorDeps {
   log: Logger;
   /** How often an adopted process is polled for its exit (default 100 ms). */
   pollMs?: number;
+  /** The drivers to use instead of the standard ones (a benchmark times them). */
+  drivers?: Record<Driver, GatewayDriver>;
 }
 
 /**
@@ -37,10 +40,12 @@ export class Supervisor {
 
   constructor(private readonly options: SupervisorDeps) {
     const { config } = options;
-    const drivers = createDrivers({
-      signal: this.closing.signal,
-      ...(options.pollMs ? { pollMs: options.pollMs } : {}),
-    });
+    const drivers =
+      options.drivers ??
+      createDrivers({
+        signal: this.closing.signal,
+        ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+      });
     const restart = config.supervisor.restart;
     const policy: RestartPolicy = {
       initialDelayMs: restart.initialDelay,

@@ -1,9 +1,16 @@
 import type { Bot } from "../core/bot.js";
 import { sleep } from "../core/time.js";
 import { probe } from "../gateway/probes.js";
-import { type Listener, findTcpListener, isListenerOf } from "../system/proc.js";
+import {
+  type Listener,
+  type ListeningSocket,
+  findTcpListener,
+  isListenerOf,
+} from "../system/proc.js";
 
-export type LiveVerdict = { live: true; version: string | null } | { live: false; reason: string };
+export type LiveVerdict =
+  | { live: true; version: string | null; socket: ListeningSocket | null }
+  | { live: false; reason: string };
 
 const POLL_MS = 100;
 
@@ -29,7 +36,8 @@ export async function waitUntilLive(
       const listener = findTcpListener(bot.port, [pid]);
       if (!listener || isListenerOf(listener, pid)) {
         const startupz = await probe(baseUrl, "startupz", { timeoutMs: 1_000 });
-        return { live: true, version: startupz.ok ? (startupz.body.version ?? null) : null };
+        const version = startupz.ok ? (startupz.body.version ?? null) : null;
+        return { live: true, version, socket: listener?.socket ?? null };
       }
       if (!conflict) onConflict(listener);
       conflict = true;

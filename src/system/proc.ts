@@ -76,6 +76,14 @@ export interface Listener {
   /** Null when the socket's owner is not visible to this user. */
   pid: number | null;
   cmdline: string | null;
+  /** The owner's file descriptor for the listening socket, and the socket's inode. */
+  socket: ListeningSocket | null;
+}
+
+export interface ListeningSocket {
+  pid: number;
+  fd: number;
+  inode: string;
 }
 
 /**
@@ -85,7 +93,9 @@ export interface Listener {
  */
 export function findTcpListener(port: number, likelyPids: readonly number[] = []): Listener | null {
   const inodes = new Set<string>();
+  // Gateways listen on IPv4 loopback: the IPv6 table is read only when IPv4 has no listener.
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (inodes.size > 0) break;
     let text: string;
     try {
       text = readFileSync(table, "utf8");
@@ -101,14 +111,28 @@ export function findTcpListener(port: number, likelyPids: readonly number[] = []
     }
   }
   if (inodes.size === 0) return null;
-  const pid = findSocketOwner(inodes, likelyPids);
-  return { port, pid, cmdline: pid === null ? null : readCmdline(pid) };
+  const owner = findSocketOwner(inodes, likelyPids);
+  if (!owner) return { port, pid: null, cmdline: null, socket: null };
+  return { port, pid: owner.pid, cmdline: readCmdline(owner.pid), socket: owner.socket };
+}
+
+/**
+ * True while the process that held `socket` still holds it (one readlink):
+ * then nothing else can be listening on its port. Reading /proc/net/tcp costs
+ * in proportion to every socket on the host; this is the cheap check between scans.
+ */
+export function holdsSocket(socket: ListeningSocket): boolean {
+  try {
+    return readlinkSync(`/proc/${socket.pid}/fd/${socket.fd}`) === `socket:[${socket.inode}]`;
+  } catch {
+    return false;
+  }
 }
 
 function findSocketOwner(
   inodes: ReadonlySet<string>,
   likelyPids: readonly number[],
-): number | null {
+): { pid: number; socket: ListeningSocket } | null {
   for (const pid of [...likelyPids, ...listPids()]) {
     let fds: string[];
     try {
@@ -120,7 +144,8 @@ function findSocketOwner(
       try {
         const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
         const match = /^socket:\[(\d+)\]$/.exec(target);
-        if (match && inodes.has(match[1]!)) return pid;
+        if (match && inodes.has(match[1]!))
+          return { pid, socket: { pid, fd: Number(fd), inode: match[1]! } };
       } catch {
         // The fd closed while we looked.
       }
