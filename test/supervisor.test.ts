@@ -4,6 +4,7 @@ import { createServer } from "node:http";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sleep } from "../src/core/time.js";
+import { registerBot } from "../src/fleet/registry.js";
 import { isPidAlive, liveGroupMembers } from "../src/system/proc.js";
 import { inState, startFleet, type TestFleet } from "./helpers/fleet.js";
 
@@ -201,6 +202,23 @@ describe("supervisor (stand-in gateways)", () => {
     await expect(f.addBot("lambda", { stateDir: first.stateDir })).rejects.toThrow(
       /stateDir .*kappa is already used by bot "kappa"/,
     );
+  });
+
+  it("does not hand out a port that another process listens on", async () => {
+    const f = await open();
+    const held = createServer();
+    await new Promise<void>((resolve) => held.listen(0, "127.0.0.1", resolve));
+    const base = (held.address() as { port: number }).port;
+    try {
+      const bot = await registerBot(
+        { store: f.store, bus: f.bus, dataDir: f.dir, portBase: base, portSpacing: 20 },
+        { name: "auto" },
+        "test",
+      );
+      expect(bot.port).toBe(base + 20);
+    } finally {
+      await new Promise((resolve) => held.close(resolve));
+    }
   });
 
   it("re-adopts the gateways a previous clawops left running: same pid, no duplicate", async () => {

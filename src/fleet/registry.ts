@@ -1,7 +1,7 @@
 import { realpathSync } from "node:fs";
 import path from "node:path";
 import { type Bot, type BotInput, MAX_PORT, botInputSchema } from "../core/bot.js";
-import { isSameLiveProcess } from "../system/proc.js";
+import { findTcpListener, isSameLiveProcess } from "../system/proc.js";
 import { OpsError, formatIssues } from "../core/errors.js";
 import { toIssues } from "../core/validation.js";
 import type { EventBus } from "../events/bus.js";
@@ -39,6 +39,8 @@ export function resolveNewBot(
   input: ReturnType<typeof botInputSchema.parse>,
   existing: readonly Bot[],
   deps: Pick<RegistryDeps, "dataDir" | "portBase" | "portSpacing">,
+  /** Ports some other process listens on: not handed out. */
+  busyPorts: readonly number[] = [],
 ): NewBot {
   const stateDir = path.resolve(input.stateDir ?? path.join(deps.dataDir, "bots", input.name));
   return {
@@ -50,7 +52,7 @@ export function resolveNewBot(
     port:
       input.port ??
       resolveFreePort(
-        existing.map((b) => b.port),
+        [...existing.map((b) => b.port), ...busyPorts],
         deps.portBase,
         deps.portSpacing,
       ),
@@ -72,7 +74,15 @@ export async function registerBot(
   const parsed = parseBotInput(input);
   // A symlink to another bot's state dir is the same state dir: compare real paths.
   if (parsed.stateDir) parsed.stateDir = realPathIfExists(parsed.stateDir);
-  const bot = await deps.store.createBot(resolveNewBot(parsed, await deps.store.listBots(), deps));
+  const existing = await deps.store.listBots();
+  // A port picked for the user must not be one that something already listens on.
+  const busy: number[] = [];
+  let resolved = resolveNewBot(parsed, existing, deps, busy);
+  while (parsed.port === undefined && findTcpListener(resolved.port)) {
+    busy.push(resolved.port);
+    resolved = resolveNewBot(parsed, existing, deps, busy);
+  }
+  const bot = await deps.store.createBot(resolved);
   await deps.bus.publishAndWait({
     type: "bot.registered",
     botId: bot.id,

@@ -4,6 +4,7 @@ import { registerBot, requireBot, unregisterBot } from "../../fleet/registry.js"
 import { act } from "../act.js";
 import { type CommandOptions, withRegistry } from "../context.js";
 import { EXIT, emit, table } from "../output.js";
+import { describeListener, findTcpListener } from "../../system/proc.js";
 import { registerLifecycleCommands } from "./lifecycle.js";
 
 interface AddOptions extends CommandOptions {
@@ -67,6 +68,12 @@ export function registerBotCommands(program: Command) {
           { bot: created },
           ({ bot: b }) => `registered ${b.name} on port ${b.port} (${b.stateDir})`,
         );
+        const holder = created.driver === "process" ? findTcpListener(created.port) : null;
+        if (holder) {
+          process.stderr.write(
+            `clawops: note: port ${created.port} is in use now by ${describeListener(holder)}; ${created.name} cannot start until it is free (or register it with --driver adopted if that is its gateway)\n`,
+          );
+        }
         return EXIT.ok;
       }),
     );
