@@ -72,7 +72,7 @@ async function openFleet(supervisor: Record<string, unknown>, openclaw: Record<s
   const temp = tempDir("clawops-bench-");
   const store = openSqliteStore(path.join(temp.dir, "clawops.db"));
   await store.migrate();
-  const log = pino({ level: "silent" });
+  const log = pino({ level: process.env.BENCH_LOG ?? "silent" });
   const bus = new EventBus((batch) => store.appendEvents(batch), log);
   const events: { at: number; event: OpsEvent }[] = [];
   bus.subscribe((event) => events.push({ at: performance.now(), event }));
@@ -339,6 +339,7 @@ async function benchReal() {
     const cold: number[] = [];
     const recovery: number[] = [];
     const detect: number[] = [];
+    const afterExit: number[] = [];
     const overhead: number[] = [];
     for (let i = 0; i < REAL_TRIALS; i += 1) {
       const first = await fleet.supervisor.start("real", "bench");
@@ -348,10 +349,11 @@ async function benchReal() {
       process.kill(first.pid!, "SIGKILL");
       const healthyAt = await healthyFromNewProcess(bot.port, first.pid!);
       recovery.push(healthyAt - killedAt);
-      detect.push(
-        (await waitFor(() => eventAt(fleet.events, (e) => e.data.to === "crashed", killedAt))) -
-          killedAt,
+      const crashedAt = await waitFor(() =>
+        eventAt(fleet.events, (e) => e.data.to === "crashed", killedAt),
       );
+      detect.push(crashedAt - killedAt);
+      afterExit.push(crashedAt - fleet.timeline.exitedAt.get(first.pid!)!);
       const next = await fleet.until(bot.id, (g) => g.state === "running" && g.pid !== first.pid);
       overhead.push(
         fleet.timeline.spawnedAt.get(next.pid!)! - fleet.timeline.exitedAt.get(first.pid!)!,
@@ -365,6 +367,7 @@ async function benchReal() {
         summarize(recovery),
       ],
       [`kill -9 → persisted crashed event, ${REAL_TRIALS}×`, summarize(detect)],
+      [`  of which exit event → persisted crashed event`, summarize(afterExit)],
       [`exit seen → next gateway spawned, ${REAL_TRIALS}×`, summarize(overhead)],
     ] as const;
     console.log(`\nreal OpenClaw ${GATEWAY_RUNTIME.version} gateway\n${formatRows(rows)}\n`);

@@ -14,6 +14,6 @@ export const CHECKS: readonly Check[] = [healthz, readyz, wsHealth, rss];
 /** `supervisor.checks` in clawops.yaml: one entry per check, each with its defaults. */
 export const checksConfigSchema = z
   .strictObject(Object.fromEntries(CHECKS.map((c) => [c.name, c.schema.prefault({})])))
-  .default({});
+  .prefault({});
 
 export type ChecksConfig = Record<string, CheckSettings>;

@@ -267,6 +267,10 @@ export class GatewayRunner {
 
   private async checked(generation: number, { check, settings, outcome, failures }: CheckReport) {
     if (generation !== this.generation) return;
+    this.log.debug(
+      { check: check.name, ok: outcome.ok, failures, message: outcome.message },
+      "check.completed",
+    );
     const facts = outcome.facts ?? {};
     const changes: Partial<GatewayInstance> = {};
     if (facts.rssBytes !== undefined) changes.rssBytes = facts.rssBytes;
