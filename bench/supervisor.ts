@@ -378,32 +378,46 @@ async function benchReal() {
   }
 }
 
+/**
+ * SIGSTOP a real gateway at a random point of the probe cycle; time to the
+ * `gateway.hung` decision and to the persisted `crashed` (after the kernel
+ * has torn the process down). The bound by construction is 3 × 5 s + 2 s.
+ */
 async function benchHang() {
   if (!gatewayRuntimeAvailable()) process.exit(2);
   const { fleet, bot, close } = await realFleet(EVERY_FAILURE_FIRST);
   try {
-    const hung: number[] = [];
+    const decided: number[] = [];
+    const crashed: number[] = [];
     let current = await fleet.supervisor.start("real", "bench");
     for (let i = 0; i < REAL_TRIALS; i += 1) {
+      await sleep(i === REAL_TRIALS - 1 ? 0 : Math.random() * 5_000);
       const pid = current.pid!;
       const stoppedAt = performance.now();
       process.kill(pid, "SIGSTOP");
-      const detectedAt = await waitFor(
-        () =>
-          eventAt(
-            fleet.events,
-            (e) => e.data.to === "crashed" && String(e.data.reason).startsWith("hung"),
-            stoppedAt,
-          ),
+      const hungAt = await waitFor(
+        () => eventAt(fleet.events, (e) => e.type === "gateway.hung", stoppedAt),
         60_000,
       );
-      hung.push(detectedAt - stoppedAt);
+      const crashedAt = await waitFor(
+        () => eventAt(fleet.events, (e) => e.data.to === "crashed", stoppedAt),
+        60_000,
+      );
+      decided.push(hungAt - stoppedAt);
+      crashed.push(crashedAt - stoppedAt);
       current = await fleet.until(bot.id, (g) => g.state === "running" && g.pid !== pid);
     }
+    const rows = [
+      [
+        `SIGSTOP → gateway.hung decision, ${REAL_TRIALS}× (random phase; last one right after start)`,
+        summarize(decided),
+      ],
+      [`SIGSTOP → persisted crashed (after the kill is reaped)`, summarize(crashed)],
+    ] as const;
+    console.log(`\n${formatRows(rows)}\n`);
     console.log(
-      `\n${formatRows([[`SIGSTOP → crashed (hung), healthz 5s/2s/3, ${REAL_TRIALS}×`, summarize(hung)]])}\n`,
+      "target: hang detection <= 17 s with healthz 5s/2s/3 (the worst case by construction: 3 × 5 s + 2 s)",
     );
-    console.log("target: hang detection <= 17 s (3 failures × 5 s period + 2 s timeout)");
   } finally {
     await close();
   }

@@ -115,6 +115,8 @@ describe("supervisor (stand-in gateways)", () => {
     const after = await f.waitFor("epsilon", (i) => i.state === "running" && i.pid !== first.pid);
     expect(after.lastExit?.reason).toMatch(/^hung: healthz failed 2 times in a row \(no answer/);
     expect(after.lastExit?.signal).toBe("SIGKILL");
+    const hung = f.events.find((e) => e.type === "gateway.hung");
+    expect(hung?.data).toMatchObject({ check: "healthz", failures: 2, pid: first.pid });
     expect(isPidAlive(first.pid!)).toBe(false);
   });
 

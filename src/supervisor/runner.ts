@@ -291,6 +291,20 @@ export class GatewayRunner {
     this.log.warn({ check: check.name, failures, message: outcome.message }, "check.failed");
     if (failures < settings.failures) return;
     if (check.effect === "restart") {
+      if (failures === settings.failures) {
+        // The decision, when it is made: the crash that follows waits for the kernel to reap.
+        this.deps.bus.publish({
+          type: "gateway.hung",
+          botId: this.bot.id,
+          actor: "supervisor",
+          data: {
+            check: check.name,
+            failures,
+            message: outcome.message,
+            pid: this.process?.pid ?? null,
+          },
+        });
+      }
       this.kill(
         generation,
         `hung: ${check.name} failed ${failures} times in a row (${outcome.message})`,
