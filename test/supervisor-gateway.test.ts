@@ -235,6 +235,16 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     const text = await cli(["events", "--bot", "real", "--type", "gateway."]);
     expect(text.stdout).toContain("running → crashed: killed by SIGKILL");
 
+    // The same figures for Prometheus (refreshed by the daemon's self-check every 5 s).
+    let metrics = "";
+    for (let i = 0; i < 60 && !metrics.includes('clawops_gateway_restarts{bot="real"} 2'); i += 1) {
+      metrics = await fetch(`${daemon!.url}/metrics`).then((r) => r.text());
+      await sleep(250);
+    }
+    expect(metrics).toContain('clawops_gateway_restarts{bot="real"} 2');
+    expect(metrics).toContain('clawops_gateways{state="running"} 1');
+    expect(metrics).toMatch(/clawops_gateway_rss_bytes\{bot="real"\} \d{8,}/);
+
     // clawops killed (-9): the gateway lives on, and the next clawops adopts it.
     await daemon!.stop("SIGKILL");
     expect(running(third.pid!)).toBe(true);

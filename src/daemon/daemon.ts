@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
+import type { Bot } from "../core/bot.js";
+import { GATEWAY_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { EventBus } from "../events/bus.js";
@@ -15,7 +17,7 @@ import { describeListener, findTcpListener } from "../system/proc.js";
 import type { DaemonContext } from "./context.js";
 import { type DaemonLock, acquireDaemonLock } from "./lock.js";
 import { Loops } from "./loops.js";
-import { createMetrics } from "./metrics.js";
+import { type Metrics, createMetrics } from "./metrics.js";
 import { checkReadiness } from "./readiness.js";
 
 export interface Daemon {
@@ -126,6 +128,7 @@ async function start(
     metrics.bots.reset();
     for (const bot of bots) metrics.bots.inc({ desired_state: bot.desiredState });
     metrics.eventsPending.set(bus.health().pending);
+    recordGatewayMetrics(metrics, bots, await supervisor.instances());
     await supervisor.reconcile("daemon");
     supervisor.rotateLogs();
   });
@@ -198,4 +201,19 @@ function removeIfOnlyOurs(dir: string): void {
   const ours = /^(clawops\.lock|clawops\.db(-wal|-shm|-journal)?)$/;
   if (readdirSync(dir).every((name) => ours.test(name)))
     rmSync(dir, { recursive: true, force: true });
+}
+
+function recordGatewayMetrics(metrics: Metrics, bots: Bot[], gateways: GatewayInstance[]) {
+  const names = new Map(bots.map((b) => [b.id, b.name]));
+  metrics.gateways.reset();
+  metrics.gatewayRestarts.reset();
+  metrics.gatewayRss.reset();
+  for (const state of GATEWAY_STATES) metrics.gateways.set({ state }, 0);
+  for (const g of gateways) {
+    const bot = names.get(g.botId);
+    if (!bot) continue;
+    metrics.gateways.inc({ state: g.state });
+    metrics.gatewayRestarts.set({ bot }, g.restarts);
+    if (g.rssBytes !== null && g.pid !== null) metrics.gatewayRss.set({ bot }, g.rssBytes);
+  }
 }

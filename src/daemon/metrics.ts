@@ -41,6 +41,24 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2],
       registers: [registry],
     }),
+    gateways: new Gauge({
+      name: "clawops_gateways",
+      help: "Supervised gateways by state",
+      labelNames: ["state"] as const,
+      registers: [registry],
+    }),
+    gatewayRestarts: new Gauge({
+      name: "clawops_gateway_restarts",
+      help: "Restarts of each bot's gateway since it was registered",
+      labelNames: ["bot"] as const,
+      registers: [registry],
+    }),
+    gatewayRss: new Gauge({
+      name: "clawops_gateway_rss_bytes",
+      help: "Resident memory of each bot's gateway process at its last check",
+      labelNames: ["bot"] as const,
+      registers: [registry],
+    }),
     up: new Gauge({
       name: "clawops_ready",
       help: "1 when the daemon's last self-check found every part ready",

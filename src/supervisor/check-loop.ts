@@ -17,7 +17,7 @@ export interface CheckReport {
 }
 
 /**
- * Runs `check` every `settings.period`, start to start (a slow answer does not
+ * Runs `check` at once, then every `settings.period`, start to start (a slow answer does not
  * stretch the schedule, so k failures are seen within k periods plus one
  * timeout), until `signal` aborts. A check that throws or overruns its
  * timeout is a failed run, not a crashed loop.
@@ -30,7 +30,8 @@ export async function runCheckLoop(
   report: (result: CheckReport) => Promise<void> | void,
 ): Promise<void> {
   let failures = 0;
-  let next = performance.now() + settings.period;
+  // The first run at once: figures (RSS, readiness) are known from the start.
+  let next = performance.now();
   const history: { atMs: number; outcome: CheckOutcome }[] = [];
   while (!signal.aborted) {
     await abortableSleep(next - performance.now(), signal);

@@ -173,10 +173,7 @@ export class GatewayRunner {
     this.clearTimers();
     this.killReason = null;
     this.bot = (await this.deps.store.findBot(this.bot.id)) ?? this.bot;
-    await this.setState("starting", actor, reason, {
-      ...counters,
-      lastExit: this.instance.lastExit,
-    });
+    await this.setState("starting", actor, reason, { ...counters, rssBytes: null, ready: null });
     const launchedAt = performance.now();
     let process: GatewayProcess;
     try {
