@@ -66,7 +66,7 @@ describe("supervisor (stand-in gateways)", () => {
     expect(second.restarts).toBe(1);
     expect(second.lastExit).toMatchObject({ signal: "SIGKILL", reason: "killed by SIGKILL" });
     const crashed = f.events.find((e) => e.type === "gateway.state" && e.data.to === "crashed");
-    expect(crashed?.data).toMatchObject({ signal: "SIGKILL", pid: null });
+    expect(crashed?.data).toMatchObject({ signal: "SIGKILL", pid: first.pid });
 
     process.kill(second.pid!, "SIGKILL");
     const backoff = await f.waitFor("beta", inState("backoff"));

@@ -351,6 +351,7 @@ export class GatewayRunner {
   /** A process ended (or never came up): record it, then restart, back off, or give up. */
   private async failed(exit: ProcessExit, why?: string) {
     const generation = ++this.generation;
+    const pid = this.process?.pid ?? this.instance.pid;
     this.clearTimers();
     this.process = null;
     const now = Date.now();
@@ -382,7 +383,7 @@ export class GatewayRunner {
         lastExit,
         recentFailures: failuresMs.map((t) => new Date(t).toISOString()),
       },
-      { exitCode: exit.code, signal: exit.signal, uptimeMs },
+      { pid, exitCode: exit.code, signal: exit.signal, uptimeMs },
     );
     const decision = decideRestart(policy, {
       failuresMs,

@@ -69,7 +69,7 @@ export function describeEvent(e: OpsEvent): string {
   const extra = [
     d.pid ? `pid ${d.pid}` : null,
     d.exitCode !== undefined && d.exitCode !== null ? `exit ${d.exitCode}` : null,
-    d.signal ? String(d.signal) : null,
+    d.signal && !String(d.reason).includes(String(d.signal)) ? String(d.signal) : null,
     typeof d.bootMs === "number" ? `boot ${d.bootMs}ms` : null,
   ].filter(Boolean);
   return `${d.from} → ${d.to}: ${d.reason}${extra.length > 0 ? ` (${extra.join(", ")})` : ""}`;
