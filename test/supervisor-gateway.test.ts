@@ -18,6 +18,15 @@ import {
 } from "./harness/gateway.js";
 import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
 
+/** True when the process works inside `dir` (gateways rename themselves: their command line says nothing). */
+function workingIn(pid: number, dir: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`).startsWith(dir);
+  } catch {
+    return false;
+  }
+}
+
 /** Alive and not a zombie: a gateway orphaned by a killed clawops may wait unreaped. */
 function running(pid: number): boolean {
   const stat = readProcStat(pid);
@@ -87,7 +96,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     await daemon?.stop("SIGTERM");
     // Anything the tests left running under this dir goes (a failed test must not leak gateways).
     for (const pid of listPids()) {
-      if (readCmdline(pid)?.includes(dir)) process.kill(pid, "SIGKILL");
+      if (readCmdline(pid)?.includes(dir) || workingIn(pid, dir)) process.kill(pid, "SIGKILL");
     }
     for (const release of releases) release();
     await llm?.close();
@@ -216,7 +225,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     expect(running(second.pid!)).toBe(false);
 
     const events = JSON.parse(
-      (await cli(["events", "--bot", "real", "--type", "gateway.", "--json"])).stdout,
+      (await cli(["events", "--bot", "real", "--type", "gateway.state", "--json"])).stdout,
     ) as {
       events: { data: { from: string; to: string } }[];
     };
@@ -360,6 +369,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     // A gateway started by hand on that state dir (another port): the bot's own start is refused
     // by OpenClaw (exit 78), and clawops neither adopts the stranger nor loops.
     const owner = path.join(dir, "owner");
+    const strangerPort = await freePort();
     const stranger = spawn(
       GATEWAY_RUNTIME.node,
       [
@@ -367,7 +377,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
         "gateway",
         "run",
         "--port",
-        String(await freePort()),
+        String(strangerPort),
         "--bind",
         "loopback",
       ],
@@ -377,12 +387,22 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
           OPENCLAW_STATE_DIR: stateDir,
           OPENCLAW_CONFIG_PATH: path.join(owner, "openclaw.json"),
         },
+        cwd: owner,
         stdio: "ignore",
         detached: true,
       },
     );
     try {
+      // Fully up first: two gateways booting together race for the state database.
       await waitForLock(stateDir, stranger.pid!);
+      for (let i = 0; i < 300; i += 1) {
+        const ready = await fetch(`http://127.0.0.1:${strangerPort}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+        if (ready) break;
+        await sleep(200);
+      }
       const shared = await cli(["bot", "start", "owner"]);
       expect(shared.code).toBe(1);
       const refused = await waitGateway("owner", (g) => g.state === "failed");

@@ -263,7 +263,8 @@ export class GatewayRunner {
   }
 
   private async checked(generation: number, { check, settings, outcome, failures }: CheckReport) {
-    if (generation !== this.generation) return;
+    // A process being killed has nothing more to say: its checks fail as it dies.
+    if (generation !== this.generation || this.killReason) return;
     this.log.debug(
       { check: check.name, ok: outcome.ok, failures, message: outcome.message },
       "check.completed",

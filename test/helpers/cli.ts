@@ -43,7 +43,10 @@ export function runCli(
 /** A temp dir removed by the returned function. */
 export function tempDir(prefix = "clawops-test-"): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  // Retries: a process that is being killed may still be writing into it.
+  const remove = () =>
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  return { dir, remove };
 }
 
 /** A loopback port that was free a moment ago. */
