@@ -246,7 +246,10 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
 
     // The same figures for Prometheus (refreshed by the daemon's self-check every 5 s).
     let metrics = "";
-    for (let i = 0; i < 60 && !metrics.includes('clawops_gateway_restarts{bot="real"} 2'); i += 1) {
+    const settledMetrics = (text: string) =>
+      text.includes('clawops_gateway_restarts{bot="real"} 2') &&
+      text.includes('clawops_gateways{state="running"} 1');
+    for (let i = 0; i < 60 && !settledMetrics(metrics); i += 1) {
       metrics = await fetch(`${daemon!.url}/metrics`).then((r) => r.text());
       await sleep(250);
     }
