@@ -206,6 +206,44 @@ describe("supervisor (stand-in gateways)", () => {
     );
   });
 
+  it("lets go of a gateway still starting when clawops exits with onExit keep", async () => {
+    const f = await open({ ...FAST_CHECKS, onExit: "keep" });
+    await f.addBot("slow", {}, { bootMs: 3_000 });
+    void f.supervisor.start("slow", "test").catch(() => undefined);
+    const starting = await f.waitFor("slow", (i) => i.state === "starting" && i.pid !== null);
+    const began = performance.now();
+    await f.supervisor.shutdown();
+    expect(performance.now() - began).toBeLessThan(1_000);
+    expect(isPidAlive(starting.pid!)).toBe(true);
+    process.kill(-starting.pid!, "SIGKILL");
+  });
+
+  it("finishes a stop that a killed clawops left half done, instead of restarting it", async () => {
+    const f = await open({ ...FAST_CHECKS, onExit: "keep" });
+    const bot = await f.addBot("halfway");
+    const first = await f.supervisor.start("halfway", "test");
+    await f.supervisor.shutdown();
+    await f.store.updateBot(bot.id, { desiredState: "stopped" });
+    await f.reopen().resumeAll();
+    const after = await f.waitFor("halfway", inState("stopped"));
+    expect(after.restarts).toBe(0);
+    expect(isPidAlive(first.pid!)).toBe(false);
+  });
+
+  it("forgets earlier failures when an operator starts a failed bot again", async () => {
+    const f = await open({
+      ...FAST_CHECKS,
+      restart: { initialDelay: "10ms", maxDelay: "20ms", crashLoopFailures: 3 },
+    });
+    const bot = await f.addBot("phoenix", {}, { crashAfterMs: 50 });
+    await f.supervisor.start("phoenix", "test");
+    await f.waitFor("phoenix", inState("failed"));
+    writeFileSync(bot.configPath, JSON.stringify({ standIn: {} }));
+    const again = await f.supervisor.start("phoenix", "test");
+    expect(again.state).toBe("running");
+    expect(again.recentFailures).toEqual([]);
+  });
+
   it("does not hand out a port that another process listens on", async () => {
     const f = await open();
     const held = createServer();

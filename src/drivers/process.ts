@@ -5,7 +5,7 @@ import { OpsError, errorMessage } from "../core/errors.js";
 import { describeListener, findTcpListener, readProcStartTime } from "../system/proc.js";
 import type { GatewayDriver, GatewayProcess, ProcessExit, StartContext } from "./driver.js";
 import { findRunningGateway } from "./discover.js";
-import { signalGroup, stopGroup, watchPid } from "./watch.js";
+import { killGroupMembers, stopGroup, watchPid } from "./watch.js";
 
 /** What every supervised gateway gets: quiet, offline-friendly, and told that clawops supervises it. */
 export const SUPERVISED_ENV = {
@@ -66,15 +66,23 @@ export function processDriver(options: { pollMs?: number; signal?: AbortSignal }
           detached: true,
         });
         return new Promise((resolve, reject) => {
-          child.once("error", (error) =>
-            reject(new OpsError("NOT_FOUND", `cannot start ${file}: ${errorMessage(error)}`)),
-          );
+          child.once("error", (error) => {
+            // A binary that is not there or not runnable stays so; anything else may pass.
+            const code = (error as NodeJS.ErrnoException).code;
+            const permanent = code === "ENOENT" || code === "EACCES";
+            reject(
+              new OpsError(
+                permanent ? "NOT_FOUND" : "UNAVAILABLE",
+                `cannot start ${file}: ${errorMessage(error)}`,
+              ),
+            );
+          });
           child.once("spawn", () => {
             const pid = child.pid!;
             const exited = new Promise<ProcessExit>((done) =>
               child.once("exit", (code, signal) => {
                 // Workers it left behind would hold its port against the next start.
-                signalGroup(pid, "SIGKILL");
+                killGroupMembers(pid);
                 done({ code, signal });
               }),
             );

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { CHECKS } from "../checks/index.js";
 import type { CheckTarget } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
-import { errorMessage, isOpsError } from "../core/errors.js";
+import { type OpsError, errorMessage, isOpsError } from "../core/errors.js";
 import {
   type ExitInfo,
   type GatewayInstance,
@@ -58,8 +58,10 @@ export class GatewayRunner {
   private consecutive = 0;
   private liveSince: number | null = null;
   private killReason: string | null = null;
+  /** Degrading checks failing now, with their last message. */
+  private readonly degradedBy = new Map<string, string>();
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Set<(release?: boolean) => void>();
   private readonly log: Logger;
 
   constructor(
@@ -83,8 +85,9 @@ export class GatewayRunner {
   start(actor: string, reason = "start requested"): Promise<GatewayInstance> {
     return this.command(async () => {
       if (LIVE_STATES.has(this.instance.state) && this.process) return;
+      // An operator's start is a fresh start: earlier failures no longer count.
       this.consecutive = 0;
-      await this.launch(actor, reason);
+      await this.launch(actor, reason, { recentFailures: [] });
     });
   }
 
@@ -97,7 +100,10 @@ export class GatewayRunner {
     return this.command(async () => {
       await this.halt(actor, reason);
       this.consecutive = 0;
-      await this.launch(actor, reason, { restarts: this.instance.restarts + 1 });
+      await this.launch(actor, reason, {
+        restarts: this.instance.restarts + 1,
+        recentFailures: [],
+      });
     });
   }
 
@@ -109,7 +115,14 @@ export class GatewayRunner {
   resume(actor: string): Promise<GatewayInstance> {
     return this.command(async () => {
       const found = this.instance.pid !== null;
+      const wasStopping = this.instance.state === "stopping";
       const process = this.attachSaved();
+      if (process && (wasStopping || this.bot.desiredState === "stopped")) {
+        // A stop was asked for before clawops went away: finish it, do not restart it.
+        this.process = process;
+        await this.halt(actor, "finishing a stop begun before clawops restarted");
+        return;
+      }
       if (process) {
         await this.watch(
           process,
@@ -134,12 +147,14 @@ export class GatewayRunner {
   }
 
   /** For `onExit: keep`: stop watching, leave the process running and its pid persisted. */
-  detach(): Promise<void> {
-    return this.command(() => {
+  async detach(): Promise<void> {
+    await this.enqueue(() => {
       this.generation += 1;
       this.clearTimers();
       this.process = null;
-    }).then(() => undefined);
+      // Whoever waits for this runner to settle would wait for ever: it is not watching anymore.
+      this.releaseWaiters();
+    });
   }
 
   /** Uses the latest registry entry (port, paths) from the next start on. */
@@ -149,18 +164,33 @@ export class GatewayRunner {
 
   /** Runs `work` after the commands before it, then waits for a settled state. */
   private async command(work: () => Promise<void> | void): Promise<GatewayInstance> {
-    const run = this.chain.then(work, work);
-    this.chain = run.catch(() => undefined);
-    await run;
+    await this.enqueue(work);
     await this.settled();
     return this.snapshot();
+  }
+
+  private enqueue(work: () => Promise<void> | void): Promise<void> {
+    const run = this.chain.then(work, work);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** For work nobody awaits (exits, timers, checks): a failure is logged, never unhandled. */
+  private background(work: () => Promise<void> | void): void {
+    this.enqueue(work).catch((error: unknown) => {
+      this.log.error({ err: errorMessage(error) }, "gateway.supervision_failed");
+    });
+  }
+
+  private releaseWaiters() {
+    for (const waiter of [...this.waiters]) waiter(true);
   }
 
   private settled(): Promise<void> {
     if (!SETTLING.has(this.instance.state)) return Promise.resolve();
     return new Promise((resolve) => {
-      const waiter = () => {
-        if (SETTLING.has(this.instance.state)) return;
+      const waiter = (release = false) => {
+        if (!release && SETTLING.has(this.instance.state)) return;
         this.waiters.delete(waiter);
         resolve();
       };
@@ -172,7 +202,8 @@ export class GatewayRunner {
     const generation = ++this.generation;
     this.clearTimers();
     this.killReason = null;
-    this.bot = (await this.deps.store.findBot(this.bot.id)) ?? this.bot;
+    // The registry's latest entry (port, paths); with the store down, the one known.
+    this.bot = (await this.deps.store.findBot(this.bot.id).catch(() => null)) ?? this.bot;
     await this.setState("starting", actor, reason, { ...counters, rssBytes: null, ready: null });
     const launchedAt = performance.now();
     let process: GatewayProcess;
@@ -221,7 +252,7 @@ export class GatewayRunner {
       () => generation !== this.generation,
       (conflict) => this.portConflict(conflict.pid, conflict.cmdline),
     );
-    await this.command(async () => {
+    this.background(async () => {
       if (generation !== this.generation) return;
       if (!verdict.live) {
         this.kill(generation, verdict.reason);
@@ -244,6 +275,7 @@ export class GatewayRunner {
 
   private startChecks(generation: number, process: GatewayProcess, socket: ListeningSocket | null) {
     this.checks?.abort();
+    this.degradedBy.clear();
     const controller = new AbortController();
     this.checks = controller;
     const target: CheckTarget = {
@@ -278,17 +310,15 @@ export class GatewayRunner {
     if (Object.keys(changes).length > 0) await this.persist(changes);
     if (outcome.foreign && failures === 1)
       this.portConflict(outcome.foreign.pid, outcome.foreign.cmdline);
-    if (outcome.ok) {
-      if (check.effect === "degrade" && this.instance.state === "degraded") {
-        await this.command(() =>
-          this.setState("running", "supervisor", `${check.name}: ${outcome.message}`),
-        );
-      }
-      return;
-    }
-    this.log.warn({ check: check.name, failures, message: outcome.message }, "check.failed");
-    if (failures < settings.failures) return;
-    if (check.effect === "restart") {
+    if (!outcome.ok)
+      this.log.warn({ check: check.name, failures, message: outcome.message }, "check.failed");
+    const tripped = !outcome.ok && failures >= settings.failures;
+
+    if (check.effect === "degrade") {
+      if (outcome.ok) this.degradedBy.delete(check.name);
+      else if (tripped) this.degradedBy.set(check.name, outcome.message);
+      this.background(() => this.applyDegradation(generation));
+    } else if (tripped && check.effect === "restart") {
       if (failures === settings.failures) {
         // The decision, when it is made: the crash that follows waits for the kernel to reap.
         this.deps.bus.publish({
@@ -307,17 +337,24 @@ export class GatewayRunner {
         generation,
         `hung: ${check.name} failed ${failures} times in a row (${outcome.message})`,
       );
-    } else if (check.effect === "degrade" && this.instance.state === "running") {
-      await this.command(() =>
-        this.setState("degraded", "supervisor", `${check.name}: ${outcome.message}`),
-      );
-    } else if (check.effect === "warn" && failures === settings.failures) {
+    } else if (tripped && check.effect === "warn" && failures === settings.failures) {
       this.deps.bus.publish({
         type: "gateway.warning",
         botId: this.bot.id,
         actor: "supervisor",
         data: { check: check.name, message: outcome.message, ...facts },
       });
+    }
+  }
+
+  /** Degraded while any degrading check fails; running again once none does. */
+  private async applyDegradation(generation: number) {
+    if (generation !== this.generation || this.killReason) return;
+    const failing = [...this.degradedBy].map(([name, message]) => `${name}: ${message}`);
+    if (failing.length > 0 && this.instance.state === "running") {
+      await this.setState("degraded", "supervisor", failing.join("; "));
+    } else if (failing.length === 0 && this.instance.state === "degraded") {
+      await this.setState("running", "supervisor", "ready again");
     }
   }
 
@@ -332,21 +369,33 @@ export class GatewayRunner {
 
   private exited(generation: number, exit: ProcessExit) {
     if (generation !== this.generation) return;
-    void this.command(() => (generation === this.generation ? this.failed(exit) : undefined));
+    this.background(() => (generation === this.generation ? this.failed(exit) : undefined));
   }
 
+  /**
+   * A start that failed before a process existed. A missing binary or an
+   * unusable config or state dir will fail the same way again: `failed`.
+   * Anything else (a held port, a spawn that ran out of resources) goes
+   * through the restart policy like a crash.
+   */
   private async startFailed(error: unknown) {
     const message = errorMessage(error);
-    if (isOpsError(error) && error.code === "PORT_IN_USE") {
-      const details = error.details as { pid?: number | null; cmdline?: string | null };
+    const code = isOpsError(error) ? error.code : "INTERNAL";
+    if (code === "PORT_IN_USE") {
+      const details = (error as OpsError).details as {
+        pid?: number | null;
+        cmdline?: string | null;
+      };
       this.portConflict(details.pid ?? null, details.cmdline ?? null);
-      await this.failed({ code: null, signal: null }, message);
+    }
+    if (code === "CONFIG_INVALID" || code === "NOT_FOUND") {
+      await this.setState("failed", "supervisor", `cannot start: ${message}`, {
+        pid: null,
+        pidStartTime: null,
+      });
       return;
     }
-    await this.setState("failed", "supervisor", `cannot start: ${message}`, {
-      pid: null,
-      pidStartTime: null,
-    });
+    await this.failed({ code: null, signal: null }, message);
   }
 
   /** A process ended (or never came up): record it, then restart, back off, or give up. */
@@ -417,7 +466,7 @@ export class GatewayRunner {
       { delayMs: decision.delayMs },
     );
     this.backoff = setTimeout(() => {
-      void this.command(() =>
+      this.background(() =>
         generation === this.generation && this.instance.state === "backoff"
           ? this.launch("supervisor", `restart after ${lastExit.reason}`, { restarts })
           : undefined,
