@@ -11,7 +11,8 @@
  * TRIALS (200) sets the stand-in trials; REAL_TRIALS (3) the real-gateway ones; GATEWAYS (100) the scale.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import path from "node:path";
 import pino from "pino";
@@ -187,12 +188,14 @@ async function benchScale() {
   ]);
   const temp = tempDir("clawops-scale-");
   const port = await freePort();
+  // Below the ephemeral range, where probe connections take their local ports.
+  const ports = await freePortsFrom(21_000, 20, GATEWAYS);
   const bots = [];
   for (let i = 0; i < GATEWAYS; i += 1) {
     const stateDir = path.join(temp.dir, "bots", `s${i}`);
     mkdirSync(stateDir, { recursive: true });
     writeFileSync(path.join(stateDir, "openclaw.json"), "{}");
-    bots.push({ name: `s${i}`, port: await freePort(), stateDir, desiredState: "running" });
+    bots.push({ name: `s${i}`, port: ports[i], stateDir, desiredState: "running" });
   }
   writeFileSync(
     path.join(temp.dir, "clawops.yaml"),
@@ -216,7 +219,7 @@ async function benchScale() {
     ],
     {
       cwd: temp.dir,
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: ["ignore", openSync(path.join(temp.dir, "up.log"), "a"), "inherit"],
     },
   );
   const base = `http://127.0.0.1:${port}`;
@@ -230,6 +233,11 @@ async function benchScale() {
         () => ({ gateways: [] }),
       );
       running = status.gateways.filter((g) => g.state === "running").length;
+      if (daemon.exitCode !== null) {
+        throw new Error(
+          `clawops up exited ${daemon.exitCode}: ${readFileSync(path.join(temp.dir, "up.log"), "utf8").slice(-2000)}`,
+        );
+      }
       if (performance.now() - started > 300_000)
         throw new Error(`only ${running} running after 300 s`);
     }
@@ -274,6 +282,21 @@ async function benchScale() {
     await new Promise((resolve) => daemon.once("exit", resolve));
     temp.remove();
   }
+}
+
+/** `count` ports from `base` in steps of `step` that nothing listens on now. */
+async function freePortsFrom(base: number, step: number, count: number): Promise<number[]> {
+  const free: number[] = [];
+  for (let port = base; free.length < count && port < 32_000; port += step) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const server = createServer()
+        .once("error", () => resolve(false))
+        .listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (ok) free.push(port);
+  }
+  if (free.length < count) throw new Error(`only ${free.length} free ports from ${base}`);
+  return free;
 }
 
 function cpuTicks(pid: number): number {
