@@ -196,7 +196,8 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
       new RegExp(`^real running: pid \\d+, port ${port}, up .* \\(live after \\d+ms\\)`),
     );
     expect(started.code).toBe(0);
-    const first = await gateway("real");
+    // The version comes with the first answers (a busy boot may push it to the first readyz check).
+    const first = await waitGateway("real", (g) => g.version !== null, 10_000);
     expect(first).toMatchObject({
       state: "running",
       version: GATEWAY_RUNTIME.version,

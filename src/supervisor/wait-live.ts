@@ -35,7 +35,7 @@ export async function waitUntilLive(
     if (health.ok && health.status === 200 && health.body.ok) {
       const listener = findTcpListener(bot.port, [pid]);
       if (!listener || isListenerOf(listener, pid)) {
-        const startupz = await probe(baseUrl, "startupz", { timeoutMs: 1_000 });
+        const startupz = await probe(baseUrl, "startupz", { timeoutMs: 3_000 });
         const version = startupz.ok ? (startupz.body.version ?? null) : null;
         return { live: true, version, socket: listener?.socket ?? null };
       }
