@@ -12,6 +12,7 @@ import { registerBot } from "../../src/fleet/registry.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
 import type { Store } from "../../src/store/store.js";
 import { Supervisor } from "../../src/supervisor/supervisor.js";
+import { killGroupMembers } from "../../src/drivers/watch.js";
 import { freePort, tempDir } from "./cli.js";
 
 export const STAND_IN = path.resolve(
@@ -104,6 +105,10 @@ export async function startFleet(supervisor: Record<string, unknown> = {}): Prom
     },
     async close() {
       for (const s of supervisors) await s.shutdown();
+      // Gateways a test left running on purpose (onExit: keep) go too.
+      for (const instance of await store.listInstances()) {
+        if (instance.pid) killGroupMembers(instance.pid);
+      }
       await bus.flush(5_000);
       bus.close();
       await store.close();
