@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { registerBotCommands } from "./commands/bot.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { registerEvents } from "./commands/events.js";
 import { registerGatewayCommands } from "./commands/gateway.js";
 import { registerStatus } from "./commands/status.js";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerBotCommands(program);
   registerEvents(program);
   registerGatewayCommands(program);
+  registerDoctor(program);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }

@@ -94,6 +94,8 @@ const supervisorSchema = z
     startTimeout: duration("120s"),
     /** SIGTERM to SIGKILL: the gateway's drain budget when stopping. */
     stopTimeout: duration("30s"),
+    /** Run the doctor's quick rules before every start; an error finding refuses the start. */
+    doctorBeforeStart: z.boolean().default(true),
     restart: z
       .strictObject({
         initialDelay: duration("1s"),

@@ -1,4 +1,5 @@
 import type { ClawopsConfig } from "../config/schema.js";
+import type { DoctorService } from "../doctor/service.js";
 import type { EventBus } from "../events/bus.js";
 import type { RegistryDeps } from "../fleet/registry.js";
 import type { Store } from "../store/store.js";
@@ -18,6 +19,7 @@ export interface DaemonContext {
   loops: Loops;
   metrics: Metrics;
   supervisor: Supervisor;
+  doctor: DoctorService;
   registry: RegistryDeps;
   readiness(): Promise<Readiness>;
 }

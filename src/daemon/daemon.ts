@@ -6,6 +6,7 @@ import type { Bot } from "../core/bot.js";
 import { GATEWAY_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { CLAWOPS_VERSION } from "../core/version.js";
+import { DoctorService } from "../doctor/service.js";
 import { EventBus } from "../events/bus.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
 import { buildHttpServer } from "../http/server.js";
@@ -86,11 +87,15 @@ async function start(
   const abort = new AbortController();
   undo.push(() => abort.abort());
 
+  const doctor = new DoctorService(config, () => store.listBots());
   const supervisor = new Supervisor({
     config,
     store,
     bus,
     log: log.child({ part: "supervisor" }),
+    ...(config.supervisor.doctorBeforeStart
+      ? { preflight: (bot: Bot) => doctor.assertStartable(bot) }
+      : {}),
   });
   undo.push(() => supervisor.shutdown());
 
@@ -103,6 +108,7 @@ async function start(
     loops,
     metrics,
     supervisor,
+    doctor,
     registry: {
       store,
       bus,

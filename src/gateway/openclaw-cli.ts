@@ -195,6 +195,19 @@ const doctorSchema = z.looseObject({
   ),
 });
 
+const modelsStatusSchema = z.looseObject({
+  resolvedDefault: z.string().nullable().optional(),
+  auth: z.looseObject({
+    storePath: z.string().optional(),
+    providers: z.array(
+      z.looseObject({
+        provider: z.string(),
+        effective: z.looseObject({ kind: z.string() }).optional(),
+      }),
+    ),
+  }),
+});
+
 const sessionsSchema = z.looseObject({
   count: z.number(),
   sessions: z.array(
@@ -252,6 +265,21 @@ export class OpenClawCli {
   async doctorLint(options: CliCallOptions) {
     const run = await this.run(["doctor", "--lint", "--json"], options);
     return this.parse("doctor --lint", run, doctorSchema, [0, 1]);
+  }
+
+  /**
+   * `models status --json` (~2 s, offline): the providers that have a
+   * credential (`auth.providers`, with where it comes from). It fails as a
+   * whole when a secret reference does not resolve or a legacy auth file blocks the store.
+   */
+  async modelsStatus(options: CliCallOptions) {
+    const run = await this.run(["models", "status", "--json"], options);
+    if (run.code === 1 && !run.timedOut) {
+      const answer = parseJsonOutput(run.stdout) as { error?: { message?: string } } | undefined;
+      if (answer?.error?.message)
+        throw new OpsError("GATEWAY_ERROR", `openclaw models status: ${answer.error.message}`);
+    }
+    return this.parse("models status", run, modelsStatusSchema, [0]);
   }
 
   /** `sessions --json`. */

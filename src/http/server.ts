@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { DaemonContext } from "../daemon/context.js";
 import { handleHttpError } from "./errors.js";
 import { botRoutes } from "./routes/bots.js";
+import { doctorRoutes } from "./routes/doctor.js";
 import { eventRoutes } from "./routes/events.js";
 import { probeRoutes } from "./routes/probes.js";
 import { statusRoutes } from "./routes/status.js";
@@ -51,6 +52,7 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
   probeRoutes(app, ctx);
   statusRoutes(app, ctx);
   botRoutes(app, ctx);
+  doctorRoutes(app, ctx);
   eventRoutes(app, ctx);
   return app;
 }

@@ -33,6 +33,8 @@ export interface RunnerDeps {
   locate(bot: Bot): Promise<OpenClawCommand>;
   /** The environment for this bot's gateway. */
   envFor(bot: Bot): NodeJS.ProcessEnv;
+  /** Refuses a start whose config would fail (the doctor's gate): throws CONFIG_INVALID. */
+  preflight?(bot: Bot): Promise<void>;
   settings: SupervisorSettings;
   policy: RestartPolicy;
   dataDir: string;
@@ -209,6 +211,7 @@ export class GatewayRunner {
     let process: GatewayProcess;
     try {
       const openclaw = await this.deps.locate(this.bot);
+      await this.deps.preflight?.(this.bot);
       process = await this.deps.driverFor(this.bot).start({
         bot: this.bot,
         openclaw,

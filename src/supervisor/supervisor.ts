@@ -21,6 +21,8 @@ export interface SupervisorDeps {
   log: Logger;
   /** How often an adopted process is polled for its exit (default 100 ms). */
   pollMs?: number;
+  /** Checks a bot's config before each start (the doctor's gate); absent: no check. */
+  preflight?: (bot: Bot) => Promise<void>;
   /** The drivers to use instead of the standard ones (a benchmark times them). */
   drivers?: Record<Driver, GatewayDriver>;
 }
@@ -61,6 +63,7 @@ export class Supervisor {
       driverFor: (bot) => drivers[bot.driver],
       locate: (bot) => this.locate(bot),
       envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
+      ...(options.preflight ? { preflight: options.preflight } : {}),
       settings: config.supervisor,
       policy,
       dataDir: config.dataDir,
@@ -206,8 +209,12 @@ export class Supervisor {
   }
 }
 
-/** The gateway's environment: clawops's quiet defaults plus `supervisor.env`, with `{name}` and `{stateDir}` filled in. */
-function gatewayEnv(extra: Record<string, string>, bot: Bot): NodeJS.ProcessEnv {
+/**
+ * The gateway's environment: clawops's quiet defaults plus `supervisor.env`,
+ * with `{name}` and `{stateDir}` filled in. Nothing else of clawops's own
+ * environment reaches a gateway (the doctor checks credentials against this).
+ */
+export function gatewayEnv(extra: Record<string, string>, bot: Bot): NodeJS.ProcessEnv {
   const filled = Object.fromEntries(
     Object.entries(extra).map(([key, value]) => [
       key,

@@ -1,0 +1,117 @@
+import { chmodSync, copyFileSync, readFileSync, statSync } from "node:fs";
+import { createTwoFilesPatch } from "diff";
+import { errorMessage } from "../core/errors.js";
+import type { ConfigEdit, Finding } from "../core/finding.js";
+import { writeFileAtomic } from "../system/files.js";
+import { ConfigDocument, applyConfigEdits } from "./config-document.js";
+
+export interface AppliedFix {
+  id: string;
+  path: string;
+  summary: string;
+}
+
+export interface FixOutcome {
+  applied: AppliedFix[];
+  /** Fixes that could not be applied, with why. */
+  failed: (AppliedFix & { reason: string })[];
+  /** Findings left for the operator (manual fixes, or none). */
+  manual: number;
+  /** The config's backup, when the config was changed. */
+  backup: string | null;
+  /** Unified diff of the config change ("" when unchanged). */
+  diff: string;
+  dryRun: boolean;
+}
+
+/**
+ * Applies the automatic fixes of `findings`: config edits in one atomic write
+ * after a backup (comments and formatting kept outside the edited values),
+ * then permission changes. Idempotent: the fixed problems are not found
+ * again, so a second run changes nothing. `dryRun` computes the diff only.
+ */
+export function applyFixes(
+  configFile: string,
+  findings: readonly Finding[],
+  options: { dryRun?: boolean; now?: Date } = {},
+): FixOutcome {
+  const outcome: FixOutcome = {
+    applied: [],
+    failed: [],
+    manual: 0,
+    backup: null,
+    diff: "",
+    dryRun: options.dryRun ?? false,
+  };
+  const edits: { finding: Finding; edits: ConfigEdit[]; summary: string }[] = [];
+  const chmods: { finding: Finding; file: string; mode: number; summary: string }[] = [];
+  for (const finding of findings) {
+    const fix = finding.fix;
+    if (!fix || fix.kind === "manual") outcome.manual += fix ? 1 : 0;
+    else if (fix.kind === "edit-config")
+      edits.push({ finding, edits: fix.edits, summary: fix.summary });
+    else chmods.push({ finding, file: fix.file, mode: fix.mode, summary: fix.summary });
+  }
+
+  if (edits.length > 0) {
+    const before = readFileSync(configFile, "utf8");
+    let after = before;
+    for (const item of edits) {
+      try {
+        const next = applyConfigEdits(after, item.edits);
+        const check = ConfigDocument.parse(next);
+        if (!check.ok) throw new Error(`the result would not parse: ${check.message}`);
+        after = next;
+        outcome.applied.push(describe(item.finding, item.summary));
+      } catch (error) {
+        outcome.failed.push({
+          ...describe(item.finding, item.summary),
+          reason: errorMessage(error),
+        });
+      }
+    }
+    if (after !== before) {
+      outcome.diff = createTwoFilesPatch(configFile, configFile, before, after, "before", "after");
+      if (!outcome.dryRun) {
+        outcome.backup = backupFile(configFile, options.now ?? new Date());
+        writeFileAtomic(configFile, after, statSync(configFile).mode & 0o777);
+      }
+    }
+  }
+
+  for (const item of chmods) {
+    try {
+      if (!outcome.dryRun) chmodSync(item.file, item.mode);
+      outcome.applied.push(describe(item.finding, item.summary));
+    } catch (error) {
+      outcome.failed.push({ ...describe(item.finding, item.summary), reason: errorMessage(error) });
+    }
+  }
+  return outcome;
+}
+
+/** Copies `file` to `<file>.clawops-<UTC time>.bak` (mode 600: it may hold secrets). */
+export function backupFile(file: string, now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  let backup = `${file}.clawops-${stamp}.bak`;
+  for (let n = 1; exists(backup); n++) backup = `${file}.clawops-${stamp}-${n}.bak`;
+  copyFileSync(file, backup);
+  chmodSync(backup, 0o600);
+  return backup;
+}
+
+function exists(file: string): boolean {
+  try {
+    statSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describe(finding: Finding, summary: string): AppliedFix {
+  return { id: finding.id, path: finding.path, summary };
+}

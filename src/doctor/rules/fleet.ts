@@ -1,0 +1,101 @@
+import { realpathSync } from "node:fs";
+import type { Bot } from "../../core/bot.js";
+import type { Finding } from "../../core/finding.js";
+import { describeListener, isListenerOf } from "../../system/proc.js";
+import { type DoctorRule, asRecord, configFinding } from "../rule.js";
+
+/**
+ * The fleet around one gateway: its port against every other bot's (a gateway
+ * derives more ports above its own), against whatever listens there now, and
+ * its state dir against every other bot's.
+ */
+export const fleet: DoctorRule = {
+  id: "fleet",
+  description: "ports and state dirs do not collide across bots or with other programs",
+  speed: "fast",
+  check(context) {
+    const findings: Finding[] = [];
+    const bot = context.target.bot;
+    const configPort = asRecord(context.config.gateway)?.port;
+    const port = bot?.port ?? (typeof configPort === "number" ? configPort : null);
+    if (bot && typeof configPort === "number" && configPort !== bot.port) {
+      findings.push(
+        configFinding(context, ["gateway", "port"], {
+          id: "fleet/port-mismatch",
+          severity: "warning",
+          message: `gateway.port is ${configPort} but ${bot.name} is registered on ${bot.port}: clawops passes --port ${bot.port}, a hand-run \`openclaw gateway\` would use ${configPort}`,
+          evidence: { configPort, registeredPort: bot.port },
+          fix: {
+            kind: "edit-config",
+            summary: `set gateway.port to ${bot.port}`,
+            edits: [{ op: "set", path: ["gateway", "port"], value: bot.port }],
+          },
+        }),
+      );
+    }
+    if (port === null) return findings;
+    for (const other of context.fleet) {
+      if (other.id === bot?.id) continue;
+      const distance = Math.abs(other.port - port);
+      if (distance < context.portSpacing) {
+        findings.push({
+          id: "fleet/port-collision",
+          severity: "error",
+          path: "gateway.port",
+          file: context.target.configFile,
+          message: `port ${port} is ${distance === 0 ? "the same as" : `${distance} away from`} bot ${other.name}'s ${other.port}; gateways derive ports above their own, keep them ${context.portSpacing} apart (fleet.portSpacing)`,
+          evidence: { port, otherBot: other.name, otherPort: other.port },
+          fix: {
+            kind: "manual",
+            summary: `move one of them: clawops bot remove, then bot add without --port picks a free one`,
+          },
+        });
+      }
+    }
+    const listener = context.listenerOn(port);
+    const own = context.runningGatewayPid();
+    if (listener && !(own !== null && isListenerOf(listener, own))) {
+      findings.push({
+        id: "fleet/port-in-use",
+        severity: "error",
+        path: "gateway.port",
+        file: context.target.configFile,
+        message: `port ${port} is held by ${describeListener(listener)}, not by ${bot ? `${bot.name}'s gateway` : "this gateway"}: it cannot start there`,
+        evidence: { port, pid: listener.pid, cmdline: listener.cmdline },
+        fix: { kind: "manual", summary: "stop that process, or give the bot another port" },
+      });
+    }
+    if (bot) findings.push(...sharedPaths(bot, context.fleet));
+    return findings;
+  },
+};
+
+function sharedPaths(bot: Bot, bots: readonly Bot[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const other of bots) {
+    if (other.id === bot.id) continue;
+    for (const [what, mine, theirs] of [
+      ["state dir", bot.stateDir, other.stateDir],
+      ["config", bot.configPath, other.configPath],
+    ] as const) {
+      if (real(mine) !== real(theirs)) continue;
+      findings.push({
+        id: "fleet/shared-path",
+        severity: "error",
+        path: mine,
+        message: `${bot.name} and ${other.name} share the ${what} ${real(mine)}: two gateways on one state dir fight over its database (exit 78)`,
+        evidence: { bot: bot.name, otherBot: other.name, path: real(mine) },
+        fix: { kind: "manual", summary: `give each bot its own ${what}` },
+      });
+    }
+  }
+  return findings;
+}
+
+function real(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}

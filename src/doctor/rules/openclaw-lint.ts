@@ -1,0 +1,58 @@
+import type { Finding, Severity } from "../../core/finding.js";
+import type { DoctorRule } from "../rule.js";
+
+/**
+ * OpenClaw's own read-only doctor (`openclaw doctor --lint --json`, ~9 s),
+ * merged: each finding attributed as `openclaw/<checkId>`; one that repeats a
+ * clawops finding on the same path is folded into it by the runner.
+ */
+export const openclawLint: DoctorRule = {
+  id: "openclaw",
+  description: "OpenClaw's own `doctor --lint` findings",
+  speed: "slow",
+  async check(context) {
+    const lint = await context.openclawLint();
+    if (!lint) {
+      return [
+        {
+          id: "openclaw/unchecked",
+          severity: "info",
+          path: "<root>",
+          message: "OpenClaw's own lint did not run: the openclaw CLI was not found",
+        },
+      ];
+    }
+    return lint.findings.map((f): Finding => ({
+      id: `openclaw/${f.checkId}`,
+      severity: EXPECTED_UNDER_CLAWOPS.has(f.checkId) ? "info" : toSeverity(f.severity),
+      path: findingPath(f.path, f.message),
+      file: context.target.configFile,
+      message: f.message,
+      evidence: { source: "openclaw doctor --lint" },
+      ...(f.fixHint ? { fix: { kind: "manual" as const, summary: f.fixHint } } : {}),
+    }));
+  },
+};
+
+/**
+ * Lint warnings that hold for every gateway clawops runs, whatever its config:
+ * it binds loopback by design (node-hosting-preconditions), and 2026.9.6
+ * proposes a heartbeat cron job even with heartbeats off. Kept, as info.
+ */
+const EXPECTED_UNDER_CLAWOPS = new Set([
+  "core/doctor/node-hosting-preconditions",
+  "core/doctor/heartbeat-cadence-migration",
+]);
+
+/** OpenClaw names an unknown key's parent; the key's own path lines it up with ours. */
+function findingPath(parent: string | undefined, message: string): string {
+  const unknown = /^Unrecognized key: "(.+)"$/.exec(message);
+  if (!unknown) return parent ?? "<root>";
+  return !parent || parent === "<root>" ? unknown[1]! : `${parent}.${unknown[1]!}`;
+}
+
+function toSeverity(severity: string): Severity {
+  if (severity === "error" || severity === "critical" || severity === "fatal") return "error";
+  if (severity === "warning" || severity === "warn") return "warning";
+  return "info";
+}

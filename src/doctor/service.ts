@@ -1,0 +1,96 @@
+import path from "node:path";
+import type { ClawopsConfig } from "../config/schema.js";
+import type { Bot } from "../core/bot.js";
+import { OpsError } from "../core/errors.js";
+import { findRunningGateway } from "../drivers/discover.js";
+import { OpenClawCli, locateOpenClaw } from "../gateway/openclaw-cli.js";
+import { gatewayEnv } from "../supervisor/supervisor.js";
+import { OpenClawFacts } from "./openclaw-facts.js";
+import type { DoctorTarget } from "./rule.js";
+import { type DoctorOptions, type DoctorReport, runDoctor } from "./run-doctor.js";
+
+/**
+ * The doctor as clawops runs it: a bot is checked with its own openclaw CLI
+ * and the environment clawops gives its gateway; a bare config file with this
+ * process's environment. One OpenClawFacts per CLI, so that each schema is
+ * compiled once per process.
+ */
+export class DoctorService {
+  private readonly facts = new Map<string, Promise<OpenClawFacts | null>>();
+
+  constructor(
+    private readonly config: ClawopsConfig,
+    private readonly listBots: () => Promise<readonly Bot[]>,
+  ) {}
+
+  async check(target: DoctorTarget, options: DoctorOptions = {}): Promise<DoctorReport> {
+    const { config } = this;
+    const bot = target.bot;
+    return runDoctor(
+      {
+        target,
+        env: bot ? gatewayEnv(config.supervisor.env, bot) : process.env,
+        fleet: await this.listBots(),
+        portSpacing: config.fleet.portSpacing,
+        openclaw: await this.factsFor(bot?.openclawBin ?? config.openclaw.bin),
+        runningGatewayPid: () => (bot ? (findRunningGateway(bot)?.pid ?? null) : null),
+      },
+      options,
+    );
+  }
+
+  /**
+   * The pre-start gate: the quick rules on `bot`; any error finding refuses
+   * the start (CONFIG_INVALID, the findings in `issues`). A gateway of the
+   * bot that already runs is adopted as it is, not judged.
+   */
+  async assertStartable(bot: Bot): Promise<void> {
+    if (findRunningGateway(bot)) return;
+    const report = await this.check(
+      { configFile: bot.configPath, stateDir: bot.stateDir, bot },
+      { speed: "fast" },
+    );
+    const errors = report.findings.filter((f) => f.severity === "error");
+    if (errors.length === 0) return;
+    const listed = errors.map((f) => `${f.path}: ${f.message}`).join("; ");
+    throw new OpsError(
+      "CONFIG_INVALID",
+      `doctor found ${errors.length} error${errors.length === 1 ? "" : "s"} in ${bot.name}'s config: ${listed} (details: clawops doctor --bot ${bot.name})`,
+      {
+        issues: errors.map((f) => ({
+          path: f.path,
+          message: f.message,
+          severity: "error" as const,
+          ...(f.fix ? { fix: f.fix.summary } : {}),
+        })),
+        details: { findings: errors },
+      },
+    );
+  }
+
+  /** The facts of one openclaw CLI; null when it cannot be found (its rules then say so). */
+  private factsFor(bin: string | undefined): Promise<OpenClawFacts | null> {
+    const key = bin ?? "";
+    let facts = this.facts.get(key);
+    if (!facts) {
+      const { openclaw, dataDir } = this.config;
+      facts = locateOpenClaw({
+        ...(bin ? { bin } : {}),
+        ...(openclaw.node ? { node: openclaw.node } : {}),
+      }).then(
+        (command) =>
+          new OpenClawFacts(
+            new OpenClawCli(command, openclaw.timeout),
+            path.join(dataDir, "cache"),
+          ),
+        () => {
+          // Not cached: the CLI may be installed by the next check.
+          this.facts.delete(key);
+          return null;
+        },
+      );
+      this.facts.set(key, facts);
+    }
+    return facts;
+  }
+}
