@@ -47,6 +47,11 @@ describe("ConfigDocument", () => {
     }
   });
 
+  it("answers a file cut off inside a string that ends in a backslash (momoa alone loops on it)", () => {
+    const parsed = ConfigDocument.parse("{ gateway: { token: 'abc\\");
+    expect(parsed.ok).toBe(false);
+  });
+
   it("finds keys written twice", () => {
     const doc = parse("{ a: 1, b: { c: 1, c: 2 }, a: 3 }");
     expect(doc.duplicateKeys().map((d) => formatJsonPath(d.path))).toEqual(["b.c", "a"]);

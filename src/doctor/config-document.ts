@@ -39,8 +39,10 @@ export class ConfigDocument {
     let tree: DocumentNode;
     let value: unknown;
     try {
-      tree = parseTree(text, { mode: "json5", ranges: true, tokens: true });
+      // json5 first: momoa 3.3.13 loops forever on an unterminated string that
+      // ends in a backslash, which json5 rejects; on valid text momoa is safe.
       value = JSON5.parse(text);
+      tree = parseTree(text, { mode: "json5", ranges: true, tokens: true });
     } catch (error) {
       const { line, column, lineNumber, columnNumber } = error as Record<string, unknown>;
       const at = (line ?? lineNumber) as number | undefined;

@@ -183,7 +183,6 @@ export const PROVIDER_ENV_VARS: Readonly<Record<string, readonly string[]>> = {
 };
 
 export function providerEnvVars(provider: string): readonly string[] {
-  return (
-    PROVIDER_ENV_VARS[provider] ?? [`${provider.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_API_KEY`]
-  );
+  if (Object.hasOwn(PROVIDER_ENV_VARS, provider)) return PROVIDER_ENV_VARS[provider]!;
+  return [`${provider.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_API_KEY`];
 }

@@ -13,6 +13,8 @@ export interface OpenClawLint {
     severity: string;
     message: string;
     path?: string;
+    /** What the finding is about when several share a checkId (`gateway.bind_no_auth`). */
+    requirement?: string;
     fixHint?: string;
   }[];
   durationMs: number;

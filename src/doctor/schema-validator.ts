@@ -42,7 +42,7 @@ export class SchemaValidator {
     const issues: SchemaIssue[] = [];
     const known = this.schema.properties ?? {};
     for (const [key, value] of Object.entries(config)) {
-      const section = known[key];
+      const section = Object.hasOwn(known, key) ? known[key] : undefined;
       if (!section) {
         if (this.schema.additionalProperties === false)
           issues.push({ path: [key], message: "unknown key", kind: "unknown-key" });

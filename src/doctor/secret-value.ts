@@ -1,3 +1,5 @@
+import { resolveSecretInput } from "../gateway/openclaw-config.js";
+
 /**
  * How a secret is written in an OpenClaw config: in plain text, as a
  * `${VAR}` reference, as a secret ref object (`{source, provider, id}`), or as
@@ -15,14 +17,14 @@ const ENV_REFERENCE = /^\$(?:\{([A-Z_][A-Z0-9_]*)\}|([A-Z_][A-Z0-9_]*))$/;
 const PROFILE_REFERENCE = /^[a-z0-9][a-z0-9._-]*:[A-Za-z0-9._-]+$/;
 
 /**
- * Reads a secret field. `env` resolves `${VAR}` and `{source:"env"}` refs the
- * way the gateway will; other sources are not resolved here (value null).
+ * Reads a secret field. `env` resolves `${VAR}` and env refs, `config` file
+ * refs, the way the gateway will; exec and store refs are not resolved here (value null).
  * `allowProfile` is for provider `apiKey` fields, where `provider:name` names a profile.
  */
 export function readSecret(
   raw: unknown,
   env: NodeJS.ProcessEnv,
-  options: { allowProfile?: boolean } = {},
+  options: { allowProfile?: boolean; config?: Record<string, unknown> } = {},
 ): SecretValue {
   if (raw === undefined || raw === null || raw === "") return { kind: "absent" };
   if (typeof raw === "string") {
@@ -38,7 +40,7 @@ export function readSecret(
   if (typeof raw === "object" && !Array.isArray(raw)) {
     const { source, id } = raw as { source?: unknown; id?: unknown };
     if (typeof source === "string" && typeof id === "string") {
-      return { kind: "ref", source, id, value: source === "env" ? env[id] || null : null };
+      return { kind: "ref", source, id, value: resolveSecretInput(raw, options.config ?? {}, env) };
     }
   }
   return { kind: "absent" };

@@ -190,6 +190,7 @@ const doctorSchema = z.looseObject({
       severity: z.string(),
       message: z.string(),
       path: z.string().optional(),
+      requirement: z.string().optional(),
       fixHint: z.string().optional(),
     }),
   ),

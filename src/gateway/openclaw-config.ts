@@ -32,18 +32,62 @@ export function readOpenClawConfig(path: string): Record<string, unknown> {
 }
 
 /**
- * The shared token a gateway's config sets (`gateway.auth.token`), with an
- * `${ENV_VAR}` reference resolved from `env` as OpenClaw does. Null when the
- * config sets none (token auth off, or a secret ref clawops cannot resolve).
+ * The shared token a gateway's config sets (`gateway.auth.token`), resolved
+ * as OpenClaw does (see `resolveSecretInput`). Null when the config sets none
+ * or it cannot be resolved here.
  */
 export function gatewayTokenFrom(
   config: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): string | null {
   const gateway = config.gateway as { auth?: { token?: unknown } } | undefined;
-  const token = gateway?.auth?.token;
-  if (typeof token !== "string" || token === "") return null;
-  const reference = /^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(token);
-  if (reference) return env[reference[1]!] || null;
-  return token;
+  return resolveSecretInput(gateway?.auth?.token, config, env);
+}
+
+/**
+ * The value of a SecretInput field: a plain string, `${VAR}` or `$VAR`
+ * (upper-case names), an env ref `{source:"env", id}`, or a file ref
+ * `{source:"file", provider, id}` whose provider (`secrets.providers.<name>`)
+ * reads a `singleValue` file or a JSON file by pointer. Null when absent or
+ * not resolvable here (exec and store refs, a missing variable or file).
+ */
+export function resolveSecretInput(
+  raw: unknown,
+  config: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
+  if (typeof raw === "string") {
+    if (raw === "") return null;
+    const reference = /^\$(?:\{([A-Z_][A-Z0-9_]*)\}|([A-Z_][A-Z0-9_]*))$/.exec(raw);
+    return reference ? env[(reference[1] ?? reference[2])!] || null : raw;
+  }
+  if (typeof raw !== "object" || raw === null) return null;
+  const ref = raw as { source?: unknown; provider?: unknown; id?: unknown };
+  if (ref.source === "env" && typeof ref.id === "string") return env[ref.id] || null;
+  if (ref.source !== "file" || typeof ref.provider !== "string" || typeof ref.id !== "string")
+    return null;
+  const providers = (config.secrets as { providers?: Record<string, unknown> } | undefined)
+    ?.providers;
+  const provider = providers?.[ref.provider] as
+    { source?: unknown; path?: unknown; mode?: unknown } | undefined;
+  if (provider?.source !== "file" || typeof provider.path !== "string") return null;
+  const file = provider.path.replace(/^~(?=$|\/)/, env.HOME ?? "~");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+  if (provider.mode === "singleValue") return text.replace(/\r?\n$/, "") || null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  for (const part of ref.id.split("/").slice(1)) {
+    const key = part.replace(/~1/g, "/").replace(/~0/g, "~");
+    value = (value as Record<string, unknown> | null)?.[key];
+  }
+  return typeof value === "string" && value !== "" ? value : null;
 }

@@ -3,9 +3,17 @@ import { type DoctorRule, asRecord, configFinding } from "../rule.js";
 import { readSecret, secretEvidence } from "../secret-value.js";
 import { authMode } from "./bind-safety.js";
 
-/** OpenClaw's own onboarding writes 48 hex characters; fewer than 32 is guessable offline. */
-const MIN_TOKEN_LENGTH = 32;
+/** OpenClaw's onboarding writes 48 hex characters; its security audit warns below 24. */
+const MIN_TOKEN_LENGTH = 24;
 const MIN_PASSWORD_LENGTH = 16;
+/** Values OpenClaw 2026.9 refuses at boot: blank-ish words and the placeholders of its docs. */
+const REFUSED = new Set([
+  "undefined",
+  "null",
+  "change-me-now",
+  "change-me-to-a-long-random-token",
+  "change-me-to-a-strong-password",
+]);
 
 /**
  * The gateway's shared secret: present, resolvable from the environment the
@@ -21,7 +29,7 @@ export const gatewayToken: DoctorRule = {
     if (mode !== "token" && mode !== "password") return [];
     const field = mode;
     const path = ["gateway", "auth", field];
-    const secret = readSecret(auth[field], context.env);
+    const secret = readSecret(auth[field], context.env, { config: context.config });
     const generate =
       mode === "token"
         ? 'generate one with `openssl rand -hex 24`, export it as OPENCLAW_GATEWAY_TOKEN in the gateway\'s environment and write "${OPENCLAW_GATEWAY_TOKEN}"'
@@ -38,20 +46,25 @@ export const gatewayToken: DoctorRule = {
       );
       return findings;
     }
-    if (
-      (secret.kind === "env" || (secret.kind === "ref" && secret.source === "env")) &&
-      secret.value === null
-    ) {
+    const checkable =
+      secret.kind === "env" ||
+      (secret.kind === "ref" && (secret.source === "env" || secret.source === "file"));
+    if (checkable && secret.value === null) {
       const variable = secret.kind === "env" ? secret.variable : secret.id;
+      const fromFile = secret.kind === "ref" && secret.source === "file";
       findings.push(
         configFinding(context, path, {
           id: `gateway-token/unresolved`,
           severity: "error",
-          message: `gateway.auth.${field} comes from the environment variable ${variable}, which is not set for the gateway`,
+          message: fromFile
+            ? `gateway.auth.${field} comes from a file (its secrets provider in secrets.providers) that cannot be read: clients cannot authenticate`
+            : `gateway.auth.${field} comes from the environment variable ${variable}, which is not set for the gateway`,
           evidence: secretEvidence(secret),
           fix: {
             kind: "manual",
-            summary: `set ${variable} in the gateway's environment (systemd Environment=, or the shell that runs clawops)`,
+            summary: fromFile
+              ? "create the file the secrets provider names (mode 600, owned by the gateway's user)"
+              : `set ${variable} in the gateway's environment (systemd Environment=, or the shell that runs clawops)`,
           },
         }),
       );
@@ -64,6 +77,18 @@ export const gatewayToken: DoctorRule = {
           ? secret.value
           : null;
     if (value === null) return findings;
+    if (REFUSED.has(value.trim().toLowerCase())) {
+      findings.push(
+        configFinding(context, path, {
+          id: "gateway-token/placeholder",
+          severity: "error",
+          message: `gateway.auth.${field} is a placeholder from the docs: OpenClaw refuses to start with it`,
+          evidence: secretEvidence(secret),
+          fix: { kind: "manual", summary: generate },
+        }),
+      );
+      return findings;
+    }
     const minimum = mode === "token" ? MIN_TOKEN_LENGTH : MIN_PASSWORD_LENGTH;
     const weakness =
       value.length < minimum

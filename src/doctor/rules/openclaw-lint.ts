@@ -1,4 +1,5 @@
 import type { Finding, Severity } from "../../core/finding.js";
+import type { OpenClawLint } from "../openclaw-facts.js";
 import type { DoctorRule } from "../rule.js";
 
 /**
@@ -22,7 +23,7 @@ export const openclawLint: DoctorRule = {
         },
       ];
     }
-    return lint.findings.map((f): Finding => ({
+    return lint.findings.flatMap(splitByPath).map((f): Finding => ({
       id: `openclaw/${f.checkId}`,
       severity: EXPECTED_UNDER_CLAWOPS.has(f.checkId) ? "info" : toSeverity(f.severity),
       path: findingPath(f.path, f.message),
@@ -33,6 +34,23 @@ export const openclawLint: DoctorRule = {
     }));
   },
 };
+
+type LintFinding = OpenClawLint["findings"][number];
+
+/**
+ * Gives each lint finding the config path it is about, so that it lines up
+ * with ours: `requirement: "gateway.bind_no_auth"` is about gateway.bind, and
+ * the plaintext-secrets finding lists its paths in its hint (one finding each).
+ */
+function splitByPath(finding: LintFinding): LintFinding[] {
+  const listed = /^Paths: (.+)$/m.exec(finding.fixHint ?? "");
+  if (listed && finding.requirement === "config.plaintext_secrets")
+    return listed[1]!.split(/,\s*/).map((p) => ({ ...finding, path: p.trim() }));
+  const requirement = /^((?:gateway|models|channels)\.[A-Za-z]+)_/.exec(finding.requirement ?? "");
+  if ((!finding.path || finding.path === "<root>") && requirement)
+    return [{ ...finding, path: requirement[1]! }];
+  return [finding];
+}
 
 /**
  * Lint warnings that hold for every gateway clawops runs, whatever its config:

@@ -66,23 +66,35 @@ function settleFromConfig(context: DoctorContext, provider: string): Verdict {
   const entry = asRecord(asRecord(asRecord(context.config.models)?.providers)?.[provider]);
   if (entry && isLoopbackUrl(entry.baseUrl)) return "ok";
   const path = ["models", "providers", provider, "apiKey"];
-  const secret = readSecret(entry?.apiKey, context.env, { allowProfile: true });
+  const secret = readSecret(entry?.apiKey, context.env, {
+    allowProfile: true,
+    config: context.config,
+  });
   switch (secret.kind) {
     case "literal":
       return "ok";
     case "env":
     case "ref":
-      if (secret.value !== null || (secret.kind === "ref" && secret.source !== "env")) return "ok";
+      if (secret.value !== null) return "ok";
+      // exec and store refs are resolved by OpenClaw only.
+      if (secret.kind === "ref" && secret.source !== "env" && secret.source !== "file")
+        return "ask";
       return {
         path,
         finding: {
           id: "provider-credentials/unresolved",
           severity: "error",
-          message: `the ${provider} key comes from the environment variable ${secret.kind === "env" ? secret.variable : secret.id}, which is not set for the gateway: its models fail at the first chat`,
+          message:
+            secret.kind === "ref" && secret.source === "file"
+              ? `the ${provider} key comes from a file (its secrets provider in secrets.providers) that cannot be read: its models fail at the first chat`
+              : `the ${provider} key comes from the environment variable ${secret.kind === "env" ? secret.variable : secret.id}, which is not set for the gateway: its models fail at the first chat`,
           evidence: { provider },
           fix: {
             kind: "manual",
-            summary: envHint(context, secret.kind === "env" ? secret.variable : secret.id),
+            summary:
+              secret.kind === "ref" && secret.source === "file"
+                ? "create the file the secrets provider names (mode 600)"
+                : envHint(context, secret.kind === "env" ? secret.variable : secret.id),
           },
         },
       };
