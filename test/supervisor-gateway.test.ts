@@ -341,18 +341,32 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     daemon = null;
   }, 60_000);
 
-  it("fails an invalid config (exit 78) once, with the gateway's own words, and a shared state dir too", async () => {
+  it("refuses a config the doctor finds broken before spawning, starts it once fixed, and fails exit 78 once", async () => {
     releases.push(await acquireGatewaySlot(), await acquireGatewaySlot());
-    await addBot("broken", (c) => ({ ...c, providers: { openai: { apiKey: "x" } } }));
+    await addBot("broken", (c) => ({
+      ...c,
+      providers: { openai: { apiKey: "sk-old-script-0000" } },
+    }));
     await up();
     const broken = await cli(["bot", "start", "broken"]);
     expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(
+      /^broken failed: cannot start: doctor found 1 error in broken's config: providers: root key "providers" is from an old provisioning script/,
+    );
     const failed = await waitGateway("broken", (g) => g.state === "failed");
-    expect(failed.reason).toMatch(/^exit 78: the gateway rejected its configuration/);
-    expect(failed.lastExit?.code).toBe(78);
-    expect(failed.lastExit?.logTail?.join("\n")).toMatch(/providers/);
-    await sleep(3_000);
+    expect(failed.reason).toMatch(/^cannot start: doctor found 1 error/);
+    expect(failed.pid).toBeNull();
+    await sleep(2_000);
     expect((await gateway("broken")).restarts).toBe(0);
+    // The fix the doctor proposes, then the same start succeeds on a real gateway.
+    const fixed = await cli(["doctor", "--bot", "broken", "--fix", "--fast"]);
+    expect(fixed.stdout).toContain('-  "providers": {');
+    expect(fixed.stdout).toMatch(/fixed {2}providers: move providers\.openai to models\.providers/);
+    const started = await cli(["bot", "start", "broken"]);
+    expect(started.stderr).toBe("");
+    expect(started.code).toBe(0);
+    expect((await gateway("broken")).state).toBe("running");
+    expect((await cli(["bot", "stop", "broken"])).code).toBe(0);
 
     // Two bots on one state dir: the registry refuses it, even through a symlink.
     const { stateDir } = await addBot("owner");

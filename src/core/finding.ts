@@ -12,7 +12,10 @@ export type JsonPath = readonly (string | number)[];
 
 /** One targeted change to a config file, applied by `doctor --fix` with comments kept. */
 export type ConfigEdit =
-  { op: "set"; path: JsonPath; value: unknown } | { op: "remove"; path: JsonPath };
+  | { op: "set"; path: JsonPath; value: unknown }
+  /** Copies a value already in the file: a fix that moves a secret never carries it. */
+  | { op: "copy"; from: JsonPath; path: JsonPath }
+  | { op: "remove"; path: JsonPath };
 
 /**
  * How a finding is fixed. `edit-config` and `chmod` are applied by

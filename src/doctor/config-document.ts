@@ -108,7 +108,17 @@ export class ConfigDocument {
 
   /** The text with one edit applied; throws when the edit cannot be placed. */
   applyEdit(edit: ConfigEdit): string {
-    return edit.op === "set" ? this.set(edit.path, edit.value) : this.remove(edit.path);
+    switch (edit.op) {
+      case "set":
+        return this.set(edit.path, edit.value);
+      case "copy": {
+        const value = this.get(edit.from);
+        if (value === undefined) throw new Error(`nothing to copy at ${formatJsonPath(edit.from)}`);
+        return this.set(edit.path, value);
+      }
+      case "remove":
+        return this.remove(edit.path);
+    }
   }
 
   private set(path: JsonPath, value: unknown): string {

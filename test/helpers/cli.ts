@@ -17,7 +17,10 @@ export interface CliResult {
 /** The environment for a CLI run: the caller's, minus any CLAWOPS_ setting that would leak in. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith("CLAWOPS_")),
+    // VITEST=true silences the openclaw CLI (it prints nothing): a user's shell never has it.
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith("CLAWOPS_") && !k.startsWith("VITEST"),
+    ),
   );
   return { ...env, ...extra };
 }

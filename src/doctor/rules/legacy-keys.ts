@@ -39,9 +39,13 @@ function rootProviders(context: DoctorContext): Finding[] {
   const edits: ConfigEdit[] = [];
   for (const [id, entry] of Object.entries(root ?? {})) {
     const existing = asRecord(modelsProviders[id]) ?? {};
-    for (const [key, value] of Object.entries(asRecord(entry) ?? {})) {
+    for (const key of Object.keys(asRecord(entry) ?? {})) {
       if (existing[key] === undefined)
-        edits.push({ op: "set", path: ["models", "providers", id, key], value });
+        edits.push({
+          op: "copy",
+          from: ["providers", id, key],
+          path: ["models", "providers", id, key],
+        });
     }
   }
   edits.push({ op: "remove", path: ["providers"] });
@@ -69,7 +73,7 @@ function agentsList(context: DoctorContext): Finding[] {
   const entries = asRecord(agents.entries) ?? {};
   const edits: ConfigEdit[] = [];
   const unmovable: string[] = [];
-  for (const item of list) {
+  for (const [index, item] of list.entries()) {
     const record = asRecord(item);
     const id = record?.id;
     if (
@@ -77,11 +81,17 @@ function agentsList(context: DoctorContext): Finding[] {
       !/^[a-z0-9_][a-z0-9_-]{0,63}$/.test(id) ||
       entries[id] !== undefined
     ) {
-      unmovable.push(typeof id === "string" ? id : JSON.stringify(item));
+      unmovable.push(typeof id === "string" ? id : `agents.list[${index}]`);
       continue;
     }
-    const { id: _id, default: _retiredMarker, ...rest } = record!;
-    edits.push({ op: "set", path: ["agents", "entries", id], value: rest });
+    // Copied key by key from the list: a fix never carries the values (they may be secrets).
+    edits.push({ op: "set", path: ["agents", "entries", id], value: {} });
+    for (const key of Object.keys(record!).filter((k) => k !== "id" && k !== "default"))
+      edits.push({
+        op: "copy",
+        from: ["agents", "list", index, key],
+        path: ["agents", "entries", id, key],
+      });
   }
   edits.push({ op: "remove", path: ["agents", "list"] });
   return [
