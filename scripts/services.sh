@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # Debian's packages the tests need (installed only when missing, only as root).
-TEST_DEBIAN_PACKAGES=(postgresql redis-server chromium)
+TEST_DEBIAN_PACKAGES=(postgresql redis-server chromium caddy)
 
 pg_bin_dir() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
@@ -15,6 +15,7 @@ missing_debian_packages() {
   [[ -n "$(pg_bin_dir)" && -x "$(pg_bin_dir)/postgres" ]] || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  [[ -x /usr/bin/caddy ]] || missing+=(caddy)
   echo "${missing[@]:-}"
 }
 

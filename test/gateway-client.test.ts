@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { statSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:http";
-import { networkInterfaces } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -22,16 +21,7 @@ import {
   isolatedGatewayEnv,
   startGateway,
 } from "./harness/gateway.js";
-import { freePort, runCli, tempDir } from "./helpers/cli.js";
-
-/** This machine's first non-loopback IPv4: the address a "remote" client comes from. */
-function lanAddress(): string {
-  const address = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
-  if (!address) throw new Error("no non-loopback IPv4 interface: the remote-device test needs one");
-  return address;
-}
+import { freePort, lanAddress, runCli, tempDir } from "./helpers/cli.js";
 
 describe.runIf(gatewayRuntimeAvailable())("gateway client on a real gateway", () => {
   let llm: FakeLlm;

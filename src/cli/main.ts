@@ -1,7 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { registerBotCommands } from "./commands/bot.js";
+import { registerConfigCommands } from "./commands/config.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerProvision } from "./commands/provision.js";
 import { registerEvents } from "./commands/events.js";
 import { registerGatewayCommands } from "./commands/gateway.js";
 import { registerStatus } from "./commands/status.js";
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerEvents(program);
   registerGatewayCommands(program);
   registerDoctor(program);
+  registerProvision(program);
+  registerConfigCommands(program);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }

@@ -168,6 +168,8 @@ export function resolveConfig(
     const value = config.openclaw[key];
     if (value?.includes("/")) config.openclaw[key] = path.resolve(options.baseDir, value);
   }
+  if (config.provision.templateDir)
+    config.provision.templateDir = path.resolve(options.baseDir, config.provision.templateDir);
   for (const bot of config.fleet.bots) {
     if (bot.stateDir) bot.stateDir = path.resolve(options.baseDir, bot.stateDir);
     if (bot.configPath) bot.configPath = path.resolve(options.baseDir, bot.configPath);

@@ -124,6 +124,15 @@ const supervisorSchema = z
   })
   .prefault({});
 
+const provisionSchema = z
+  .strictObject({
+    /** Folder with `openclaw.json5` and `overlays/<env>.json5`; default: clawops's built-in template. */
+    templateDir: z.string().min(1).optional(),
+    /** Public host name for the generated Caddyfile (default: `:80`, any host). */
+    domain: z.string().min(1).optional(),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   /** Where clawops keeps its database, lock and per-bot files. */
   dataDir: z.string().min(1).default("./.clawops"),
@@ -134,6 +143,7 @@ export const configSchema = z.strictObject({
   fleet: fleetSchema,
   openclaw: openclawSchema,
   supervisor: supervisorSchema,
+  provision: provisionSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

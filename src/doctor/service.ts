@@ -23,13 +23,20 @@ export class DoctorService {
     private readonly listBots: () => Promise<readonly Bot[]>,
   ) {}
 
-  async check(target: DoctorTarget, options: DoctorOptions = {}): Promise<DoctorReport> {
+  /** `extraEnv`: variables the gateway will have beyond clawops's (keys about to be provisioned). */
+  async check(
+    target: DoctorTarget,
+    options: DoctorOptions & { extraEnv?: NodeJS.ProcessEnv } = {},
+  ): Promise<DoctorReport> {
     const { config } = this;
     const bot = target.bot;
     return runDoctor(
       {
         target,
-        env: bot ? gatewayEnv(config.supervisor.env, bot) : process.env,
+        env: {
+          ...(bot ? gatewayEnv(config.supervisor.env, bot) : process.env),
+          ...options.extraEnv,
+        },
         fleet: await this.listBots(),
         portSpacing: config.fleet.portSpacing,
         openclaw: await this.factsFor(bot?.openclawBin ?? config.openclaw.bin),

@@ -65,12 +65,11 @@ export function resolveNewBot(
   };
 }
 
-/** Registers a bot and records `bot.registered`. Never touches the bot's files. */
-export async function registerBot(
-  deps: RegistryDeps,
-  input: BotInput,
-  actor: string,
-): Promise<Bot> {
+/**
+ * What registering `input` would create, defaults filled in (state dir,
+ * config path, a free port nothing listens on), without creating it.
+ */
+export async function planBot(deps: RegistryDeps, input: BotInput): Promise<NewBot> {
   const parsed = parseBotInput(input);
   // A symlink to another bot's state dir is the same state dir: compare real paths.
   if (parsed.stateDir) parsed.stateDir = realPathIfExists(parsed.stateDir);
@@ -82,7 +81,16 @@ export async function registerBot(
     busy.push(resolved.port);
     resolved = resolveNewBot(parsed, existing, deps, busy);
   }
-  const bot = await deps.store.createBot(resolved);
+  return resolved;
+}
+
+/** Registers a bot and records `bot.registered`. Never touches the bot's files. */
+export async function registerBot(
+  deps: RegistryDeps,
+  input: BotInput,
+  actor: string,
+): Promise<Bot> {
+  const bot = await deps.store.createBot(await planBot(deps, input));
   await deps.bus.publishAndWait({
     type: "bot.registered",
     botId: bot.id,

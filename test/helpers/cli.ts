@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sleep } from "../../src/core/time.js";
@@ -113,4 +113,13 @@ export async function startUp(options: {
       return exited;
     },
   };
+}
+
+/** This machine's first non-loopback IPv4: the address a "remote" client comes from. */
+export function lanAddress(): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+  if (!address) throw new Error("no non-loopback IPv4 interface: the remote-client tests need one");
+  return address;
 }

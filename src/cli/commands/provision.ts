@@ -1,0 +1,84 @@
+import path from "node:path";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Finding } from "../../core/finding.js";
+import { DoctorService } from "../../doctor/service.js";
+import { type ProvisionResult, provision } from "../../provision/provision.js";
+import { ENVIRONMENTS, type Environment } from "../../provision/template.js";
+import { act } from "../act.js";
+import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
+import { EXIT, emit } from "../output.js";
+
+interface ProvisionOptions extends CommandOptions {
+  env: Environment;
+  port?: number;
+  stateDir?: string;
+  dryRun?: boolean;
+  validate?: boolean;
+}
+
+export function registerProvision(program: Command) {
+  program
+    .command("provision")
+    .argument("<bot>", "the new bot's name")
+    .description(
+      "create a gateway instance from the template and an environment overlay: openclaw.json, provider keys (from OPENAI_API_KEY, ANTHROPIC_API_KEY, ... through openclaw's CLI), a Caddyfile and a systemd unit; then register it",
+    )
+    .addOption(
+      new Option("--env <env>", "environment overlay").choices(ENVIRONMENTS).default("dev"),
+    )
+    .option("--port <port>", "gateway port (default: the next free one)", parsePort)
+    .option("--state-dir <dir>", "the instance's state dir (default: <dataDir>/bots/<bot>)")
+    .option("--dry-run", "render and report, write nothing")
+    .option("--validate", "run the doctor on the rendered instance; any error fails (exit 1)")
+    .option("--json", "print JSON")
+    .action(
+      act(async (options: ProvisionOptions, name: string) => {
+        const { config } = loadCliConfig(options);
+        const result = await withRegistry(options, (registry) =>
+          provision(
+            {
+              config,
+              registry,
+              doctor: new DoctorService(config, () => registry.store.listBots()),
+            },
+            {
+              name,
+              env: options.env,
+              ...(options.port ? { port: options.port } : {}),
+              ...(options.stateDir ? { stateDir: path.resolve(options.stateDir) } : {}),
+              dryRun: options.dryRun ?? false,
+              validate: options.validate ?? false,
+              variables: process.env,
+            },
+          ),
+        );
+        emit(options, { result }, ({ result: r }) => render(r));
+        return (result.report?.counts.error ?? 0) > 0 ? EXIT.failure : EXIT.ok;
+      }),
+    );
+}
+
+function render(result: ProvisionResult): string {
+  const lines = [
+    `${result.registered ? "provisioned" : result.dryRun ? "would provision" : "NOT provisioned (the doctor found errors; nothing was written):"} ${result.bot} (${result.env}) on port ${result.port}`,
+    `  templates:   ${result.templates.join(" + ")}`,
+    ...result.files.map((f, i) => `  ${i === 0 ? "files:      " : "            "} ${f}`),
+    ...result.credentials.map(
+      (c) =>
+        `  credential:  ${c.provider}: ${c.variable ? `from $${c.variable}, written to OpenClaw's store` : c.required ? "MISSING" : "none needed (loopback model server)"}`,
+    ),
+  ];
+  if (result.registered) lines.push(`  registered:  clawops bot start ${result.bot}`);
+  if (result.report) {
+    const { error, warning, info } = result.report.counts;
+    lines.push(`  doctor:      ${error} errors, ${warning} warnings, ${info} info`);
+    for (const f of result.report.findings.filter((x: Finding) => x.severity !== "info"))
+      lines.push(`    ${f.severity} ${f.path}: ${f.message}`);
+  }
+  return lines.join("\n");
+}
+
+function parsePort(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a number from 1024 to 65535");
+  return Number(value);
+}

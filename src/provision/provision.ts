@@ -1,0 +1,260 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { ClawopsConfig } from "../config/schema.js";
+import type { Bot } from "../core/bot.js";
+import { OpsError } from "../core/errors.js";
+import { ConfigDocument, applyConfigEdits } from "../doctor/config-document.js";
+import { collectModelRefs, providerEnvVars } from "../doctor/model-refs.js";
+import { isLoopbackUrl } from "../doctor/rules/provider-credentials.js";
+import type { DoctorReport } from "../doctor/run-doctor.js";
+import type { DoctorService } from "../doctor/service.js";
+import { type RegistryDeps, planBot, registerBot } from "../fleet/registry.js";
+import { OpenClawCli, type OpenClawCommand, locateOpenClaw } from "../gateway/openclaw-cli.js";
+import { gatewayEnv } from "../supervisor/supervisor.js";
+import { writeFileAtomic } from "../system/files.js";
+import { renderCaddyfile, renderSystemdUnit } from "./deploy-files.js";
+import { BUILT_IN_TEMPLATES, type Environment, renderConfig } from "./template.js";
+
+export interface ProvisionRequest {
+  name: string;
+  env: Environment;
+  port?: number;
+  stateDir?: string;
+  /** Writes nothing; with `validate`, the doctor runs on the rendered instance. */
+  dryRun: boolean;
+  validate: boolean;
+  /** Where provider keys are read from (`OPENAI_API_KEY`, ...): clawops's environment. */
+  variables: NodeJS.ProcessEnv;
+}
+
+/** A provider's key as provisioning found it; never the key itself. */
+export interface CredentialPlan {
+  provider: string;
+  /** The variable it comes from, or null when none of the provider's variables is set. */
+  variable: string | null;
+  /** A loopback model server needs no key. */
+  required: boolean;
+}
+
+export interface ProvisionResult {
+  bot: string;
+  env: Environment;
+  port: number;
+  stateDir: string;
+  configPath: string;
+  templates: string[];
+  credentials: CredentialPlan[];
+  /** Files written (or, on a dry run, that would be). */
+  files: string[];
+  dryRun: boolean;
+  /** The doctor on the rendered (dry run) or written instance. */
+  report: DoctorReport | null;
+  registered: boolean;
+}
+
+export interface ProvisionDeps {
+  config: ClawopsConfig;
+  registry: RegistryDeps;
+  doctor: DoctorService;
+}
+
+/**
+ * Creates a gateway instance from the template and an environment overlay:
+ * openclaw.json (mode 600, the gateway token in a private file beside it),
+ * each provider's key from clawops's environment written through OpenClaw's
+ * CLI on stdin, a Caddyfile and a systemd unit; then registers the bot.
+ * Refuses to overwrite an existing config or bot. A dry run writes nothing;
+ * with `validate`, a doctor error on the rendered instance stops it before
+ * anything is written (the result carries the report).
+ */
+export async function provision(
+  deps: ProvisionDeps,
+  request: ProvisionRequest,
+): Promise<ProvisionResult> {
+  const { config } = deps;
+  if (await deps.registry.store.findBot(request.name)) {
+    throw new OpsError("CONFLICT", `bot "${request.name}" is already registered`);
+  }
+  const planned = await planBot(deps.registry, {
+    name: request.name,
+    ...(request.port ? { port: request.port } : {}),
+    ...(request.stateDir ? { stateDir: request.stateDir } : {}),
+    labels: { env: request.env },
+  });
+  const templateDir = config.provision.templateDir ?? BUILT_IN_TEMPLATES;
+  const rendered = renderConfig(templateDir, {
+    name: planned.name,
+    port: planned.port,
+    stateDir: planned.stateDir,
+    env: request.env,
+    variables: request.variables,
+  });
+  const credentials = planCredentials(rendered.value, request.variables);
+  const missing = credentials.filter((c) => c.required && !c.variable);
+  const deployDir = path.join(config.dataDir, "deploy", planned.name);
+  const files = [
+    planned.configPath,
+    path.join(planned.stateDir, "gateway-token"),
+    path.join(deployDir, "Caddyfile"),
+    path.join(deployDir, `openclaw-${planned.name}.service`),
+  ];
+  const result: ProvisionResult = {
+    bot: planned.name,
+    env: request.env,
+    port: planned.port,
+    stateDir: planned.stateDir,
+    configPath: planned.configPath,
+    templates: rendered.sources,
+    credentials,
+    files,
+    dryRun: request.dryRun,
+    report: null,
+    registered: false,
+  };
+  if (existsSync(planned.configPath)) {
+    throw new OpsError(
+      "CONFLICT",
+      `${planned.configPath} already exists: provisioning never overwrites a config (check it with clawops doctor --config, or register it with clawops bot add)`,
+    );
+  }
+  const configText = `// Provisioned by clawops for "${planned.name}" (${request.env}) from ${rendered.sources.join(" + ")}.\n// Edit freely; \`clawops doctor --bot ${planned.name}\` checks it.\n${JSON.stringify(rendered.value, null, 2)}\n`;
+  const botForDoctor: Bot = {
+    ...planned,
+    id: "provisioning",
+    createdAt: "",
+    updatedAt: "",
+  };
+
+  if (request.dryRun || request.validate) {
+    result.report = await checkRendered(deps, botForDoctor, rendered.value, credentials);
+  }
+  // The pre-deploy gate: with any doctor error nothing is written (the caller exits 1).
+  if (request.validate && (result.report?.counts.error ?? 0) > 0) return result;
+  if (missing.length > 0 && !request.dryRun) {
+    throw new OpsError(
+      "VALIDATION",
+      `no key for ${missing.map((m) => `${m.provider} (set ${providerEnvVars(m.provider)[0]})`).join(", ")}: the instance would fail at its first chat`,
+      { details: { missing: missing.map((m) => m.provider) } },
+    );
+  }
+  if (request.dryRun) return result;
+
+  const openclaw = await locateOpenClaw({
+    ...(config.openclaw.bin ? { bin: config.openclaw.bin } : {}),
+    ...(config.openclaw.node ? { node: config.openclaw.node } : {}),
+  });
+  mkdirSync(planned.stateDir, { recursive: true, mode: 0o700 });
+  writeFileAtomic(files[1]!, `${randomBytes(24).toString("hex")}\n`, 0o600);
+  writeFileAtomic(planned.configPath, configText, 0o600);
+  const target = { ...planned };
+  writeFileAtomic(files[2]!, renderCaddyfile(target, config.provision.domain));
+  writeFileAtomic(files[3]!, renderSystemdUnit(target, openclaw));
+  await storeCredentials(openclaw, config, botForDoctor, credentials, request.variables);
+  await registerBot(
+    deps.registry,
+    {
+      name: planned.name,
+      port: planned.port,
+      stateDir: planned.stateDir,
+      configPath: planned.configPath,
+      labels: { env: request.env },
+    },
+    "provision",
+  );
+  result.registered = true;
+  const bot = await deps.registry.store.findBot(planned.name);
+  result.report = await deps.doctor.check(
+    { configFile: planned.configPath, stateDir: planned.stateDir, bot },
+    { speed: "fast" },
+  );
+  return result;
+}
+
+/** Providers the config uses or defines, each with the variable its key would come from. */
+export function planCredentials(
+  config: Record<string, unknown>,
+  variables: NodeJS.ProcessEnv,
+): CredentialPlan[] {
+  const defined = (config.models as { providers?: Record<string, { baseUrl?: unknown }> })
+    ?.providers;
+  const providers = new Set([
+    ...collectModelRefs(config).map((r) => r.provider),
+    ...Object.keys(defined ?? {}),
+  ]);
+  return [...providers].sort().map((provider) => ({
+    provider,
+    variable: providerEnvVars(provider).find((v) => variables[v]) ?? null,
+    required: !isLoopbackUrl(defined?.[provider]?.baseUrl),
+  }));
+}
+
+/** Each key through `openclaw models auth paste-api-key` with the key on stdin. */
+async function storeCredentials(
+  openclaw: OpenClawCommand,
+  config: ClawopsConfig,
+  bot: Bot,
+  credentials: CredentialPlan[],
+  variables: NodeJS.ProcessEnv,
+) {
+  const cli = new OpenClawCli(openclaw, config.openclaw.timeout);
+  const env = {
+    ...gatewayEnv(config.supervisor.env, bot),
+    OPENCLAW_STATE_DIR: bot.stateDir,
+    OPENCLAW_CONFIG_PATH: bot.configPath,
+  };
+  const pasted: string[] = [];
+  for (const credential of credentials) {
+    if (!credential.variable) continue;
+    await cli.pasteApiKey(credential.provider, variables[credential.variable]!, { env });
+    pasted.push(credential.provider);
+  }
+  // paste-api-key points a configured provider's apiKey at the profile ("p:manual");
+  // OpenClaw 2026.9.6's own lint then calls that a plaintext secret. Without the
+  // field the provider still uses its stored profile (`models status`: "profiles").
+  const text = readFileSync(bot.configPath, "utf8");
+  const parsed = ConfigDocument.parse(text);
+  if (!parsed.ok) return;
+  const edits = pasted
+    .filter((p) => parsed.document.get(["models", "providers", p, "apiKey"]) === `${p}:manual`)
+    .map((p) => ({ op: "remove" as const, path: ["models", "providers", p, "apiKey"] }));
+  if (edits.length > 0) writeFileAtomic(bot.configPath, applyConfigEdits(text, edits), 0o600);
+}
+
+/** The doctor on the rendered instance in a scratch folder, keys as if written. */
+async function checkRendered(
+  deps: ProvisionDeps,
+  bot: Bot,
+  rendered: Record<string, unknown>,
+  credentials: CredentialPlan[],
+): Promise<DoctorReport> {
+  const scratch = mkdtempSync(path.join(tmpdir(), "clawops-provision-"));
+  try {
+    const stateDir = path.join(scratch, "state");
+    mkdirSync(stateDir, { mode: 0o700 });
+    const configFile = path.join(scratch, "openclaw.json");
+    // The rendered paths point at the real state dir: here they point at the scratch one.
+    const text = JSON.stringify(rendered, null, 2).split(bot.stateDir).join(stateDir);
+    writeFileSync(path.join(stateDir, "gateway-token"), `${randomBytes(24).toString("hex")}\n`, {
+      mode: 0o600,
+    });
+    writeFileSync(configFile, text, { mode: 0o600 });
+    const keys = Object.fromEntries(
+      credentials.filter((c) => c.variable).map((c) => [c.variable!, "provisioned"]),
+    );
+    const report = await deps.doctor.check(
+      { configFile, stateDir, bot: { ...bot, stateDir, configPath: configFile } },
+      { speed: "fast", extraEnv: keys },
+    );
+    // Report the paths the instance will have, not the scratch folder's.
+    const paths = JSON.stringify(report)
+      .split(stateDir)
+      .join(bot.stateDir)
+      .split(configFile)
+      .join(bot.configPath);
+    return JSON.parse(paths) as DoctorReport;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
