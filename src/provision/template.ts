@@ -71,8 +71,7 @@ function deepMerge(base: Record<string, unknown>, overlay: Record<string, unknow
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overlay)) {
     if (value === null) delete out[key];
-    else if (isObject(value) && isObject(out[key]))
-      out[key] = deepMerge(out[key], value);
+    else if (isObject(value) && isObject(out[key])) out[key] = deepMerge(out[key], value);
     else out[key] = value;
   }
   return out;
