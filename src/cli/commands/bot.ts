@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Bot, type BotInput, DESIRED_STATES, DRIVERS } from "../../core/bot.js";
 import { registerBot, requireBot, unregisterBot } from "../../fleet/registry.js";
 import { act } from "../act.js";
+import { parsePort } from "../arguments.js";
 import { type CommandOptions, withRegistry } from "../context.js";
 import { EXIT, emit, table } from "../output.js";
 import { describeListener, findTcpListener } from "../../system/proc.js";
@@ -157,11 +158,6 @@ function renderBot(b: Bot): string {
     `created     ${b.createdAt}`,
     `updated     ${b.updatedAt}`,
   ].join("\n");
-}
-
-function parsePort(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a number from 1024 to 65535");
-  return Number(value);
 }
 
 function parseLabel(value: string, previous: Record<string, string>): Record<string, string> {

@@ -1,10 +1,11 @@
 import path from "node:path";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import type { Finding } from "../../core/finding.js";
 import { DoctorService } from "../../doctor/service.js";
 import { type ProvisionResult, provision } from "../../provision/provision.js";
 import { ENVIRONMENTS, type Environment } from "../../provision/template.js";
 import { act } from "../act.js";
+import { parsePort } from "../arguments.js";
 import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
 import { EXIT, emit } from "../output.js";
 
@@ -76,9 +77,4 @@ function render(result: ProvisionResult): string {
       lines.push(`    ${f.severity} ${f.path}: ${f.message}`);
   }
   return lines.join("\n");
-}
-
-function parsePort(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a number from 1024 to 65535");
-  return Number(value);
 }
