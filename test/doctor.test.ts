@@ -271,7 +271,7 @@ describe.runIf(gatewayRuntimeAvailable())("clawops doctor rules", () => {
     expect(ids(await doctor(target))).toContain("provider-credentials/missing");
     await cli.pasteApiKey("xai", "xai-test-key-0000000000", { env: envOf(target) });
     expect(ids(await doctor(target))).not.toContain("provider-credentials/missing");
-  });
+  }, 120_000);
 
   it("flags an env reference that the gateway's environment does not set", async () => {
     const target = instance((dir) =>

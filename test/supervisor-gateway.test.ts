@@ -320,6 +320,19 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
 
     const blocker = path.join(dir, "not-a-dir");
     writeFileSync(blocker, "");
+    // A valid config, so that what fails is the state dir (the doctor's gate passes it).
+    mkdirSync(path.join(dir, "real"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "real", "openclaw.json"),
+      JSON.stringify(
+        minimalGatewayConfig({
+          dir: path.join(dir, "real"),
+          port: 18999,
+          token: "t".repeat(48),
+          llmBaseUrl: llm.baseUrl,
+        }),
+      ),
+    );
     const ro = await cli([
       "bot",
       "add",

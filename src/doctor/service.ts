@@ -10,6 +10,13 @@ import type { DoctorTarget } from "./rule.js";
 import { type DoctorOptions, type DoctorReport, runDoctor } from "./run-doctor.js";
 
 /**
+ * Errors the gate lets through: the driver checks them again at spawn time
+ * and reports them its own way (a held port becomes a `gateway.port_conflict`
+ * event with the holder, which repair acts on).
+ */
+const LEFT_TO_THE_DRIVER: ReadonlySet<string> = new Set(["fleet/port-in-use"]);
+
+/**
  * The doctor as clawops runs it: a bot is checked with its own openclaw CLI
  * and the environment clawops gives its gateway; a bare config file with this
  * process's environment. One OpenClawFacts per CLI, so that each schema is
@@ -57,7 +64,9 @@ export class DoctorService {
       { configFile: bot.configPath, stateDir: bot.stateDir, bot },
       { speed: "fast" },
     );
-    const errors = report.findings.filter((f) => f.severity === "error");
+    const errors = report.findings.filter(
+      (f) => f.severity === "error" && !LEFT_TO_THE_DRIVER.has(f.id),
+    );
     if (errors.length === 0) return;
     const listed = errors.map((f) => `${f.path}: ${f.message}`).join("; ");
     throw new OpsError(
