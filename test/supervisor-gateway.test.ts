@@ -320,13 +320,13 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
 
     const blocker = path.join(dir, "not-a-dir");
     writeFileSync(blocker, "");
-    // A valid config, so that what fails is the state dir (the doctor's gate passes it).
-    mkdirSync(path.join(dir, "real"), { recursive: true });
+    // Its own valid config, so that what fails is the state dir (the doctor's gate passes it).
+    mkdirSync(path.join(dir, "readonly"), { recursive: true });
     writeFileSync(
-      path.join(dir, "real", "openclaw.json"),
+      path.join(dir, "readonly", "openclaw.json"),
       JSON.stringify(
         minimalGatewayConfig({
-          dir: path.join(dir, "real"),
+          dir: path.join(dir, "readonly"),
           port: 18999,
           token: "t".repeat(48),
           llmBaseUrl: llm.baseUrl,
@@ -342,7 +342,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
       "--state-dir",
       path.join(blocker, "state"),
       "--config",
-      path.join(dir, "real", "openclaw.json"),
+      path.join(dir, "readonly", "openclaw.json"),
     ]);
     expect(ro.code).toBe(0);
     const unwritable = await cli(["bot", "start", "readonly"]);
