@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -127,6 +127,43 @@ describe.runIf(gatewayRuntimeAvailable())("clawops doctor on the command line", 
     expect(warned.stdout).toMatch(/warning {2}gateway\.mode/);
     expect((await cli(["doctor", "--config", file, "--fast", "--strict"])).code).toBe(1);
   });
+
+  it("runs OpenClaw's own doctor --fix only when asked by name, with a backup and the diff", async () => {
+    const file = writeConfig("migrate", false);
+    const stateDir = path.join(dir, "migrate", "state");
+    const agentDir = path.join(stateDir, "agents", "main", "agent");
+    mkdirSync(agentDir, { recursive: true });
+    writeFileSync(
+      path.join(agentDir, "auth-profiles.json"),
+      JSON.stringify({
+        version: 1,
+        profiles: {
+          "local:default": { type: "api_key", provider: "local", key: "sk-legacy-0000" },
+        },
+      }),
+    );
+    const target = ["--config", file, "--state-dir", stateDir];
+    const before = await cli(["doctor", ...target, "--fast", "--json"]);
+    expect(before.stdout).toContain("legacy-files/auth-profiles");
+    // Plain --fix leaves it: it is OpenClaw's migration, not a minimal edit.
+    await cli(["doctor", ...target, "--fast", "--fix"]);
+    expect(existsSync(path.join(agentDir, "auth-profiles.json"))).toBe(true);
+
+    const ran = await cli(["doctor", ...target, "--fast", "--openclaw-fix", "--json"]);
+    const answer = JSON.parse(ran.stdout) as {
+      openclawFix: { backup: string; diff: string };
+      results: { report: { findings: { id: string }[] } }[];
+    };
+    expect(existsSync(answer.openclawFix.backup)).toBe(true);
+    expect(answer.results[0]!.report.findings.map((f) => f.id)).not.toContain(
+      "legacy-files/auth-profiles",
+    );
+    // Archived, not deleted.
+    expect(readdirSync(agentDir).some((f) => f.startsWith("auth-profiles.json.migrated"))).toBe(
+      true,
+    );
+    expect(ran.stdout).not.toContain("sk-legacy-0000");
+  }, 120_000);
 
   it("lists its rules", async () => {
     const rules = await cli(["doctor", "--rules", "--json"]);

@@ -2,6 +2,7 @@ import { chmodSync, copyFileSync, readFileSync, statSync } from "node:fs";
 import { createTwoFilesPatch } from "diff";
 import { errorMessage } from "../core/errors.js";
 import type { ConfigEdit, Finding } from "../core/finding.js";
+import type { OpenClawCli } from "../gateway/openclaw-cli.js";
 import { writeFileAtomic } from "../system/files.js";
 import { ConfigDocument, applyConfigEdits } from "./config-document.js";
 
@@ -114,4 +115,36 @@ function exists(file: string): boolean {
 
 function describe(finding: Finding, summary: string): AppliedFix {
   return { id: finding.id, path: finding.path, summary };
+}
+
+export interface OpenClawFixOutcome {
+  backup: string;
+  /** Unified diff of the config ("" when OpenClaw left it as it was). */
+  diff: string;
+  /** What OpenClaw printed (its "Doctor changes" boxes). */
+  output: string;
+  durationMs: number;
+}
+
+/**
+ * OpenClaw's own `doctor --fix`, only when the operator asks for it by name:
+ * the config is backed up first and the diff shown. OpenClaw archives the
+ * files it migrates (a legacy auth-profiles.json, JSONL sessions) rather than
+ * deleting them; it rewrites the config as plain JSON (comments are lost).
+ */
+export async function runOpenClawFix(
+  cli: Pick<OpenClawCli, "doctorFix">,
+  configFile: string,
+  env: NodeJS.ProcessEnv,
+  now = new Date(),
+): Promise<OpenClawFixOutcome> {
+  const before = readFileSync(configFile, "utf8");
+  const backup = backupFile(configFile, now);
+  const run = await cli.doctorFix({ env });
+  const after = readFileSync(configFile, "utf8");
+  const diff =
+    after === before
+      ? ""
+      : createTwoFilesPatch(configFile, configFile, before, after, "before", "after");
+  return { backup, diff, output: run.output, durationMs: run.durationMs };
 }

@@ -7,7 +7,8 @@ import { OpenClawCli, locateOpenClaw } from "../gateway/openclaw-cli.js";
 import { gatewayEnv } from "../supervisor/supervisor.js";
 import { OpenClawFacts } from "./openclaw-facts.js";
 import type { DoctorTarget } from "./rule.js";
-import { type DoctorOptions, type DoctorReport, runDoctor } from "./run-doctor.js";
+import { type OpenClawFixOutcome, runOpenClawFix } from "./fix.js";
+import { type DoctorOptions, type DoctorReport, instanceEnv, runDoctor } from "./run-doctor.js";
 
 /**
  * Errors the gate lets through: the driver checks them again at spawn time
@@ -82,6 +83,33 @@ export class DoctorService {
         details: { findings: errors },
       },
     );
+  }
+
+  /**
+   * OpenClaw's own `doctor --fix` on one target, asked for by name: the
+   * gateway must be stopped (OpenClaw migrates stores the gateway holds
+   * open); the config is backed up and the diff returned.
+   */
+  async openclawFix(target: DoctorTarget): Promise<OpenClawFixOutcome> {
+    const bot = target.bot;
+    const pid = bot ? (findRunningGateway(bot)?.pid ?? null) : null;
+    if (pid !== null) {
+      throw new OpsError(
+        "CONFLICT",
+        `${bot!.name}'s gateway is running (pid ${pid}): stop it first (clawops bot stop ${bot!.name})`,
+      );
+    }
+    const facts = await this.factsFor(bot?.openclawBin ?? this.config.openclaw.bin);
+    if (!facts)
+      throw new OpsError(
+        "NOT_FOUND",
+        "the openclaw CLI was not found (set openclaw.bin in clawops.yaml)",
+      );
+    const env = instanceEnv(
+      target,
+      bot ? gatewayEnv(this.config.supervisor.env, bot) : process.env,
+    );
+    return runOpenClawFix(facts.cli, target.configFile, env);
   }
 
   /** The facts of one openclaw CLI; null when it cannot be found (its rules then say so). */

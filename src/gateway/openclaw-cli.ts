@@ -269,6 +269,17 @@ export class OpenClawCli {
   }
 
   /**
+   * `doctor --fix --yes --non-interactive`: OpenClaw's own repair. Broad: it
+   * also edits skills, cron and wizard state; run it only when an operator
+   * asks by name, with a backup (see doctor/fix.ts). Returns its output.
+   */
+  async doctorFix(options: CliCallOptions) {
+    const run = await this.run(["doctor", "--fix", "--yes", "--non-interactive"], options);
+    if (run.timedOut || run.code !== 0) throw this.failure("doctor --fix", run);
+    return { output: `${run.stdout}${run.stderr}`.trim(), durationMs: run.durationMs };
+  }
+
+  /**
    * `models status --json` (~2 s, offline): the providers that have a
    * credential (`auth.providers`, with where it comes from). It fails as a
    * whole when a secret reference does not resolve or a legacy auth file blocks the store.

@@ -1,7 +1,8 @@
 import path from "node:path";
 import { type Command, Option } from "commander";
 import { type Finding, isAutomaticFix } from "../../core/finding.js";
-import { type FixOutcome, applyFixes } from "../../doctor/fix.js";
+import { OpsError } from "../../core/errors.js";
+import { type FixOutcome, type OpenClawFixOutcome, applyFixes } from "../../doctor/fix.js";
 import type { DoctorReport } from "../../doctor/run-doctor.js";
 import { resolveDoctorTargets } from "../../doctor/targets.js";
 import { DOCTOR_RULES } from "../../doctor/rules/index.js";
@@ -15,6 +16,7 @@ interface DoctorOptions extends CommandOptions {
   openclawConfig?: string;
   stateDir?: string;
   fix?: boolean;
+  openclawFix?: boolean;
   dryRun?: boolean;
   strict?: boolean;
   fast?: boolean;
@@ -40,6 +42,10 @@ export function registerDoctor(program: Command) {
     .option("--state-dir <dir>", "the state dir that goes with --config")
     .option("--fix", "apply the minimal fixes (backup first, diff shown), then check again")
     .option("--dry-run", "with --fix: show the diff, change nothing")
+    .option(
+      "--openclaw-fix",
+      "run OpenClaw's own broad `doctor --fix` on one bot or config (stopped gateway; backup and diff)",
+    )
     .option("--strict", "warnings count as errors for the exit code")
     .option("--fast", "only the quick rules (what runs before every start)")
     .addOption(
@@ -69,6 +75,7 @@ export function registerDoctor(program: Command) {
         }
         if (options.json) options.format = "json";
         const loaded = loadCliConfig(options);
+        let ran: OpenClawFixOutcome | undefined;
         const results = await withRegistry(options, async ({ store }) => {
           const bots = await store.listBots();
           const targets = resolveDoctorTargets(bots, {
@@ -79,6 +86,16 @@ export function registerDoctor(program: Command) {
           const doctor = new DoctorService(loaded.config, async () => bots);
           const speed = options.fast ? ("fast" as const) : ("all" as const);
           const out: DoctorResult[] = [];
+          if (options.openclawFix) {
+            if (targets.length !== 1 || (!options.bot && !options.openclawConfig))
+              throw new OpsError(
+                "USAGE",
+                "--openclaw-fix needs one target: --bot NAME or --config PATH",
+              );
+            progress(options, "running openclaw doctor --fix…");
+            ran = await doctor.openclawFix(targets[0]!);
+            if (options.format === "text") process.stdout.write(renderOpenClawFix(ran));
+          }
           for (const target of targets) {
             progress(options, `checking ${target.bot?.name ?? target.configFile}…`);
             let report = await doctor.check(target, { speed });
@@ -92,7 +109,7 @@ export function registerDoctor(program: Command) {
           }
           return out;
         });
-        render(options, results);
+        render(options, results, ran);
         const failing = results.some(
           ({ report }) => report.counts.error > 0 || (options.strict && report.counts.warning > 0),
         );
@@ -105,9 +122,9 @@ function progress(options: DoctorOptions, message: string) {
   if (options.format === "text" && process.stderr.isTTY) process.stderr.write(`${message}\r\x1b[K`);
 }
 
-function render(options: DoctorOptions, results: DoctorResult[]) {
+function render(options: DoctorOptions, results: DoctorResult[], openclawFix?: OpenClawFixOutcome) {
   if (options.format === "json") {
-    emit({ json: true }, { results }, () => "");
+    emit({ json: true }, { ...(openclawFix ? { openclawFix } : {}), results }, () => "");
     return;
   }
   if (options.format === "github") {
@@ -145,6 +162,17 @@ function renderFinding(finding: Finding): string[] {
   const also = finding.evidence?.alsoReportedBy as string[] | undefined;
   if (also?.length) lines.push(`           also reported by ${also.join(", ")}`);
   return lines;
+}
+
+function renderOpenClawFix(ran: OpenClawFixOutcome): string {
+  const lines = [
+    `openclaw doctor --fix ran (${Math.round(ran.durationMs / 1000)} s); backup: ${ran.backup}`,
+    ran.diff ? ran.diff.trimEnd() : "the config was not changed",
+    "what openclaw printed:",
+    ...ran.output.split("\n").map((line) => `  ${line}`),
+    "",
+  ];
+  return `${lines.join("\n")}\n`;
 }
 
 function renderFix(fix: FixOutcome): string[] {

@@ -35,8 +35,8 @@ export const legacyFiles: DoctorRule = {
           fix: {
             kind: "manual",
             summary:
-              "stop the gateway and run OpenClaw's migration, which imports and archives the file: `openclaw doctor --fix` (back up the state dir first; clawops repair does this with a backup)",
-            command: "openclaw doctor --fix",
+              "stop the gateway and run OpenClaw's migration, which imports the keys and archives the file: `clawops doctor --bot <name> --openclaw-fix` (backup and diff of the config)",
+            command: "clawops doctor --openclaw-fix",
           },
         });
       }
