@@ -34,7 +34,8 @@ export function runCli(
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd: options.cwd, env: cleanEnv(options.env), timeout: 30_000 },
+      // `bot start` waits for the gateway's boot, which takes 30 s and more on a loaded 2-core machine.
+      { cwd: options.cwd, env: cleanEnv(options.env), timeout: 120_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
