@@ -81,7 +81,9 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
         openclaw: { bin: GATEWAY_RUNTIME.openclaw, node: GATEWAY_RUNTIME.node },
         supervisor: {
           stopTimeout: "10s",
-          checks: { healthz: { period: "1s", timeout: "1s", failures: 3 } },
+          // Quick to call a hang, but a healthy gateway answers within 3 s even while the suite
+          // boots other gateways on a 2-core machine (1 s gave false hangs under that load).
+          checks: { healthz: { period: "1s", timeout: "3s", failures: 3 } },
           env: {
             HOME: path.join(dir, "home"),
             TMPDIR: path.join(dir, "tmp"),
@@ -219,7 +221,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     expect(second.lastExit).toMatchObject({ signal: "SIGKILL", reason: "killed by SIGKILL" });
     expect(second.restarts).toBe(1);
 
-    // SIGSTOP: /healthz stops answering; 3 failures at 1 s is a hang, killed and restarted.
+    // SIGSTOP: /healthz stops answering; 3 failures in a row is a hang, killed and restarted.
     process.kill(second.pid!, "SIGSTOP");
     const third = await waitGateway("real", (g) => g.state === "running" && g.pid !== second.pid);
     expect(third.lastExit?.reason).toMatch(/^hung: healthz failed 3 times in a row/);
