@@ -290,7 +290,7 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops provision
       proxied.close();
     }
     expect((await cli(["bot", "stop", "demo"])).code).toBe(0);
-  }, 240_000);
+  }, 300_000);
 
   it("shows drift between environments and between an instance and a file, secrets masked", async () => {
     const envs = await cli(["config", "diff", "env:test", "env:prod"]);
