@@ -2,10 +2,13 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configSchema } from "../src/config/schema.js";
 import type { Bot } from "../src/core/bot.js";
+import type { OpsError } from "../src/core/errors.js";
 import type { Finding } from "../src/core/finding.js";
 import { applyFixes } from "../src/doctor/fix.js";
 import { OpenClawFacts } from "../src/doctor/openclaw-facts.js";
+import { DoctorService } from "../src/doctor/service.js";
 import {
   type DoctorInput,
   type DoctorReport,
@@ -437,6 +440,40 @@ describe.runIf(gatewayRuntimeAvailable())("clawops doctor rules", () => {
         `port: ${port}, // fixed by the firewall`,
       );
     });
+  });
+
+  it("gates a start: passes a good config once, and refuses it again as soon as it breaks", async () => {
+    const target = instance((dir) => baseConfig(dir));
+    const bot: Bot = {
+      id: "gate",
+      name: "gate",
+      owner: null,
+      driver: "process",
+      stateDir: target.stateDir,
+      configPath: target.configFile,
+      port: 18950,
+      desiredState: "running",
+      labels: {},
+      openclawBin: null,
+      createdAt: "",
+      updatedAt: "",
+    };
+    const config = configSchema.parse({
+      dataDir: path.join(target.dir, "data"),
+      openclaw: { bin: GATEWAY_RUNTIME.openclaw, node: GATEWAY_RUNTIME.node },
+      supervisor: { env: { HOME: path.join(target.dir, "home") } },
+    });
+    const gate = new DoctorService(config, () => Promise.resolve([bot]));
+    await gate.assertStartable(bot);
+    await gate.assertStartable(bot); // unchanged: passes again (without running the rules)
+    writeFileSync(
+      target.configFile,
+      readFileSync(target.configFile, "utf8").replace('bind: "loopback"', 'bind: "0.0.0.0"'),
+    );
+    const refused = (await gate.assertStartable(bot).catch((e: unknown) => e)) as OpsError;
+    expect(refused.code).toBe("CONFIG_INVALID");
+    expect(refused.message).toMatch(/^doctor found 1 error in gate's config: gateway\.bind: /);
+    expect(refused.issues[0]).toMatchObject({ path: "gateway.bind", severity: "error" });
   });
 
   it("merges OpenClaw's own lint, attributed, without repeating what clawops found", async () => {

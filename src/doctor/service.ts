@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import path from "node:path";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
@@ -25,6 +26,8 @@ const LEFT_TO_THE_DRIVER: ReadonlySet<string> = new Set(["fleet/port-in-use"]);
  */
 export class DoctorService {
   private readonly facts = new Map<string, Promise<OpenClawFacts | null>>();
+  /** Per bot, the signature of the inputs the start gate last passed. */
+  private readonly passed = new Map<string, string>();
 
   constructor(
     private readonly config: ClawopsConfig,
@@ -61,6 +64,10 @@ export class DoctorService {
    */
   async assertStartable(bot: Bot): Promise<void> {
     if (findRunningGateway(bot)) return;
+    // A restart after a crash must not wait for `models status` again when
+    // nothing the gate looks at changed since it last passed.
+    const signature = await this.gateSignature(bot);
+    if (this.passed.get(bot.id) === signature) return;
     const report = await this.check(
       { configFile: bot.configPath, stateDir: bot.stateDir, bot },
       { speed: "fast" },
@@ -68,7 +75,11 @@ export class DoctorService {
     const errors = report.findings.filter(
       (f) => f.severity === "error" && !LEFT_TO_THE_DRIVER.has(f.id),
     );
-    if (errors.length === 0) return;
+    if (errors.length === 0) {
+      this.passed.set(bot.id, signature);
+      return;
+    }
+    this.passed.delete(bot.id);
     const listed = errors.map((f) => `${f.path}: ${f.message}`).join("; ");
     throw new OpsError(
       "CONFIG_INVALID",
@@ -110,6 +121,24 @@ export class DoctorService {
       bot ? gatewayEnv(this.config.supervisor.env, bot) : process.env,
     );
     return runOpenClawFix(facts.cli, target.configFile, env);
+  }
+
+  /**
+   * What the gate's verdict depends on: the config file (size, mtime), the
+   * bot's registration, the fleet's ports and paths, the gateway environment.
+   * The credential store is not in it: a key removed from the store shows at
+   * the next changed config, or in `clawops doctor`.
+   */
+  private async gateSignature(bot: Bot): Promise<string> {
+    let file = "missing";
+    try {
+      const stat = statSync(bot.configPath);
+      file = `${stat.size}:${stat.mtimeMs}:${stat.ino}`;
+    } catch {
+      // A missing config never passes, so its signature never matches.
+    }
+    const fleet = (await this.listBots()).map((b) => [b.id, b.port, b.stateDir, b.configPath]);
+    return JSON.stringify([file, bot, fleet, this.config.supervisor.env]);
   }
 
   /** The facts of one openclaw CLI; null when it cannot be found (its rules then say so). */
