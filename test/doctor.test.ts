@@ -72,6 +72,22 @@ function baseConfig(dir: string, extra = "") {
 `;
 }
 
+/** A registered bot whose state dir and config live in `dir`. */
+const botIn = (name: string, port: number, dir: string): Bot => ({
+  id: `id-${name}`,
+  name,
+  owner: null,
+  driver: "process",
+  stateDir: path.join(dir, "state"),
+  configPath: path.join(dir, "openclaw.json"),
+  port,
+  desiredState: "stopped",
+  labels: {},
+  openclawBin: null,
+  createdAt: "",
+  updatedAt: "",
+});
+
 describe.runIf(gatewayRuntimeAvailable())("clawops doctor rules", () => {
   const scratch = tempDir("clawops-doctor-");
   let facts: OpenClawFacts;
@@ -395,20 +411,6 @@ describe.runIf(gatewayRuntimeAvailable())("clawops doctor rules", () => {
   });
 
   describe("fleet", () => {
-    const bot = (name: string, port: number, dir: string): Bot => ({
-      id: `id-${name}`,
-      name,
-      owner: null,
-      driver: "process",
-      stateDir: path.join(dir, "state"),
-      configPath: path.join(dir, "openclaw.json"),
-      port,
-      desiredState: "stopped",
-      labels: {},
-      openclawBin: null,
-      createdAt: "",
-      updatedAt: "",
-    });
     let foreign: Server;
     beforeAll(async () => {
       foreign = createServer();
@@ -419,9 +421,9 @@ describe.runIf(gatewayRuntimeAvailable())("clawops doctor rules", () => {
     it("finds ports too close to another bot's, a foreign listener, a shared state dir and a port mismatch", async () => {
       const target = instance((dir) => baseConfig(dir));
       const port = (foreign.address() as { port: number }).port;
-      const me = bot("me", port, target.dir);
-      const neighbour = bot("neighbour", port + 5, path.join(scratch.dir, "other"));
-      const twin = { ...bot("twin", port + 100, target.dir) };
+      const me = botIn("me", port, target.dir);
+      const neighbour = botIn("neighbour", port + 5, path.join(scratch.dir, "other"));
+      const twin = { ...botIn("twin", port + 100, target.dir) };
       const report = await doctor(target, {
         target: { configFile: target.configFile, stateDir: target.stateDir, bot: me },
         fleet: [me, neighbour, twin],
@@ -444,20 +446,7 @@ describe.runIf(gatewayRuntimeAvailable())("clawops doctor rules", () => {
 
   it("gates a start: passes a good config once, and refuses it again as soon as it breaks", async () => {
     const target = instance((dir) => baseConfig(dir));
-    const bot: Bot = {
-      id: "gate",
-      name: "gate",
-      owner: null,
-      driver: "process",
-      stateDir: target.stateDir,
-      configPath: target.configFile,
-      port: 18950,
-      desiredState: "running",
-      labels: {},
-      openclawBin: null,
-      createdAt: "",
-      updatedAt: "",
-    };
+    const bot = botIn("gate", 18950, target.dir);
     const config = configSchema.parse({
       dataDir: path.join(target.dir, "data"),
       openclaw: { bin: GATEWAY_RUNTIME.openclaw, node: GATEWAY_RUNTIME.node },

@@ -1,14 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,7 +14,12 @@ import { gatewayMethods } from "../src/gateway/methods.js";
 import { BUILT_IN_TEMPLATES } from "../src/provision/template.js";
 import { listPids, readCmdline } from "../src/system/proc.js";
 import { FAKE_LLM_TEXT, type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
-import { GATEWAY_RUNTIME, acquireGatewaySlot, gatewayRuntimeAvailable } from "./harness/gateway.js";
+import {
+  GATEWAY_RUNTIME,
+  acquireGatewaySlot,
+  gatewayRuntimeAvailable,
+  supervisedGatewayEnv,
+} from "./harness/gateway.js";
 import {
   type RunningDaemon,
   freePort,
@@ -96,7 +93,6 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops provision
 }
 `,
     );
-    mkdirSync(path.join(dir, "home"), { recursive: true });
     writeFileSync(
       path.join(dir, "clawops.yaml"),
       stringify({
@@ -108,11 +104,7 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops provision
         provision: { templateDir: templates, domain: `http://${lanAddress()}:${caddyPort}` },
         supervisor: {
           stopTimeout: "10s",
-          env: {
-            HOME: path.join(dir, "home"),
-            OPENCLAW_SKIP_CHANNELS: "1",
-            PATH: `${path.dirname(GATEWAY_RUNTIME.node)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-          },
+          env: supervisedGatewayEnv(dir),
         },
       }),
     );

@@ -12,6 +12,7 @@ import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_RUNTIME,
   acquireGatewaySlot,
+  supervisedGatewayEnv,
   gatewayRuntimeAvailable,
   isolatedGatewayEnv,
   minimalGatewayConfig,
@@ -72,7 +73,6 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
   beforeAll(async () => {
     llm = await startFakeLlm();
     httpPort = await freePort();
-    for (const sub of ["home", "tmp"]) mkdirSync(path.join(dir, sub), { recursive: true });
     writeFileSync(
       path.join(dir, "clawops.yaml"),
       stringify({
@@ -84,12 +84,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
           // Quick to call a hang, but a healthy gateway answers within 3 s even while the suite
           // boots other gateways on a 2-core machine (1 s gave false hangs under that load).
           checks: { healthz: { period: "1s", timeout: "3s", failures: 3 } },
-          env: {
-            HOME: path.join(dir, "home"),
-            TMPDIR: path.join(dir, "tmp"),
-            OPENCLAW_SKIP_CHANNELS: "1",
-            PATH: `${path.dirname(GATEWAY_RUNTIME.node)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-          },
+          env: supervisedGatewayEnv(dir),
         },
       }),
     );

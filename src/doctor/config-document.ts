@@ -61,12 +61,7 @@ export class ConfigDocument {
 
   /** The value at `path`, or undefined. */
   get(path: JsonPath): unknown {
-    let current: unknown = this.value;
-    for (const key of path) {
-      if (current === null || typeof current !== "object") return undefined;
-      current = (current as Record<string | number, unknown>)[key];
-    }
-    return current;
+    return valueAt(this.value, path);
   }
 
   /**
@@ -298,8 +293,20 @@ function memberKey(member: MemberNode): string {
   return member.name.type === "Identifier" ? member.name.name : member.name.value;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** True for a plain object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The value at `path` inside a parsed JSON value (own properties only), or undefined. */
+export function valueAt(value: unknown, path: JsonPath): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== "object" || !Object.hasOwn(current, key))
+      return undefined;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
 }
 
 function toPosition(location: { line: number; column: number }): Position {

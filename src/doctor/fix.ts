@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { createTwoFilesPatch } from "diff";
 import { errorMessage } from "../core/errors.js";
 import type { ConfigEdit, Finding } from "../core/finding.js";
@@ -72,7 +72,7 @@ export function applyFixes(
       }
     }
     if (after !== before) {
-      outcome.diff = createTwoFilesPatch(configFile, configFile, before, after, "before", "after");
+      outcome.diff = unifiedDiff(configFile, before, after);
       if (!outcome.dryRun) {
         outcome.backup = backupFile(configFile, options.now ?? new Date());
         writeFileAtomic(configFile, after, statSync(configFile).mode & 0o777);
@@ -91,6 +91,11 @@ export function applyFixes(
   return outcome;
 }
 
+/** The change to `file` as a unified diff, the way both fixers show it. */
+function unifiedDiff(file: string, before: string, after: string): string {
+  return createTwoFilesPatch(file, file, before, after, "before", "after");
+}
+
 /** Copies `file` to `<file>.clawops-<UTC time>.bak` (mode 600: it may hold secrets). */
 export function backupFile(file: string, now: Date): string {
   const stamp = now
@@ -98,19 +103,10 @@ export function backupFile(file: string, now: Date): string {
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
   let backup = `${file}.clawops-${stamp}.bak`;
-  for (let n = 1; exists(backup); n++) backup = `${file}.clawops-${stamp}-${n}.bak`;
+  for (let n = 1; existsSync(backup); n++) backup = `${file}.clawops-${stamp}-${n}.bak`;
   copyFileSync(file, backup);
   chmodSync(backup, 0o600);
   return backup;
-}
-
-function exists(file: string): boolean {
-  try {
-    statSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function describe(finding: Finding, summary: string): AppliedFix {
@@ -142,9 +138,6 @@ export async function runOpenClawFix(
   const backup = backupFile(configFile, now);
   const run = await cli.doctorFix({ env });
   const after = readFileSync(configFile, "utf8");
-  const diff =
-    after === before
-      ? ""
-      : createTwoFilesPatch(configFile, configFile, before, after, "before", "after");
+  const diff = after === before ? "" : unifiedDiff(configFile, before, after);
   return { backup, diff, output: run.output, durationMs: run.durationMs };
 }

@@ -1,4 +1,5 @@
 import type { JsonPath } from "../core/finding.js";
+import { valueAt } from "./config-document.js";
 import { asRecord } from "./rule.js";
 
 /**
@@ -67,13 +68,13 @@ export function collectModelRefs(config: Record<string, unknown>): ModelRef[] {
     const fields = defaults ? [...AGENT_MODEL_FIELDS, ...DEFAULTS_ONLY_FIELDS] : AGENT_MODEL_FIELDS;
     for (const field of fields) collectModelField(block, [...base], field, written);
     for (const field of AGENT_STRING_FIELDS) {
-      const value = at(block, field);
+      const value = valueAt(block, field);
       if (typeof value === "string" && value !== "")
         written.push({ path: [...base, ...field], ref: value });
     }
   }
   collectModelField(config, [], ["tools", "exec", "reviewer", "model"], written);
-  const tts = at(config, ["tts", "summaryModel"]);
+  const tts = valueAt(config, ["tts", "summaryModel"]);
   if (typeof tts === "string" && tts) written.push({ path: ["tts", "summaryModel"], ref: tts });
   const hooks = asRecord(config.hooks) ?? {};
   if (Array.isArray(hooks.mappings))
@@ -82,11 +83,11 @@ export function collectModelRefs(config: Record<string, unknown>): ModelRef[] {
       if (typeof model === "string" && model)
         written.push({ path: ["hooks", "mappings", i, "model"], ref: model });
     });
-  const gmail = at(hooks, ["gmail", "model"]);
+  const gmail = valueAt(hooks, ["gmail", "model"]);
   if (typeof gmail === "string" && gmail)
     written.push({ path: ["hooks", "gmail", "model"], ref: gmail });
   for (const [channel, peers] of Object.entries(
-    asRecord(at(config, ["channels", "modelByChannel"])) ?? {},
+    asRecord(valueAt(config, ["channels", "modelByChannel"])) ?? {},
   ))
     for (const [peer, ref] of Object.entries(asRecord(peers) ?? {}))
       if (typeof ref === "string" && ref)
@@ -110,14 +111,14 @@ export function resolveModelRef(
       model: bare.slice(slash + 1),
       resolvedBy: "written",
     };
-  const aliases = asRecord(at(config, ["agents", "defaults", "models"])) ?? {};
+  const aliases = asRecord(valueAt(config, ["agents", "defaults", "models"])) ?? {};
   for (const [key, entry] of Object.entries(aliases)) {
     if (asRecord(entry)?.alias === bare && key.includes("/")) {
       const [provider, ...model] = key.split("/");
       return { path, ref, provider: provider!, model: model.join("/"), resolvedBy: "alias" };
     }
   }
-  const providers = asRecord(at(config, ["models", "providers"])) ?? {};
+  const providers = asRecord(valueAt(config, ["models", "providers"])) ?? {};
   const matches = Object.entries(providers).filter(([, p]) => {
     const models = asRecord(p)?.models;
     return Array.isArray(models) && models.some((m) => asRecord(m)?.id === bare);
@@ -133,7 +134,7 @@ function collectModelField(
   field: JsonPath,
   out: { path: JsonPath; ref: string }[],
 ) {
-  const value = at(block, field);
+  const value = valueAt(block, field);
   const path = [...base, ...field];
   if (typeof value === "string" && value) out.push({ path, ref: value });
   const record = asRecord(value);
@@ -144,16 +145,6 @@ function collectModelField(
     record.fallbacks.forEach((ref, i) => {
       if (typeof ref === "string" && ref) out.push({ path: [...path, "fallbacks", i], ref });
     });
-}
-
-function at(value: unknown, path: JsonPath): unknown {
-  let current = value;
-  for (const key of path) {
-    const record = asRecord(current);
-    if (!record || typeof key !== "string") return undefined;
-    current = record[key];
-  }
-  return current;
 }
 
 /**

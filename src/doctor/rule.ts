@@ -1,7 +1,7 @@
 import type { Bot } from "../core/bot.js";
 import type { Finding, FindingFix, JsonPath, Severity } from "../core/finding.js";
 import type { Listener } from "../system/proc.js";
-import { type ConfigDocument, formatJsonPath } from "./config-document.js";
+import { type ConfigDocument, formatJsonPath, isRecord } from "./config-document.js";
 import type { CredentialInventory } from "./credentials.js";
 import type { OpenClawLint } from "./openclaw-facts.js";
 import type { SchemaValidator } from "./schema-validator.js";
@@ -77,7 +77,5 @@ export function configFinding(
 
 /** Narrows an unknown config value to a plain object. */
 export function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  return isRecord(value) ? value : undefined;
 }

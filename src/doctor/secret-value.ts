@@ -1,4 +1,4 @@
-import { resolveSecretInput } from "../gateway/openclaw-config.js";
+import { envReference, resolveSecretInput } from "../gateway/openclaw-config.js";
 
 /**
  * How a secret is written in an OpenClaw config: in plain text, as a
@@ -12,8 +12,6 @@ export type SecretValue =
   | { kind: "ref"; source: string; id: string; value: string | null }
   | { kind: "profile"; profile: string };
 
-/** `${VAR}` or the `$VAR` shorthand (OpenClaw substitutes upper-case names only). */
-const ENV_REFERENCE = /^\$(?:\{([A-Z_][A-Z0-9_]*)\}|([A-Z_][A-Z0-9_]*))$/;
 const PROFILE_REFERENCE = /^[a-z0-9][a-z0-9._-]*:[A-Za-z0-9._-]+$/;
 
 /**
@@ -28,11 +26,8 @@ export function readSecret(
 ): SecretValue {
   if (raw === undefined || raw === null || raw === "") return { kind: "absent" };
   if (typeof raw === "string") {
-    const reference = ENV_REFERENCE.exec(raw);
-    if (reference) {
-      const variable = (reference[1] ?? reference[2])!;
-      return { kind: "env", variable, value: env[variable] || null };
-    }
+    const variable = envReference(raw);
+    if (variable) return { kind: "env", variable, value: env[variable] || null };
     if (options.allowProfile && PROFILE_REFERENCE.test(raw))
       return { kind: "profile", profile: raw };
     return { kind: "literal", value: raw };

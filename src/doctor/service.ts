@@ -4,7 +4,7 @@ import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError } from "../core/errors.js";
 import { findRunningGateway } from "../drivers/discover.js";
-import { OpenClawCli, locateOpenClaw } from "../gateway/openclaw-cli.js";
+import { OpenClawCli, locateConfiguredOpenClaw } from "../gateway/openclaw-cli.js";
 import { gatewayEnv } from "../supervisor/supervisor.js";
 import { OpenClawFacts } from "./openclaw-facts.js";
 import type { DoctorTarget } from "./rule.js";
@@ -50,7 +50,7 @@ export class DoctorService {
         },
         fleet: await this.listBots(),
         portSpacing: config.fleet.portSpacing,
-        openclaw: await this.factsFor(bot?.openclawBin ?? config.openclaw.bin),
+        openclaw: await this.factsFor(bot?.openclawBin),
         runningGatewayPid: () => (bot ? (findRunningGateway(bot)?.pid ?? null) : null),
       },
       options,
@@ -110,7 +110,7 @@ export class DoctorService {
         `${bot!.name}'s gateway is running (pid ${pid}): stop it first (clawops bot stop ${bot!.name})`,
       );
     }
-    const facts = await this.factsFor(bot?.openclawBin ?? this.config.openclaw.bin);
+    const facts = await this.factsFor(bot?.openclawBin);
     if (!facts)
       throw new OpsError(
         "NOT_FOUND",
@@ -142,15 +142,12 @@ export class DoctorService {
   }
 
   /** The facts of one openclaw CLI; null when it cannot be found (its rules then say so). */
-  private factsFor(bin: string | undefined): Promise<OpenClawFacts | null> {
-    const key = bin ?? "";
+  private factsFor(botBin: string | null | undefined): Promise<OpenClawFacts | null> {
+    const { openclaw, dataDir } = this.config;
+    const key = botBin ?? openclaw.bin ?? "";
     let facts = this.facts.get(key);
     if (!facts) {
-      const { openclaw, dataDir } = this.config;
-      facts = locateOpenClaw({
-        ...(bin ? { bin } : {}),
-        ...(openclaw.node ? { node: openclaw.node } : {}),
-      }).then(
+      facts = locateConfiguredOpenClaw(openclaw, botBin).then(
         (command) =>
           new OpenClawFacts(
             new OpenClawCli(command, openclaw.timeout),

@@ -1,7 +1,8 @@
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Bot } from "../core/bot.js";
 import { OpsError } from "../core/errors.js";
+import { realPath } from "../system/files.js";
 import type { DoctorTarget } from "./rule.js";
 
 /**
@@ -21,7 +22,7 @@ export function resolveDoctorTargets(
   }
   if (choice.configFile) {
     const configFile = path.resolve(choice.configFile);
-    const bot = bots.find((b) => samePath(b.configPath, configFile)) ?? null;
+    const bot = bots.find((b) => realPath(b.configPath) === realPath(configFile)) ?? null;
     const stateDir = choice.stateDir
       ? path.resolve(choice.stateDir)
       : (bot?.stateDir ?? guessStateDir(configFile, env));
@@ -45,15 +46,4 @@ function guessStateDir(configFile: string, env: NodeJS.ProcessEnv): string | nul
   const folder = path.dirname(configFile);
   const looksLikeState = ["state", "agents"].some((child) => existsSync(path.join(folder, child)));
   return looksLikeState ? folder : null;
-}
-
-function samePath(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  return real(a) === real(b);
 }

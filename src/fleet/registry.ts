@@ -1,6 +1,6 @@
-import { realpathSync } from "node:fs";
 import path from "node:path";
 import { type Bot, type BotInput, MAX_PORT, botInputSchema } from "../core/bot.js";
+import { realPath } from "../system/files.js";
 import { findTcpListener, isSameLiveProcess } from "../system/proc.js";
 import { OpsError, formatIssues } from "../core/errors.js";
 import { toIssues } from "../core/validation.js";
@@ -72,7 +72,7 @@ export function resolveNewBot(
 export async function planBot(deps: RegistryDeps, input: BotInput): Promise<NewBot> {
   const parsed = parseBotInput(input);
   // A symlink to another bot's state dir is the same state dir: compare real paths.
-  if (parsed.stateDir) parsed.stateDir = realPathIfExists(parsed.stateDir);
+  if (parsed.stateDir) parsed.stateDir = realPath(parsed.stateDir);
   const existing = await deps.store.listBots();
   // A port picked for the user must not be one that something already listens on.
   const busy: number[] = [];
@@ -98,14 +98,6 @@ export async function registerBot(
     data: { name: bot.name, port: bot.port, driver: bot.driver, stateDir: bot.stateDir },
   });
   return bot;
-}
-
-function realPathIfExists(file: string): string {
-  try {
-    return realpathSync(path.resolve(file));
-  } catch {
-    return file;
-  }
 }
 
 /** Finds a bot by name or id, or throws `NOT_FOUND` saying so. */

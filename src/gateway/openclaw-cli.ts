@@ -83,6 +83,21 @@ export async function locateOpenClaw(options: LocateOptions = {}): Promise<OpenC
   );
 }
 
+/**
+ * The CLI a bot runs: its own `openclawBin` when it has one, else
+ * clawops.yaml's `openclaw.bin`, with `openclaw.node` when set.
+ */
+export function locateConfiguredOpenClaw(
+  settings: { bin?: string; node?: string },
+  botBin?: string | null,
+): Promise<OpenClawCommand> {
+  const bin = botBin ?? settings.bin;
+  return locateOpenClaw({
+    ...(bin ? { bin } : {}),
+    ...(settings.node ? { node: settings.node } : {}),
+  });
+}
+
 function findEntry(
   options: LocateOptions,
   env: NodeJS.ProcessEnv,

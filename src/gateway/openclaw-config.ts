@@ -44,6 +44,31 @@ export function gatewayTokenFrom(
   return resolveSecretInput(gateway?.auth?.token, config, env);
 }
 
+/** The variable a `${VAR}` or `$VAR` string names (OpenClaw substitutes upper-case names only); else null. */
+export function envReference(value: string): string | null {
+  const match = /^\$(?:\{([A-Z_][A-Z0-9_]*)\}|([A-Z_][A-Z0-9_]*))$/.exec(value);
+  return match ? (match[1] ?? match[2])! : null;
+}
+
+/** The files the config's `secrets.providers.<name>` of source "file" read, `~` expanded. */
+export function secretProviderFiles(
+  config: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Map<string, { file: string; mode: unknown }> {
+  const providers = (config.secrets as { providers?: Record<string, unknown> } | undefined)
+    ?.providers;
+  const files = new Map<string, { file: string; mode: unknown }>();
+  for (const [name, entry] of Object.entries(providers ?? {})) {
+    const provider = entry as { source?: unknown; path?: unknown; mode?: unknown } | null;
+    if (provider?.source !== "file" || typeof provider.path !== "string") continue;
+    files.set(name, {
+      file: provider.path.replace(/^~(?=$|\/)/, env.HOME ?? "~"),
+      mode: provider.mode,
+    });
+  }
+  return files;
+}
+
 /**
  * The value of a SecretInput field: a plain string, `${VAR}` or `$VAR`
  * (upper-case names), an env ref `{source:"env", id}`, or a file ref
@@ -58,23 +83,19 @@ export function resolveSecretInput(
 ): string | null {
   if (typeof raw === "string") {
     if (raw === "") return null;
-    const reference = /^\$(?:\{([A-Z_][A-Z0-9_]*)\}|([A-Z_][A-Z0-9_]*))$/.exec(raw);
-    return reference ? env[(reference[1] ?? reference[2])!] || null : raw;
+    const variable = envReference(raw);
+    return variable ? env[variable] || null : raw;
   }
   if (typeof raw !== "object" || raw === null) return null;
   const ref = raw as { source?: unknown; provider?: unknown; id?: unknown };
   if (ref.source === "env" && typeof ref.id === "string") return env[ref.id] || null;
   if (ref.source !== "file" || typeof ref.provider !== "string" || typeof ref.id !== "string")
     return null;
-  const providers = (config.secrets as { providers?: Record<string, unknown> } | undefined)
-    ?.providers;
-  const provider = providers?.[ref.provider] as
-    { source?: unknown; path?: unknown; mode?: unknown } | undefined;
-  if (provider?.source !== "file" || typeof provider.path !== "string") return null;
-  const file = provider.path.replace(/^~(?=$|\/)/, env.HOME ?? "~");
+  const provider = secretProviderFiles(config, env).get(ref.provider);
+  if (!provider) return null;
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readFileSync(provider.file, "utf8");
   } catch {
     return null;
   }

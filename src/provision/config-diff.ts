@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { SECRET_KEY } from "../doctor/secret-value.js";
+import { envReference } from "../gateway/openclaw-config.js";
 import { formatJsonPath } from "../doctor/config-document.js";
 
 /** One path where two configs differ; secrets are masked on both sides. */
@@ -54,7 +55,8 @@ function flatten(value: Record<string, unknown>, key: Buffer) {
       typeof last === "string" &&
       SECRET_KEY.test(last) &&
       typeof node === "string" &&
-      !/^\$\{?[A-Z_]/.test(node);
+      // An environment reference names a variable, not a secret.
+      envReference(node) === null;
     leaves.set(formatJsonPath(path), { json, shown: secret ? mask(node, key) : json });
   };
   visit(value, []);

@@ -8,10 +8,14 @@ import { OpsError } from "../core/errors.js";
 import { ConfigDocument, applyConfigEdits } from "../doctor/config-document.js";
 import { collectModelRefs, providerEnvVars } from "../doctor/model-refs.js";
 import { isLoopbackUrl } from "../doctor/rules/provider-credentials.js";
-import type { DoctorReport } from "../doctor/run-doctor.js";
+import { type DoctorReport, instanceEnv } from "../doctor/run-doctor.js";
 import type { DoctorService } from "../doctor/service.js";
 import { type RegistryDeps, planBot, registerBot } from "../fleet/registry.js";
-import { OpenClawCli, type OpenClawCommand, locateOpenClaw } from "../gateway/openclaw-cli.js";
+import {
+  OpenClawCli,
+  type OpenClawCommand,
+  locateConfiguredOpenClaw,
+} from "../gateway/openclaw-cli.js";
 import { gatewayEnv } from "../supervisor/supervisor.js";
 import { writeFileAtomic } from "../system/files.js";
 import { renderCaddyfile, renderSystemdUnit } from "./deploy-files.js";
@@ -94,12 +98,10 @@ export async function provision(
   const credentials = planCredentials(rendered.value, request.variables);
   const missing = credentials.filter((c) => c.required && !c.variable);
   const deployDir = path.join(config.dataDir, "deploy", planned.name);
-  const files = [
-    planned.configPath,
-    path.join(planned.stateDir, "gateway-token"),
-    path.join(deployDir, "Caddyfile"),
-    path.join(deployDir, `openclaw-${planned.name}.service`),
-  ];
+  const tokenFile = path.join(planned.stateDir, "gateway-token");
+  const caddyfile = path.join(deployDir, "Caddyfile");
+  const unitFile = path.join(deployDir, `openclaw-${planned.name}.service`);
+  const files = [planned.configPath, tokenFile, caddyfile, unitFile];
   const result: ProvisionResult = {
     bot: planned.name,
     env: request.env,
@@ -141,18 +143,14 @@ export async function provision(
   }
   if (request.dryRun) return result;
 
-  const openclaw = await locateOpenClaw({
-    ...(config.openclaw.bin ? { bin: config.openclaw.bin } : {}),
-    ...(config.openclaw.node ? { node: config.openclaw.node } : {}),
-  });
+  const openclaw = await locateConfiguredOpenClaw(config.openclaw);
   mkdirSync(planned.stateDir, { recursive: true, mode: 0o700 });
-  writeFileAtomic(files[1]!, `${randomBytes(24).toString("hex")}\n`, 0o600);
+  writeFileAtomic(tokenFile, `${randomBytes(24).toString("hex")}\n`, 0o600);
   writeFileAtomic(planned.configPath, configText, 0o600);
-  const target = { ...planned };
-  writeFileAtomic(files[2]!, renderCaddyfile(target, config.provision.domain));
-  writeFileAtomic(files[3]!, renderSystemdUnit(target, openclaw));
+  writeFileAtomic(caddyfile, renderCaddyfile(planned, config.provision.domain));
+  writeFileAtomic(unitFile, renderSystemdUnit(planned, openclaw));
   await storeCredentials(openclaw, config, botForDoctor, credentials, request.variables);
-  await registerBot(
+  const bot = await registerBot(
     deps.registry,
     {
       name: planned.name,
@@ -164,7 +162,6 @@ export async function provision(
     "provision",
   );
   result.registered = true;
-  const bot = await deps.registry.store.findBot(planned.name);
   result.report = await deps.doctor.check(
     { configFile: planned.configPath, stateDir: planned.stateDir, bot },
     { speed: "fast" },
@@ -199,11 +196,10 @@ async function storeCredentials(
   variables: NodeJS.ProcessEnv,
 ) {
   const cli = new OpenClawCli(openclaw, config.openclaw.timeout);
-  const env = {
-    ...gatewayEnv(config.supervisor.env, bot),
-    OPENCLAW_STATE_DIR: bot.stateDir,
-    OPENCLAW_CONFIG_PATH: bot.configPath,
-  };
+  const env = instanceEnv(
+    { configFile: bot.configPath, stateDir: bot.stateDir, bot },
+    gatewayEnv(config.supervisor.env, bot),
+  );
   const pasted: string[] = [];
   for (const credential of credentials) {
     if (!credential.variable) continue;

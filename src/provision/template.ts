@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { OpsError } from "../core/errors.js";
-import { ConfigDocument } from "../doctor/config-document.js";
+import { ConfigDocument, isRecord } from "../doctor/config-document.js";
 
 /** clawops's own template folder (`templates/` in the package). */
 export const BUILT_IN_TEMPLATES = path.resolve(
@@ -71,7 +71,7 @@ function deepMerge(base: Record<string, unknown>, overlay: Record<string, unknow
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overlay)) {
     if (value === null) delete out[key];
-    else if (isObject(value) && isObject(out[key])) out[key] = deepMerge(out[key], value);
+    else if (isRecord(value) && isRecord(out[key])) out[key] = deepMerge(out[key], value);
     else out[key] = value;
   }
   return out;
@@ -99,11 +99,7 @@ function fill(value: unknown, values: TemplateValues, missing: Set<string>): unk
     return value.replace(PLACEHOLDER, (_, key: string) => String(lookup(key)));
   }
   if (Array.isArray(value)) return value.map((v) => fill(v, values, missing));
-  if (isObject(value))
+  if (isRecord(value))
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, values, missing)]));
   return value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

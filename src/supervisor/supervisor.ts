@@ -8,7 +8,11 @@ import type { GatewayInstance } from "../core/gateway-state.js";
 import { createDrivers } from "../drivers/index.js";
 import type { EventBus } from "../events/bus.js";
 import { requireBot } from "../fleet/registry.js";
-import { type OpenClawCommand, locateOpenClaw, openClawEnv } from "../gateway/openclaw-cli.js";
+import {
+  type OpenClawCommand,
+  locateConfiguredOpenClaw,
+  openClawEnv,
+} from "../gateway/openclaw-cli.js";
 import type { Store } from "../store/store.js";
 import { gatewayLogFile, rotateLog } from "./gateway-log.js";
 import type { RestartPolicy } from "./restart-policy.js";
@@ -193,10 +197,7 @@ export class Supervisor {
       if (found && existsSync(found.entry) && (!found.node || existsSync(found.node))) return found;
       this.located.delete(key);
     }
-    const lookup = locateOpenClaw({
-      ...(bin ? { bin } : {}),
-      ...(openclaw.node ? { node: openclaw.node } : {}),
-    });
+    const lookup = locateConfiguredOpenClaw(openclaw, bot.openclawBin);
     this.located.set(key, lookup);
     try {
       return await lookup;

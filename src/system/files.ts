@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 
 /**
  * Writes `data` to a temp file beside `path`, then renames it over `path`, so a
@@ -17,5 +17,14 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
+  }
+}
+
+/** `file` with symlinks resolved when it exists, else just made absolute: what to compare paths by. */
+export function realPath(file: string): string {
+  try {
+    return realpathSync(resolve(file));
+  } catch {
+    return resolve(file);
   }
 }

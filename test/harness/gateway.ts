@@ -66,6 +66,20 @@ export function isolatedGatewayEnv(dir: string): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * `supervisor.env` for a clawops.yaml whose gateways run from the test
+ * runtime: home and temp under `dir` (both created), channels off, Node 24 first on PATH.
+ */
+export function supervisedGatewayEnv(dir: string): Record<string, string> {
+  for (const sub of ["home", "tmp"]) mkdirSync(path.join(dir, sub), { recursive: true });
+  return {
+    HOME: path.join(dir, "home"),
+    TMPDIR: path.join(dir, "tmp"),
+    OPENCLAW_SKIP_CHANNELS: "1",
+    PATH: `${path.dirname(GATEWAY_RUNTIME.node)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+  };
+}
+
 /** The minimal offline config (OPENCLAW.md), pointing the `fake` provider at the fake LLM. */
 export function minimalGatewayConfig(options: {
   dir: string;

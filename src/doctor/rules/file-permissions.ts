@@ -1,7 +1,8 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { Finding } from "../../core/finding.js";
-import { type DoctorRule, asRecord } from "../rule.js";
+import { secretProviderFiles } from "../../gateway/openclaw-config.js";
+import type { DoctorRule } from "../rule.js";
 
 /**
  * Files holding secrets readable by other users leak them; a config others
@@ -16,7 +17,7 @@ export const filePermissions: DoctorRule = {
     const checks: { file: string; private: number; why: string }[] = [
       { file: configFile, private: 0o600, why: "it holds the gateway token and may hold keys" },
     ];
-    for (const file of secretFiles(context.config, context.env)) {
+    for (const { file } of secretProviderFiles(context.config, context.env).values()) {
       checks.push({ file, private: 0o600, why: "a secrets provider reads credentials from it" });
     }
     if (stateDir) {
@@ -59,15 +60,6 @@ export const filePermissions: DoctorRule = {
     return findings;
   },
 };
-
-/** Files that `secrets.providers.<name>` of source "file" read. */
-function secretFiles(config: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
-  const providers = asRecord(asRecord(config.secrets)?.providers) ?? {};
-  return Object.values(providers)
-    .map(asRecord)
-    .filter((p) => p?.source === "file" && typeof p.path === "string")
-    .map((p) => (p!.path as string).replace(/^~(?=$|\/)/, env.HOME ?? "~"));
-}
 
 function modeOf(file: string): number | null {
   try {

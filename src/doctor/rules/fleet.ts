@@ -1,6 +1,6 @@
-import { realpathSync } from "node:fs";
 import type { Bot } from "../../core/bot.js";
 import type { Finding } from "../../core/finding.js";
+import { realPath } from "../../system/files.js";
 import { describeListener, isListenerOf } from "../../system/proc.js";
 import { type DoctorRule, asRecord, configFinding } from "../rule.js";
 
@@ -78,24 +78,16 @@ function sharedPaths(bot: Bot, bots: readonly Bot[]): Finding[] {
       ["state dir", bot.stateDir, other.stateDir],
       ["config", bot.configPath, other.configPath],
     ] as const) {
-      if (real(mine) !== real(theirs)) continue;
+      if (realPath(mine) !== realPath(theirs)) continue;
       findings.push({
         id: "fleet/shared-path",
         severity: "error",
         path: mine,
-        message: `${bot.name} and ${other.name} share the ${what} ${real(mine)}: two gateways on one state dir fight over its database (exit 78)`,
-        evidence: { bot: bot.name, otherBot: other.name, path: real(mine) },
+        message: `${bot.name} and ${other.name} share the ${what} ${realPath(mine)}: two gateways on one state dir fight over its database (exit 78)`,
+        evidence: { bot: bot.name, otherBot: other.name, path: realPath(mine) },
         fix: { kind: "manual", summary: `give each bot its own ${what}` },
       });
     }
   }
   return findings;
-}
-
-function real(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return file;
-  }
 }
