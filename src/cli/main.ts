@@ -4,6 +4,7 @@ import { registerBotCommands } from "./commands/bot.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerProvision } from "./commands/provision.js";
+import { registerRepairCommands } from "./commands/repair.js";
 import { registerEvents } from "./commands/events.js";
 import { registerGatewayCommands } from "./commands/gateway.js";
 import { registerStatus } from "./commands/status.js";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerGatewayCommands(program);
   registerDoctor(program);
   registerProvision(program);
+  registerRepairCommands(program);
   registerConfigCommands(program);
   for (const command of allCommands(program)) command.exitOverride();
   return program;

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { duration } from "../core/duration.js";
 import { checksConfigSchema } from "../checks/index.js";
 import { botInputSchema, portSchema } from "../core/bot.js";
+import { notifyConfigSchema } from "../notifiers/index.js";
+import { repairConfigSchema } from "../repair/settings.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -144,6 +146,8 @@ export const configSchema = z.strictObject({
   openclaw: openclawSchema,
   supervisor: supervisorSchema,
   provision: provisionSchema,
+  repair: repairConfigSchema,
+  notify: notifyConfigSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

@@ -1,6 +1,8 @@
 import type { ClawopsConfig } from "../config/schema.js";
 import type { DoctorService } from "../doctor/service.js";
 import type { EventBus } from "../events/bus.js";
+import type { NotificationHub } from "../notifiers/index.js";
+import type { RepairService } from "../repair/service.js";
 import type { RegistryDeps } from "../fleet/registry.js";
 import type { Store } from "../store/store.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
@@ -20,6 +22,8 @@ export interface DaemonContext {
   metrics: Metrics;
   supervisor: Supervisor;
   doctor: DoctorService;
+  repair: RepairService;
+  notifier: NotificationHub;
   registry: RegistryDeps;
   readiness(): Promise<Readiness>;
 }

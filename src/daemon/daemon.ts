@@ -14,6 +14,9 @@ import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import type { Store } from "../store/store.js";
 import { Supervisor } from "../supervisor/supervisor.js";
+import { type NotificationHub, createNotificationHub } from "../notifiers/index.js";
+import { RepairService } from "../repair/service.js";
+import { createOpsControl } from "./ops-control.js";
 import { describeListener, findTcpListener } from "../system/proc.js";
 import type { DaemonContext } from "./context.js";
 import { type DaemonLock, acquireDaemonLock } from "./lock.js";
@@ -99,6 +102,27 @@ async function start(
   });
   undo.push(() => supervisor.shutdown());
 
+  // The hub needs the repair service (for chat commands) and the service the hub (to notify).
+  let hub: NotificationHub | null = null;
+  const repair = new RepairService({
+    config,
+    store,
+    bus,
+    log: log.child({ part: "repair" }),
+    supervisor,
+    doctor,
+    notify: (notification) => hub?.notify(notification),
+  });
+  repair.start();
+  undo.push(() => repair.close());
+  const notifier = createNotificationHub(config.notify, {
+    log: log.child({ part: "notify" }),
+    control: createOpsControl({ config, store, supervisor, repair }),
+  });
+  hub = notifier;
+  undo.push(() => notifier.close());
+  for (const issue of notifier.issues()) log.error({ ...issue }, "notify.config_issue");
+
   const context: DaemonContext = {
     config,
     version: CLAWOPS_VERSION,
@@ -116,7 +140,10 @@ async function start(
       portBase: config.fleet.portBase,
       portSpacing: config.fleet.portSpacing,
     },
-    readiness: () => checkReadiness({ store: store, bus, loops }),
+    repair,
+    notifier,
+    readiness: () =>
+      checkReadiness({ store: store, bus, loops, notifierIssues: () => notifier.issues() }),
   };
 
   const declared = await syncDeclaredBots(context.registry, config.fleet.bots);
@@ -150,6 +177,10 @@ async function start(
     data: { pid: process.pid, version: CLAWOPS_VERSION, http: httpUrl, store: store.dialect },
   });
   log.info({ http: httpUrl, pid: process.pid, version: CLAWOPS_VERSION }, "daemon.started");
+  // Not awaited: a chat API that is slow to answer must not delay start-up.
+  notifier.start(abort.signal).catch((error: unknown) => {
+    log.error({ err: errorMessage(error) }, "notify.start_failed");
+  });
   // Not awaited: gateways take seconds to boot; their progress is in their states.
   const resumed = supervisor.resumeAll().catch((error: unknown) => {
     log.error({ err: errorMessage(error) }, "supervisor.resume_failed");
@@ -163,6 +194,7 @@ async function start(
       await app.close();
       await loops.settled();
       await resumed;
+      await repair.close();
       await supervisor.shutdown();
       bus.publish({
         type: "daemon.stopped",
@@ -171,6 +203,8 @@ async function start(
       });
       const { left } = await bus.flush(config.daemon.shutdownTimeout);
       if (left > 0) log.error({ left }, "events.unflushed");
+      await notifier.flush(5_000);
+      await notifier.close();
       bus.close();
       await store.close();
       lock.release();

@@ -1,4 +1,4 @@
-import { errorMessage } from "../core/errors.js";
+import { type Issue, errorMessage } from "../core/errors.js";
 import type { EventBus } from "../events/bus.js";
 import type { Store } from "../store/store.js";
 import type { Loops } from "./loops.js";
@@ -24,6 +24,8 @@ export async function checkReadiness(deps: {
   store: Store;
   bus: EventBus;
   loops: Loops;
+  /** Notifier config problems (a token variable that is not set): an error is not ready. */
+  notifierIssues?: () => Issue[];
 }): Promise<Readiness> {
   const parts: Record<string, PartVerdict> = {};
 
@@ -56,6 +58,17 @@ export async function checkReadiness(deps: {
     parts[`loop:${loop.name}`] = loop.ok
       ? { ok: true }
       : { ok: false, reason: loop.reason ?? "failing" };
+  }
+
+  const notifierErrors = (deps.notifierIssues?.() ?? []).filter((i) => i.severity === "error");
+  if (deps.notifierIssues) {
+    parts.notifiers =
+      notifierErrors.length === 0
+        ? { ok: true }
+        : {
+            ok: false,
+            reason: notifierErrors.map((i) => `notify.${i.path}: ${i.message}`).join("; "),
+          };
   }
 
   const failing = Object.entries(parts)

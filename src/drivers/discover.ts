@@ -35,42 +35,64 @@ export function findRunningGateway(
   const startTime = readProcStartTime(listener.pid);
   if (startTime === null) return null;
   const ours = processStateDir(listener.pid) === path.resolve(bot.stateDir);
-  const looksLikeGateway = /openclaw|\bgateway run\b/.test(listener.cmdline ?? "");
+  const looksLikeGateway =
+    looksLikeOpenClaw(listener.cmdline) || /\bgateway run\b/.test(listener.cmdline ?? "");
   if (!ours && !(options.anyGatewayOnPort && looksLikeGateway)) return null;
   return { pid: listener.pid, startTime, via: "port", cmdline: listener.cmdline };
 }
 
 function findByLock(stateDir: string, port: number): RunningGateway | null {
+  for (const file of gatewayLockFiles(stateDir)) {
+    const lock = readLock(file);
+    // A lock of a dead or reused pid is stale (the next gateway reclaims it); one on
+    // another port is another bot's gateway sharing this state dir.
+    if (!lock || !isLockHolder(lock)) continue;
+    if (lock.port === null || lock.port === port) {
+      return {
+        pid: lock.pid,
+        startTime: lock.startTime,
+        via: "lock",
+        cmdline: readCmdline(lock.pid),
+      };
+    }
+  }
+  return null;
+}
+
+/**
+ * True when the lock's pid is alive, is the process that took the lock (same
+ * start time), and is an OpenClaw gateway. OpenClaw itself checks only pid and
+ * start time: a lock naming a reused pid that some other program now has
+ * makes it refuse to start (exit 78, "Another gateway (pid N) already owns
+ * this state directory").
+ */
+export function isLockHolder(lock: { pid: number; startTime: number }): boolean {
+  return isSameLiveProcess(lock.pid, lock.startTime) && looksLikeOpenClaw(readCmdline(lock.pid));
+}
+
+/** A gateway renames its process `openclaw-gateway`; a CLI-run one has `openclaw` in its argv. */
+export function looksLikeOpenClaw(cmdline: string | null): boolean {
+  return /openclaw/i.test(cmdline ?? "");
+}
+
+/** OpenClaw's gateway lock files of a state dir: `<stateDir>/tmp/openclaw-<uid>/gateway.*.lock`. */
+export function gatewayLockFiles(stateDir: string): string[] {
   const tmp = path.join(stateDir, "tmp");
   let dirs: string[];
   try {
     dirs = readdirSync(tmp).filter((name) => /^openclaw(-\d+)?$/.test(name));
   } catch {
-    return null;
+    return [];
   }
-  for (const dir of dirs) {
-    let files: string[];
+  return dirs.flatMap((dir) => {
     try {
-      files = readdirSync(path.join(tmp, dir)).filter((f) => /^gateway\..+\.lock$/.test(f));
+      return readdirSync(path.join(tmp, dir))
+        .filter((f) => /^gateway\..+\.lock$/.test(f))
+        .map((f) => path.join(tmp, dir, f));
     } catch {
-      continue;
+      return [];
     }
-    for (const file of files) {
-      const lock = readLock(path.join(tmp, dir, file));
-      // A lock of a dead or reused pid is stale (the next gateway reclaims it); one on
-      // another port is another bot's gateway sharing this state dir.
-      const live = lock && isSameLiveProcess(lock.pid, lock.startTime);
-      if (live && (lock.port === null || lock.port === port)) {
-        return {
-          pid: lock.pid,
-          startTime: lock.startTime,
-          via: "lock",
-          cmdline: readCmdline(lock.pid),
-        };
-      }
-    }
-  }
-  return null;
+  });
 }
 
 /** The lock holds one JSON object followed by whitespace padding. */
@@ -94,7 +116,7 @@ export function readLock(
 }
 
 /** OPENCLAW_STATE_DIR of a running process, or else its working directory. */
-function processStateDir(pid: number): string | null {
+export function processStateDir(pid: number): string | null {
   try {
     const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
     const entry = environ.find((e) => e.startsWith("OPENCLAW_STATE_DIR="));

@@ -7,6 +7,7 @@ import { botRoutes } from "./routes/bots.js";
 import { doctorRoutes } from "./routes/doctor.js";
 import { eventRoutes } from "./routes/events.js";
 import { probeRoutes } from "./routes/probes.js";
+import { repairRoutes } from "./routes/repairs.js";
 import { statusRoutes } from "./routes/status.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -54,5 +55,6 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
   botRoutes(app, ctx);
   doctorRoutes(app, ctx);
   eventRoutes(app, ctx);
+  repairRoutes(app, ctx);
   return app;
 }

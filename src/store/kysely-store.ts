@@ -4,9 +4,17 @@ import type { Bot, BotPatch, DesiredState, Driver } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import type { OpsEvent, OpsEventInput } from "../core/events.js";
 import type { ExitInfo, GatewayInstance, GatewayState } from "../core/gateway-state.js";
+import type { RepairOutcome, RepairPause, RepairRecord, RepairTrigger } from "../core/repair.js";
 import { migrationProvider } from "./migrations/index.js";
-import type { BotsTable, Database, Dialect, EventsTable, GatewayInstancesTable } from "./schema.js";
-import type { EventQuery, MigrationReport, NewBot, Store } from "./store.js";
+import type {
+  BotsTable,
+  Database,
+  Dialect,
+  EventsTable,
+  GatewayInstancesTable,
+  RepairsTable,
+} from "./schema.js";
+import type { EventQuery, MigrationReport, NewBot, RepairQuery, Store } from "./store.js";
 
 const UNIQUE_FIELDS = [
   { column: "name", field: "name" },
@@ -190,9 +198,123 @@ export class KyselyStore implements Store {
     return rows.reverse().map(toEvent);
   }
 
+  async saveRepair(record: RepairRecord): Promise<void> {
+    const row = fromRepair(record);
+    const { id: _id, ...changes } = row;
+    await this.db
+      .insertInto("repairs")
+      .values(row)
+      .onConflict((oc) => oc.column("id").doUpdateSet(changes))
+      .execute();
+  }
+
+  async listRepairs(query: RepairQuery = {}): Promise<RepairRecord[]> {
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
+    let q = this.db.selectFrom("repairs").selectAll();
+    if (query.botId) q = q.where("bot_id", "=", query.botId);
+    if (query.since) q = q.where("started_at", ">=", query.since);
+    const rows = await q.orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute();
+    return rows.map(toRepair);
+  }
+
+  async listPauses(): Promise<RepairPause[]> {
+    const rows = await this.db.selectFrom("repair_pauses").selectAll().orderBy("since").execute();
+    return rows.map((row) => ({
+      botId: row.scope === FLEET_SCOPE ? null : row.scope,
+      by: row.paused_by,
+      reason: row.reason,
+      since: row.since,
+    }));
+  }
+
+  async savePause(pause: RepairPause): Promise<void> {
+    const row = {
+      scope: pause.botId ?? FLEET_SCOPE,
+      paused_by: pause.by,
+      reason: pause.reason,
+      since: pause.since,
+    };
+    const { scope: _scope, ...changes } = row;
+    await this.db
+      .insertInto("repair_pauses")
+      .values(row)
+      .onConflict((oc) => oc.column("scope").doUpdateSet(changes))
+      .execute();
+  }
+
+  async removePause(botId: string | null): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom("repair_pauses")
+      .where("scope", "=", botId ?? FLEET_SCOPE)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+/** The scope of a fleet-wide pause (bot ids are UUIDs, never `*`). */
+const FLEET_SCOPE = "*";
+
+/** The columns a query filters or sorts on, the rest as JSON. */
+function fromRepair(record: RepairRecord): RepairsTable {
+  const {
+    id,
+    botId,
+    botName,
+    trigger,
+    outcome,
+    tier,
+    startedBy,
+    dryRun,
+    startedAt,
+    endedAt,
+    ...rest
+  } = record;
+  return {
+    id,
+    bot_id: botId,
+    bot_name: botName,
+    trigger,
+    outcome,
+    tier,
+    started_by: startedBy,
+    dry_run: dryRun ? 1 : 0,
+    started_at: startedAt,
+    ended_at: endedAt,
+    data: JSON.stringify(rest),
+  };
+}
+
+function toRepair(row: Selectable<RepairsTable>): RepairRecord {
+  const rest = JSON.parse(row.data) as Omit<
+    RepairRecord,
+    | "id"
+    | "botId"
+    | "botName"
+    | "trigger"
+    | "outcome"
+    | "tier"
+    | "startedBy"
+    | "dryRun"
+    | "startedAt"
+    | "endedAt"
+  >;
+  return {
+    id: row.id,
+    botId: row.bot_id,
+    botName: row.bot_name,
+    trigger: row.trigger as RepairTrigger,
+    outcome: row.outcome as RepairOutcome,
+    tier: row.tier as RepairRecord["tier"],
+    startedBy: row.started_by,
+    dryRun: row.dry_run === 1,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    ...rest,
+  };
 }
 
 async function assertUnique(db: Kysely<Database>, row: BotsTable, exceptId: string | null) {

@@ -42,10 +42,35 @@ export interface GatewayInstancesTable {
   updated_at: string;
 }
 
+export interface RepairsTable {
+  id: string;
+  bot_id: string;
+  bot_name: string;
+  trigger: string;
+  outcome: string;
+  tier: number;
+  started_by: string;
+  dry_run: number;
+  started_at: string;
+  ended_at: string | null;
+  /** The rest of the record (actions, evidence, cause, summary, times) as JSON. */
+  data: string;
+}
+
+export interface RepairPausesTable {
+  /** A bot id, or `*` for the whole fleet. */
+  scope: string;
+  paused_by: string;
+  reason: string;
+  since: string;
+}
+
 export interface Database {
   bots: BotsTable;
   events: EventsTable;
   gateway_instances: GatewayInstancesTable;
+  repairs: RepairsTable;
+  repair_pauses: RepairPausesTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpsError } from "../core/errors.js";
 import { newInstance } from "../core/gateway-state.js";
+import type { RepairRecord } from "../core/repair.js";
 import type { NewBot, Store } from "./store.js";
 
 function newBot(name: string, port: number, extra: Partial<NewBot> = {}): NewBot {
@@ -56,10 +57,10 @@ export function describeStoreContract(
     it("migrates idempotently and reports the current version", async () => {
       const again = await store.migrate();
       expect(again.applied).toEqual([]);
-      expect(again.current).toBe("002-supervisor");
+      expect(again.current).toBe("003-repair");
       const other = await env.open();
       try {
-        expect(await other.migrate()).toEqual({ applied: [], current: "002-supervisor" });
+        expect(await other.migrate()).toEqual({ applied: [], current: "003-repair" });
       } finally {
         await other.close();
       }
@@ -183,6 +184,74 @@ export function describeStoreContract(
       expect(await store.listInstances()).toEqual([second]);
       await store.removeBot(bot.id);
       expect(await store.listInstances()).toEqual([]);
+    });
+
+    it("saves, replaces and lists repairs newest first, by bot and time, and keeps them after the bot", async () => {
+      const bot = await store.createBot(newBot("repaired", 18789));
+      const at = (minute: number) => `2026-11-23T10:${String(minute).padStart(2, "0")}:00.000Z`;
+      const record = (id: string, minute: number, botId = bot.id): RepairRecord => ({
+        id,
+        botId,
+        botName: "repaired",
+        trigger: "crash",
+        cause: "killed by SIGKILL",
+        startedBy: "repair",
+        dryRun: false,
+        outcome: "running",
+        tier: 0,
+        summary: "",
+        actions: [],
+        evidence: { exit: { code: null, signal: "SIGKILL" } },
+        faultAt: at(minute),
+        detectedAt: at(minute),
+        startedAt: at(minute),
+        endedAt: null,
+        recoveredAt: null,
+      });
+      await store.saveRepair(record("r1", 1));
+      await store.saveRepair(record("r2", 2, "other-bot"));
+      const done: RepairRecord = {
+        ...record("r1", 1),
+        outcome: "recovered",
+        tier: 1,
+        summary: "restarted",
+        endedAt: at(3),
+        recoveredAt: at(3),
+        actions: [
+          {
+            tier: 1,
+            action: "restart",
+            params: {},
+            status: "ok",
+            detail: "pid 2",
+            durationMs: 9000,
+          },
+        ],
+      };
+      await store.saveRepair(done);
+      await store.saveRepair(record("r3", 5));
+      expect((await store.listRepairs()).map((r) => r.id)).toEqual(["r3", "r2", "r1"]);
+      expect(await store.listRepairs({ botId: bot.id, limit: 1 })).toEqual([record("r3", 5)]);
+      expect((await store.listRepairs({ since: at(2) })).map((r) => r.id)).toEqual(["r3", "r2"]);
+      expect((await store.listRepairs({ botId: bot.id })).at(-1)).toEqual(done);
+      await store.removeBot(bot.id);
+      expect((await store.listRepairs({ botId: bot.id })).length).toBe(2);
+    });
+
+    it("pauses and resumes a bot and the fleet", async () => {
+      for (const pause of await store.listPauses()) await store.removePause(pause.botId);
+      const since = "2026-11-23T10:00:00.000Z";
+      await store.savePause({ botId: null, by: "cli", reason: "maintenance", since });
+      await store.savePause({ botId: "bot-1", by: "telegram:42", reason: "", since });
+      await store.savePause({ botId: "bot-1", by: "api", reason: "upgrade", since });
+      expect(await store.listPauses()).toEqual([
+        { botId: null, by: "cli", reason: "maintenance", since },
+        { botId: "bot-1", by: "api", reason: "upgrade", since },
+      ]);
+      expect(await store.removePause(null)).toBe(true);
+      expect(await store.removePause(null)).toBe(false);
+      expect(await store.removePause("bot-1")).toBe(true);
+      expect(await store.listPauses()).toEqual([]);
     });
 
     it("keeps its data across a reopen", async () => {

@@ -1,6 +1,7 @@
 import type { Bot, BotPatch } from "../core/bot.js";
 import type { OpsEvent, OpsEventInput } from "../core/events.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
+import type { RepairPause, RepairRecord } from "../core/repair.js";
 import type { Dialect } from "./schema.js";
 
 export type { Dialect };
@@ -15,6 +16,14 @@ export interface EventQuery {
   /** Only events with a larger id (for tailing). */
   afterId?: number;
   /** At most this many (default 100, max 1000): the newest ones, returned oldest first. */
+  limit?: number;
+}
+
+export interface RepairQuery {
+  botId?: string;
+  /** Only repairs started at or after this ISO 8601 time. */
+  since?: string;
+  /** At most this many (default 50, max 1000), newest first. */
   limit?: number;
 }
 
@@ -55,6 +64,16 @@ export interface Store {
 
   appendEvents(events: readonly OpsEventInput[]): Promise<OpsEvent[]>;
   listEvents(query?: EventQuery): Promise<OpsEvent[]>;
+
+  /** Inserts or replaces a repair record (by id). */
+  saveRepair(record: RepairRecord): Promise<void>;
+  /** Newest first. */
+  listRepairs(query?: RepairQuery): Promise<RepairRecord[]>;
+  listPauses(): Promise<RepairPause[]>;
+  /** Inserts or replaces the pause of its scope. */
+  savePause(pause: RepairPause): Promise<void>;
+  /** Lifts the pause of a bot (or of the fleet, null); false when there was none. */
+  removePause(botId: string | null): Promise<boolean>;
 
   close(): Promise<void>;
 }

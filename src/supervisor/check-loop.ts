@@ -14,6 +14,8 @@ export interface CheckReport {
   settings: CheckSettings;
   outcome: CheckOutcome;
   failures: number;
+  /** Epoch ms when the first run of the current failure streak began; null when ok. */
+  failingSinceMs: number | null;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function runCheckLoop(
   report: (result: CheckReport) => Promise<void> | void,
 ): Promise<void> {
   let failures = 0;
+  let failingSinceMs: number | null = null;
   // The first run at once: figures (RSS, readiness) are known from the start.
   let next = performance.now();
   const history: { atMs: number; outcome: CheckOutcome }[] = [];
@@ -37,12 +40,14 @@ export async function runCheckLoop(
     await abortableSleep(next - performance.now(), signal);
     if (signal.aborted) return;
     next = Math.max(next + settings.period, performance.now());
+    const ranAt = Date.now();
     const outcome = await runOnce(check, settings, target, signal, history);
     if (signal.aborted) return;
     history.push({ atMs: Date.now(), outcome });
     if (history.length > HISTORY) history.shift();
     failures = outcome.ok ? 0 : failures + 1;
-    await report({ check, settings, outcome, failures });
+    failingSinceMs = outcome.ok ? null : (failingSinceMs ?? ranAt);
+    await report({ check, settings, outcome, failures, failingSinceMs });
   }
 }
 

@@ -297,7 +297,10 @@ export class GatewayRunner {
     }
   }
 
-  private async checked(generation: number, { check, settings, outcome, failures }: CheckReport) {
+  private async checked(
+    generation: number,
+    { check, settings, outcome, failures, failingSinceMs }: CheckReport,
+  ) {
     // A process being killed has nothing more to say: its checks fail as it dies.
     if (generation !== this.generation || this.killReason) return;
     this.log.debug(
@@ -333,6 +336,7 @@ export class GatewayRunner {
             failures,
             message: outcome.message,
             pid: this.process?.pid ?? null,
+            failingSince: new Date(failingSinceMs ?? Date.now()).toISOString(),
           },
         });
       }

@@ -97,19 +97,19 @@ export class Supervisor {
     );
   }
 
-  async start(nameOrId: string, actor: string): Promise<GatewayInstance> {
+  async start(nameOrId: string, actor: string, reason?: string): Promise<GatewayInstance> {
     const bot = await this.desire(nameOrId, "running");
-    return (await this.runner(bot)).start(actor);
+    return (await this.runner(bot)).start(actor, reason);
   }
 
-  async stop(nameOrId: string, actor: string): Promise<GatewayInstance> {
+  async stop(nameOrId: string, actor: string, reason?: string): Promise<GatewayInstance> {
     const bot = await this.desire(nameOrId, "stopped");
-    return (await this.runner(bot)).stop(actor);
+    return (await this.runner(bot)).stop(actor, reason);
   }
 
-  async restart(nameOrId: string, actor: string): Promise<GatewayInstance> {
+  async restart(nameOrId: string, actor: string, reason?: string): Promise<GatewayInstance> {
     const bot = await this.desire(nameOrId, "running");
-    return (await this.runner(bot)).restart(actor);
+    return (await this.runner(bot)).restart(actor, reason);
   }
 
   /** Every bot's gateway as the supervisor sees it now (the store's copy for bots it does not run). */

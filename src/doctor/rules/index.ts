@@ -25,3 +25,12 @@ export const DOCTOR_RULES: readonly DoctorRule[] = [
   fleet,
   openclawLint,
 ];
+
+/** The rules that judge the config file itself: whether a gateway would accept it. */
+export const CONFIG_RULES: readonly DoctorRule[] = [
+  legacyKeys,
+  schema,
+  duplicateKeys,
+  bindSafety,
+  gatewayToken,
+];

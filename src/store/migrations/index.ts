@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "../schema.js";
 import { initial } from "./001-initial.js";
 import { supervisor } from "./002-supervisor.js";
+import { repair } from "./003-repair.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -11,6 +12,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     "001-initial": initial(dialect),
     "002-supervisor": supervisor(dialect),
+    "003-repair": repair(),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { OpsError } from "../../core/errors.js";
+import type { DaemonContext } from "../../daemon/context.js";
+
+const listQuery = z.strictObject({
+  bot: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+const flag = z.enum(["true", "false"]).optional();
+const repairQuery = z.strictObject({ dryRun: flag });
+const pauseQuery = z.strictObject({ reason: z.string().max(500).optional() });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new OpsError(
+    "VALIDATION",
+    `${where}: ${issue.path.join(".") || "query"}: ${issue.message}`,
+  );
+}
+
+/**
+ * The repair pipeline over REST: history, stats, status (pauses, budgets),
+ * a manual repair (it answers when the repair is over), pause and resume.
+ */
+export function repairRoutes(app: FastifyInstance, ctx: DaemonContext) {
+  app.get("/api/v1/repairs", async (request) => {
+    const query = parse(listQuery, request.query, "query");
+    return { repairs: await ctx.repair.list(query) };
+  });
+
+  app.get<{ Querystring: { bot?: string } }>("/api/v1/repairs/stats", async (request) => {
+    const { bot } = parse(listQuery.pick({ bot: true }), request.query, "query");
+    return { stats: await ctx.repair.stats(bot) };
+  });
+
+  app.get("/api/v1/repairs/status", async () => ctx.repair.status());
+
+  app.post<{ Params: { name: string } }>("/api/v1/bots/:name/repair", async (request) => {
+    const { dryRun } = parse(repairQuery, request.query, "query");
+    const repair = await ctx.repair.repair(request.params.name, {
+      actor: "api",
+      dryRun: dryRun === "true" ? true : dryRun === "false" ? false : undefined,
+    });
+    return { repair };
+  });
+
+  for (const scope of ["bot", "fleet"] as const) {
+    const base = scope === "bot" ? "/api/v1/bots/:name/repair" : "/api/v1/repairs";
+    app.post<{ Params: { name?: string } }>(`${base}/pause`, async (request) => {
+      const { reason } = parse(pauseQuery, request.query, "query");
+      return { pause: await ctx.repair.pause(request.params.name ?? null, "api", reason ?? "") };
+    });
+    app.post<{ Params: { name?: string } }>(`${base}/resume`, async (request) => ({
+      resumed: await ctx.repair.resume(request.params.name ?? null, "api"),
+    }));
+  }
+}

@@ -1,0 +1,103 @@
+import { z } from "zod";
+import { formatDurationMs } from "../../core/duration.js";
+import type { GatewayInstance } from "../../core/gateway-state.js";
+import { abortableSleep } from "../../core/time.js";
+import { probe } from "../../gateway/probes.js";
+import { findTcpListener, isListenerOf } from "../../system/proc.js";
+import { type ActionContext, defineAction } from "../action.js";
+
+const NO_PARAMS = z.strictObject({});
+const UP: ReadonlySet<string> = new Set(["running", "degraded"]);
+
+/**
+ * Null when the bot's gateway is up, started after `sinceMs` (a new
+ * instance, when given), and `/healthz` of that very process answers 200 (not
+ * another listener on the port); otherwise what is wrong.
+ */
+export async function checkLive(context: ActionContext, sinceMs: number | null = null) {
+  const instance = await context.gateway.instance();
+  if (!instance || !UP.has(instance.state) || instance.pid === null)
+    return `the gateway is ${instance?.state ?? "unknown"}${instance ? `: ${instance.reason}` : ""}`;
+  if (sinceMs !== null && instance.startedAt && Date.parse(instance.startedAt) < sinceMs)
+    return `pid ${instance.pid} started before the fault was detected: not a new instance`;
+  const health = await probe(`http://127.0.0.1:${context.bot.port}`, "healthz", {
+    timeoutMs: 3_000,
+  });
+  if (!health.ok) return `/healthz: ${health.message}`;
+  if (health.status !== 200 || !health.body.ok) return `/healthz answered ${health.status}`;
+  const listener = findTcpListener(context.bot.port, [instance.pid]);
+  if (listener && !isListenerOf(listener, instance.pid))
+    return `port ${context.bot.port} is answered by pid ${listener.pid}, not the gateway (pid ${instance.pid})`;
+  return null;
+}
+
+/** Waits while the supervisor is in the middle of something (a relaunch after a crash). */
+async function settled(context: ActionContext): Promise<GatewayInstance | null> {
+  const deadline = Date.now() + context.settings.verifyTimeout;
+  for (;;) {
+    const instance = await context.gateway.instance();
+    const busy = instance && (instance.state === "starting" || instance.state === "crashed");
+    if (!busy || Date.now() >= deadline || context.signal.aborted) return instance;
+    await abortableSleep(200, context.signal);
+  }
+}
+
+export const restart = defineAction({
+  name: "restart",
+  description:
+    "restart the bot's gateway (SIGTERM, drain, SIGKILL after the stop timeout, start), verified by /healthz of the new process",
+  params: NO_PARAMS,
+  precondition: async () => null,
+  async execute(context) {
+    const started = Date.now();
+    const before = await settled(context);
+    // The supervisor relaunches a crashed gateway by itself: a relaunch since the
+    // fault that came up is the restart; killing it to start another would double the boot.
+    if (before && UP.has(before.state) && (await checkLive(context, context.since)) === null)
+      return { detail: `the supervisor's relaunch is up: pid ${before.pid}` };
+    const after = await context.gateway.restart("repair: restart");
+    return {
+      detail: `restarted: pid ${before?.pid ?? "none"} → ${after.pid ?? "none"} (${after.state}) in ${formatDurationMs(Date.now() - started)}`,
+    };
+  },
+  verify: (context) => checkLive(context, context.since),
+});
+
+export const stop = defineAction({
+  name: "stop",
+  description: "stop the bot's gateway (SIGTERM, drain, then SIGKILL for the whole process group)",
+  params: NO_PARAMS,
+  precondition: async () => null,
+  async execute(context) {
+    const after = await context.gateway.stop("repair: stop");
+    return { detail: `stopped (${after.reason})` };
+  },
+  async verify(context) {
+    const instance = await context.gateway.instance();
+    return instance?.state === "stopped" ? null : `the gateway is ${instance?.state ?? "unknown"}`;
+  },
+});
+
+export const start = defineAction({
+  name: "start",
+  description: "start the bot's gateway, verified by /healthz of the new process",
+  params: NO_PARAMS,
+  precondition: async () => null,
+  async execute(context) {
+    const after = await context.gateway.start("repair: start");
+    return { detail: `started: pid ${after.pid ?? "none"} (${after.state}: ${after.reason})` };
+  },
+  verify: (context) => checkLive(context),
+});
+
+export const wait = defineAction({
+  name: "wait",
+  description: "wait a number of seconds (1-300) before the next action",
+  params: z.strictObject({ seconds: z.number().int().min(1).max(300) }),
+  precondition: async () => null,
+  async execute(context, { seconds }) {
+    await abortableSleep(seconds * 1_000, context.signal);
+    return { detail: `waited ${seconds}s` };
+  },
+  verify: async () => null,
+});

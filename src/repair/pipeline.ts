@@ -1,0 +1,201 @@
+import { randomUUID } from "node:crypto";
+import type { Bot } from "../core/bot.js";
+import { errorMessage } from "../core/errors.js";
+import type {
+  RepairActionRecord,
+  RepairRecord,
+  RepairTier,
+  RepairTrigger,
+} from "../core/repair.js";
+import type { ActionContext } from "./action.js";
+import { REPAIR_ACTIONS } from "./actions/index.js";
+import { checkLive } from "./actions/lifecycle.js";
+import { diagnose } from "./diagnose.js";
+import type { Evidence } from "./evidence.js";
+import type { PlanVerdict } from "./planner.js";
+import type { ActionName, RepairSettings } from "./settings.js";
+
+export interface RepairRequest {
+  bot: Bot;
+  trigger: RepairTrigger;
+  /** The trigger in words. */
+  cause: string;
+  startedBy: string;
+  dryRun: boolean;
+  faultAt: string;
+  detectedAt: string;
+}
+
+export interface PipelineDeps {
+  context: ActionContext;
+  settings: RepairSettings;
+  collectEvidence(): Promise<Evidence>;
+  /** Tier 3; absent when no AI endpoint is configured. */
+  plan?(evidence: Evidence): Promise<PlanVerdict>;
+  /** Masks secrets in what the record keeps (details, diffs). */
+  redact(text: string): string;
+  /** Persists the record as it progresses. */
+  save(record: RepairRecord): Promise<void>;
+}
+
+interface Step {
+  action: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * One repair, tier by tier: a restart when the evidence says a restart can
+ * help; then the deep fix the evidence supports; then the AI's plan; then
+ * humans. Every action is recorded with its result; a dry run records what
+ * would run and changes nothing.
+ */
+export async function runRepair(request: RepairRequest, deps: PipelineDeps): Promise<RepairRecord> {
+  const { context } = deps;
+  const record: RepairRecord = {
+    id: randomUUID(),
+    botId: request.bot.id,
+    botName: request.bot.name,
+    trigger: request.trigger,
+    cause: request.cause,
+    startedBy: request.startedBy,
+    dryRun: request.dryRun,
+    outcome: "running",
+    tier: 0,
+    summary: "",
+    actions: [],
+    evidence: {},
+    faultAt: request.faultAt,
+    detectedAt: request.detectedAt,
+    startedAt: context.now().toISOString(),
+    endedAt: null,
+    recoveredAt: null,
+  };
+  await deps.save(record);
+  const finish = async (outcome: RepairRecord["outcome"], summary: string) => {
+    record.outcome = outcome;
+    record.summary = summary;
+    record.endedAt = context.now().toISOString();
+    if (outcome === "recovered") record.recoveredAt = record.endedAt;
+    await deps.save(record);
+    return record;
+  };
+
+  let evidence = await deps.collectEvidence();
+  let diagnosis = diagnose(evidence, request.trigger);
+  record.evidence = { ...evidence, diagnosis: diagnosis.causes };
+  if (request.trigger !== "manual" || record.cause === "")
+    record.cause = [request.cause, ...diagnosis.causes.filter((c) => c !== request.cause)]
+      .filter(Boolean)
+      .join("; ");
+
+  const runTier = async (tier: RepairTier, steps: Step[]): Promise<boolean> => {
+    record.tier = tier;
+    for (const step of steps) {
+      const done = await runStep(tier, step, deps, request.dryRun);
+      record.actions.push(done);
+      await deps.save(record);
+      if (done.status === "failed" || done.status === "rejected") return false;
+    }
+    return !request.dryRun && record.actions.at(-1)?.status === "ok";
+  };
+
+  if (diagnosis.restartHelps) {
+    if (await runTier(1, [{ action: "restart", params: {} }]))
+      return finish("recovered", "tier 1: the restarted gateway answers /healthz");
+    if (!request.dryRun) {
+      // A restart that failed often shows the real cause (a held port, exit 78).
+      evidence = await deps.collectEvidence();
+      diagnosis = diagnose(evidence, request.trigger);
+      record.evidence = { ...evidence, diagnosis: diagnosis.causes };
+    }
+  }
+  if (diagnosis.deepFix.length > 0) {
+    const steps = diagnosis.deepFix.map((action) => ({ action, params: {} }));
+    if (await runTier(2, steps))
+      return finish("recovered", `tier 2: ${diagnosis.causes.join("; ")}; fixed and restarted`);
+  }
+  if (deps.plan) {
+    const started = Date.now();
+    const verdict = await deps.plan(evidence);
+    if (!verdict.ok) {
+      record.tier = 3;
+      record.actions.push({
+        tier: 3,
+        action: "ai-plan",
+        params: {},
+        status: "rejected",
+        detail: deps.redact(verdict.reason),
+        durationMs: Date.now() - started,
+      });
+    } else {
+      record.evidence = { ...record.evidence, aiDiagnosis: deps.redact(verdict.diagnosis) };
+      const ran = await runTier(3, verdict.steps);
+      if (ran || (!request.dryRun && (await checkLive(context)) === null)) {
+        if (!request.dryRun && (await checkLive(context)) === null)
+          return finish("recovered", `tier 3: ${deps.redact(verdict.diagnosis).slice(0, 300)}`);
+      }
+    }
+  }
+  if (request.dryRun) {
+    const planned = record.actions.filter((a) => a.status === "planned").length;
+    return finish("planned", `dry run: ${planned} action(s) would run; nothing was changed`);
+  }
+  if (record.actions.length === 0) {
+    const live = await checkLive(context);
+    if (live === null) return finish("skipped", "nothing to repair: the gateway is live");
+  }
+  return finish(
+    "escalated",
+    `no tier could repair it (${diagnosis.causes.join("; ")}); escalated to humans`,
+  );
+}
+
+async function runStep(
+  tier: RepairTier,
+  step: Step,
+  deps: PipelineDeps,
+  dryRun: boolean,
+): Promise<RepairActionRecord> {
+  const started = Date.now();
+  const done = (
+    status: RepairActionRecord["status"],
+    detail: string,
+    extra: Partial<RepairActionRecord> = {},
+  ): RepairActionRecord => ({
+    tier,
+    action: step.action,
+    params: step.params,
+    status,
+    detail: deps.redact(detail),
+    durationMs: Date.now() - started,
+    ...extra,
+  });
+  if (!(deps.settings.allowlist as readonly string[]).includes(step.action))
+    return done("rejected", "not on the allowlist (repair.allowlist)");
+  const action = REPAIR_ACTIONS[step.action as ActionName];
+  const params = action.params.safeParse(step.params);
+  if (!params.success)
+    return done("rejected", `bad parameters: ${params.error.issues[0]!.message}`);
+  const { context } = deps;
+  let why: string | null;
+  try {
+    why = await action.precondition(context, params.data);
+  } catch (error) {
+    return done("failed", `precondition failed: ${errorMessage(error)}`);
+  }
+  if (dryRun) return done("planned", why ? `would be skipped now: ${why}` : action.description);
+  if (why) return done("skipped", why);
+  try {
+    const result = await action.execute(context, params.data);
+    const extra = {
+      ...(result.diff ? { diff: deps.redact(result.diff) } : {}),
+      ...(result.backup ? { backup: result.backup } : {}),
+    };
+    const problem = await action.verify(context, params.data, result);
+    return problem === null
+      ? done("ok", result.detail, extra)
+      : done("failed", `${result.detail}; but ${problem}`, extra);
+  } catch (error) {
+    return done("failed", errorMessage(error));
+  }
+}
