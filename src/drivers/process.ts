@@ -1,11 +1,31 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { Bot } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { describeListener, findTcpListener, readProcStartTime } from "../system/proc.js";
 import type { GatewayDriver, GatewayProcess, ProcessExit, StartContext } from "./driver.js";
-import { findRunningGateway } from "./discover.js";
+import { type RunningGateway, findRunningGateway } from "./discover.js";
+import { probe } from "../gateway/probes.js";
 import { killGroupMembers, stopGroup, watchPid } from "./watch.js";
+
+/**
+ * A gateway of the bot's state dir that holds the port but does not answer
+ * /healthz is stale, not one to adopt: a held port (PORT_IN_USE, marked
+ * stale) is for the repair pipeline to judge. One still booting, not yet
+ * listening, is adopted and given the start timeout like any start.
+ */
+async function refuseStale(bot: Bot, running: RunningGateway): Promise<void> {
+  const listener = findTcpListener(bot.port, [running.pid]);
+  if (!listener) return;
+  const health = await probe(`http://127.0.0.1:${bot.port}`, "healthz", { timeoutMs: 3_000 });
+  if (health.ok) return;
+  throw new OpsError(
+    "PORT_IN_USE",
+    `port ${bot.port} is held by ${describeListener(listener)}, a gateway of ${bot.stateDir} that does not answer /healthz (${health.message}): stale`,
+    { details: { port: bot.port, pid: listener.pid, cmdline: listener.cmdline, stale: true } },
+  );
+}
 
 /** What every supervised gateway gets: quiet, offline-friendly, and told that clawops supervises it. */
 export const SUPERVISED_ENV = {
@@ -30,6 +50,7 @@ export function processDriver(options: { pollMs?: number; signal?: AbortSignal }
       // A gateway of this state dir already runs (left by a clawops that died before it
       // recorded the pid, or started by hand): watch it rather than start a duplicate.
       const running = findRunningGateway(bot);
+      if (running) await refuseStale(bot, running);
       const attached = running && watchPid(running.pid, running.startTime, options);
       if (attached) return attached;
       checkStateDir(bot.stateDir);
