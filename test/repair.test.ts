@@ -377,7 +377,7 @@ describe.runIf(gatewayRuntimeAvailable())("repair on a real gateway", () => {
     await message(since, /resum/i, 30_000);
     since = telegram.calls.length;
     telegram.pushMessage(CHAT, "/repair alpha");
-    await message(since, /Repairing alpha/, 30_000);
+    await message(since, /Repairing <b>alpha<\/b>/, 30_000);
     const done = await message(since, /recovered/, 180_000);
     expect(String(done.params.text)).toMatch(/tier 1/);
     expect((await lastRepair()).startedBy).toBe(`telegram:${CHAT}`);

@@ -1,9 +1,10 @@
+import path from "node:path";
 import type { RepairTrigger } from "../core/repair.js";
 import type { Evidence } from "./evidence.js";
 import type { ActionName } from "./settings.js";
 
 export interface Diagnosis {
-  /** The causes found, in words, for the record and the notification. */
+  /** The causes the evidence shows, in words ([] when it shows none: a plain process fault). */
   causes: string[];
   /** False when a cause is one a restart cannot fix (tier 1 is skipped). */
   restartHelps: boolean;
@@ -47,12 +48,13 @@ export function diagnose(evidence: Evidence, trigger: RepairTrigger): Diagnosis 
     );
     steps.push("kill-verified-stale-listener");
   }
+  // OpenClaw reclaims the lock of a dead pid by itself (every SIGKILL leaves one); a
+  // pid that some other program now has looks alive to it, and it refuses to start.
   const reused = evidence.staleLocks.filter((lock) => lock.why === "reused");
-  if (evidence.staleLocks.length > 0) {
-    // OpenClaw reclaims a dead pid's lock by itself; a reused pid looks alive to it.
-    if (reused.length > 0) restartHelps = false;
+  if (reused.length > 0) {
+    restartHelps = false;
     causes.push(
-      `stale gateway lock(s): ${evidence.staleLocks.map((l) => `pid ${l.pid} ${l.why}`).join(", ")}`,
+      `gateway lock held by a reused pid: ${reused.map((l) => `pid ${l.pid} (${path.basename(l.file)})`).join(", ")}`,
     );
     steps.push("clear-dead-lock");
   }
@@ -64,12 +66,5 @@ export function diagnose(evidence: Evidence, trigger: RepairTrigger): Diagnosis 
     causes.push("crash loop: restarts did not hold");
     restartHelps = false;
   }
-  if (causes.length === 0) causes.push(describeTrigger(trigger, evidence));
   return { causes, restartHelps, deepFix: steps.length > 0 ? [...steps, "restart"] : [] };
-}
-
-function describeTrigger(trigger: RepairTrigger, evidence: Evidence): string {
-  if (evidence.lastExit && (trigger === "crash" || trigger === "hung"))
-    return `process fault: ${evidence.lastExit.reason}`;
-  return `${trigger.replace("_", " ")}: ${evidence.reason || evidence.state}`;
 }

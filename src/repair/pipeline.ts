@@ -83,10 +83,7 @@ export async function runRepair(request: RepairRequest, deps: PipelineDeps): Pro
   let evidence = await deps.collectEvidence();
   let diagnosis = diagnose(evidence, request.trigger);
   record.evidence = { ...evidence, diagnosis: diagnosis.causes };
-  if (request.trigger !== "manual" || record.cause === "")
-    record.cause = [request.cause, ...diagnosis.causes.filter((c) => c !== request.cause)]
-      .filter(Boolean)
-      .join("; ");
+  record.cause = [request.cause, ...diagnosis.causes].join("; ");
 
   const runTier = async (tier: RepairTier, steps: Step[]): Promise<boolean> => {
     record.tier = tier;
@@ -146,7 +143,7 @@ export async function runRepair(request: RepairRequest, deps: PipelineDeps): Pro
   }
   return finish(
     "escalated",
-    `no tier could repair it (${diagnosis.causes.join("; ")}); escalated to humans`,
+    `no tier could repair it (${diagnosis.causes.join("; ") || "no cause found in the evidence"}); escalated to humans`,
   );
 }
 

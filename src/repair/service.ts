@@ -200,7 +200,7 @@ export class RepairService {
       case "gateway.port_conflict":
         return {
           trigger: "port_conflict",
-          cause: `port ${String(data.port)} held by pid ${String(data.pid ?? "?")} (${String(data.cmdline ?? "unknown")})`,
+          cause: `port ${String(data.port)} held by another process`,
           faultAt: at,
           detectedAt: at,
         };
@@ -211,16 +211,12 @@ export class RepairService {
           faultAt: at,
           detectedAt: at,
         };
-      case "gateway.warning":
-        this.deps.notify({
-          kind: "warning",
-          bot: null,
-          title: `warning: ${String(data.check)}: ${String(data.message)}`,
-          lines: [],
-          dedupeKey: `warning:${botId}:${String(data.check)}`,
-          ts: at,
-        });
-        return data.check === "rss" && this.settings.restartOnMemory
+      case "gateway.warning": {
+        // A memory check that found no process raced its exit: the crash is the news.
+        const memory = data.check === "rss";
+        if (memory && typeof data.rssBytes !== "number") return null;
+        this.warn(botId, `${String(data.check)}: ${String(data.message)}`, at);
+        return memory && this.settings.restartOnMemory
           ? {
               trigger: "memory",
               cause: `memory: ${String(data.message)}`,
@@ -228,11 +224,32 @@ export class RepairService {
               detectedAt: at,
             }
           : null;
+      }
       case "gateway.state":
         return this.stateTrigger(botId, event);
       default:
         return null;
     }
+  }
+
+  /** A warning from a check (memory, slow readiness): told, deduplicated per bot and check. */
+  private warn(botId: string, what: string, at: string) {
+    void this.deps.store
+      .findBot(botId)
+      .then((bot) => {
+        const name = bot?.name ?? botId;
+        this.deps.notify({
+          kind: "warning",
+          bot: name,
+          title: `${name}: ${what}`,
+          lines: [],
+          dedupeKey: `warning:${botId}:${what.split(":")[0]}`,
+          ts: at,
+        });
+      })
+      .catch((error: unknown) => {
+        this.deps.log.warn({ botId, err: errorMessage(error) }, "repair.warning_not_sent");
+      });
   }
 
   private stateTrigger(botId: string, event: OpsEvent): Trigger | null {
@@ -258,7 +275,12 @@ export class RepairService {
       return { trigger: "crash", cause: `crash: ${reason}`, faultAt: ts, detectedAt: ts };
     }
     if (data.to === "failed" && reason.startsWith("cannot start:"))
-      return { trigger: "config_invalid", cause: reason, faultAt: ts, detectedAt: ts };
+      return {
+        trigger: "config_invalid",
+        cause: "the start gate refused the config",
+        faultAt: ts,
+        detectedAt: ts,
+      };
     if (data.to === "degraded" && !this.degradedTimers.has(botId)) {
       const timer = setTimeout(() => {
         this.degradedTimers.delete(botId);
