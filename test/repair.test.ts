@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { type IncomingHttpHeaders, createServer } from "node:http";
@@ -8,14 +8,19 @@ import { stringify } from "yaml";
 import type { GatewayInstance } from "../src/core/gateway-state.js";
 import type { RepairRecord } from "../src/core/repair.js";
 import { sleep } from "../src/core/time.js";
-import { isPidAlive, listPids, readCmdline, readProcStartTime } from "../src/system/proc.js";
+import { isPidAlive, listPids, readCmdline } from "../src/system/proc.js";
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import { type FakeTelegram, startFakeTelegram } from "./harness/fake-telegram.js";
+import {
+  breakConfig,
+  startStaleGateway,
+  writeLegacyAuth,
+  writeReusedPidLock,
+} from "./harness/faults.js";
 import {
   GATEWAY_RUNTIME,
   acquireGatewaySlot,
   gatewayRuntimeAvailable,
-  isolatedGatewayEnv,
   minimalGatewayConfig,
   supervisedGatewayEnv,
 } from "./harness/gateway.js";
@@ -42,6 +47,7 @@ describe.runIf(gatewayRuntimeAvailable())("repair on a real gateway", () => {
   const botDir = path.join(dir, "alpha");
   const stateDir = path.join(botDir, "state");
   const configPath = path.join(botDir, "openclaw.json");
+  const files = { botDir, stateDir, configPath };
   let llm: FakeLlm;
   let telegram: FakeTelegram;
   let daemon: RunningDaemon | null = null;
@@ -231,12 +237,7 @@ describe.runIf(gatewayRuntimeAvailable())("repair on a real gateway", () => {
     await waitRunning();
     const known = path.join(dir, "data", "known-good", "alpha.json");
     expect(existsSync(known)).toBe(true);
-    const good = readFileSync(configPath, "utf8");
-    const broken = {
-      ...(JSON.parse(good) as object),
-      providers: { openai: { apiKey: "sk-broken-000000" } },
-    };
-    writeFileSync(configPath, JSON.stringify(broken, null, 2));
+    breakConfig(files);
     const since = telegram.calls.length;
     // The start gate refuses the broken config; the repair takes over from there.
     await cli(["bot", "restart", "alpha"]);
@@ -257,18 +258,8 @@ describe.runIf(gatewayRuntimeAvailable())("repair on a real gateway", () => {
 
   it("migrates a legacy auth-profiles.json through OpenClaw's own fix, then starts", async () => {
     await waitRunning();
-    const agentDir = path.join(stateDir, "agents", "main", "agent");
-    mkdirSync(agentDir, { recursive: true });
-    const legacy = path.join(agentDir, "auth-profiles.json");
-    writeFileSync(
-      legacy,
-      JSON.stringify({
-        version: 1,
-        profiles: {
-          "fake:default": { type: "api_key", provider: "fake", key: "sk-legacy-1234567" },
-        },
-      }),
-    );
+    const legacy = writeLegacyAuth(files);
+    const agentDir = path.dirname(legacy);
     const since = telegram.calls.length;
     await cli(["bot", "restart", "alpha"]);
     const sent = await message(since, /alpha recovered/, 240_000);
@@ -285,23 +276,8 @@ describe.runIf(gatewayRuntimeAvailable())("repair on a real gateway", () => {
   it("moves aside a lock whose pid now belongs to another program (OpenClaw exits 78 on it)", async () => {
     await waitRunning();
     expect((await cli(["bot", "stop", "alpha"])).code).toBe(0);
-    const other = spawn("sleep", ["600"], { detached: true, stdio: "ignore" });
+    const other = writeReusedPidLock(files);
     strays.push(other);
-    const lockDir = path.join(stateDir, "tmp", `openclaw-${process.getuid!()}`);
-    mkdirSync(lockDir, { recursive: true });
-    const lock = path.join(lockDir, "gateway.state.lock");
-    writeFileSync(
-      lock,
-      JSON.stringify({
-        pid: other.pid,
-        ownerId: "00000000-0000-4000-8000-000000000000",
-        createdAt: new Date().toISOString(),
-        configPath,
-        stateDir,
-        port: JSON.parse(readFileSync(configPath, "utf8")).gateway.port,
-        startTime: readProcStartTime(other.pid!),
-      }),
-    );
     const since = telegram.calls.length;
     await cli(["bot", "start", "alpha"]);
     const sent = await message(since, /alpha recovered/);
@@ -315,34 +291,8 @@ describe.runIf(gatewayRuntimeAvailable())("repair on a real gateway", () => {
   it("kills a stale gateway of the same state dir that holds the port without answering", async () => {
     await waitRunning();
     expect((await cli(["bot", "stop", "alpha"])).code).toBe(0);
-    const port = (JSON.parse(readFileSync(configPath, "utf8")) as { gateway: { port: number } })
-      .gateway.port;
-    for (const sub of ["home", "tmp"]) mkdirSync(path.join(botDir, sub), { recursive: true });
-    const stale = spawn(
-      GATEWAY_RUNTIME.node,
-      [GATEWAY_RUNTIME.openclaw, "gateway", "run", "--port", String(port), "--bind", "loopback"],
-      {
-        env: {
-          ...isolatedGatewayEnv(botDir),
-          OPENCLAW_STATE_DIR: stateDir,
-          OPENCLAW_CONFIG_PATH: configPath,
-        },
-        detached: true,
-        stdio: "ignore",
-      },
-    );
+    const stale = await startStaleGateway(files);
     strays.push(stale);
-    await expect
-      .poll(
-        () =>
-          fetch(`http://127.0.0.1:${port}/healthz`).then(
-            (r) => r.status,
-            () => 0,
-          ),
-        { timeout: 120_000, interval: 500 },
-      )
-      .toBe(200);
-    process.kill(stale.pid!, "SIGSTOP");
     const since = telegram.calls.length;
     await cli(["bot", "start", "alpha"]);
     const sent = await message(since, /alpha recovered/);

@@ -22,7 +22,7 @@ export interface ActionContext {
   /** The gateway's environment (what the openclaw CLI runs with for this bot). */
   env: NodeJS.ProcessEnv;
   /** Runs clawops's doctor on a config file of this bot with the config rules only: error messages, [] when valid. */
-  configProblems(configFile: string): Promise<string[]>;
+  configProblems: (configFile: string) => Promise<string[]>;
   /** Runs the doctor's quick rules on the bot and applies its automatic fixes. */
   doctorFix(): Promise<ActionResult>;
   /** OpenClaw's own `doctor --fix` on the stopped bot, config backed up, diff returned. */
@@ -65,5 +65,5 @@ export interface RepairAction<P extends Record<string, unknown> = Record<string,
 export function defineAction<P extends Record<string, unknown>>(
   action: RepairAction<P>,
 ): RepairAction {
-  return action as unknown as RepairAction;
+  return action;
 }

@@ -55,12 +55,13 @@ export async function collectEvidence(input: {
   instance: GatewayInstance | null;
   dataDir: string;
   knownGood: string;
-  configProblems(file: string): Promise<string[]>;
-  redact(text: string): string;
+  configProblems: (file: string) => Promise<string[]>;
+  redact: (text: string) => string;
 }): Promise<Evidence> {
   const { bot, instance } = input;
-  const logTail = tailLines(gatewayLogFile(input.dataDir, bot.name), 40).map(input.redact);
-  const exitTail = (instance?.lastExit?.logTail ?? []).map(input.redact);
+  const redact = (line: string) => input.redact(line);
+  const logTail = tailLines(gatewayLogFile(input.dataDir, bot.name), 40).map(redact);
+  const exitTail = (instance?.lastExit?.logTail ?? []).map(redact);
   const text = [...exitTail, ...logTail].join("\n");
   const holder = await identifyPortHolder(bot);
   const own =

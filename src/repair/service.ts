@@ -194,7 +194,7 @@ export class RepairService {
         this.hung.set(botId, {
           at: Date.parse(at),
           failingSince: typeof data.failingSince === "string" ? data.failingSince : at,
-          message: String(data.message ?? ""),
+          message: typeof data.message === "string" ? data.message : "",
         });
         return null;
       case "gateway.port_conflict":
@@ -254,7 +254,7 @@ export class RepairService {
 
   private stateTrigger(botId: string, event: OpsEvent): Trigger | null {
     const { data, ts } = event;
-    const reason = String(data.reason ?? "");
+    const reason = typeof data.reason === "string" ? data.reason : "";
     if (data.to === "crashed") {
       const hang = this.hung.get(botId);
       this.hung.delete(botId);
