@@ -30,11 +30,10 @@ import {
   writeReusedPidLock,
 } from "../test/harness/faults.js";
 import {
-  GATEWAY_RUNTIME,
   acquireGatewaySlot,
   gatewayRuntimeAvailable,
   minimalGatewayConfig,
-  supervisedGatewayEnv,
+  supervisedClawopsConfig,
 } from "../test/harness/gateway.js";
 import { freePort, startUp, tempDir } from "../test/helpers/cli.js";
 import { machine, round } from "./stats.js";
@@ -142,18 +141,12 @@ async function main() {
   writeFileSync(bot.configPath, JSON.stringify(config, null, 2));
   writeFileSync(
     path.join(dir, "clawops.yaml"),
-    stringify({
-      dataDir: path.join(dir, "data"),
-      http: { port: httpPort },
-      openclaw: { bin: GATEWAY_RUNTIME.openclaw, node: GATEWAY_RUNTIME.node },
-      supervisor: {
-        stopTimeout: "10s",
-        checks: { healthz: { period: "1s", timeout: "3s", failures: 3 } },
-        env: supervisedGatewayEnv(dir),
-      },
-      // Hundreds of injections in an hour: the budget is not what is measured here.
-      repair: { budget: { maxPerHour: 1000 } },
-    }),
+    stringify(
+      supervisedClawopsConfig(dir, httpPort, {
+        // Hundreds of injections in an hour: the budget is not what is measured here.
+        repair: { budget: { maxPerHour: 1000 } },
+      }),
+    ),
   );
   const daemon = await startUp({ cwd: dir, port: httpPort });
   const base = daemon.url;

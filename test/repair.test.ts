@@ -18,11 +18,10 @@ import {
   writeReusedPidLock,
 } from "./harness/faults.js";
 import {
-  GATEWAY_RUNTIME,
   acquireGatewaySlot,
   gatewayRuntimeAvailable,
   minimalGatewayConfig,
-  supervisedGatewayEnv,
+  supervisedClawopsConfig,
 } from "./harness/gateway.js";
 import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
 
@@ -118,29 +117,23 @@ describe.runIf(gatewayRuntimeAvailable())("repair on a real gateway", () => {
     writeFileSync(configPath, JSON.stringify(config, null, 2));
     writeFileSync(
       path.join(dir, "clawops.yaml"),
-      stringify({
-        dataDir: path.join(dir, "data"),
-        http: { port: httpPort },
-        openclaw: { bin: GATEWAY_RUNTIME.openclaw, node: GATEWAY_RUNTIME.node },
-        supervisor: {
-          stopTimeout: "10s",
-          checks: { healthz: { period: "1s", timeout: "3s", failures: 3 } },
-          env: supervisedGatewayEnv(dir),
-        },
-        repair: { budget: { maxPerHour: 100 } },
-        notify: {
-          rateLimit: { count: 100 },
-          notifiers: [
-            { type: "telegram", chatIds: [CHAT], apiRoot: telegram.apiRoot, pollTimeout: "1s" },
-            {
-              type: "webhook",
-              url: `http://127.0.0.1:${hookPort}/hooks/clawops`,
-              secretEnv: "HOOK_SECRET",
-              retryDelay: "100ms",
-            },
-          ],
-        },
-      }),
+      stringify(
+        supervisedClawopsConfig(dir, httpPort, {
+          repair: { budget: { maxPerHour: 100 } },
+          notify: {
+            rateLimit: { count: 100 },
+            notifiers: [
+              { type: "telegram", chatIds: [CHAT], apiRoot: telegram.apiRoot, pollTimeout: "1s" },
+              {
+                type: "webhook",
+                url: `http://127.0.0.1:${hookPort}/hooks/clawops`,
+                secretEnv: "HOOK_SECRET",
+                retryDelay: "100ms",
+              },
+            ],
+          },
+        }),
+      ),
     );
     daemon = await startUp({
       cwd: dir,

@@ -12,7 +12,7 @@ import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_RUNTIME,
   acquireGatewaySlot,
-  supervisedGatewayEnv,
+  supervisedClawopsConfig,
   gatewayRuntimeAvailable,
   isolatedGatewayEnv,
   minimalGatewayConfig,
@@ -75,18 +75,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     httpPort = await freePort();
     writeFileSync(
       path.join(dir, "clawops.yaml"),
-      stringify({
-        dataDir: path.join(dir, "data"),
-        http: { port: httpPort },
-        openclaw: { bin: GATEWAY_RUNTIME.openclaw, node: GATEWAY_RUNTIME.node },
-        supervisor: {
-          stopTimeout: "10s",
-          // Quick to call a hang, but a healthy gateway answers within 3 s even while the suite
-          // boots other gateways on a 2-core machine (1 s gave false hangs under that load).
-          checks: { healthz: { period: "1s", timeout: "3s", failures: 3 } },
-          env: supervisedGatewayEnv(dir),
-        },
-      }),
+      stringify(supervisedClawopsConfig(dir, httpPort)),
     );
   });
   afterAll(async () => {

@@ -80,6 +80,31 @@ export function supervisedGatewayEnv(dir: string): Record<string, string> {
   };
 }
 
+/**
+ * clawops.yaml (as an object) for a daemon in `dir` that runs the test
+ * runtime's gateways: a 10 s drain, hangs called within seconds. `extra`
+ * adds or replaces top-level sections.
+ */
+export function supervisedClawopsConfig(
+  dir: string,
+  httpPort: number,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    dataDir: path.join(dir, "data"),
+    http: { port: httpPort },
+    openclaw: { bin: GATEWAY_RUNTIME.openclaw, node: GATEWAY_RUNTIME.node },
+    supervisor: {
+      stopTimeout: "10s",
+      // Quick to call a hang, but a healthy gateway answers within 3 s even while the suite
+      // boots other gateways on a 2-core machine (1 s gave false hangs under that load).
+      checks: { healthz: { period: "1s", timeout: "3s", failures: 3 } },
+      env: supervisedGatewayEnv(dir),
+    },
+    ...extra,
+  };
+}
+
 /** The minimal offline config (OPENCLAW.md), pointing the `fake` provider at the fake LLM. */
 export function minimalGatewayConfig(options: {
   dir: string;
