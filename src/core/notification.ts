@@ -4,7 +4,8 @@ import type { RepairPause, RepairRecord, RepairStats } from "./repair.js";
  * What clawops tells its operators. Notifiers render it; the hub in front of
  * them deduplicates and rate limits. Never carries secrets.
  */
-export type NotificationKind = "recovered" | "down" | "escalated" | "warning" | "info";
+export const NOTIFICATION_KINDS = ["recovered", "down", "escalated", "warning", "info"] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export interface Notification {
   kind: NotificationKind;

@@ -2,19 +2,15 @@ import { createHmac } from "node:crypto";
 import { z } from "zod";
 import { duration } from "../core/duration.js";
 import { errorMessage, type Issue, OpsError } from "../core/errors.js";
-import type { NotificationKind } from "../core/notification.js";
+import {
+  NOTIFICATION_KINDS,
+  type Notification,
+  type NotificationKind,
+} from "../core/notification.js";
 import { abortableSleep } from "../core/time.js";
 import { type Notifier, type NotifierPlugin, notifierSchema } from "./notifier.js";
 
 /** Keyed by kind so a kind added to core/notification.ts fails to compile here until listed. */
-const KIND_NAMES: Record<NotificationKind, true> = {
-  recovered: true,
-  down: true,
-  escalated: true,
-  warning: true,
-  info: true,
-};
-const KINDS = Object.keys(KIND_NAMES) as [NotificationKind, ...NotificationKind[]];
 
 /** A Retry-After longer than this is not waited for: the next notification will try again. */
 const MAX_RETRY_AFTER_MS = 60_000;
@@ -31,21 +27,13 @@ const schema = notifierSchema("webhook", {
   /** Wait before the first retry; doubles each time. */
   retryDelay: duration("1s"),
   /** Only these kinds (all when absent). */
-  kinds: z.array(z.enum(KINDS)).min(1).optional(),
+  kinds: z.array(z.enum(NOTIFICATION_KINDS)).min(1).optional(),
 });
 
 export type WebhookConfig = z.output<typeof schema>;
 
-/** What the receiver gets as the JSON body. */
-export interface WebhookPayload {
-  kind: NotificationKind;
-  bot: string | null;
-  title: string;
-  lines: string[];
-  detail?: string;
-  repairId?: string;
-  ts: string;
-}
+/** What the receiver gets as the JSON body: the notification without its dedupe key. */
+export type WebhookPayload = Omit<Notification, "dedupeKey">;
 
 /** `sha256=<hex>` over `<unix seconds>.<body>`, the value of `x-clawops-signature`. */
 export function signWebhook(secret: string, timestamp: string, body: string): string {
