@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import path from "node:path";
 import pino from "pino";
@@ -74,7 +74,11 @@ async function harness(repair: object): Promise<Harness> {
   const config = configSchema.parse({
     dataDir: dir,
     openclaw: { bin: STAND_IN },
-    supervisor: { doctorBeforeStart: false, restart: { initialDelay: "100ms" } },
+    supervisor: {
+      doctorBeforeStart: false,
+      restart: { initialDelay: "100ms" },
+      checks: { readyz: { period: "200ms", timeout: "150ms", failures: 2 } },
+    },
     repair,
   });
   const supervisor = new Supervisor({ config, store, bus, log });
@@ -280,7 +284,11 @@ describe("repair budget and pauses (injected clock)", () => {
   const MIN = 60_000;
 
   beforeAll(async () => {
-    h = await harness({ budget: { maxPerHour: 3, cooldown: "30m" }, verifyTimeout: "10s" });
+    h = await harness({
+      budget: { maxPerHour: 3, cooldown: "30m" },
+      verifyTimeout: "10s",
+      readinessGrace: "1s",
+    });
     await h.addBot("gamma");
     await h.supervisor.start("gamma", "test");
   });
@@ -329,6 +337,28 @@ describe("repair budget and pauses (injected clock)", () => {
       { bot: "gamma", repairing: false, remaining: 2, cooldownUntil: null },
     ]);
   }, 120_000);
+
+  it("warns when a gateway stops being ready, and restarts it after the grace", async () => {
+    const bot = (await h.store.findBot("gamma"))!;
+    h.clock.now += 2 * 3_600_000;
+    const before = (await h.store.listRepairs({ limit: 1000 })).length;
+    writeFileSync(path.join(bot.stateDir, "not-ready"), "");
+    await expect
+      .poll(() => h.notifications.at(-1)?.title, { timeout: 10_000 })
+      .toMatch(/^gamma: not ready: readyz/);
+    // Still not ready after the grace (1 s here): a restart is the repair.
+    await expect
+      .poll(async () => (await h.store.listRepairs({ limit: 1000 })).length, { timeout: 10_000 })
+      .toBe(before + 1);
+    rmSync(path.join(bot.stateDir, "not-ready"));
+    await expect
+      .poll(async () => (await h.store.listRepairs({ limit: 1 }))[0]!.outcome, { timeout: 15_000 })
+      .toBe("recovered");
+    expect((await h.store.listRepairs({ limit: 1 }))[0]).toMatchObject({
+      trigger: "readiness",
+      tier: 1,
+    });
+  }, 60_000);
 
   it("does not repair a paused bot, or any bot while the fleet is paused", async () => {
     for (const scope of ["gamma", null]) {

@@ -18,7 +18,7 @@ export interface TriggerWatchOptions {
   now: () => number;
   /** A gateway stayed degraded for the grace period (the other triggers are returned by `handle`). */
   onTrigger(botId: string, trigger: Trigger): void;
-  /** A check's warning worth telling (memory). */
+  /** Worth telling, not yet repairing: memory, a gateway that stopped being ready. */
   onWarning(botId: string, what: string, at: string): void;
 }
 
@@ -118,6 +118,7 @@ export class TriggerWatch {
         detectedAt: ts,
       };
     if (data.to === "degraded" && !this.degradedTimers.has(botId)) {
+      this.options.onWarning(botId, `not ready: ${reason}`, ts);
       const timer = setTimeout(() => {
         this.degradedTimers.delete(botId);
         this.options.onTrigger(botId, {
