@@ -155,7 +155,11 @@ async function main() {
       return (await (await fetch(`${base}${route}`)).json()) as T;
     },
     async post(route) {
-      await fetch(`${base}${route}`, { method: "POST", signal: AbortSignal.timeout(300_000) });
+      await fetch(`${base}${route}`, {
+        method: "POST",
+        headers: { "x-clawops-client": "bench" },
+        signal: AbortSignal.timeout(300_000),
+      });
     },
     async gateway() {
       const status = await api.get<{ gateways: GatewayInstance[] }>("/api/v1/status");
@@ -174,7 +178,7 @@ async function main() {
   const post = async (body: object) =>
     fetch(`${base}/api/v1/bots`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-clawops-client": "bench" },
       body: JSON.stringify(body),
     });
   await post({ name: "alpha", port, configPath: bot.configPath, stateDir: bot.stateDir });

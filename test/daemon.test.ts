@@ -95,13 +95,17 @@ describe("clawops up on embedded SQLite", () => {
     const daemon = await up(cwd);
     const created = await fetch(`${daemon.url}/api/v1/bots`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-clawops-client": "test" },
       body: JSON.stringify({ name: "api-bot", port: 18900, labels: { team: "ops" } }),
     });
     expect(created.status).toBe(201);
     const invalid = await fetch(`${daemon.url}/api/v1/bots`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-request-id": "req-7" },
+      headers: {
+        "content-type": "application/json",
+        "x-request-id": "req-7",
+        "x-clawops-client": "test",
+      },
       body: JSON.stringify({ name: "x", port: 70000 }),
     });
     expect(invalid.status).toBe(400);
@@ -113,7 +117,7 @@ describe("clawops up on embedded SQLite", () => {
     expect(body.error.requestId).toBe("req-7");
     const conflict = await fetch(`${daemon.url}/api/v1/bots`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-clawops-client": "test" },
       body: JSON.stringify({ name: "other", port: 18900 }),
     });
     expect(conflict.status).toBe(409);
@@ -136,9 +140,11 @@ describe("clawops up on embedded SQLite", () => {
     };
     expect(events.events).toMatchObject([{ type: "bot.registered", actor: "api" }]);
     expect((await fetch(`${daemon.url}/api/v1/events?limit=0`)).status).toBe(400);
-    expect((await fetch(`${daemon.url}/api/v1/bots/api-bot`, { method: "DELETE" })).status).toBe(
-      200,
-    );
+    const foreign = await fetch(`${daemon.url}/api/v1/bots/api-bot`, { method: "DELETE" });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe("FORBIDDEN");
+    const remove = { method: "DELETE", headers: { "x-clawops-client": "test" } };
+    expect((await fetch(`${daemon.url}/api/v1/bots/api-bot`, remove)).status).toBe(200);
     expect((await fetch(`${daemon.url}/api/v1/bots/api-bot`)).status).toBe(404);
   });
 

@@ -95,7 +95,7 @@ async function harness(repair: object): Promise<Harness> {
     notify: (n) => notifications.push(n),
     now: () => clock.now,
   });
-  service.start();
+  await service.start();
   return {
     dir,
     store,
@@ -362,11 +362,11 @@ describe("repair budget and pauses (injected clock)", () => {
 
   it("does not repair a paused bot, or any bot while the fleet is paused", async () => {
     for (const scope of ["gamma", null]) {
-      await h.service.pause(scope, "test", "kernel upgrade");
+      await h.service.ledger.pause(scope, "test", "kernel upgrade");
       h.clock.now += 2 * 3_600_000;
       expect(await crash(0)).toBe(0);
       expect(h.notifications.at(-1)!.lines.join(" ")).toMatch(/paused.*kernel upgrade/);
-      expect(await h.service.resume(scope, "test")).toBe(true);
+      expect(await h.service.ledger.resume(scope, "test")).toBe(true);
     }
     expect(await crash()).toBe(1);
   }, 120_000);

@@ -5,3 +5,13 @@ export function parsePort(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a number from 1024 to 65535");
   return Number(value);
 }
+
+/** Commander parser for a count such as `--limit` (1 to `max`). */
+export function parseCount(max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < 1 || n > max)
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
+    return n;
+  };
+}

@@ -18,6 +18,7 @@ export async function callDaemon<T>(
   try {
     response = await fetch(url, {
       method: options.method ?? "GET",
+      headers: { "x-clawops-client": "cli" },
       signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
     });
   } catch (error) {

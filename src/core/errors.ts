@@ -22,6 +22,7 @@ export type OpsErrorCode =
   | "GATEWAY_CLOSED"
   | "GATEWAY_BAD_RESPONSE"
   | "PAYLOAD_TOO_LARGE"
+  | "FORBIDDEN"
   | "INTERNAL";
 
 /** A problem found while validating input: where it is, what is wrong, and how bad. */

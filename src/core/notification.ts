@@ -45,7 +45,7 @@ export interface BotStatusLine {
  */
 export interface OpsControl {
   status(bot?: string): Promise<BotStatusLine[]>;
-  /** Runs the repair pipeline now (an operator's repair ignores the budget but not pauses). */
+  /** Runs the repair pipeline now (an operator's repair ignores the budget and pauses). */
   repair(bot: string, actor: string): Promise<RepairRecord>;
   /** The gateway's last log lines, secrets redacted. */
   logs(bot: string, lines: number): Promise<string[]>;

@@ -26,9 +26,11 @@ export type RepairTier = 1 | 2 | 3;
  * - `escalated`: every tier failed (or none applied); humans were told.
  * - `skipped`: not attempted (paused, budget spent, nothing to repair).
  * - `planned`: a dry run; nothing was changed.
+ * - `interrupted`: clawops stopped during the repair.
  * - `running`: in progress.
  */
-export type RepairOutcome = "running" | "recovered" | "escalated" | "skipped" | "planned";
+export type RepairOutcome =
+  "running" | "recovered" | "escalated" | "skipped" | "planned" | "interrupted";
 
 export interface RepairActionRecord {
   tier: RepairTier;

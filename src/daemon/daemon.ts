@@ -113,8 +113,8 @@ async function start(
     doctor,
     notify: (notification) => hub?.notify(notification),
   });
-  repair.start();
   undo.push(() => repair.close());
+  await repair.start();
   const notifier = createNotificationHub(config.notify, {
     log: log.child({ part: "notify" }),
     control: createOpsControl({ config, store, supervisor, repair }),
@@ -191,10 +191,12 @@ async function start(
     (stopping ??= (async () => {
       log.info({ reason }, "daemon.stopping");
       abort.abort();
+      // A repair in progress ends at its next step; an API call waiting for one then answers.
+      const repairsClosed = repair.close();
       await app.close();
       await loops.settled();
       await resumed;
-      await repair.close();
+      await repairsClosed;
       await supervisor.shutdown();
       bus.publish({
         type: "daemon.stopped",

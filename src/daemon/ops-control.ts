@@ -35,8 +35,8 @@ export function createOpsControl(deps: {
     },
     repair: (bot, actor) => repair.repair(bot, { actor }),
     logs: (bot, lines) => repair.logs(bot, lines),
-    history: (bot, limit = 10) => repair.list({ ...(bot ? { bot } : {}), limit }),
-    stats: (bot) => repair.stats(bot),
+    history: (bot, limit = 10) => repair.ledger.list({ ...(bot ? { bot } : {}), limit }),
+    stats: (bot) => repair.ledger.stats(bot),
     async config() {
       const r = config.repair;
       return [
@@ -48,7 +48,7 @@ export function createOpsControl(deps: {
         `notifiers: ${config.notify.notifiers.map((n) => n.type).join(", ") || "none"}`,
       ];
     },
-    pause: (bot, actor, reason) => repair.pause(bot, actor, reason),
-    resume: (bot, actor) => repair.resume(bot, actor),
+    pause: (bot, actor, reason) => repair.ledger.pause(bot, actor, reason),
+    resume: (bot, actor) => repair.ledger.resume(bot, actor),
   };
 }

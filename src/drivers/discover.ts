@@ -59,6 +59,17 @@ function findByLock(stateDir: string, port: number): RunningGateway | null {
   return null;
 }
 
+/** OPENCLAW_STATE_DIR in a running process's environment; null when absent or unreadable. */
+export function environStateDir(pid: number): string | null {
+  try {
+    const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    const entry = environ.find((e) => e.startsWith("OPENCLAW_STATE_DIR="));
+    return entry ? path.resolve(entry.slice("OPENCLAW_STATE_DIR=".length)) : null;
+  } catch {
+    return null; // Not ours to read.
+  }
+}
+
 /**
  * True when the lock's pid is alive, is the process that took the lock (same
  * start time), and is an OpenClaw gateway. OpenClaw itself checks only pid and
@@ -67,7 +78,10 @@ function findByLock(stateDir: string, port: number): RunningGateway | null {
  * this state directory").
  */
 export function isLockHolder(lock: { pid: number; startTime: number }): boolean {
-  return isSameLiveProcess(lock.pid, lock.startTime) && looksLikeOpenClaw(readCmdline(lock.pid));
+  if (!isSameLiveProcess(lock.pid, lock.startTime)) return false;
+  // A command line this user cannot read proves nothing: such a lock is taken as held.
+  const cmdline = readCmdline(lock.pid);
+  return cmdline === null || looksLikeOpenClaw(cmdline);
 }
 
 /** A gateway renames its process `openclaw-gateway`; a CLI-run one has `openclaw` in its argv. */
@@ -116,14 +130,9 @@ export function readLock(
 }
 
 /** OPENCLAW_STATE_DIR of a running process, or else its working directory. */
-export function processStateDir(pid: number): string | null {
-  try {
-    const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-    const entry = environ.find((e) => e.startsWith("OPENCLAW_STATE_DIR="));
-    if (entry) return path.resolve(entry.slice("OPENCLAW_STATE_DIR=".length));
-  } catch {
-    // Not ours to read.
-  }
+function processStateDir(pid: number): string | null {
+  const fromEnv = environStateDir(pid);
+  if (fromEnv) return fromEnv;
   try {
     return readlinkSync(`/proc/${pid}/cwd`);
   } catch {

@@ -18,7 +18,10 @@ import { killGroupMembers, stopGroup, watchPid } from "./watch.js";
 async function refuseStale(bot: Bot, running: RunningGateway): Promise<void> {
   const listener = findTcpListener(bot.port, [running.pid]);
   if (!listener) return;
-  const health = await probe(`http://127.0.0.1:${bot.port}`, "healthz", { timeoutMs: 3_000 });
+  // Two tries: one slow answer from a busy gateway does not make it stale.
+  let health = await probe(`http://127.0.0.1:${bot.port}`, "healthz", { timeoutMs: 3_000 });
+  if (!health.ok)
+    health = await probe(`http://127.0.0.1:${bot.port}`, "healthz", { timeoutMs: 3_000 });
   if (health.ok) return;
   throw new OpsError(
     "PORT_IN_USE",

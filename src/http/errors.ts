@@ -21,6 +21,7 @@ const STATUS: Record<OpsErrorCode, number> = {
   GATEWAY_CLOSED: 503,
   GATEWAY_BAD_RESPONSE: 502,
   PAYLOAD_TOO_LARGE: 413,
+  FORBIDDEN: 403,
   INTERNAL: 500,
 };
 

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { OpsError } from "../core/errors.js";
+import { SAFE_METHODS, clientOf } from "./client.js";
 import type { Logger } from "pino";
 import type { DaemonContext } from "../daemon/context.js";
 import { handleHttpError } from "./errors.js";
@@ -29,6 +31,14 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
 
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", request.id);
+    // A web page the operator visits can POST to loopback, but it cannot send a custom
+    // header cross-site without a CORS preflight, which this server never grants.
+    if (!SAFE_METHODS.has(request.method) && clientOf(request) === null) {
+      throw new OpsError(
+        "FORBIDDEN",
+        `${request.method} needs the x-clawops-client header (e.g. "x-clawops-client: script"); clawops's CLI sends it`,
+      );
+    }
   });
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";

@@ -88,6 +88,25 @@ describe("the notification hub", () => {
     await hub.close();
   });
 
+  it("never rate limits a repair's outcome (the repair budget bounds those)", async () => {
+    const a = recorder("a");
+    const hub = createHub(
+      [a.entry],
+      { ...settings, rateLimit: { count: 1, windowMs: 600_000 } },
+      {
+        log,
+        now: Date.now,
+      },
+    );
+    hub.notify(note({ title: "warning", kind: "warning" }));
+    hub.notify(note({ title: "down", kind: "down" }));
+    hub.notify(note({ title: "escalated", kind: "escalated", dedupeKey: "e1" }));
+    hub.notify(note({ title: "recovered", kind: "recovered", dedupeKey: "r1" }));
+    await hub.flush();
+    expect(a.received.map((n) => n.title)).toEqual(["warning", "escalated", "recovered"]);
+    await hub.close();
+  });
+
   it('puts notifications about no bot in the "fleet" bucket', async () => {
     const time = clock();
     const a = recorder("a");

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { errorMessage, type Issue } from "../core/errors.js";
-import type { Notification } from "../core/notification.js";
+import type { Notification, NotificationKind } from "../core/notification.js";
 import type { Notifier } from "./notifier.js";
 
 /** How one notifier is doing, for `/readyz`, metrics and `clawops status`. */
@@ -17,6 +17,9 @@ export interface NotifierHealth {
   /** ISO 8601 of the last successful send. */
   lastSentAt: string | null;
 }
+
+/** A repair's outcome is what operators must not miss; the repair budget already bounds how many. */
+const ALWAYS_SENT: ReadonlySet<NotificationKind> = new Set(["escalated", "recovered"]);
 
 export interface NotificationHub {
   /** Queues for every notifier; never throws; deduplicated and rate limited. */
@@ -109,7 +112,7 @@ export function createHub(
     }
     const bucket = notification.bot ?? FLEET;
     const times = delivered.get(bucket) ?? [];
-    if (times.length >= settings.rateLimit.count) {
+    if (times.length >= settings.rateLimit.count && !ALWAYS_SENT.has(notification.kind)) {
       const count = (suppressed.get(bucket) ?? 0) + 1;
       suppressed.set(bucket, count);
       // One warning per burst is enough: the point is not to flood anything.

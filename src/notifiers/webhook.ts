@@ -10,8 +10,6 @@ import {
 import { abortableSleep } from "../core/time.js";
 import { type Notifier, type NotifierPlugin, notifierSchema } from "./notifier.js";
 
-/** Keyed by kind so a kind added to core/notification.ts fails to compile here until listed. */
-
 /** A Retry-After longer than this is not waited for: the next notification will try again. */
 const MAX_RETRY_AFTER_MS = 60_000;
 

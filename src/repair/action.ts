@@ -10,6 +10,8 @@ export interface GatewayControl {
   start(reason: string): Promise<GatewayInstance>;
   stop(reason: string): Promise<GatewayInstance>;
   restart(reason: string): Promise<GatewayInstance>;
+  /** The pids of every supervised gateway of the fleet (never to be killed as stale). */
+  fleetPids(): Promise<number[]>;
 }
 
 /** Everything an action may touch: one bot, its gateway, and clawops's helpers for it. */

@@ -7,6 +7,7 @@ import { applyFixes } from "../doctor/fix.js";
 import { CONFIG_RULES } from "../doctor/rules/index.js";
 import type { DoctorService } from "../doctor/service.js";
 import { gatewayTokenFrom } from "../gateway/openclaw-config.js";
+import type { Store } from "../store/store.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 import { writeFileAtomic } from "../system/files.js";
 import type { ActionContext } from "./action.js";
@@ -23,6 +24,7 @@ export function createActionContext(input: {
   settings: RepairSettings;
   dataDir: string;
   supervisor: Supervisor;
+  store: Store;
   doctor: DoctorService;
   log: Logger;
   now: () => number;
@@ -30,23 +32,35 @@ export function createActionContext(input: {
 }): ActionContext {
   const { bot, supervisor, doctor, actor } = input;
   const target = (configFile: string) => ({ configFile, stateDir: bot.stateDir, bot });
+  const assertStillWanted = async () => {
+    const current = await input.store.findBot(bot.id);
+    if (current?.desiredState === "stopped")
+      throw new Error(
+        `${bot.name} is stopped by an operator (desired state stopped): the repair does not start it; "clawops bot start ${bot.name}" does`,
+      );
+  };
   return {
     bot,
     gateway: {
       instance: async () => (await supervisor.instances()).find((i) => i.botId === bot.id) ?? null,
-      start: (reason) => supervisor.start(bot.id, actor, reason),
-      stop: (reason) => supervisor.stop(bot.id, actor, reason),
-      restart: (reason) => supervisor.restart(bot.id, actor, reason),
+      // The desired state is the operator's: a repair's stop must not turn the bot off for
+      // good, and a bot an operator stopped meanwhile is not started again.
+      start: async (reason) => {
+        await assertStillWanted();
+        return supervisor.start(bot.id, actor, { reason, keepDesired: true });
+      },
+      stop: (reason) => supervisor.stop(bot.id, actor, { reason, keepDesired: true }),
+      restart: async (reason) => {
+        await assertStillWanted();
+        return supervisor.restart(bot.id, actor, { reason, keepDesired: true });
+      },
+      fleetPids: async () =>
+        (await supervisor.instances()).flatMap((i) => (i.pid === null ? [] : [i.pid])),
     },
     since: input.sinceMs,
     settings: input.settings,
     env: input.env,
-    async configProblems(configFile) {
-      const report = await doctor.check(target(configFile), { speed: "fast", rules: CONFIG_RULES });
-      return report.findings
-        .filter((f) => f.severity === "error")
-        .map((f) => `${f.path}: ${f.message}`);
-    },
+    configProblems: (configFile) => configProblems(doctor, bot, configFile),
     async doctorFix() {
       const report = await doctor.check(target(bot.configPath), { speed: "fast" });
       const outcome = applyFixes(bot.configPath, report.findings, { now: new Date(input.now()) });
@@ -74,20 +88,42 @@ export function createActionContext(input: {
   };
 }
 
-/** Masks the bot's gateway token, its config's secrets and every secret-named variable. */
-export function botRedactor(bot: Bot, env: NodeJS.ProcessEnv): (text: string) => string {
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = JSON5.parse<Record<string, unknown>>(readFileSync(bot.configPath, "utf8"));
-  } catch {
-    // An unreadable config has no secrets to know; the patterns still apply.
-  }
-  return createRedactor([
-    gatewayTokenFrom(parsed, env),
-    ...secretsInConfig(parsed),
-    ...secretsInEnv(env),
-    ...secretsInEnv(process.env),
-  ]);
+/** The doctor's errors about a config file of `bot` (config rules only); [] when OpenClaw would take it. */
+export async function configProblems(
+  doctor: DoctorService,
+  bot: Bot,
+  configFile: string,
+): Promise<string[]> {
+  const report = await doctor.check(
+    { configFile, stateDir: bot.stateDir, bot },
+    { speed: "fast", rules: CONFIG_RULES },
+  );
+  return report.findings
+    .filter((f) => f.severity === "error")
+    .map((f) => `${f.path}: ${f.message}`);
+}
+
+/**
+ * Masks the secrets of every config of the bot a repair may show (the
+ * current one, its known-good copies: a restore's diff is the whole known-good
+ * file), the gateway token, and every secret-named variable.
+ */
+export function botRedactor(
+  bot: Bot,
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+): (text: string) => string {
+  const files = [bot.configPath, `${bot.configPath}.last-good`, knownGoodFile(dataDir, bot.name)];
+  const secrets = files.flatMap((file) => {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON5.parse<Record<string, unknown>>(readFileSync(file, "utf8"));
+    } catch {
+      return []; // Absent or unreadable: no secrets to know; the patterns still apply.
+    }
+    return [gatewayTokenFrom(parsed, env), ...secretsInConfig(parsed)];
+  });
+  return createRedactor([...secrets, ...secretsInEnv(env), ...secretsInEnv(process.env)]);
 }
 
 /** `<dataDir>/known-good/<bot>.json`: the config the bot's gateway last came up running with. */

@@ -13,6 +13,7 @@ import { checkLive } from "./actions/lifecycle.js";
 import { diagnose } from "./diagnose.js";
 import type { Evidence } from "./evidence.js";
 import type { PlanVerdict } from "./planner.js";
+import { redactDeep } from "./redact.js";
 import type { ActionName, RepairSettings } from "./settings.js";
 
 export interface RepairRequest {
@@ -33,7 +34,7 @@ export interface PipelineDeps {
   /** Tier 3; absent when no AI endpoint is configured. */
   plan?(evidence: Evidence): Promise<PlanVerdict>;
   /** Masks secrets in what the record keeps (details, diffs). */
-  redact(text: string): string;
+  redact: (text: string) => string;
   /** Persists the record as it progresses. */
   save(record: RepairRecord): Promise<void>;
 }
@@ -80,14 +81,35 @@ export async function runRepair(request: RepairRequest, deps: PipelineDeps): Pro
     return record;
   };
 
-  let evidence = await deps.collectEvidence();
-  let diagnosis = diagnose(evidence, request.trigger);
-  record.evidence = { ...evidence, diagnosis: diagnosis.causes };
-  record.cause = [request.cause, ...diagnosis.causes].join("; ");
+  try {
+    return await runTiers(request, deps, record, finish);
+  } catch (error) {
+    if (error instanceof Interrupted) return finish("interrupted", error.message);
+    return finish("escalated", `internal error: ${deps.redact(errorMessage(error))}`);
+  }
+}
 
+/** clawops is stopping: the repair ends at its next step. */
+class Interrupted extends Error {}
+
+async function runTiers(
+  request: RepairRequest,
+  deps: PipelineDeps,
+  record: RepairRecord,
+  finish: (outcome: RepairRecord["outcome"], summary: string) => Promise<RepairRecord>,
+): Promise<RepairRecord> {
+  const { context, redact } = deps;
+  const observe = async () => {
+    const evidence = await deps.collectEvidence();
+    const diagnosis = diagnose(evidence, request.trigger);
+    // Evidence is kept and shown (API, chat): masked like everything else that leaves clawops.
+    record.evidence = redactDeep({ ...evidence, diagnosis: diagnosis.causes }, redact);
+    return { evidence, diagnosis };
+  };
   const runTier = async (tier: RepairTier, steps: Step[]): Promise<boolean> => {
     record.tier = tier;
     for (const step of steps) {
+      if (context.signal.aborted) throw new Interrupted("interrupted: clawops is stopping");
       const done = await runStep(tier, step, deps, request.dryRun);
       record.actions.push(done);
       await deps.save(record);
@@ -96,15 +118,14 @@ export async function runRepair(request: RepairRequest, deps: PipelineDeps): Pro
     return !request.dryRun && record.actions.at(-1)?.status === "ok";
   };
 
+  let { evidence, diagnosis } = await observe();
+  record.cause = redact([request.cause, ...diagnosis.causes].join("; "));
+
   if (diagnosis.restartHelps) {
     if (await runTier(1, [{ action: "restart", params: {} }]))
       return finish("recovered", "tier 1: the restarted gateway answers /healthz");
-    if (!request.dryRun) {
-      // A restart that failed often shows the real cause (a held port, exit 78).
-      evidence = await deps.collectEvidence();
-      diagnosis = diagnose(evidence, request.trigger);
-      record.evidence = { ...evidence, diagnosis: diagnosis.causes };
-    }
+    // A restart that failed often shows the real cause (a held port, exit 78).
+    if (!request.dryRun) ({ evidence, diagnosis } = await observe());
   }
   if (diagnosis.deepFix.length > 0) {
     const steps = diagnosis.deepFix.map((action) => ({ action, params: {} }));
@@ -112,7 +133,7 @@ export async function runRepair(request: RepairRequest, deps: PipelineDeps): Pro
       return finish("recovered", `tier 2: ${diagnosis.causes.join("; ")}; fixed and restarted`);
   }
   if (deps.plan) {
-    const started = Date.now();
+    const started = context.now().getTime();
     const verdict = await deps.plan(evidence);
     if (!verdict.ok) {
       record.tier = 3;
@@ -121,30 +142,25 @@ export async function runRepair(request: RepairRequest, deps: PipelineDeps): Pro
         action: "ai-plan",
         params: {},
         status: "rejected",
-        detail: deps.redact(verdict.reason),
-        durationMs: Date.now() - started,
+        detail: redact(verdict.reason),
+        durationMs: context.now().getTime() - started,
       });
     } else {
-      record.evidence = { ...record.evidence, aiDiagnosis: deps.redact(verdict.diagnosis) };
-      const ran = await runTier(3, verdict.steps);
-      if (ran || (!request.dryRun && (await checkLive(context)) === null)) {
-        if (!request.dryRun && (await checkLive(context)) === null)
-          return finish("recovered", `tier 3: ${deps.redact(verdict.diagnosis).slice(0, 300)}`);
-      }
+      record.evidence = { ...record.evidence, aiDiagnosis: redact(verdict.diagnosis) };
+      await runTier(3, verdict.steps);
+      // The plan need not end with a restart: what counts is a live gateway after it.
+      if (!request.dryRun && (await checkLive(context)) === null)
+        return finish("recovered", `tier 3: ${redact(verdict.diagnosis).slice(0, 300)}`);
     }
   }
   if (request.dryRun) {
     const planned = record.actions.filter((a) => a.status === "planned").length;
     return finish("planned", `dry run: ${planned} action(s) would run; nothing was changed`);
   }
-  if (record.actions.length === 0) {
-    const live = await checkLive(context);
-    if (live === null) return finish("skipped", "nothing to repair: the gateway is live");
-  }
-  return finish(
-    "escalated",
-    `no tier could repair it (${diagnosis.causes.join("; ") || "no cause found in the evidence"}); escalated to humans`,
-  );
+  if (record.actions.length === 0 && (await checkLive(context)) === null)
+    return finish("skipped", "nothing to repair: the gateway is live");
+  const causes = diagnosis.causes.join("; ") || "no cause found in the evidence";
+  return finish("escalated", `no tier could repair it (${causes}); escalated to humans`);
 }
 
 async function runStep(

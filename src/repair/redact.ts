@@ -7,6 +7,8 @@ const PATTERNS: readonly [RegExp, string][] = [
   [/\bBearer\s+[A-Za-z0-9._~+/-]+=*/gi, `Bearer ${MASK}`],
   // Telegram bot tokens: <digits>:<35 chars>.
   [/\b\d{6,}:[A-Za-z0-9_-]{30,}\b/g, MASK],
+  // Command-line flags: --token X, --password=X.
+  [/(--(?:token|password|passwd|secret|api-key|apikey|key)[= ]+)(\S+)/gi, `$1${MASK}`],
   // key=value and "key": "value" for names that hold secrets.
   [
     /((?:api[_-]?key|apikey|token|secret|password|passwd|authorization)["']?\s*[:=]\s*["']?)([^"'\s,;}]{4,})/gi,

@@ -5,7 +5,7 @@ import type { Bot } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import type { OpsEvent } from "../core/events.js";
 import type { Notification } from "../core/notification.js";
-import type { RepairPause, RepairRecord, RepairStats } from "../core/repair.js";
+import type { RepairRecord } from "../core/repair.js";
 import type { DoctorService } from "../doctor/service.js";
 import type { EventBus } from "../events/bus.js";
 import { requireBot } from "../fleet/registry.js";
@@ -13,16 +13,15 @@ import type { Store } from "../store/store.js";
 import { gatewayLogFile, tailLines } from "../supervisor/gateway-log.js";
 import { type Supervisor, gatewayEnv } from "../supervisor/supervisor.js";
 import { buildAiContext } from "./ai-context.js";
-import { botRedactor, createActionContext, saveKnownGood } from "./bot-context.js";
-import { checkBudget } from "./budget.js";
+import { botRedactor, configProblems, createActionContext, saveKnownGood } from "./bot-context.js";
+import { RepairLedger } from "./ledger.js";
 import { type Evidence, collectEvidence } from "./evidence.js";
 import { repairNotification } from "./messages.js";
 import { type RepairRequest, runRepair } from "./pipeline.js";
 import { type PlanVerdict, planPrompt, requestPlan, validatePlan } from "./planner.js";
 import { redactDeep } from "./redact.js";
 import type { RepairSettings } from "./settings.js";
-import { computeRepairStats } from "./stats.js";
-import { type Trigger, TriggerWatch } from "./triggers.js";
+import { TRIGGER_RANK, type Trigger, TriggerWatch } from "./triggers.js";
 
 export interface RepairServiceDeps {
   config: ClawopsConfig;
@@ -45,15 +44,21 @@ export class RepairService {
   private readonly settings: RepairSettings;
   private readonly active = new Map<string, Promise<RepairRecord>>();
   private readonly triggers: TriggerWatch;
+  /** History, statistics, pauses and budgets: what the store knows of repairs. */
+  readonly ledger: RepairLedger;
   /** Per bot, the end of the cooldown already announced (one "not repaired" message per cooldown). */
   private readonly announced = new Map<string, number>();
   private readonly aborter = new AbortController();
   private readonly now: () => number;
   private unsubscribe: (() => void) | null = null;
+  private closed = false;
+  /** Per bot, the trigger of an automatic repair about to begin (a more specific one replaces it). */
+  private readonly pending = new Map<string, Trigger>();
 
   constructor(private readonly deps: RepairServiceDeps) {
     this.settings = deps.config.repair;
     this.now = deps.now ?? Date.now;
+    this.ledger = new RepairLedger({ ...deps, settings: this.settings, now: this.now });
     this.triggers = new TriggerWatch({
       readinessGraceMs: this.settings.readinessGrace,
       restartOnMemory: this.settings.restartOnMemory,
@@ -63,17 +68,37 @@ export class RepairService {
     });
   }
 
-  /** Starts following the supervisor's events. */
-  start(): void {
+  /** Starts following the supervisor's events; repairs a stopped clawops left running are marked interrupted. */
+  async start(): Promise<void> {
     this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
+    const left = (await this.deps.store.listRepairs({ limit: 1000 })).filter(
+      (r) => r.outcome === "running",
+    );
+    const now = new Date(this.now()).toISOString();
+    for (const record of left) {
+      await this.deps.store.saveRepair({
+        ...record,
+        outcome: "interrupted",
+        endedAt: now,
+        summary: "interrupted: clawops stopped during the repair",
+      });
+    }
   }
 
-  /** Stops listening; repairs in progress are told to stop and awaited. */
-  async close(): Promise<void> {
+  /**
+   * Stops listening and starting repairs; repairs in progress are told to
+   * stop (they end `interrupted` at their next step) and awaited up to `graceMs`.
+   */
+  async close(graceMs = 15_000): Promise<void> {
+    this.closed = true;
     this.unsubscribe?.();
     this.triggers.close();
     this.aborter.abort();
-    await Promise.allSettled([...this.active.values()]);
+    const settled = Promise.allSettled([...this.active.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([settled, grace]);
+    clearTimeout(timer);
   }
 
   /** An operator's repair: ignores the budget and pauses; refuses while one runs for the bot. */
@@ -91,46 +116,8 @@ export class RepairService {
         detectedAt: now,
       },
       startedBy: options.actor,
-      dryRun: options.dryRun ?? this.settings.dryRun,
+      dryRun: options.dryRun ?? false,
     });
-  }
-
-  async list(query: { bot?: string; limit?: number } = {}): Promise<RepairRecord[]> {
-    const botId = query.bot ? (await requireBot(this.deps.store, query.bot)).id : undefined;
-    return this.deps.store.listRepairs({
-      ...(botId ? { botId } : {}),
-      ...(query.limit ? { limit: query.limit } : {}),
-    });
-  }
-
-  async stats(bot?: string): Promise<RepairStats> {
-    return computeRepairStats(await this.list({ ...(bot ? { bot } : {}), limit: 1000 }));
-  }
-
-  async pause(bot: string | null, actor: string, reason: string): Promise<RepairPause> {
-    const botId = bot ? (await requireBot(this.deps.store, bot)).id : null;
-    const pause = { botId, by: actor, reason, since: new Date(this.now()).toISOString() };
-    await this.deps.store.savePause(pause);
-    this.deps.bus.publish({
-      type: "repair.paused",
-      botId,
-      actor,
-      data: { reason, scope: bot ?? "fleet" },
-    });
-    return pause;
-  }
-
-  async resume(bot: string | null, actor: string): Promise<boolean> {
-    const botId = bot ? (await requireBot(this.deps.store, bot)).id : null;
-    const lifted = await this.deps.store.removePause(botId);
-    if (lifted)
-      this.deps.bus.publish({
-        type: "repair.resumed",
-        botId,
-        actor,
-        data: { scope: bot ?? "fleet" },
-      });
-    return lifted;
   }
 
   /** Pauses in force, and each bot's budget now. */
@@ -141,7 +128,7 @@ export class RepairService {
     ]);
     const budgets = await Promise.all(
       bots.map(async (bot) => {
-        const verdict = await this.budget(bot);
+        const verdict = await this.ledger.budget(bot);
         return {
           bot: bot.name,
           repairing: this.active.has(bot.id),
@@ -154,23 +141,29 @@ export class RepairService {
     return { enabled: this.settings.enabled, dryRun: this.settings.dryRun, pauses, budgets };
   }
 
-  /** Whether automatic repair is paused for the bot (or the fleet), and by whom. */
-  async pausedBy(botId: string): Promise<RepairPause | null> {
-    const pauses = await this.deps.store.listPauses();
-    return pauses.find((p) => p.botId === null || p.botId === botId) ?? null;
-  }
-
   private onEvent(event: OpsEvent): void {
     if (!event.botId) return;
-    if (event.type === "gateway.state" && event.data.to === "running") {
+    // A new process that came up (not a readiness flip, not a re-adoption) booted its config.
+    if (
+      event.type === "gateway.state" &&
+      event.data.from === "starting" &&
+      event.data.to === "running"
+    )
       this.keepKnownGood(event.botId);
-    }
     const trigger = this.triggers.handle(event);
     if (trigger) this.onTrigger(event.botId, trigger);
   }
 
   private onTrigger(botId: string, trigger: Trigger): void {
-    if (!this.settings.enabled) return;
+    if (!this.settings.enabled) {
+      void this.deps.store
+        .findBot(botId)
+        .then(
+          (bot) => bot && this.tellDown(bot, trigger, "automatic repair is off (repair.enabled)"),
+        )
+        .catch(() => undefined);
+      return;
+    }
     void this.automatic(botId, trigger).catch((error: unknown) => {
       this.deps.log.error({ botId, err: errorMessage(error) }, "repair.failed");
     });
@@ -199,46 +192,61 @@ export class RepairService {
   /** A trigger from the supervisor: pauses, one repair at a time, then the budget. */
   private async automatic(botId: string, trigger: Trigger): Promise<void> {
     // Whatever happens to a bot while it is being repaired is that repair's business.
-    if (this.active.has(botId)) return;
+    if (this.closed || this.active.has(botId)) return;
+    // One fault often says so twice (a crash, then the crash loop it completes; a held
+    // port, then the failed start): the first reserves the bot, the most specific wins.
+    const waiting = this.pending.get(botId);
+    if (waiting) {
+      if (TRIGGER_RANK[trigger.trigger] > TRIGGER_RANK[waiting.trigger])
+        this.pending.set(botId, trigger);
+      return;
+    }
+    this.pending.set(botId, trigger);
+    try {
+      await this.admit(botId);
+    } finally {
+      this.pending.delete(botId);
+    }
+  }
+
+  /** Pauses, then the budget, then the repair of the bot's pending trigger. */
+  private async admit(botId: string): Promise<void> {
     const bot = await this.deps.store.findBot(botId);
     if (!bot || bot.desiredState !== "running") return;
-    const pause = await this.pausedBy(botId);
+    const pause = await this.ledger.pausedBy(botId);
+    const verdict = pause ? null : await this.ledger.budget(bot);
+    const trigger = this.pending.get(botId)!;
+    if (this.closed || this.active.has(botId)) return;
     if (pause) {
       this.deps.log.info(
         { bot: bot.name, trigger: trigger.trigger, pausedBy: pause.by },
         "repair.paused_skip",
       );
-      this.deps.notify({
-        kind: "down",
-        bot: bot.name,
-        title: `${bot.name}: ${trigger.cause}`,
-        lines: [
-          `automatic repair is paused${pause.botId ? "" : " fleet-wide"} by ${pause.by}${pause.reason ? ` (${pause.reason})` : ""}`,
-        ],
-        dedupeKey: `paused:${bot.id}:${trigger.trigger}`,
-        ts: trigger.detectedAt,
-      });
+      this.tellDown(
+        bot,
+        trigger,
+        `automatic repair is paused${pause.botId ? "" : " fleet-wide"} by ${pause.by}${pause.reason ? ` (${pause.reason})` : ""}`,
+      );
       return;
     }
-    const verdict = await this.budget(bot);
-    if (!verdict.allowed) {
-      if (this.announced.get(bot.id) === verdict.untilMs) return;
-      this.announced.set(bot.id, verdict.untilMs);
-      await this.skip(bot, trigger, verdict.reason);
+    if (!verdict!.allowed) {
+      if (this.announced.get(bot.id) === verdict!.untilMs) return;
+      this.announced.set(bot.id, verdict!.untilMs);
+      await this.skip(bot, trigger, verdict!.reason);
       return;
     }
-    await this.begin(bot, { request: trigger, startedBy: "repair", dryRun: this.settings.dryRun });
+    void this.begin(bot, { request: trigger, startedBy: "repair", dryRun: this.settings.dryRun });
   }
 
-  private async budget(bot: Bot) {
-    const since = new Date(this.now() - 3 * 3_600_000).toISOString();
-    const recent = await this.deps.store.listRepairs({ botId: bot.id, since, limit: 1000 });
-    const starts = recent
-      .filter((r) => r.startedBy === "repair" && !r.dryRun && r.outcome !== "skipped")
-      .map((r) => Date.parse(r.startedAt));
-    return checkBudget(starts, this.now(), {
-      maxPerHour: this.settings.budget.maxPerHour,
-      cooldownMs: this.settings.budget.cooldown,
+  /** A fault that will not be repaired automatically: told, deduplicated per bot and trigger. */
+  private tellDown(bot: Bot, trigger: Trigger, why: string) {
+    this.deps.notify({
+      kind: "down",
+      bot: bot.name,
+      title: `${bot.name}: ${trigger.cause}`,
+      lines: [why],
+      dedupeKey: `down:${bot.id}:${trigger.trigger}`,
+      ts: trigger.detectedAt,
     });
   }
 
@@ -271,6 +279,7 @@ export class RepairService {
     bot: Bot,
     options: { request: Trigger; startedBy: string; dryRun: boolean },
   ): Promise<RepairRecord> {
+    if (this.closed) throw new OpsError("UNAVAILABLE", "clawops is stopping: no new repairs");
     if (this.active.has(bot.id))
       throw new OpsError("CONFLICT", `a repair of ${bot.name} is already running`);
     const run = this.run(bot, {
@@ -286,7 +295,7 @@ export class RepairService {
   private async run(bot: Bot, request: RepairRequest): Promise<RepairRecord> {
     const log = this.deps.log.child({ bot: bot.name });
     const tell = (type: string, data: Record<string, unknown>) => {
-      log.warn(data, type);
+      log.info(data, type);
       this.deps.bus.publish({ type, botId: bot.id, actor: request.startedBy, data });
     };
     tell("repair.started", {
@@ -295,7 +304,7 @@ export class RepairService {
       dryRun: request.dryRun,
     });
     const env = gatewayEnv(this.deps.config.supervisor.env, bot);
-    const redact = botRedactor(bot, env);
+    const redact = botRedactor(bot, env, this.deps.config.dataDir);
     const context = this.actionContext(bot, env, request, log);
     const record = await runRepair(request, {
       context,
@@ -369,6 +378,7 @@ export class RepairService {
       settings: this.settings,
       dataDir: this.deps.config.dataDir,
       supervisor: this.deps.supervisor,
+      store: this.deps.store,
       doctor: this.deps.doctor,
       log,
       now: this.now,
@@ -380,7 +390,12 @@ export class RepairService {
   private keepKnownGood(botId: string) {
     void this.deps.store
       .findBot(botId)
-      .then((bot) => bot && saveKnownGood(this.deps.config.dataDir, bot))
+      .then(async (bot) => {
+        if (!bot) return;
+        // OpenClaw hot-reloads edits: the file may no longer be what booted. Only a valid one is kept.
+        const problems = await configProblems(this.deps.doctor, bot, bot.configPath);
+        if (problems.length === 0) saveKnownGood(this.deps.config.dataDir, bot);
+      })
       .catch((error: unknown) => {
         this.deps.log.warn({ botId, err: errorMessage(error) }, "repair.known_good_not_saved");
       });
@@ -389,7 +404,11 @@ export class RepairService {
   /** The last lines of a bot's gateway log, secrets masked. */
   async logs(nameOrId: string, lines: number): Promise<string[]> {
     const bot = await requireBot(this.deps.store, nameOrId);
-    const redact = botRedactor(bot, gatewayEnv(this.deps.config.supervisor.env, bot));
+    const redact = botRedactor(
+      bot,
+      gatewayEnv(this.deps.config.supervisor.env, bot),
+      this.deps.config.dataDir,
+    );
     return tailLines(gatewayLogFile(this.deps.config.dataDir, bot.name), lines).map(redact);
   }
 }

@@ -68,7 +68,7 @@ export const repairConfigSchema = z
     readinessGrace: duration("5m"),
     /** Restart a gateway whose memory check warns (supervisor.checks.rss). */
     restartOnMemory: z.boolean().default(true),
-    /** How long a restarted gateway has to answer /healthz. */
+    /** How long a repair waits for a relaunch the supervisor has under way (a start itself is bounded by supervisor.startTimeout). */
     verifyTimeout: duration("3m"),
     ai: aiSchema,
   })

@@ -9,6 +9,19 @@ export interface Trigger {
   detectedAt: string;
 }
 
+/** How specific a trigger is: when one fault reports itself twice, the more specific names it. */
+export const TRIGGER_RANK: Readonly<Record<RepairTrigger, number>> = {
+  manual: 0,
+  readiness: 1,
+  memory: 2,
+  crash: 3,
+  hung: 4,
+  config_invalid: 5,
+  exit_78: 6,
+  port_conflict: 7,
+  crash_loop: 8,
+};
+
 /** A hang is reported before the kill that follows it: the crash is then the hang's. */
 const HANG_MEMORY_MS = 60_000;
 

@@ -31,6 +31,13 @@ export interface SupervisorDeps {
   drivers?: Record<Driver, GatewayDriver>;
 }
 
+export interface LifecycleOptions {
+  /** Why, for the state's reason and the event. */
+  reason?: string;
+  /** A repair's stop or start is a step, not an operator's wish: the desired state stays as it is. */
+  keepDesired?: boolean;
+}
+
 /**
  * The fleet's supervisor: one `GatewayRunner` per bot, created on first use.
  * Lifecycle commands also record the bot's desired state, so that the next
@@ -97,19 +104,37 @@ export class Supervisor {
     );
   }
 
-  async start(nameOrId: string, actor: string, reason?: string): Promise<GatewayInstance> {
-    const bot = await this.desire(nameOrId, "running");
-    return (await this.runner(bot)).start(actor, reason);
+  async start(
+    nameOrId: string,
+    actor: string,
+    options: LifecycleOptions = {},
+  ): Promise<GatewayInstance> {
+    const bot = options.keepDesired
+      ? await requireBot(this.options.store, nameOrId)
+      : await this.desire(nameOrId, "running");
+    return (await this.runner(bot)).start(actor, options.reason);
   }
 
-  async stop(nameOrId: string, actor: string, reason?: string): Promise<GatewayInstance> {
-    const bot = await this.desire(nameOrId, "stopped");
-    return (await this.runner(bot)).stop(actor, reason);
+  async stop(
+    nameOrId: string,
+    actor: string,
+    options: LifecycleOptions = {},
+  ): Promise<GatewayInstance> {
+    const bot = options.keepDesired
+      ? await requireBot(this.options.store, nameOrId)
+      : await this.desire(nameOrId, "stopped");
+    return (await this.runner(bot)).stop(actor, options.reason);
   }
 
-  async restart(nameOrId: string, actor: string, reason?: string): Promise<GatewayInstance> {
-    const bot = await this.desire(nameOrId, "running");
-    return (await this.runner(bot)).restart(actor, reason);
+  async restart(
+    nameOrId: string,
+    actor: string,
+    options: LifecycleOptions = {},
+  ): Promise<GatewayInstance> {
+    const bot = options.keepDesired
+      ? await requireBot(this.options.store, nameOrId)
+      : await this.desire(nameOrId, "running");
+    return (await this.runner(bot)).restart(actor, options.reason);
   }
 
   /** Every bot's gateway as the supervisor sees it now (the store's copy for bots it does not run). */

@@ -1,11 +1,12 @@
 import type { Command } from "commander";
 import { formatDurationMs } from "../../core/duration.js";
-import { isOpsError } from "../../core/errors.js";
+import { OpsError, isOpsError } from "../../core/errors.js";
 import type { RepairPause, RepairRecord, RepairStats } from "../../core/repair.js";
 import { requireBot } from "../../fleet/registry.js";
 import { describeAction } from "../../repair/messages.js";
 import { computeRepairStats } from "../../repair/stats.js";
 import { act } from "../act.js";
+import { parseCount } from "../arguments.js";
 import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
 import { callDaemon, daemonUrl } from "../daemon-client.js";
 import { EXIT, emit, table } from "../output.js";
@@ -16,7 +17,7 @@ interface RepairOptions extends CommandOptions {
 
 interface RepairsOptions extends CommandOptions {
   bot?: string;
-  limit: string;
+  limit: number;
   stats?: boolean;
 }
 
@@ -46,6 +47,12 @@ export function registerRepairCommands(program: Command) {
         const { repair } = await callDaemon<{ repair: RepairRecord }>(url, {
           method: "POST",
           timeoutMs,
+        }).catch((error: unknown) => {
+          if (!isOpsError(error) || error.code !== "TIMEOUT") throw error;
+          throw new OpsError(
+            "TIMEOUT",
+            `${error.message}; the repair goes on in the daemon: see "clawops repairs --bot ${name}"`,
+          );
         });
         emit(options, { repair }, ({ repair: r }) => renderRepair(r));
         return ["recovered", "planned", "skipped"].includes(repair.outcome)
@@ -58,7 +65,7 @@ export function registerRepairCommands(program: Command) {
     .command("repairs")
     .description("list repairs, newest first (trigger, tier, actions, outcome, durations)")
     .option("--bot <name>", "only this bot's repairs")
-    .option("--limit <n>", "the newest N", "20")
+    .option("--limit <n>", "the newest N (1-1000)", parseCount(1000), 20)
     .option("--stats", "success rate, mean times to detect and to recover, escalation rate")
     .option("--json", "print JSON")
     .action(
@@ -72,8 +79,10 @@ export function registerRepairCommands(program: Command) {
             emit(options, { stats }, ({ stats: s }) => renderStats(s));
             return;
           }
-          const limit = Math.max(1, Number(options.limit) || 20);
-          const repairs = await store.listRepairs({ ...(botId ? { botId } : {}), limit });
+          const repairs = await store.listRepairs({
+            ...(botId ? { botId } : {}),
+            limit: options.limit,
+          });
           emit(options, { repairs }, ({ repairs: list }) => renderRepairs(list));
         });
         return EXIT.ok;

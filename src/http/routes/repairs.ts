@@ -1,7 +1,8 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { OpsError } from "../../core/errors.js";
 import type { DaemonContext } from "../../daemon/context.js";
+import { clientOf } from "../client.js";
 
 const listQuery = z.strictObject({
   bot: z.string().min(1).optional(),
@@ -10,6 +11,11 @@ const listQuery = z.strictObject({
 const flag = z.enum(["true", "false"]).optional();
 const repairQuery = z.strictObject({ dryRun: flag });
 const pauseQuery = z.strictObject({ reason: z.string().max(500).optional() });
+
+/** Who asked, for the record: clawops's CLI says so; anything else is the API. */
+function actorOf(request: FastifyRequest): string {
+  return clientOf(request) === "cli" ? "cli" : "api";
+}
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const result = schema.safeParse(value ?? {});
@@ -28,12 +34,12 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 export function repairRoutes(app: FastifyInstance, ctx: DaemonContext) {
   app.get("/api/v1/repairs", async (request) => {
     const query = parse(listQuery, request.query, "query");
-    return { repairs: await ctx.repair.list(query) };
+    return { repairs: await ctx.repair.ledger.list(query) };
   });
 
   app.get<{ Querystring: { bot?: string } }>("/api/v1/repairs/stats", async (request) => {
     const { bot } = parse(listQuery.pick({ bot: true }), request.query, "query");
-    return { stats: await ctx.repair.stats(bot) };
+    return { stats: await ctx.repair.ledger.stats(bot) };
   });
 
   app.get("/api/v1/repairs/status", async () => ctx.repair.status());
@@ -41,7 +47,7 @@ export function repairRoutes(app: FastifyInstance, ctx: DaemonContext) {
   app.post<{ Params: { name: string } }>("/api/v1/bots/:name/repair", async (request) => {
     const { dryRun } = parse(repairQuery, request.query, "query");
     const repair = await ctx.repair.repair(request.params.name, {
-      actor: "api",
+      actor: actorOf(request),
       dryRun: dryRun === "true" ? true : dryRun === "false" ? false : undefined,
     });
     return { repair };
@@ -51,10 +57,16 @@ export function repairRoutes(app: FastifyInstance, ctx: DaemonContext) {
     const base = scope === "bot" ? "/api/v1/bots/:name/repair" : "/api/v1/repairs";
     app.post<{ Params: { name?: string } }>(`${base}/pause`, async (request) => {
       const { reason } = parse(pauseQuery, request.query, "query");
-      return { pause: await ctx.repair.pause(request.params.name ?? null, "api", reason ?? "") };
+      return {
+        pause: await ctx.repair.ledger.pause(
+          request.params.name ?? null,
+          actorOf(request),
+          reason ?? "",
+        ),
+      };
     });
     app.post<{ Params: { name?: string } }>(`${base}/resume`, async (request) => ({
-      resumed: await ctx.repair.resume(request.params.name ?? null, "api"),
+      resumed: await ctx.repair.ledger.resume(request.params.name ?? null, actorOf(request)),
     }));
   }
 }

@@ -31,6 +31,7 @@ const OUTCOME_EMOJI: Record<RepairOutcome, string> = {
   escalated: "🚨",
   skipped: "⏭",
   planned: "📝",
+  interrupted: "⏹",
 };
 
 const ACTION_EMOJI: Record<RepairActionRecord["status"], string> = {

@@ -2,10 +2,10 @@ import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { createTwoFilesPatch } from "diff";
 import { z } from "zod";
 import type { Bot } from "../../core/bot.js";
-import { LIVE_STATES } from "../../core/gateway-state.js";
 import { backupFile } from "../../doctor/fix.js";
 import { writeFileAtomic } from "../../system/files.js";
 import { type ActionContext, defineAction } from "../action.js";
+import { gatewayStopped } from "./lifecycle.js";
 import { findLegacyAuthFiles } from "../evidence.js";
 
 /**
@@ -30,13 +30,6 @@ async function validLastGood(context: ActionContext): Promise<{ file: string } |
     reasons.push(`${file}: ${problems.join("; ")}`);
   }
   return { why: `no known-good copy is valid: ${reasons.join(" | ")}` };
-}
-
-async function gatewayStopped(context: ActionContext): Promise<string | null> {
-  const instance = await context.gateway.instance();
-  return instance && LIVE_STATES.has(instance.state)
-    ? `the gateway is ${instance.state}: stop it first`
-    : null;
 }
 
 async function configValid(context: ActionContext): Promise<string | null> {

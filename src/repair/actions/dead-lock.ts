@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import type { Bot } from "../../core/bot.js";
 import { gatewayLockFiles, isLockHolder, readLock } from "../../drivers/discover.js";
 import { isPidAlive } from "../../system/proc.js";
 import { defineAction } from "../action.js";
+import { gatewayStopped } from "./lifecycle.js";
 
 /**
  * A gateway lock no gateway holds: its pid is dead, or alive but another
@@ -33,14 +34,15 @@ export const clearDeadLock = defineAction({
     "move aside the bot's gateway lock files whose pid is dead or reused by another process (archived, not deleted)",
   params: z.strictObject({}),
   async precondition(context) {
-    return findStaleLocks(context.bot).length > 0 ? null : "no stale gateway lock";
+    if (findStaleLocks(context.bot).length === 0) return "no stale gateway lock";
+    return gatewayStopped(context);
   },
   async execute(context) {
     const stale = findStaleLocks(context.bot);
     const stamp = context.now().toISOString().replace(/[-:.]/g, "");
     const into = path.join(context.archiveDir, `locks-${stamp}`);
     mkdirSync(into, { recursive: true, mode: 0o700 });
-    for (const lock of stale) renameSync(lock.file, path.join(into, path.basename(lock.file)));
+    for (const lock of stale) moveFile(lock.file, path.join(into, path.basename(lock.file)));
     const list = stale.map((l) => `${path.basename(l.file)} (pid ${l.pid} ${l.why})`).join(", ");
     return { detail: `moved ${list} to ${into}` };
   },
@@ -49,3 +51,14 @@ export const clearDeadLock = defineAction({
     return left.length === 0 ? null : `still there: ${left.map((l) => l.file).join(", ")}`;
   },
 });
+
+/** rename(2), or copy and unlink when the archive is on another file system. */
+function moveFile(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+    copyFileSync(from, to);
+    unlinkSync(from);
+  }
+}

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { formatDurationMs } from "../../core/duration.js";
-import type { GatewayInstance } from "../../core/gateway-state.js";
+import { type GatewayInstance, LIVE_STATES } from "../../core/gateway-state.js";
 import { abortableSleep } from "../../core/time.js";
 import { probe } from "../../gateway/probes.js";
 import { findTcpListener, isListenerOf } from "../../system/proc.js";
@@ -29,6 +29,14 @@ export async function checkLive(context: ActionContext, sinceMs: number | null =
   if (listener && !isListenerOf(listener, instance.pid))
     return `port ${context.bot.port} is answered by pid ${listener.pid}, not the gateway (pid ${instance.pid})`;
   return null;
+}
+
+/** Null when the bot's gateway is not live; otherwise why the action must wait. */
+export async function gatewayStopped(context: ActionContext): Promise<string | null> {
+  const instance = await context.gateway.instance();
+  return instance && LIVE_STATES.has(instance.state)
+    ? `the gateway is ${instance.state}: stop it first`
+    : null;
 }
 
 /** Waits while the supervisor is in the middle of something (a relaunch after a crash). */
@@ -97,6 +105,7 @@ export const wait = defineAction({
   precondition: async () => null,
   async execute(context, { seconds }) {
     await abortableSleep(seconds * 1_000, context.signal);
+    if (context.signal.aborted) throw new Error("interrupted: clawops is stopping");
     return { detail: `waited ${seconds}s` };
   },
   verify: async () => null,

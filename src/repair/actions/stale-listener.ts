@@ -2,20 +2,30 @@ import path from "node:path";
 import { z } from "zod";
 import type { Bot } from "../../core/bot.js";
 import { abortableSleep } from "../../core/time.js";
-import { gatewayLockFiles, processStateDir, readLock } from "../../drivers/discover.js";
+import {
+  environStateDir,
+  gatewayLockFiles,
+  isLockHolder,
+  looksLikeOpenClaw,
+  readLock,
+} from "../../drivers/discover.js";
 import { probe } from "../../gateway/probes.js";
-import { findTcpListener, isPidAlive, readProcStat } from "../../system/proc.js";
+import { findTcpListener, isSameLiveProcess, readProcStat } from "../../system/proc.js";
 import { type ActionContext, defineAction } from "../action.js";
 
 /** Who holds a bot's port, and what clawops can prove about it. */
 export interface PortHolder {
   pid: number | null;
+  /** /proc start time: the pid is signalled only while it is still this process. */
+  startTime: number | null;
   cmdline: string | null;
   /** Its command line is OpenClaw's (`openclaw-gateway`, `openclaw.mjs gateway run`). */
   looksLikeOpenClaw: boolean;
-  /** Its OPENCLAW_STATE_DIR (or working directory) is the bot's, or a lock of the bot's state dir names it. */
+  /** The state dir its environment names (OPENCLAW_STATE_DIR); null when unknown. */
+  stateDir: string | null;
+  /** Its OPENCLAW_STATE_DIR is the bot's, or a live lock of the bot's state dir names it. */
   sameStateDir: boolean;
-  /** It answers /healthz as a gateway within 2 s. */
+  /** It answered /healthz as a gateway (two tries, 2 s each). */
   answers: boolean;
 }
 
@@ -23,62 +33,74 @@ export interface PortHolder {
 export async function identifyPortHolder(bot: Bot): Promise<PortHolder | null> {
   const listener = findTcpListener(bot.port);
   if (!listener) return null;
-  const health = await probe(`http://127.0.0.1:${bot.port}`, "healthz", { timeoutMs: 2_000 });
   const pid = listener.pid;
-  const lockedBy = gatewayLockFiles(bot.stateDir).map((file) => readLock(file)?.pid);
+  const stat = pid === null ? null : readProcStat(pid);
+  const stateDir = pid === null ? null : environStateDir(pid);
+  const locked = gatewayLockFiles(bot.stateDir).some((file) => {
+    const lock = readLock(file);
+    return lock !== null && lock.pid === pid && isLockHolder(lock);
+  });
   return {
     pid,
+    startTime: stat?.startTime ?? null,
     cmdline: listener.cmdline,
-    looksLikeOpenClaw: /openclaw/i.test(listener.cmdline ?? ""),
-    sameStateDir:
-      pid !== null &&
-      (processStateDir(pid) === path.resolve(bot.stateDir) || lockedBy.includes(pid)),
-    answers: health.ok && health.status === 200,
+    looksLikeOpenClaw: looksLikeOpenClaw(listener.cmdline),
+    stateDir,
+    sameStateDir: pid !== null && (stateDir === path.resolve(bot.stateDir) || locked),
+    answers: (await answersHealthz(bot.port)) || (await answersHealthz(bot.port)),
   };
 }
 
+async function answersHealthz(port: number): Promise<boolean> {
+  const health = await probe(`http://127.0.0.1:${port}`, "healthz", { timeoutMs: 2_000 });
+  return health.ok && health.status === 200;
+}
+
 /** Why `holder` may not be killed for `context`'s bot; null when it may. */
-function refuseKill(context: ActionContext, holder: PortHolder, supervisedPid: number | null) {
-  if (holder.pid === null) return "the port's holder is not visible to this user";
-  if (holder.pid === process.pid) return "the port is held by clawops itself";
-  const verified = holder.looksLikeOpenClaw && holder.sameStateDir;
-  if (verified && holder.answers)
-    return `pid ${holder.pid} is a live gateway of ${context.bot.stateDir} (it answers /healthz): it is adopted, not killed`;
-  if (holder.pid === supervisedPid && holder.answers)
-    return "the port is held by the bot's own gateway";
-  if (!verified && !context.settings.killForeignListeners) {
-    return `pid ${holder.pid} (${holder.cmdline ?? "unknown"}) is not verifiably an OpenClaw gateway of ${context.bot.stateDir}; clawops kills such a process only with repair.killForeignListeners: true`;
-  }
-  return null;
+async function refuseKill(context: ActionContext, holder: PortHolder): Promise<string | null> {
+  const { bot, settings } = context;
+  if (holder.pid === null || holder.startTime === null)
+    return "the port's holder is not visible to this user";
+  const ownGroup = readProcStat(process.pid)?.pgid;
+  if (holder.pid === process.pid || readProcStat(holder.pid)?.pgid === ownGroup)
+    return "the port is held by clawops itself (or its process group)";
+  if ((await context.gateway.fleetPids()).includes(holder.pid))
+    return `pid ${holder.pid} is a supervised gateway: the supervisor handles it`;
+  if (holder.answers)
+    return `pid ${holder.pid} is a live gateway (it answers /healthz): not stale, never killed`;
+  if (holder.looksLikeOpenClaw && holder.stateDir && !holder.sameStateDir)
+    return `pid ${holder.pid} is an OpenClaw gateway of another state dir (${holder.stateDir}): another bot's, not killed`;
+  if (holder.looksLikeOpenClaw && holder.sameStateDir) return null;
+  if (settings.killForeignListeners) return null;
+  return `pid ${holder.pid} (${holder.cmdline ?? "unknown"}) is not verifiably an OpenClaw gateway of ${bot.stateDir}; clawops kills such a process only with repair.killForeignListeners: true`;
 }
 
 export const killVerifiedStaleListener = defineAction({
   name: "kill-verified-stale-listener",
   description:
-    "kill the process holding the bot's port when it is verifiably a stale OpenClaw gateway of the same state dir (never a foreign process unless configured)",
+    "kill the process holding the bot's port when it is verifiably a stale OpenClaw gateway of the same state dir that does not answer /healthz (never a live gateway, another bot's, or a foreign process unless configured)",
   params: z.strictObject({}),
   async precondition(context) {
     const holder = await identifyPortHolder(context.bot);
     if (!holder) return `port ${context.bot.port} is free`;
-    const instance = await context.gateway.instance();
-    return refuseKill(context, holder, instance?.pid ?? null);
+    return refuseKill(context, holder);
   },
   async execute(context) {
-    const holder = await identifyPortHolder(context.bot);
-    const instance = await context.gateway.instance();
-    const refusal = holder ? refuseKill(context, holder, instance?.pid ?? null) : "port is free";
     // Checked again right before the kill: the holder may have changed since the precondition.
+    const holder = await identifyPortHolder(context.bot);
+    const refusal = holder ? await refuseKill(context, holder) : `port ${context.bot.port} is free`;
     if (!holder || refusal) throw new Error(refusal ?? "port is free");
-    const pid = holder.pid!;
-    const signalled = await terminate(pid, context.signal);
+    const ended = await terminate(holder.pid!, holder.startTime!, context.signal);
+    const whose = holder.sameStateDir
+      ? ` of ${context.bot.stateDir}`
+      : " (foreign, allowed by repair.killForeignListeners)";
     return {
-      detail: `${signalled} pid ${pid} (${holder.cmdline ?? "unknown"}), a stale listener on port ${context.bot.port}${holder.sameStateDir ? ` of ${context.bot.stateDir}` : " (foreign, allowed by repair.killForeignListeners)"}`,
+      detail: `${ended} pid ${holder.pid} (${holder.cmdline ?? "unknown"}), a stale listener on port ${context.bot.port}${whose}`,
     };
   },
   async verify(context) {
-    for (let i = 0; i < 25; i++) {
-      const listener = findTcpListener(context.bot.port);
-      if (!listener) return null;
+    for (let i = 0; i < 25 && !context.signal.aborted; i++) {
+      if (!findTcpListener(context.bot.port)) return null;
       await abortableSleep(200, context.signal);
     }
     return `port ${context.bot.port} is still held`;
@@ -87,12 +109,15 @@ export const killVerifiedStaleListener = defineAction({
 
 /**
  * SIGTERM (with SIGCONT, so that a stopped process can act on it), then
- * SIGKILL after 10 s; the whole process group when the pid leads one.
- * Returns how it ended.
+ * SIGKILL after 10 s; the whole process group when the pid leads one. Each
+ * signal only while the pid is still the process identified (same start
+ * time). When clawops is stopping, the process is left as it is after SIGTERM.
  */
-async function terminate(pid: number, signal: AbortSignal): Promise<string> {
+async function terminate(pid: number, startTime: number, signal: AbortSignal): Promise<string> {
   const target = readProcStat(pid)?.pgid === pid ? -pid : pid;
+  const same = () => isSameLiveProcess(pid, startTime);
   const send = (sig: NodeJS.Signals) => {
+    if (!same()) return;
     try {
       process.kill(target, sig);
     } catch {
@@ -101,9 +126,10 @@ async function terminate(pid: number, signal: AbortSignal): Promise<string> {
   };
   send("SIGTERM");
   send("SIGCONT");
-  for (let i = 0; i < 50 && isPidAlive(pid); i++) await abortableSleep(200, signal);
-  if (!isPidAlive(pid)) return "terminated";
+  for (let i = 0; i < 50 && same() && !signal.aborted; i++) await abortableSleep(200, signal);
+  if (!same()) return "terminated";
+  if (signal.aborted) return "sent SIGTERM to (clawops stopped before it ended)";
   send("SIGKILL");
-  for (let i = 0; i < 25 && isPidAlive(pid); i++) await abortableSleep(200, signal);
+  for (let i = 0; i < 25 && same(); i++) await abortableSleep(200, signal);
   return "killed (SIGKILL)";
 }
