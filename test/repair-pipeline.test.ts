@@ -260,6 +260,16 @@ describe("tier 3: the AI plan, validated", () => {
       expect(prompt).not.toContain(secret);
   });
 
+  it("keeps the operator's desired state when a plan stops the gateway", async () => {
+    writeBotConfig(bot.configPath, { exitCode: 1 });
+    planner.answerWith(JSON.stringify({ diagnosis: "stop it", actions: [{ action: "stop" }] }));
+    const record = await h.service.repair("beta", { actor: "test" });
+    expect(record.actions.at(-1)).toMatchObject({ tier: 3, action: "stop", status: "ok" });
+    expect(record.outcome).toBe("escalated");
+    expect((await h.store.findBot("beta"))!.desiredState).toBe("running");
+    await h.supervisor.start("beta", "test");
+  });
+
   it("in a dry run asks the planner and shows its plan, and changes nothing", async () => {
     writeBotConfig(bot.configPath, { exitCode: 1 });
     await h.supervisor.restart("beta", "test");
@@ -276,6 +286,29 @@ describe("tier 3: the AI plan, validated", () => {
     await h.bus.flush(5_000);
     const acted = await h.store.listEvents({ botId: bot.id, type: "gateway.state", limit: 1000 });
     expect(acted.filter((e) => e.actor === "dry-runner")).toEqual([]);
+  });
+
+  it("ends a repair interrupted when clawops stops, without telling anyone it escalated", async () => {
+    writeBotConfig(bot.configPath, { exitCode: 1 });
+    planner.answerWith(
+      JSON.stringify({
+        diagnosis: "wait, then restart",
+        actions: [{ action: "wait", params: { seconds: 60 } }, { action: "restart" }],
+      }),
+    );
+    const told = h.notifications.length;
+    const running = h.service.repair("beta", { actor: "test" });
+    // Tier 1 fails (the gateway crashes at boot), then the plan's wait begins.
+    await expect
+      .poll(async () => (await h.store.listRepairs({ limit: 1 }))[0]?.tier, { timeout: 20_000 })
+      .toBe(3);
+    const started = Date.now();
+    await h.service.close();
+    const record = await running;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(record.outcome).toBe("interrupted");
+    expect(h.notifications.length).toBe(told);
+    await expect(h.service.repair("beta", { actor: "test" })).rejects.toThrow(/stopping/);
   });
 });
 

@@ -374,7 +374,9 @@ export class RepairService {
       bot,
       env,
       actor: request.startedBy,
-      sinceMs: Date.parse(request.detectedAt),
+      // A process started after this is a new instance. Process times are wall-clock
+      // times; the injected clock is the budget's.
+      sinceMs: request.trigger === "manual" ? Date.now() : Date.parse(request.detectedAt),
       settings: this.settings,
       dataDir: this.deps.config.dataDir,
       supervisor: this.deps.supervisor,
