@@ -107,3 +107,19 @@ export interface RepairPause {
   reason: string;
   since: string;
 }
+
+/** The repair pipeline now: whether it acts, what is paused, each bot's budget. */
+export interface RepairStatus {
+  enabled: boolean;
+  dryRun: boolean;
+  pauses: RepairPause[];
+  budgets: {
+    bot: string;
+    /** A repair of the bot runs now. */
+    repairing: boolean;
+    /** Automatic repairs left in the current hour. */
+    remaining: number;
+    /** ISO 8601 end of the cooldown; null when none. */
+    cooldownUntil: string | null;
+  }[];
+}

@@ -5,7 +5,7 @@ import type { Bot } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import type { OpsEvent } from "../core/events.js";
 import type { Notification } from "../core/notification.js";
-import type { RepairRecord } from "../core/repair.js";
+import type { RepairRecord, RepairStatus } from "../core/repair.js";
 import type { DoctorService } from "../doctor/service.js";
 import type { EventBus } from "../events/bus.js";
 import { requireBot } from "../fleet/registry.js";
@@ -121,7 +121,7 @@ export class RepairService {
   }
 
   /** Pauses in force, and each bot's budget now. */
-  async status() {
+  async status(): Promise<RepairStatus> {
     const [pauses, bots] = await Promise.all([
       this.deps.store.listPauses(),
       this.deps.store.listBots(),
