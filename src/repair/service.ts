@@ -235,7 +235,12 @@ export class RepairService {
       await this.skip(bot, trigger, verdict!.reason);
       return;
     }
-    void this.begin(bot, { request: trigger, startedBy: "repair", dryRun: this.settings.dryRun });
+    // Not awaited: the bot's slot is taken (begin is synchronous up to there); the pending trigger goes.
+    this.begin(bot, { request: trigger, startedBy: "repair", dryRun: this.settings.dryRun }).catch(
+      (error: unknown) => {
+        this.deps.log.error({ bot: bot.name, err: errorMessage(error) }, "repair.failed");
+      },
+    );
   }
 
   /** A fault that will not be repaired automatically: told, deduplicated per bot and trigger. */
