@@ -7,6 +7,7 @@ import { findRunningGateway } from "../drivers/discover.js";
 import { OpenClawCli, locateConfiguredOpenClaw } from "../gateway/openclaw-cli.js";
 import { gatewayEnv } from "../supervisor/supervisor.js";
 import { OpenClawFacts } from "./openclaw-facts.js";
+import { findLegacyAuthFiles } from "./rules/legacy-files.js";
 import type { DoctorTarget } from "./rule.js";
 import { type OpenClawFixOutcome, runOpenClawFix } from "./fix.js";
 import { type DoctorOptions, type DoctorReport, instanceEnv, runDoctor } from "./run-doctor.js";
@@ -125,9 +126,10 @@ export class DoctorService {
 
   /**
    * What the gate's verdict depends on: the config file (size, mtime), the
-   * bot's registration, the fleet's ports and paths, the gateway environment.
-   * The credential store is not in it: a key removed from the store shows at
-   * the next changed config, or in `clawops doctor`.
+   * bot's registration, the fleet's ports and paths, the gateway environment,
+   * the legacy credential files of its state dir. The credential store is not
+   * in it: a key removed from the store shows at the next changed config, or
+   * in `clawops doctor`.
    */
   private async gateSignature(bot: Bot): Promise<string> {
     let file = "missing";
@@ -138,7 +140,9 @@ export class DoctorService {
       // A missing config never passes, so its signature never matches.
     }
     const fleet = (await this.listBots()).map((b) => [b.id, b.port, b.stateDir, b.configPath]);
-    return JSON.stringify([file, bot, fleet, this.config.supervisor.env]);
+    // A legacy credential file dropped into the state dir makes the gateway exit at boot.
+    const legacy = findLegacyAuthFiles(bot.stateDir);
+    return JSON.stringify([file, bot, fleet, this.config.supervisor.env, legacy]);
   }
 
   /** The facts of one openclaw CLI; null when it cannot be found (its rules then say so). */

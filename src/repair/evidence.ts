@@ -1,6 +1,5 @@
-import { existsSync, readdirSync } from "node:fs";
-import path from "node:path";
 import type { Bot } from "../core/bot.js";
+import { findLegacyAuthFiles } from "../doctor/rules/legacy-files.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import { tailLines } from "../supervisor/gateway-log.js";
 import { gatewayLogFile } from "../supervisor/gateway-log.js";
@@ -35,19 +34,6 @@ export interface Evidence {
   configProblems: string[];
   /** Known-good copies of the config (only looked at when the config is invalid), newest first. */
   lastGood: { file: string; problems: string[] }[];
-}
-
-/** Legacy `agents/<id>/agent/auth-profiles.json` files of a state dir. */
-export function findLegacyAuthFiles(stateDir: string): string[] {
-  let agents: string[];
-  try {
-    agents = readdirSync(path.join(stateDir, "agents"));
-  } catch {
-    return [];
-  }
-  return agents
-    .map((agent) => path.join(stateDir, "agents", agent, "agent", "auth-profiles.json"))
-    .filter((file) => existsSync(file));
 }
 
 export async function collectEvidence(input: {

@@ -81,3 +81,16 @@ function listFiles(dir: string): string[] {
     return [];
   }
 }
+
+/** Legacy `agents/<id>/agent/auth-profiles.json` files of a state dir. */
+export function findLegacyAuthFiles(stateDir: string): string[] {
+  let agents: string[];
+  try {
+    agents = readdirSync(path.join(stateDir, "agents"));
+  } catch {
+    return [];
+  }
+  return agents
+    .map((agent) => path.join(stateDir, "agents", agent, "agent", "auth-profiles.json"))
+    .filter((file) => existsSync(file));
+}

@@ -6,7 +6,7 @@ import { backupFile } from "../../doctor/fix.js";
 import { writeFileAtomic } from "../../system/files.js";
 import { type ActionContext, defineAction } from "../action.js";
 import { gatewayStopped } from "./lifecycle.js";
-import { findLegacyAuthFiles } from "../evidence.js";
+import { findLegacyAuthFiles } from "../../doctor/rules/legacy-files.js";
 
 /**
  * Known-good copies of a bot's config, newest first: clawops's own (saved
