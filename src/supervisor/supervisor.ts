@@ -104,37 +104,16 @@ export class Supervisor {
     );
   }
 
-  async start(
-    nameOrId: string,
-    actor: string,
-    options: LifecycleOptions = {},
-  ): Promise<GatewayInstance> {
-    const bot = options.keepDesired
-      ? await requireBot(this.options.store, nameOrId)
-      : await this.desire(nameOrId, "running");
-    return (await this.runner(bot)).start(actor, options.reason);
+  start(nameOrId: string, actor: string, options: LifecycleOptions = {}) {
+    return this.lifecycle("start", nameOrId, actor, options);
   }
 
-  async stop(
-    nameOrId: string,
-    actor: string,
-    options: LifecycleOptions = {},
-  ): Promise<GatewayInstance> {
-    const bot = options.keepDesired
-      ? await requireBot(this.options.store, nameOrId)
-      : await this.desire(nameOrId, "stopped");
-    return (await this.runner(bot)).stop(actor, options.reason);
+  stop(nameOrId: string, actor: string, options: LifecycleOptions = {}) {
+    return this.lifecycle("stop", nameOrId, actor, options);
   }
 
-  async restart(
-    nameOrId: string,
-    actor: string,
-    options: LifecycleOptions = {},
-  ): Promise<GatewayInstance> {
-    const bot = options.keepDesired
-      ? await requireBot(this.options.store, nameOrId)
-      : await this.desire(nameOrId, "running");
-    return (await this.runner(bot)).restart(actor, options.reason);
+  restart(nameOrId: string, actor: string, options: LifecycleOptions = {}) {
+    return this.lifecycle("restart", nameOrId, actor, options);
   }
 
   /** Every bot's gateway as the supervisor sees it now (the store's copy for bots it does not run). */
@@ -185,6 +164,19 @@ export class Supervisor {
         this.options.log.error({ bot: bot.name, err: errorMessage(error) }, "gateway.start_failed");
       });
     }
+  }
+
+  /** Records the operator's wish (unless `keepDesired`), then runs the command on the bot's runner. */
+  private async lifecycle(
+    command: "start" | "stop" | "restart",
+    nameOrId: string,
+    actor: string,
+    options: LifecycleOptions,
+  ): Promise<GatewayInstance> {
+    const bot = options.keepDesired
+      ? await requireBot(this.options.store, nameOrId)
+      : await this.desire(nameOrId, command === "stop" ? "stopped" : "running");
+    return (await this.runner(bot))[command](actor, options.reason);
   }
 
   private async desire(nameOrId: string, desiredState: Bot["desiredState"]): Promise<Bot> {
