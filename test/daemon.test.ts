@@ -48,7 +48,12 @@ describe("clawops up on embedded SQLite", () => {
       parts: Record<string, { ok: boolean }>;
     };
     expect(readiness.ready).toBe(true);
-    expect(Object.keys(readiness.parts).sort()).toEqual(["events", "loop:housekeeping", "store"]);
+    expect(Object.keys(readiness.parts).sort()).toEqual([
+      "events",
+      "loop:housekeeping",
+      "notifiers",
+      "store",
+    ]);
 
     const traced = await fetch(`${daemon.url}/healthz`, {
       headers: { "X-Request-Id": "trace-42" },

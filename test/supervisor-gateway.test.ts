@@ -75,7 +75,9 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     httpPort = await freePort();
     writeFileSync(
       path.join(dir, "clawops.yaml"),
-      stringify(supervisedClawopsConfig(dir, httpPort)),
+      // The supervisor alone: its restarts, backoff and refusals, without the repair pipeline
+      // acting on the same faults (test/repair.test.ts covers that).
+      stringify(supervisedClawopsConfig(dir, httpPort, { repair: { enabled: false } })),
     );
   });
   afterAll(async () => {
