@@ -60,3 +60,20 @@ export function repairNotification(record: RepairRecord): Notification | null {
   }
   return null;
 }
+
+/** A fault that will not be repaired automatically (paused, repair off): deduplicated per bot and trigger. */
+export function downNotice(
+  name: string,
+  botId: string,
+  trigger: { trigger: string; cause: string; detectedAt: string },
+  why: string,
+): Notification {
+  return {
+    kind: "down",
+    bot: name,
+    title: `${name}: ${trigger.cause}`,
+    lines: [why],
+    dedupeKey: `down:${botId}:${trigger.trigger}`,
+    ts: trigger.detectedAt,
+  };
+}

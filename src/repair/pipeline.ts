@@ -44,15 +44,12 @@ interface Step {
   params: Record<string, unknown>;
 }
 
-/**
- * One repair, tier by tier: a restart when the evidence says a restart can
- * help; then the deep fix the evidence supports; then the AI's plan; then
- * humans. Every action is recorded with its result; a dry run records what
- * would run and changes nothing.
- */
-export async function runRepair(request: RepairRequest, deps: PipelineDeps): Promise<RepairRecord> {
-  const { context } = deps;
-  const record: RepairRecord = {
+/** A repair record as it begins: `running`, no tier, no action yet. */
+export function newRepairRecord(
+  request: Omit<RepairRequest, "dryRun"> & { dryRun: boolean },
+  startedAt: string,
+): RepairRecord {
+  return {
     id: randomUUID(),
     botId: request.bot.id,
     botName: request.bot.name,
@@ -67,10 +64,21 @@ export async function runRepair(request: RepairRequest, deps: PipelineDeps): Pro
     evidence: {},
     faultAt: request.faultAt,
     detectedAt: request.detectedAt,
-    startedAt: context.now().toISOString(),
+    startedAt,
     endedAt: null,
     recoveredAt: null,
   };
+}
+
+/**
+ * One repair, tier by tier: a restart when the evidence says a restart can
+ * help; then the deep fix the evidence supports; then the AI's plan; then
+ * humans. Every action is recorded with its result; a dry run records what
+ * would run and changes nothing.
+ */
+export async function runRepair(request: RepairRequest, deps: PipelineDeps): Promise<RepairRecord> {
+  const { context } = deps;
+  const record = newRepairRecord(request, context.now().toISOString());
   await deps.save(record);
   const finish = async (outcome: RepairRecord["outcome"], summary: string) => {
     record.outcome = outcome;

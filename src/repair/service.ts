@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
@@ -16,8 +15,8 @@ import { buildAiContext } from "./ai-context.js";
 import { botRedactor, configProblems, createActionContext, saveKnownGood } from "./bot-context.js";
 import { RepairLedger } from "./ledger.js";
 import { type Evidence, collectEvidence } from "./evidence.js";
-import { repairNotification } from "./messages.js";
-import { type RepairRequest, runRepair } from "./pipeline.js";
+import { downNotice, repairNotification } from "./messages.js";
+import { type RepairRequest, newRepairRecord, runRepair } from "./pipeline.js";
 import { type PlanVerdict, planPrompt, requestPlan, validatePlan } from "./planner.js";
 import { redactDeep } from "./redact.js";
 import type { RepairSettings } from "./settings.js";
@@ -156,12 +155,9 @@ export class RepairService {
 
   private onTrigger(botId: string, trigger: Trigger): void {
     if (!this.settings.enabled) {
-      void this.deps.store
-        .findBot(botId)
-        .then(
-          (bot) => bot && this.tellDown(bot, trigger, "automatic repair is off (repair.enabled)"),
-        )
-        .catch(() => undefined);
+      this.tellAbout(botId, (name) =>
+        downNotice(name, botId, trigger, "automatic repair is off (repair.enabled)"),
+      );
       return;
     }
     void this.automatic(botId, trigger).catch((error: unknown) => {
@@ -171,21 +167,23 @@ export class RepairService {
 
   /** A warning from a check (memory, slow readiness): told, deduplicated per bot and check. */
   private warn(botId: string, what: string, at: string) {
+    this.tellAbout(botId, (name) => ({
+      kind: "warning",
+      bot: name,
+      title: `${name}: ${what}`,
+      lines: [],
+      dedupeKey: `warning:${botId}:${what.split(":")[0]}`,
+      ts: at,
+    }));
+  }
+
+  /** Events carry the bot's id; operators read its name (the id when the bot is gone). */
+  private tellAbout(botId: string, notice: (name: string) => Notification) {
     void this.deps.store
       .findBot(botId)
-      .then((bot) => {
-        const name = bot?.name ?? botId;
-        this.deps.notify({
-          kind: "warning",
-          bot: name,
-          title: `${name}: ${what}`,
-          lines: [],
-          dedupeKey: `warning:${botId}:${what.split(":")[0]}`,
-          ts: at,
-        });
-      })
+      .then((bot) => this.deps.notify(notice(bot?.name ?? botId)))
       .catch((error: unknown) => {
-        this.deps.log.warn({ botId, err: errorMessage(error) }, "repair.warning_not_sent");
+        this.deps.log.warn({ botId, err: errorMessage(error) }, "repair.notice_not_sent");
       });
   }
 
@@ -222,11 +220,8 @@ export class RepairService {
         { bot: bot.name, trigger: trigger.trigger, pausedBy: pause.by },
         "repair.paused_skip",
       );
-      this.tellDown(
-        bot,
-        trigger,
-        `automatic repair is paused${pause.botId ? "" : " fleet-wide"} by ${pause.by}${pause.reason ? ` (${pause.reason})` : ""}`,
-      );
+      const why = `automatic repair is paused${pause.botId ? "" : " fleet-wide"} by ${pause.by}${pause.reason ? ` (${pause.reason})` : ""}`;
+      this.deps.notify(downNotice(bot.name, bot.id, trigger, why));
       return;
     }
     if (!verdict!.allowed) {
@@ -243,38 +238,14 @@ export class RepairService {
     );
   }
 
-  /** A fault that will not be repaired automatically: told, deduplicated per bot and trigger. */
-  private tellDown(bot: Bot, trigger: Trigger, why: string) {
-    this.deps.notify({
-      kind: "down",
-      bot: bot.name,
-      title: `${bot.name}: ${trigger.cause}`,
-      lines: [why],
-      dedupeKey: `down:${bot.id}:${trigger.trigger}`,
-      ts: trigger.detectedAt,
-    });
-  }
-
   private async skip(bot: Bot, trigger: Trigger, summary: string) {
     const now = new Date(this.now()).toISOString();
+    const request = { ...trigger, bot, startedBy: "repair", dryRun: false };
     const record: RepairRecord = {
-      id: randomUUID(),
-      botId: bot.id,
-      botName: bot.name,
-      trigger: trigger.trigger,
-      cause: trigger.cause,
-      startedBy: "repair",
-      dryRun: false,
+      ...newRepairRecord(request, now),
       outcome: "skipped",
-      tier: 0,
       summary,
-      actions: [],
-      evidence: {},
-      faultAt: trigger.faultAt,
-      detectedAt: trigger.detectedAt,
-      startedAt: now,
       endedAt: now,
-      recoveredAt: null,
     };
     await this.deps.store.saveRepair(record);
     this.announce(record);
