@@ -2,6 +2,7 @@ import type { ClawopsConfig } from "../config/schema.js";
 import type { BotStatusLine, OpsControl } from "../core/notification.js";
 import { formatDurationMs } from "../core/duration.js";
 import { requireBot } from "../fleet/registry.js";
+import { pauseOf } from "../repair/ledger.js";
 import type { RepairService } from "../repair/service.js";
 import type { Store } from "../store/store.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
@@ -18,7 +19,6 @@ export function createOpsControl(deps: {
     async status(bot) {
       const bots = bot ? [await requireBot(store, bot)] : await store.listBots();
       const [instances, pauses] = await Promise.all([supervisor.instances(), store.listPauses()]);
-      const fleetPaused = pauses.some((p) => p.botId === null);
       return bots.map((b): BotStatusLine => {
         const instance = instances.find((i) => i.botId === b.id);
         return {
@@ -29,7 +29,7 @@ export function createOpsControl(deps: {
           pid: instance?.pid ?? null,
           restarts: instance?.restarts ?? 0,
           since: instance?.stateSince ?? b.createdAt,
-          paused: fleetPaused || pauses.some((p) => p.botId === b.id),
+          paused: pauseOf(pauses, b.id) !== null,
         };
       });
     },

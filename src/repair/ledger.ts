@@ -62,8 +62,7 @@ export class RepairLedger {
 
   /** Whether automatic repair is paused for the bot (or the fleet), and by whom. */
   async pausedBy(botId: string): Promise<RepairPause | null> {
-    const pauses = await this.deps.store.listPauses();
-    return pauses.find((p) => p.botId === null || p.botId === botId) ?? null;
+    return pauseOf(await this.deps.store.listPauses(), botId);
   }
 
   /** Whether one more automatic repair of `bot` may start now. */
@@ -81,4 +80,9 @@ export class RepairLedger {
       cooldownMs: this.deps.settings.budget.cooldown,
     });
   }
+}
+
+/** The pause in force for a bot among `pauses`: its own, or the fleet's; null when none. */
+export function pauseOf(pauses: readonly RepairPause[], botId: string): RepairPause | null {
+  return pauses.find((p) => p.botId === null || p.botId === botId) ?? null;
 }

@@ -2,9 +2,8 @@ import type { Command } from "commander";
 import { formatDurationMs } from "../../core/duration.js";
 import { OpsError, isOpsError } from "../../core/errors.js";
 import type { RepairPause, RepairRecord, RepairStats } from "../../core/repair.js";
-import { requireBot } from "../../fleet/registry.js";
 import { describeAction } from "../../repair/messages.js";
-import { computeRepairStats } from "../../repair/stats.js";
+import { RepairLedger } from "../../repair/ledger.js";
 import { act } from "../act.js";
 import { parseCount } from "../arguments.js";
 import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
@@ -70,17 +69,14 @@ export function registerRepairCommands(program: Command) {
     .option("--json", "print JSON")
     .action(
       act(async (options: RepairsOptions) => {
-        await withRegistry(options, async ({ store }) => {
-          const botId = options.bot ? (await requireBot(store, options.bot)).id : undefined;
+        await withLedger(options, async (ledger) => {
           if (options.stats) {
-            const stats = computeRepairStats(
-              await store.listRepairs({ ...(botId ? { botId } : {}), limit: 1000 }),
-            );
+            const stats = await ledger.stats(options.bot);
             emit(options, { stats }, ({ stats: s }) => renderStats(s));
             return;
           }
-          const repairs = await store.listRepairs({
-            ...(botId ? { botId } : {}),
+          const repairs = await ledger.list({
+            ...(options.bot ? { bot: options.bot } : {}),
             limit: options.limit,
           });
           emit(options, { repairs }, ({ repairs: list }) => renderRepairs(list));
@@ -135,20 +131,26 @@ async function pauseOrResume(
   } catch (error) {
     if (!isOpsError(error) || error.code !== "DAEMON_NOT_RUNNING") throw error;
   }
-  return withRegistry(options, async ({ store }) => {
-    const botId = bot ? (await requireBot(store, bot)).id : null;
+  return withLedger(options, async (ledger) => {
     if (action === "resume") {
-      const resumed = await store.removePause(botId);
+      const resumed = await ledger.resume(bot, "cli");
       return { resumed, message: message(resumed) };
     }
-    const pause = {
-      botId,
-      by: "cli",
-      reason: options.reason ?? "",
-      since: new Date().toISOString(),
-    };
-    await store.savePause(pause);
-    return { pause, message: message(true) };
+    return { pause: await ledger.pause(bot, "cli", options.reason ?? ""), message: message(true) };
+  });
+}
+
+/** The repair history and pauses straight from the store, when no daemon answers (or none is needed). */
+async function withLedger<T>(
+  options: CommandOptions,
+  work: (ledger: RepairLedger) => Promise<T>,
+): Promise<T> {
+  const { config } = loadCliConfig(options);
+  return withRegistry(options, async ({ store, bus }) => {
+    const ledger = new RepairLedger({ store, bus, settings: config.repair, now: Date.now });
+    const result = await work(ledger);
+    await bus.flush(5_000);
+    return result;
   });
 }
 
