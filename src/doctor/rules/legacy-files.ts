@@ -7,7 +7,8 @@ import type { DoctorRule } from "../rule.js";
 /**
  * Files of the JSON era (OpenClaw up to 2026.7) left beside the SQLite stores
  * of 2026.8+. A legacy `auth-profiles.json` blocks its providers
- * (AUTH_PROFILE_MIGRATION_REQUIRED at the first chat); legacy JSONL sessions
+ * (AUTH_PROFILE_MIGRATION_REQUIRED; 2026.9.6 exits 1 at boot when the blocked
+ * provider is the primary model's); legacy JSONL sessions
  * are no longer read, so their history is invisible.
  */
 export const legacyFiles: DoctorRule = {
@@ -22,15 +23,14 @@ export const legacyFiles: DoctorRule = {
     if (version && semver.lt(version, "2026.8.0")) return [];
     const findings: Finding[] = [];
     for (const agent of listDirs(path.join(stateDir, "agents"))) {
-      const agentDir = path.join(stateDir, "agents", agent, "agent");
-      const authFile = path.join(agentDir, "auth-profiles.json");
+      const authFile = authProfilesFile(stateDir, agent);
       if (existsSync(authFile)) {
         findings.push({
           id: "legacy-files/auth-profiles",
           severity: "error",
           path: authFile,
           file: authFile,
-          message: `legacy credential file of agent "${agent}": OpenClaw 2026.8+ does not read it and blocks its providers until it is migrated (AUTH_PROFILE_MIGRATION_REQUIRED at the first chat)`,
+          message: `legacy credential file of agent "${agent}": OpenClaw 2026.8+ does not read it and blocks its providers until it is migrated (AUTH_PROFILE_MIGRATION_REQUIRED; the gateway exits 1 at boot when one of them is the primary model's)`,
           evidence: { agent, openclawVersion: context.openclawVersion },
           fix: {
             kind: "manual",
@@ -82,15 +82,14 @@ function listFiles(dir: string): string[] {
   }
 }
 
+/** Where an agent's JSON-era credential file lives. */
+function authProfilesFile(stateDir: string, agent: string): string {
+  return path.join(stateDir, "agents", agent, "agent", "auth-profiles.json");
+}
+
 /** Legacy `agents/<id>/agent/auth-profiles.json` files of a state dir. */
 export function findLegacyAuthFiles(stateDir: string): string[] {
-  let agents: string[];
-  try {
-    agents = readdirSync(path.join(stateDir, "agents"));
-  } catch {
-    return [];
-  }
-  return agents
-    .map((agent) => path.join(stateDir, "agents", agent, "agent", "auth-profiles.json"))
+  return listDirs(path.join(stateDir, "agents"))
+    .map((agent) => authProfilesFile(stateDir, agent))
     .filter((file) => existsSync(file));
 }
