@@ -18,10 +18,8 @@ import { killGroupMembers, stopGroup, watchPid } from "./watch.js";
 async function refuseStale(bot: Bot, running: RunningGateway): Promise<void> {
   const listener = findTcpListener(bot.port, [running.pid]);
   if (!listener) return;
-  // Two tries: one slow answer from a busy gateway does not make it stale.
-  let health = await probe(`http://127.0.0.1:${bot.port}`, "healthz", { timeoutMs: 3_000 });
-  if (!health.ok)
-    health = await probe(`http://127.0.0.1:${bot.port}`, "healthz", { timeoutMs: 3_000 });
+  const url = `http://127.0.0.1:${bot.port}`;
+  const health = await probe(url, "healthz", { timeoutMs: 3_000, tries: 2 });
   if (health.ok) return;
   throw new OpsError(
     "PORT_IN_USE",

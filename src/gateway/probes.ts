@@ -56,17 +56,31 @@ const PROBES = {
 type ProbeName = keyof typeof PROBES;
 type ProbeBody<N extends ProbeName> = z.infer<(typeof PROBES)[N]["schema"]>;
 
-/** Runs one probe against a gateway's base URL (`http://127.0.0.1:18789`). */
+/**
+ * Runs one probe against a gateway's base URL (`http://127.0.0.1:18789`).
+ * `tries` (default 1) asks again while no OpenClaw answer came: one slow
+ * answer from a busy gateway is not a verdict.
+ */
 export async function probe<N extends ProbeName>(
   baseUrl: string,
   name: N,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; tries?: number } = {},
+): Promise<ProbeResult<ProbeBody<N>>> {
+  let result = await probeOnce(baseUrl, name, options.timeoutMs);
+  for (let left = (options.tries ?? 1) - 1; left > 0 && !result.ok; left--)
+    result = await probeOnce(baseUrl, name, options.timeoutMs);
+  return result;
+}
+
+async function probeOnce<N extends ProbeName>(
+  baseUrl: string,
+  name: N,
+  timeoutMs = 2_000,
 ): Promise<ProbeResult<ProbeBody<N>>> {
   const spec = PROBES[name];
   const url = new URL(spec.path, baseUrl).toString();
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
-  const timeoutMs = options.timeoutMs ?? 2_000;
   let response: HttpAnswer;
   try {
     response = await httpGet(url, timeoutMs);

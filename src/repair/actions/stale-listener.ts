@@ -25,7 +25,7 @@ export interface PortHolder {
   stateDir: string | null;
   /** Its OPENCLAW_STATE_DIR is the bot's, or a live lock of the bot's state dir names it. */
   sameStateDir: boolean;
-  /** It answered /healthz as a gateway (two tries, 2 s each). */
+  /** It answered /healthz as a gateway, whatever its status (two tries, 2 s each). */
   answers: boolean;
 }
 
@@ -47,13 +47,11 @@ export async function identifyPortHolder(bot: Bot): Promise<PortHolder | null> {
     looksLikeOpenClaw: looksLikeOpenClaw(listener.cmdline),
     stateDir,
     sameStateDir: pid !== null && (stateDir === path.resolve(bot.stateDir) || locked),
-    answers: (await answersHealthz(bot.port)) || (await answersHealthz(bot.port)),
+    // Any answer as a gateway (200, or 503 while it starts or stops) means alive, not stale.
+    answers: (
+      await probe(`http://127.0.0.1:${bot.port}`, "healthz", { timeoutMs: 2_000, tries: 2 })
+    ).ok,
   };
-}
-
-async function answersHealthz(port: number): Promise<boolean> {
-  const health = await probe(`http://127.0.0.1:${port}`, "healthz", { timeoutMs: 2_000 });
-  return health.ok && health.status === 200;
 }
 
 /** Why `holder` may not be killed for `context`'s bot; null when it may. */
