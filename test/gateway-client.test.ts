@@ -19,6 +19,7 @@ import {
   type TestGateway,
   gatewayRuntimeAvailable,
   isolatedGatewayEnv,
+  GATEWAY_HOOK_TIMEOUT,
   startGateway,
 } from "./harness/gateway.js";
 import { freePort, lanAddress, runCli, tempDir } from "./helpers/cli.js";
@@ -32,7 +33,7 @@ describe.runIf(gatewayRuntimeAvailable())("gateway client on a real gateway", ()
     llm = await startFakeLlm();
     // Listening on every interface, so that one gateway serves loopback and "remote" clients.
     gateway = await startGateway({ llmBaseUrl: llm.baseUrl, bind: "lan" });
-  }, 90_000);
+  }, GATEWAY_HOOK_TIMEOUT);
   afterAll(async () => {
     await gateway?.stop();
     await llm?.close();

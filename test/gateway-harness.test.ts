@@ -11,6 +11,7 @@ import {
   GATEWAY_RUNTIME,
   type TestGateway,
   gatewayRuntimeAvailable,
+  GATEWAY_HOOK_TIMEOUT,
   startGateway,
 } from "./harness/gateway.js";
 
@@ -70,7 +71,7 @@ describe.runIf(gatewayRuntimeAvailable())("real-gateway harness", () => {
   beforeAll(async () => {
     llm = await startFakeLlm();
     gateway = await startGateway({ llmBaseUrl: llm.baseUrl });
-  }, 90_000);
+  }, GATEWAY_HOOK_TIMEOUT);
   afterAll(async () => {
     await gateway?.stop();
     await llm?.close();

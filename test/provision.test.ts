@@ -16,6 +16,7 @@ import { listPids, readCmdline } from "../src/system/proc.js";
 import { FAKE_LLM_TEXT, type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_RUNTIME,
+  GATEWAY_HOOK_TIMEOUT,
   acquireGatewaySlot,
   gatewayRuntimeAvailable,
   supervisedGatewayEnv,
@@ -118,6 +119,11 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops provision
     scratch.remove();
   });
 
+  // Waiting for a free gateway slot (other suites hold theirs for minutes) is not a test's time.
+  beforeAll(async () => {
+    release = await acquireGatewaySlot();
+  }, GATEWAY_HOOK_TIMEOUT);
+
   it("fails the pre-deploy gate on a bad template and writes nothing", async () => {
     const bad = path.join(dir, "bad-templates");
     cpSync(path.join(dir, "templates"), bad, { recursive: true });
@@ -201,7 +207,6 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops provision
     });
 
     // Start it under clawops: a real gateway, the token read from its file.
-    release = await acquireGatewaySlot();
     daemon = await startUp({ cwd: dir, port: httpPort, env: env() });
     const started = await cli(["bot", "start", "demo"]);
     expect(started.stdout).toMatch(/^demo running/);

@@ -18,6 +18,7 @@ import {
   writeReusedPidLock,
 } from "./harness/faults.js";
 import {
+  GATEWAY_HOOK_TIMEOUT,
   acquireGatewaySlot,
   gatewayRuntimeAvailable,
   minimalGatewayConfig,
@@ -153,7 +154,7 @@ describe.runIf(gatewayRuntimeAvailable())("repair on a real gateway", () => {
     ]);
     expect(added.code).toBe(0);
     expect((await cli(["bot", "start", "alpha"])).code).toBe(0);
-  }, 300_000);
+  }, GATEWAY_HOOK_TIMEOUT);
 
   afterAll(async () => {
     await daemon?.stop("SIGTERM");

@@ -11,6 +11,7 @@ import { findTcpListener, listPids, readCmdline, readProcStat } from "../src/sys
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_RUNTIME,
+  GATEWAY_HOOK_TIMEOUT,
   acquireGatewaySlot,
   supervisedClawopsConfig,
   gatewayRuntimeAvailable,
@@ -79,7 +80,9 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
       // acting on the same faults (test/repair.test.ts covers that).
       stringify(supervisedClawopsConfig(dir, httpPort, { repair: { enabled: false } })),
     );
-  });
+    // Waiting for a free gateway slot (other suites hold theirs for minutes) is not a test's time.
+    releases.push(await acquireGatewaySlot());
+  }, GATEWAY_HOOK_TIMEOUT);
   afterAll(async () => {
     await daemon?.stop("SIGTERM");
     // Anything the tests left running under this dir goes (a failed test must not leak gateways).
@@ -174,7 +177,6 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     processesIn(stateDir).filter((pid) => readCmdline(pid) === "openclaw-gateway");
 
   it("runs a bot end to end: start, kill -9, SIGSTOP, clawops killed and restarted, stop", async () => {
-    releases.push(await acquireGatewaySlot());
     const { port, stateDir } = await addBot("real");
     await up();
 
@@ -347,10 +349,9 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
   }, 60_000);
 
   describe("with two more gateways", () => {
-    // Waiting for free slots (other suites hold them for minutes) is not this test's time.
     beforeAll(async () => {
       releases.push(await acquireGatewaySlot(), await acquireGatewaySlot());
-    }, 900_000);
+    }, 2 * GATEWAY_HOOK_TIMEOUT);
 
     it("refuses a config the doctor finds broken before spawning, starts it once fixed, and fails exit 78 once", async () => {
       await addBot("broken", (c) => ({

@@ -199,12 +199,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<TestGa
 /** At most this many live gateways across all test workers (each takes ~1 GB and a core to boot). */
 const MAX_LIVE_GATEWAYS = 3;
 const SLOTS_DIR = path.join(tmpdir(), "clawops-gateway-slots");
+/** How long a suite waits for a free slot: other suites hold theirs for minutes. */
+export const SLOT_WAIT_MS = 600_000;
+/**
+ * The timeout of a hook that takes a slot and boots a gateway: the wait, plus a
+ * boot on a busy machine (37 s was seen in CI with three gateways booting at once).
+ * Waiting for a slot belongs in a hook, never in a test's own time.
+ */
+export const GATEWAY_HOOK_TIMEOUT = SLOT_WAIT_MS + 180_000;
 
 /**
  * Takes one of MAX_LIVE_GATEWAYS slot files (O_EXCL, holding our pid), waiting
  * while all are held; a slot whose holder died is taken over. Returns its release.
  */
-export async function acquireGatewaySlot(timeoutMs = 600_000): Promise<() => void> {
+export async function acquireGatewaySlot(timeoutMs = SLOT_WAIT_MS): Promise<() => void> {
   mkdirSync(SLOTS_DIR, { recursive: true });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
