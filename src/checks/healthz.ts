@@ -19,7 +19,11 @@ export const healthz: Check = {
     const known = history.at(-1)?.outcome.facts?.listener ?? target.listener;
     const held = known && holdsSocket(known);
     const listener = held ? null : findTcpListener(target.bot.port, [target.pid]);
-    if (listener && !isListenerOf(listener, target.pid)) {
+    // The socket seen last time, now with no visible owner, is the supervised process's
+    // own as it exits: its fd table is gone before the kernel closes the socket (a window
+    // that lasts under load). Its exit is a crash, for the supervisor to see; not a conflict.
+    const exiting = listener?.pid === null && listener.inode === known?.inode;
+    if (listener && !exiting && !isListenerOf(listener, target.pid)) {
       return {
         ok: false,
         message: `port ${target.bot.port} is answered by ${describeListener(listener)}, not the supervised gateway (pid ${target.pid})`,

@@ -76,6 +76,8 @@ export interface Listener {
   /** Null when the socket's owner is not visible to this user. */
   pid: number | null;
   cmdline: string | null;
+  /** The listening socket's inode, known even when its owner is not. */
+  inode: string;
   /** The owner's file descriptor for the listening socket, and the socket's inode. */
   socket: ListeningSocket | null;
 }
@@ -112,8 +114,9 @@ export function findTcpListener(port: number, likelyPids: readonly number[] = []
   }
   if (inodes.size === 0) return null;
   const owner = findSocketOwner(inodes, likelyPids);
-  if (!owner) return { port, pid: null, cmdline: null, socket: null };
-  return { port, pid: owner.pid, cmdline: readCmdline(owner.pid), socket: owner.socket };
+  if (!owner) return { port, pid: null, cmdline: null, inode: [...inodes][0]!, socket: null };
+  const { pid, socket } = owner;
+  return { port, pid, cmdline: readCmdline(pid), inode: socket.inode, socket };
 }
 
 /**

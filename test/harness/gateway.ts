@@ -292,7 +292,8 @@ async function launchGateway(
   };
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = started + (options.readyTimeoutMs ?? 60_000);
+  // 8-15 s when the machine is idle; three boots at once under CI load took 37 s.
+  const deadline = started + (options.readyTimeoutMs ?? 120_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       const tail = logTail();

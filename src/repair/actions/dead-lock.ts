@@ -3,7 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { Bot } from "../../core/bot.js";
 import { gatewayLockFiles, isLockHolder, readLock } from "../../drivers/discover.js";
-import { isPidAlive } from "../../system/proc.js";
+import { readProcStat } from "../../system/proc.js";
 import { defineAction } from "../action.js";
 import { gatewayStopped } from "./lifecycle.js";
 
@@ -23,7 +23,10 @@ export function findStaleLocks(bot: Bot): StaleLock[] {
   return gatewayLockFiles(bot.stateDir).flatMap((file) => {
     const lock = readLock(file);
     if (!lock || isLockHolder(lock)) return [];
-    const why = isPidAlive(lock.pid) ? ("reused" as const) : ("dead" as const);
+    // A zombie is the dead holder waiting for its reaper (clawops, a moment after a kill),
+    // not a reused pid.
+    const stat = readProcStat(lock.pid);
+    const why = stat && stat.state !== "Z" ? ("reused" as const) : ("dead" as const);
     return [{ file, pid: lock.pid, why }];
   });
 }
