@@ -45,8 +45,9 @@ describe("stale gateway locks", () => {
       stdio: ["ignore", "pipe", "ignore"],
     });
     children.push(parent);
-    const [chunk] = (await once(parent.stdout!, "data")) as [Buffer];
-    const pid = Number(chunk.toString().trim());
+    const pid = await new Promise<number>((resolve) =>
+      parent.stdout.once("data", (chunk: Buffer) => resolve(Number(String(chunk).trim()))),
+    );
     const startTime = readProcStartTime(pid);
     while (readProcStat(pid)?.state !== "Z") await sleep(20);
     const bot = botWithLock("zombie", pid, startTime);
