@@ -393,6 +393,37 @@ describe("repair budget and pauses (injected clock)", () => {
     });
   }, 60_000);
 
+  it("escalates a gateway that comes back live but still not ready, once, instead of calling it recovered", async () => {
+    const bot = (await h.store.findBot("gamma"))!;
+    const state = async () => (await h.supervisor.instances())[0]!.state;
+    // Ready again since the last test: only a change to degraded starts the grace.
+    await expect.poll(state, { timeout: 10_000 }).toBe("running");
+    h.clock.now += 2 * 3_600_000;
+    const before = (await h.store.listRepairs({ limit: 1000 })).length;
+    writeFileSync(path.join(bot.stateDir, "not-ready"), "");
+    // The grace (1 s), a restart, then the verify timeout (10 s) waiting for /readyz.
+    await expect
+      .poll(async () => (await h.store.listRepairs({ limit: 1 }))[0]!.outcome, { timeout: 30_000 })
+      .toBe("escalated");
+    const repair = (await h.store.listRepairs({ limit: 1 }))[0]!;
+    expect(repair).toMatchObject({ trigger: "readiness", tier: 1 });
+    expect(repair.actions).toEqual([
+      expect.objectContaining({
+        action: "restart",
+        status: "failed",
+        detail: expect.stringMatching(
+          /^restarted: pid \d+ → \d+ \(running\) in .*; but live, but not ready after 10\.0s: \/readyz answered 503 \(failing: stand-in\)$/,
+        ) as unknown,
+      }),
+    ]);
+    expect(h.notifications.at(-1)).toMatchObject({ kind: "escalated", bot: "gamma" });
+    // Escalated means humans now: the new instance's own degraded spell starts no repair loop.
+    await sleep(3_000);
+    expect((await h.store.listRepairs({ limit: 1000 })).length).toBe(before + 1);
+    rmSync(path.join(bot.stateDir, "not-ready"));
+    await expect.poll(state, { timeout: 10_000 }).toBe("running");
+  }, 60_000);
+
   it("does not repair a paused bot, or any bot while the fleet is paused", async () => {
     for (const scope of ["gamma", null]) {
       await h.service.ledger.pause(scope, "test", "kernel upgrade");

@@ -20,6 +20,8 @@ export interface ActionContext {
   gateway: GatewayControl;
   /** Epoch ms when the fault was detected: a gateway started since then is a new instance. */
   since: number;
+  /** After a readiness fault, a gateway is repaired only once it is ready too (/readyz 200). */
+  requireReady: boolean;
   settings: RepairSettings;
   /** The gateway's environment (what the openclaw CLI runs with for this bot). */
   env: NodeJS.ProcessEnv;

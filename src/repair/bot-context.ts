@@ -21,6 +21,7 @@ export function createActionContext(input: {
   /** Recorded on every lifecycle change the repair makes. */
   actor: string;
   sinceMs: number;
+  requireReady: boolean;
   settings: RepairSettings;
   dataDir: string;
   supervisor: Supervisor;
@@ -58,6 +59,7 @@ export function createActionContext(input: {
         (await supervisor.instances()).flatMap((i) => (i.pid === null ? [] : [i.pid])),
     },
     since: input.sinceMs,
+    requireReady: input.requireReady,
     settings: input.settings,
     env: input.env,
     configProblems: (configFile) => configProblems(doctor, bot, configFile),

@@ -9,7 +9,7 @@ import type {
 } from "../core/repair.js";
 import type { ActionContext } from "./action.js";
 import { REPAIR_ACTIONS } from "./actions/index.js";
-import { checkLive } from "./actions/lifecycle.js";
+import { checkLive, checkRecovered } from "./actions/lifecycle.js";
 import { diagnose } from "./diagnose.js";
 import type { Evidence } from "./evidence.js";
 import type { PlanVerdict } from "./planner.js";
@@ -131,7 +131,10 @@ async function runTiers(
 
   if (diagnosis.restartHelps) {
     if (await runTier(1, [{ action: "restart", params: {} }]))
-      return finish("recovered", "tier 1: the restarted gateway answers /healthz");
+      return finish(
+        "recovered",
+        `tier 1: the restarted gateway answers /healthz${context.requireReady ? " and is ready" : ""}`,
+      );
     // A restart that failed often shows the real cause (a held port, exit 78).
     if (!request.dryRun) ({ evidence, diagnosis } = await observe());
   }
@@ -157,7 +160,7 @@ async function runTiers(
       record.evidence = { ...record.evidence, aiDiagnosis: redact(verdict.diagnosis) };
       await runTier(3, verdict.steps);
       // The plan need not end with a restart: what counts is a live gateway after it.
-      if (!request.dryRun && (await checkLive(context)) === null)
+      if (!request.dryRun && (await checkRecovered(context)) === null)
         return finish("recovered", `tier 3: ${redact(verdict.diagnosis).slice(0, 300)}`);
     }
   }

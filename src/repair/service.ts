@@ -61,7 +61,6 @@ export class RepairService {
     this.triggers = new TriggerWatch({
       readinessGraceMs: this.settings.readinessGrace,
       restartOnMemory: this.settings.restartOnMemory,
-      now: this.now,
       onTrigger: (botId, trigger) => this.onTrigger(botId, trigger),
       onWarning: (botId, what, at) => this.warn(botId, what, at),
     });
@@ -353,6 +352,7 @@ export class RepairService {
       // A process started after this is a new instance. Process times are wall-clock
       // times; the injected clock is the budget's.
       sinceMs: request.trigger === "manual" ? Date.now() : Date.parse(request.detectedAt),
+      requireReady: request.trigger === "readiness",
       settings: this.settings,
       dataDir: this.deps.config.dataDir,
       supervisor: this.deps.supervisor,

@@ -28,7 +28,6 @@ const HANG_MEMORY_MS = 60_000;
 export interface TriggerWatchOptions {
   readinessGraceMs: number;
   restartOnMemory: boolean;
-  now: () => number;
   /** A gateway stayed degraded for the grace period (the other triggers are returned by `handle`). */
   onTrigger(botId: string, trigger: Trigger): void;
   /** Worth telling, not yet repairing: memory, a gateway that stopped being ready. */
@@ -137,8 +136,9 @@ export class TriggerWatch {
         this.options.onTrigger(botId, {
           trigger: "readiness",
           cause: `not ready for ${Math.round(this.options.readinessGraceMs / 1000)}s: ${reason}`,
+          // Wall-clock, like the event times of every other trigger (and process start times).
           faultAt: ts,
-          detectedAt: new Date(this.options.now()).toISOString(),
+          detectedAt: new Date().toISOString(),
         });
       }, this.options.readinessGraceMs);
       timer.unref();

@@ -31,6 +31,35 @@ export async function checkLive(context: ActionContext, sinceMs: number | null =
   return null;
 }
 
+/**
+ * Null when the repaired gateway is back: live (`checkLive`) and, after a
+ * readiness fault, ready as well within the verify timeout. A restart that
+ * brings back a live gateway that is still not ready has not repaired it.
+ */
+export async function checkRecovered(context: ActionContext, sinceMs: number | null = null) {
+  const live = await checkLive(context, sinceMs);
+  return live === null && context.requireReady ? waitReady(context) : live;
+}
+
+async function waitReady(context: ActionContext): Promise<string | null> {
+  const { verifyTimeout } = context.settings;
+  const deadline = Date.now() + verifyTimeout;
+  for (;;) {
+    const ready = await probe(`http://127.0.0.1:${context.bot.port}`, "readyz", {
+      timeoutMs: 3_000,
+    });
+    if (ready.ok && ready.status === 200 && ready.body.ready) return null;
+    if (Date.now() >= deadline || context.signal.aborted) {
+      const failing = ready.ok ? ready.body.failing : [];
+      const answer = ready.ok
+        ? `/readyz answered ${ready.status}${failing.length > 0 ? ` (failing: ${failing.join(", ")})` : ""}`
+        : `/readyz: ${ready.message}`;
+      return `live, but not ready after ${formatDurationMs(verifyTimeout)}: ${answer}`;
+    }
+    await abortableSleep(1_000, context.signal);
+  }
+}
+
 /** Null when the bot's gateway is not live; otherwise why the action must wait. */
 export async function gatewayStopped(context: ActionContext): Promise<string | null> {
   const instance = await context.gateway.instance();
@@ -68,7 +97,7 @@ export const restart = defineAction({
       detail: `restarted: pid ${before?.pid ?? "none"} → ${after.pid ?? "none"} (${after.state}) in ${formatDurationMs(Date.now() - started)}`,
     };
   },
-  verify: (context) => checkLive(context, context.since),
+  verify: (context) => checkRecovered(context, context.since),
 });
 
 export const stop = defineAction({
@@ -95,7 +124,7 @@ export const start = defineAction({
     const after = await context.gateway.start("repair: start");
     return { detail: `started: pid ${after.pid ?? "none"} (${after.state}: ${after.reason})` };
   },
-  verify: (context) => checkLive(context),
+  verify: (context) => checkRecovered(context),
 });
 
 export const wait = defineAction({
