@@ -416,7 +416,11 @@ describe("repair budget and pauses (injected clock)", () => {
         ) as unknown,
       }),
     ]);
-    expect(h.notifications.at(-1)).toMatchObject({ kind: "escalated", bot: "gamma" });
+    expect(h.notifications.at(-1)).toMatchObject({
+      kind: "escalated",
+      bot: "gamma",
+      title: "gamma is not ready: automatic repair failed, a human is needed",
+    });
     // Escalated means humans now: the new instance's own degraded spell starts no repair loop.
     await sleep(3_000);
     expect((await h.store.listRepairs({ limit: 1000 })).length).toBe(before + 1);

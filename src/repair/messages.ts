@@ -43,7 +43,8 @@ export function repairNotification(record: RepairRecord): Notification | null {
     return {
       ...base,
       kind: "escalated",
-      title: `${record.botName} is down: automatic repair failed, a human is needed`,
+      // A gateway that is live but not ready is not "down" to whoever looks at it.
+      title: `${record.botName} ${record.trigger === "readiness" ? "is not ready" : "is down"}: automatic repair failed, a human is needed`,
       lines: [`cause: ${record.cause}`, record.summary, ...acted.map(describeAction)],
       ...(tail ? { detail: tail } : {}),
       dedupeKey: `escalated:${record.botName}:${record.trigger}`,
