@@ -19,9 +19,9 @@ export const healthz: Check = {
     const known = history.at(-1)?.outcome.facts?.listener ?? target.listener;
     const held = known && holdsSocket(known);
     const listener = held ? null : findTcpListener(target.bot.port, [target.pid]);
-    // The socket seen last time, now with no visible owner, is the supervised process's
-    // own as it exits: its fd table is gone before the kernel closes the socket (a window
-    // that lasts under load). Its exit is a crash, for the supervisor to see; not a conflict.
+    // The socket seen last time, now with no visible owner, is the supervised process's own
+    // as it exits: its main thread is already a zombie (fds unreadable) while its other
+    // threads still hold the socket. Its exit is a crash, for the supervisor; not a conflict.
     const exiting = listener?.pid === null && listener.inode === known?.inode;
     if (listener && !exiting && !isListenerOf(listener, target.pid)) {
       return {

@@ -23,8 +23,8 @@ export function findStaleLocks(bot: Bot): StaleLock[] {
   return gatewayLockFiles(bot.stateDir).flatMap((file) => {
     const lock = readLock(file);
     if (!lock || isLockHolder(lock)) return [];
-    // A zombie is the dead holder waiting for its reaper (clawops, a moment after a kill),
-    // not a reused pid.
+    // A zombie is the dead holder (a killed gateway's main thread while its other threads
+    // exit, or waiting for its reaper), not a reused pid.
     const stat = readProcStat(lock.pid);
     const why = stat && stat.state !== "Z" ? ("reused" as const) : ("dead" as const);
     return [{ file, pid: lock.pid, why }];
