@@ -7,7 +7,13 @@ import { stringify } from "yaml";
 import type { GatewayInstance } from "../src/core/gateway-state.js";
 import { readLock } from "../src/drivers/discover.js";
 import { sleep } from "../src/core/time.js";
-import { findTcpListener, listPids, readCmdline, readProcStat } from "../src/system/proc.js";
+import {
+  findTcpListener,
+  isRunningProcess,
+  listPids,
+  readCmdline,
+  readProcStat,
+} from "../src/system/proc.js";
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_RUNTIME,
@@ -27,12 +33,6 @@ function workingIn(pid: number, dir: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Alive and not a zombie: a gateway orphaned by a killed clawops may wait unreaped. */
-function running(pid: number): boolean {
-  const stat = readProcStat(pid);
-  return stat !== null && stat.state !== "Z";
 }
 
 /** Waits until OpenClaw's gateway lock under `stateDir` names `pid` (the gateway owns the dir). */
@@ -213,7 +213,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     process.kill(second.pid!, "SIGSTOP");
     const third = await waitGateway("real", (g) => g.state === "running" && g.pid !== second.pid);
     expect(third.lastExit?.reason).toMatch(/^hung: healthz failed 3 times in a row/);
-    expect(running(second.pid!)).toBe(false);
+    expect(isRunningProcess(second.pid!)).toBe(false);
 
     const events = JSON.parse(
       (await cli(["events", "--bot", "real", "--type", "gateway.state", "--json"])).stdout,
@@ -254,7 +254,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
 
     // clawops killed (-9): the gateway lives on, and the next clawops adopts it.
     await daemon!.stop("SIGKILL");
-    expect(running(third.pid!)).toBe(true);
+    expect(isRunningProcess(third.pid!)).toBe(true);
     await up();
     const adopted = await waitGateway("real", (g) => g.state === "running");
     expect(adopted.pid).toBe(third.pid);
@@ -276,7 +276,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
 
     const stopped = await cli(["bot", "stop", "real"]);
     expect(stopped.stdout).toMatch(/^real stopped \(stop requested\)/);
-    expect(running(after.pid!)).toBe(false);
+    expect(isRunningProcess(after.pid!)).toBe(false);
     // No orphans: the gateway's spawn-broker (its own process group) follows it out.
     for (let i = 0; i < 50 && processesIn(stateDir).length > 0; i += 1) await sleep(100);
     expect(processesIn(stateDir)).toEqual([]);
@@ -439,7 +439,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
         const refused = await waitGateway("owner", (g) => g.state === "failed");
         expect(refused.lastExit?.code).toBe(78);
         expect(refused.pid).toBeNull();
-        expect(running(stranger.pid!)).toBe(true);
+        expect(isRunningProcess(stranger.pid!)).toBe(true);
       } finally {
         process.kill(-stranger.pid!, "SIGKILL");
       }

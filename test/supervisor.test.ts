@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sleep } from "../src/core/time.js";
 import { registerBot } from "../src/fleet/registry.js";
-import { liveGroupMembers, readProcStat } from "../src/system/proc.js";
+import { isRunningProcess, liveGroupMembers } from "../src/system/proc.js";
 import { inState, startFleet, type TestFleet } from "./helpers/fleet.js";
 
 const FAST_CHECKS = {
@@ -17,12 +17,6 @@ const FAST_CHECKS = {
   },
   stopTimeout: "2s",
 };
-
-/** Alive and not a zombie: a child of this test process may wait a moment to be reaped. */
-function alive(pid: number): boolean {
-  const stat = readProcStat(pid);
-  return stat !== null && stat.state !== "Z";
-}
 
 let fleet: TestFleet | null = null;
 afterEach(async () => {
@@ -50,7 +44,7 @@ describe("supervisor (stand-in gateways)", () => {
 
     const stopped = await f.supervisor.stop("alpha", "test");
     expect(stopped).toMatchObject({ state: "stopped", pid: null });
-    expect(alive(started.pid!)).toBe(false);
+    expect(isRunningProcess(started.pid!)).toBe(false);
     expect(liveGroupMembers(started.pid!)).toEqual([]);
     expect(f.transitions(bot)).toEqual([
       "stopped>starting",
@@ -123,7 +117,7 @@ describe("supervisor (stand-in gateways)", () => {
     expect(after.lastExit?.signal).toBe("SIGKILL");
     const hung = f.events.find((e) => e.type === "gateway.hung");
     expect(hung?.data).toMatchObject({ check: "healthz", failures: 2, pid: first.pid });
-    expect(alive(first.pid!)).toBe(false);
+    expect(isRunningProcess(first.pid!)).toBe(false);
   });
 
   it("marks a gateway that is not ready as degraded, never restarting it for that", async () => {
@@ -220,7 +214,7 @@ describe("supervisor (stand-in gateways)", () => {
     const began = performance.now();
     await f.supervisor.shutdown();
     expect(performance.now() - began).toBeLessThan(1_000);
-    expect(alive(starting.pid!)).toBe(true);
+    expect(isRunningProcess(starting.pid!)).toBe(true);
     process.kill(-starting.pid!, "SIGKILL");
   });
 
@@ -233,7 +227,7 @@ describe("supervisor (stand-in gateways)", () => {
     await f.reopen().resumeAll();
     const after = await f.waitFor("halfway", inState("stopped"));
     expect(after.restarts).toBe(0);
-    expect(alive(first.pid!)).toBe(false);
+    expect(isRunningProcess(first.pid!)).toBe(false);
   });
 
   it("forgets earlier failures when an operator starts a failed bot again", async () => {
@@ -272,7 +266,7 @@ describe("supervisor (stand-in gateways)", () => {
     const bot = await f.addBot("mu");
     const first = await f.supervisor.start("mu", "test");
     await f.supervisor.shutdown();
-    expect(alive(first.pid!)).toBe(true);
+    expect(isRunningProcess(first.pid!)).toBe(true);
 
     const again = f.reopen();
     await again.resumeAll();
@@ -323,7 +317,7 @@ describe("supervisor (stand-in gateways)", () => {
       expect(adopted).toMatchObject({ state: "running", pid: external.pid });
       const stopped = await f.supervisor.stop("nu", "test");
       expect(stopped.state).toBe("stopped");
-      expect(alive(external.pid!)).toBe(false);
+      expect(isRunningProcess(external.pid!)).toBe(false);
     } finally {
       external.kill("SIGKILL");
     }

@@ -8,7 +8,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Bot } from "../core/bot.js";
 import type { OpsError } from "../core/errors.js";
 import { sleep } from "../core/time.js";
-import { liveGroupMembers, readProcStartTime, readProcStat } from "../system/proc.js";
+import {
+  isRunningProcess,
+  liveGroupMembers,
+  readProcStartTime,
+  readProcStat,
+} from "../system/proc.js";
 import type { GatewayDriver, GatewayProcess } from "./driver.js";
 
 const STAND_IN = path.resolve(
@@ -24,11 +29,6 @@ function freePort(): Promise<number> {
     });
   });
 }
-
-const alive = (pid: number) => {
-  const stat = readProcStat(pid);
-  return stat !== null && stat.state !== "Z";
-};
 
 async function live(port: number, timeoutMs = 5_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -170,7 +170,7 @@ export function describeDriverContract(name: string, make: () => GatewayDriver) 
       const first = await start(driver, polite);
       await live(polite.port);
       expect(await driver.stop(first, 5_000)).toMatchObject(first.child ? { code: 0 } : {});
-      expect(alive(first.pid)).toBe(false);
+      expect(isRunningProcess(first.pid)).toBe(false);
 
       const stubborn = await newBot({ ignoreTerm: true });
       const second = await start(driver, stubborn);
@@ -178,7 +178,7 @@ export function describeDriverContract(name: string, make: () => GatewayDriver) 
       const stoppedAt = performance.now();
       await driver.stop(second, 300);
       expect(performance.now() - stoppedAt).toBeGreaterThanOrEqual(290);
-      expect(alive(second.pid)).toBe(false);
+      expect(isRunningProcess(second.pid)).toBe(false);
       expect(liveGroupMembers(second.pid)).toEqual([]);
     });
 

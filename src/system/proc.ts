@@ -45,6 +45,16 @@ export function readProcStat(pid: number): ProcStat | null {
 }
 
 /**
+ * True when `pid` is a process that still runs: neither gone nor a zombie (a
+ * killed process waiting for its reaper, or a killed multithreaded one whose
+ * main thread has exited while another thread still does).
+ */
+export function isRunningProcess(pid: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== null && stat.state !== "Z";
+}
+
+/**
  * The process start time in clock ticks since boot (field 22 of /proc/PID/stat):
  * with the pid it identifies one process for good, guarding against pid reuse.
  * Null when the process is gone or /proc is unavailable.

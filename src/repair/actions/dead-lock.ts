@@ -3,7 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { Bot } from "../../core/bot.js";
 import { gatewayLockFiles, isLockHolder, readLock } from "../../drivers/discover.js";
-import { readProcStat } from "../../system/proc.js";
+import { isRunningProcess } from "../../system/proc.js";
 import { defineAction } from "../action.js";
 import { gatewayStopped } from "./lifecycle.js";
 
@@ -23,10 +23,8 @@ export function findStaleLocks(bot: Bot): StaleLock[] {
   return gatewayLockFiles(bot.stateDir).flatMap((file) => {
     const lock = readLock(file);
     if (!lock || isLockHolder(lock)) return [];
-    // A zombie is the dead holder (a killed gateway's main thread while its other threads
-    // exit, or waiting for its reaper), not a reused pid.
-    const stat = readProcStat(lock.pid);
-    const why = stat && stat.state !== "Z" ? ("reused" as const) : ("dead" as const);
+    // A zombie is the dead holder (a killed gateway on its way out), not a reused pid.
+    const why = isRunningProcess(lock.pid) ? ("reused" as const) : ("dead" as const);
     return [{ file, pid: lock.pid, why }];
   });
 }
