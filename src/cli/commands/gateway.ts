@@ -17,6 +17,7 @@ import type { ProbeResult } from "../../gateway/probes.js";
 import { act } from "../act.js";
 import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
 import { EXIT, emit } from "../output.js";
+import { parseCount } from "../arguments.js";
 
 interface ProbeOptions extends CommandOptions {
   token?: string;
@@ -48,7 +49,7 @@ export function registerGatewayCommands(program: Command) {
         .default("auto"),
     )
     .option("--timeout <duration>", "budget for each probe and the handshake", parseDuration, 5_000)
-    .option("--samples <n>", "health RPC round trips to time", parseSamples, 5)
+    .option("--samples <n>", "health RPC round trips to time", parseCount(1000), 5)
     .option("--json", "print JSON")
     .action(
       act(async (options: ProbeOptions, target: string) => {
@@ -185,11 +186,4 @@ function parseDuration(value: string): number {
   if (ms === undefined || ms <= 0)
     throw new InvalidArgumentError('expected a duration such as "5s" or "500ms"');
   return ms;
-}
-
-function parseSamples(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000)
-    throw new InvalidArgumentError("expected a whole number from 1 to 1000");
-  return n;
 }
