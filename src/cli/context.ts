@@ -1,5 +1,6 @@
 import pino, { type Logger } from "pino";
 import { type LoadedConfig, loadConfig } from "../config/load.js";
+import type { ClawopsConfig } from "../config/schema.js";
 import { formatIssues } from "../core/errors.js";
 import { EventBus } from "../events/bus.js";
 import type { RegistryDeps } from "../fleet/registry.js";
@@ -26,25 +27,31 @@ export function commandLogger(): Logger {
 
 /**
  * Opens the store for a one-shot command (works whether or not the daemon
- * runs: the store is the source of truth), runs `work`, and closes it.
+ * runs: the store is the source of truth), runs `work`, persists the events
+ * it published, and closes the store. A command that has loaded its config
+ * already passes it (`loaded`), so that the file is read, and its warnings
+ * printed, once.
  */
 export async function withRegistry<T>(
   options: CommandOptions,
-  work: (deps: RegistryDeps & { store: Store }) => Promise<T>,
+  work: (deps: RegistryDeps & { store: Store; config: ClawopsConfig }) => Promise<T>,
+  loaded: LoadedConfig = loadCliConfig(options),
 ): Promise<T> {
-  const { config } = loadCliConfig(options);
+  const { config } = loaded;
   const store = await openStore(config);
+  const bus = new EventBus((batch) => store.appendEvents(batch), commandLogger());
   try {
     await store.migrate();
-    const bus = new EventBus((batch) => store.appendEvents(batch), commandLogger());
     return await work({
       store,
       bus,
+      config,
       dataDir: config.dataDir,
       portBase: config.fleet.portBase,
       portSpacing: config.fleet.portSpacing,
     });
   } finally {
+    await bus.flush(5_000);
     await store.close();
   }
 }

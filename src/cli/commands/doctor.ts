@@ -8,7 +8,7 @@ import { resolveDoctorTargets } from "../../doctor/targets.js";
 import { DOCTOR_RULES } from "../../doctor/rules/index.js";
 import { DoctorService } from "../../doctor/service.js";
 import { act } from "../act.js";
-import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
+import { type CommandOptions, withRegistry } from "../context.js";
 import { EXIT, emit } from "../output.js";
 
 interface DoctorOptions extends CommandOptions {
@@ -74,16 +74,15 @@ export function registerDoctor(program: Command) {
           return EXIT.ok;
         }
         if (options.json) options.format = "json";
-        const loaded = loadCliConfig(options);
         let ran: OpenClawFixOutcome | undefined;
-        const results = await withRegistry(options, async ({ store }) => {
+        const results = await withRegistry(options, async ({ store, config }) => {
           const bots = await store.listBots();
           const targets = resolveDoctorTargets(bots, {
             bot: options.bot,
             configFile: options.openclawConfig,
             stateDir: options.stateDir,
           });
-          const doctor = new DoctorService(loaded.config, async () => bots);
+          const doctor = new DoctorService(config, async () => bots);
           const speed = options.fast ? ("fast" as const) : ("all" as const);
           const out: DoctorResult[] = [];
           if (options.openclawFix) {

@@ -46,7 +46,8 @@ export function registerLifecycleCommands(bot: Command) {
 }
 
 async function lifecycle(options: CommandOptions, action: Action, name: string): Promise<Answer> {
-  const { config } = loadCliConfig(options);
+  const loaded = loadCliConfig(options);
+  const { config } = loaded;
   const url = `${daemonUrl(config)}/api/v1/bots/${encodeURIComponent(name)}/${action}`;
   if (process.stderr.isTTY && !options.json && action !== "stop")
     process.stderr.write(`${action}ing ${name}…\n`);
@@ -58,22 +59,25 @@ async function lifecycle(options: CommandOptions, action: Action, name: string):
       throw error;
   }
   // No daemon: record the wish; a stop also ends a gateway a stopped clawops left running.
-  return withRegistry(options, async ({ store, bus }) => {
-    if (action === "start") {
-      const found = await requireBot(store, name);
-      const bot = await store.updateBot(found.id, { desiredState: "running" });
-      return {
-        bot,
-        gateway: await store.getInstance(bot.id),
-        note: `the daemon is not running: ${bot.name} is marked to run and starts with "clawops up"`,
-      };
-    }
-    const supervisor = new Supervisor({ config, store, bus, log: commandLogger() });
-    const gateway = await supervisor.stop(name, "cli");
-    await supervisor.shutdown();
-    await bus.flush(5_000);
-    return { bot: await requireBot(store, name), gateway };
-  });
+  return withRegistry(
+    options,
+    async ({ store, bus }) => {
+      if (action === "start") {
+        const found = await requireBot(store, name);
+        const bot = await store.updateBot(found.id, { desiredState: "running" });
+        return {
+          bot,
+          gateway: await store.getInstance(bot.id),
+          note: `the daemon is not running: ${bot.name} is marked to run and starts with "clawops up"`,
+        };
+      }
+      const supervisor = new Supervisor({ config, store, bus, log: commandLogger() });
+      const gateway = await supervisor.stop(name, "cli");
+      await supervisor.shutdown();
+      return { bot: await requireBot(store, name), gateway };
+    },
+    loaded,
+  );
 }
 
 function render(answer: Answer): string {

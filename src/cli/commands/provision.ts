@@ -6,7 +6,7 @@ import { type ProvisionResult, provision } from "../../provision/provision.js";
 import { ENVIRONMENTS, type Environment } from "../../provision/template.js";
 import { act } from "../act.js";
 import { parsePort } from "../arguments.js";
-import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
+import { type CommandOptions, withRegistry } from "../context.js";
 import { EXIT, emit } from "../output.js";
 
 interface ProvisionOptions extends CommandOptions {
@@ -34,13 +34,12 @@ export function registerProvision(program: Command) {
     .option("--json", "print JSON")
     .action(
       act(async (options: ProvisionOptions, name: string) => {
-        const { config } = loadCliConfig(options);
         const result = await withRegistry(options, (registry) =>
           provision(
             {
-              config,
+              config: registry.config,
               registry,
-              doctor: new DoctorService(config, () => registry.store.listBots()),
+              doctor: new DoctorService(registry.config, () => registry.store.listBots()),
             },
             {
               name,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { LoadedConfig } from "../../config/load.js";
 import { formatDurationMs } from "../../core/duration.js";
 import { OpsError, isOpsError } from "../../core/errors.js";
 import type { RepairPause, RepairRecord, RepairStats } from "../../core/repair.js";
@@ -112,7 +113,8 @@ async function pauseOrResume(
   action: "pause" | "resume",
   bot: string | null,
 ): Promise<{ pause?: RepairPause; resumed?: boolean; message: string }> {
-  const { config } = loadCliConfig(options);
+  const loaded = loadCliConfig(options);
+  const { config } = loaded;
   const scope = bot ? `bots/${encodeURIComponent(bot)}/repair` : "repairs";
   const reason = options.reason ? `?reason=${encodeURIComponent(options.reason)}` : "";
   const who = bot ?? "the fleet";
@@ -131,27 +133,34 @@ async function pauseOrResume(
   } catch (error) {
     if (!isOpsError(error) || error.code !== "DAEMON_NOT_RUNNING") throw error;
   }
-  return withLedger(options, async (ledger) => {
-    if (action === "resume") {
-      const resumed = await ledger.resume(bot, "cli");
-      return { resumed, message: message(resumed) };
-    }
-    return { pause: await ledger.pause(bot, "cli", options.reason ?? ""), message: message(true) };
-  });
+  return withLedger(
+    options,
+    async (ledger) => {
+      if (action === "resume") {
+        const resumed = await ledger.resume(bot, "cli");
+        return { resumed, message: message(resumed) };
+      }
+      return {
+        pause: await ledger.pause(bot, "cli", options.reason ?? ""),
+        message: message(true),
+      };
+    },
+    loaded,
+  );
 }
 
 /** The repair history and pauses straight from the store, when no daemon answers (or none is needed). */
 async function withLedger<T>(
   options: CommandOptions,
   work: (ledger: RepairLedger) => Promise<T>,
+  loaded?: LoadedConfig,
 ): Promise<T> {
-  const { config } = loadCliConfig(options);
-  return withRegistry(options, async ({ store, bus }) => {
-    const ledger = new RepairLedger({ store, bus, settings: config.repair, now: Date.now });
-    const result = await work(ledger);
-    await bus.flush(5_000);
-    return result;
-  });
+  return withRegistry(
+    options,
+    ({ store, bus, config }) =>
+      work(new RepairLedger({ store, bus, settings: config.repair, now: Date.now })),
+    loaded,
+  );
 }
 
 function took(r: RepairRecord): string {
