@@ -1,4 +1,3 @@
-import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Bot } from "../core/bot.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
@@ -23,8 +22,6 @@ export interface ActionContext {
   /** After a readiness fault, a gateway is repaired only once it is ready too (/readyz 200). */
   requireReady: boolean;
   settings: RepairSettings;
-  /** The gateway's environment (what the openclaw CLI runs with for this bot). */
-  env: NodeJS.ProcessEnv;
   /** Runs clawops's doctor on a config file of this bot with the config rules only: error messages, [] when valid. */
   configProblems: (configFile: string) => Promise<string[]>;
   /** Runs the doctor's quick rules on the bot and applies its automatic fixes. */
@@ -35,7 +32,6 @@ export interface ActionContext {
   knownGood: string;
   /** Where clawops archives what a repair moves aside (`<dataDir>/archive/<bot>`). */
   archiveDir: string;
-  log: Logger;
   now(): Date;
   signal: AbortSignal;
 }

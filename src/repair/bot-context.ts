@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import JSON5 from "json5";
-import type { Logger } from "pino";
 import type { Bot } from "../core/bot.js";
 import { applyFixes } from "../doctor/fix.js";
 import { CONFIG_RULES } from "../doctor/rules/index.js";
@@ -17,7 +16,6 @@ import type { RepairSettings } from "./settings.js";
 /** What one repair of one bot may use: its gateway through the supervisor, the doctor, its files. */
 export function createActionContext(input: {
   bot: Bot;
-  env: NodeJS.ProcessEnv;
   /** Recorded on every lifecycle change the repair makes. */
   actor: string;
   sinceMs: number;
@@ -27,7 +25,6 @@ export function createActionContext(input: {
   supervisor: Supervisor;
   store: Store;
   doctor: DoctorService;
-  log: Logger;
   now: () => number;
   signal: AbortSignal;
 }): ActionContext {
@@ -61,7 +58,6 @@ export function createActionContext(input: {
     since: input.sinceMs,
     requireReady: input.requireReady,
     settings: input.settings,
-    env: input.env,
     configProblems: (configFile) => configProblems(doctor, bot, configFile),
     async doctorFix() {
       const report = await doctor.check(target(bot.configPath), { speed: "fast" });
@@ -84,7 +80,6 @@ export function createActionContext(input: {
     },
     knownGood: knownGoodFile(input.dataDir, bot.name),
     archiveDir: path.join(input.dataDir, "archive", bot.name),
-    log: input.log,
     now: () => new Date(input.now()),
     signal: input.signal,
   };

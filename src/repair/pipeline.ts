@@ -45,10 +45,7 @@ interface Step {
 }
 
 /** A repair record as it begins: `running`, no tier, no action yet. */
-export function newRepairRecord(
-  request: Omit<RepairRequest, "dryRun"> & { dryRun: boolean },
-  startedAt: string,
-): RepairRecord {
+export function newRepairRecord(request: RepairRequest, startedAt: string): RepairRecord {
   return {
     id: randomUUID(),
     botId: request.bot.id,

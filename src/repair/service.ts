@@ -280,7 +280,7 @@ export class RepairService {
     });
     const env = gatewayEnv(this.deps.config.supervisor.env, bot);
     const redact = botRedactor(bot, env, this.deps.config.dataDir);
-    const context = this.actionContext(bot, env, request, log);
+    const context = this.actionContext(bot, request);
     const record = await runRepair(request, {
       context,
       settings: this.settings,
@@ -344,10 +344,9 @@ export class RepairService {
     if (notification) this.deps.notify(notification);
   }
 
-  private actionContext(bot: Bot, env: NodeJS.ProcessEnv, request: RepairRequest, log: Logger) {
+  private actionContext(bot: Bot, request: RepairRequest) {
     return createActionContext({
       bot,
-      env,
       actor: request.startedBy,
       // A process started after this is a new instance. Process times are wall-clock
       // times; the injected clock is the budget's.
@@ -358,7 +357,6 @@ export class RepairService {
       supervisor: this.deps.supervisor,
       store: this.deps.store,
       doctor: this.deps.doctor,
-      log,
       now: this.now,
       signal: this.aborter.signal,
     });

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, renameSync, unlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, renameSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import type { Bot } from "../../core/bot.js";
@@ -48,7 +48,7 @@ export const clearDeadLock = defineAction({
     return { detail: `moved ${list} to ${into}` };
   },
   async verify(context) {
-    const left = findStaleLocks(context.bot).filter((l) => existsSync(l.file));
+    const left = findStaleLocks(context.bot);
     return left.length === 0 ? null : `still there: ${left.map((l) => l.file).join(", ")}`;
   },
 });
