@@ -1,11 +1,11 @@
 import type { Bot } from "../core/bot.js";
 import { findLegacyAuthFiles } from "../doctor/rules/legacy-files.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
-import { tailLines } from "../supervisor/gateway-log.js";
-import { gatewayLogFile } from "../supervisor/gateway-log.js";
+import { gatewayLogFile, tailLines } from "../supervisor/gateway-log.js";
+import { findTcpListener } from "../system/proc.js";
 import { lastGoodCandidates } from "./actions/config-repair.js";
 import { type StaleLock, findStaleLocks } from "./actions/dead-lock.js";
-import { type PortHolder, identifyPortHolder } from "./actions/stale-listener.js";
+import { type PortHolder, identifyListener } from "./actions/stale-listener.js";
 
 /** What the gateway's log says, recognised: each pattern is a known OpenClaw failure. */
 const LOG_SIGNALS: readonly [string, RegExp][] = [
@@ -49,11 +49,12 @@ export async function collectEvidence(input: {
   const logTail = tailLines(gatewayLogFile(input.dataDir, bot.name), 40).map(redact);
   const exitTail = (instance?.lastExit?.logTail ?? []).map(redact);
   const text = [...exitTail, ...logTail].join("\n");
-  const holder = await identifyPortHolder(bot);
+  // The bot's own live gateway on its port is no holder to identify (nor to probe twice).
+  const listener = findTcpListener(bot.port, instance?.pid ? [instance.pid] : []);
   const own =
-    holder !== null &&
-    holder.pid !== null &&
-    holder.pid === instance?.pid &&
+    listener !== null &&
+    listener.pid !== null &&
+    listener.pid === instance?.pid &&
     (instance.state === "running" ||
       instance.state === "degraded" ||
       instance.state === "starting");
@@ -73,7 +74,7 @@ export async function collectEvidence(input: {
       : null,
     logTail,
     logSignals: LOG_SIGNALS.filter(([, pattern]) => pattern.test(text)).map(([name]) => name),
-    portHolder: own ? null : holder,
+    portHolder: listener && !own ? await identifyListener(bot, listener) : null,
     staleLocks: findStaleLocks(bot),
     legacyAuthFiles: findLegacyAuthFiles(bot.stateDir),
     configProblems,

@@ -10,7 +10,13 @@ import {
   readLock,
 } from "../../drivers/discover.js";
 import { probe } from "../../gateway/probes.js";
-import { findTcpListener, isSameLiveProcess, readProcStat } from "../../system/proc.js";
+import { signalGroup } from "../../drivers/watch.js";
+import {
+  type Listener,
+  findTcpListener,
+  isSameLiveProcess,
+  readProcStat,
+} from "../../system/proc.js";
 import { type ActionContext, defineAction } from "../action.js";
 
 /** Who holds a bot's port, and what clawops can prove about it. */
@@ -32,7 +38,11 @@ export interface PortHolder {
 /** The process listening on the bot's port, identified; null when the port is free. */
 export async function identifyPortHolder(bot: Bot): Promise<PortHolder | null> {
   const listener = findTcpListener(bot.port);
-  if (!listener) return null;
+  return listener && identifyListener(bot, listener);
+}
+
+/** What clawops can prove about `listener`, the process on the bot's port. */
+export async function identifyListener(bot: Bot, listener: Listener): Promise<PortHolder> {
   const pid = listener.pid;
   const stat = pid === null ? null : readProcStat(pid);
   const stateDir = pid === null ? null : environStateDir(pid);
@@ -112,15 +122,9 @@ export const killVerifiedStaleListener = defineAction({
  * time). When clawops is stopping, the process is left as it is after SIGTERM.
  */
 async function terminate(pid: number, startTime: number, signal: AbortSignal): Promise<string> {
-  const target = readProcStat(pid)?.pgid === pid ? -pid : pid;
   const same = () => isSameLiveProcess(pid, startTime);
   const send = (sig: NodeJS.Signals) => {
-    if (!same()) return;
-    try {
-      process.kill(target, sig);
-    } catch {
-      // Gone already.
-    }
+    if (same()) signalGroup(pid, sig);
   };
   send("SIGTERM");
   send("SIGCONT");
