@@ -1,30 +1,24 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { OpsError } from "../../core/errors.js";
 import type { DaemonContext } from "../../daemon/context.js";
 import { clientOf } from "../client.js";
+import { parseQuery } from "../query.js";
 
 const listQuery = z.strictObject({
   bot: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
-const flag = z.enum(["true", "false"]).optional();
-const repairQuery = z.strictObject({ dryRun: flag });
+const repairQuery = z.strictObject({
+  dryRun: z
+    .enum(["true", "false"])
+    .transform((value) => value === "true")
+    .optional(),
+});
 const pauseQuery = z.strictObject({ reason: z.string().max(500).optional() });
 
 /** Who asked, for the record: clawops's CLI says so; anything else is the API. */
 function actorOf(request: FastifyRequest): string {
   return clientOf(request) === "cli" ? "cli" : "api";
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  throw new OpsError(
-    "VALIDATION",
-    `${where}: ${issue.path.join(".") || "query"}: ${issue.message}`,
-  );
 }
 
 /**
@@ -33,22 +27,22 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
  */
 export function repairRoutes(app: FastifyInstance, ctx: DaemonContext) {
   app.get("/api/v1/repairs", async (request) => {
-    const query = parse(listQuery, request.query, "query");
+    const query = parseQuery(listQuery, request.query);
     return { repairs: await ctx.repair.ledger.list(query) };
   });
 
-  app.get<{ Querystring: { bot?: string } }>("/api/v1/repairs/stats", async (request) => {
-    const { bot } = parse(listQuery.pick({ bot: true }), request.query, "query");
+  app.get("/api/v1/repairs/stats", async (request) => {
+    const { bot } = parseQuery(listQuery.pick({ bot: true }), request.query);
     return { stats: await ctx.repair.ledger.stats(bot) };
   });
 
   app.get("/api/v1/repairs/status", async () => ctx.repair.status());
 
   app.post<{ Params: { name: string } }>("/api/v1/bots/:name/repair", async (request) => {
-    const { dryRun } = parse(repairQuery, request.query, "query");
+    const { dryRun } = parseQuery(repairQuery, request.query);
     const repair = await ctx.repair.repair(request.params.name, {
       actor: actorOf(request),
-      dryRun: dryRun === "true" ? true : dryRun === "false" ? false : undefined,
+      dryRun,
     });
     return { repair };
   });
@@ -56,7 +50,7 @@ export function repairRoutes(app: FastifyInstance, ctx: DaemonContext) {
   for (const scope of ["bot", "fleet"] as const) {
     const base = scope === "bot" ? "/api/v1/bots/:name/repair" : "/api/v1/repairs";
     app.post<{ Params: { name?: string } }>(`${base}/pause`, async (request) => {
-      const { reason } = parse(pauseQuery, request.query, "query");
+      const { reason } = parseQuery(pauseQuery, request.query);
       return {
         pause: await ctx.repair.ledger.pause(
           request.params.name ?? null,
