@@ -40,7 +40,7 @@ export function createActionContext(input: {
   return {
     bot,
     gateway: {
-      instance: async () => (await supervisor.instances()).find((i) => i.botId === bot.id) ?? null,
+      instance: () => supervisor.instance(bot.id),
       // The desired state is the operator's: a repair's stop must not turn the bot off for
       // good, and a bot an operator stopped meanwhile is not started again.
       start: async (reason) => {

@@ -323,7 +323,7 @@ export class RepairService {
       evidence,
       store: this.deps.store,
       doctor: this.deps.doctor,
-      instance: (await this.deps.supervisor.instances()).find((i) => i.botId === bot.id) ?? null,
+      instance: await this.deps.supervisor.instance(bot.id),
     });
     const messages = planPrompt(bot.name, this.settings.allowlist, redactDeep(facts, redact));
     const answer = await requestPlan(ai, process.env[ai.apiKeyEnv], messages, this.aborter.signal);

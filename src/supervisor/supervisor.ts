@@ -122,6 +122,11 @@ export class Supervisor {
     return saved.map((i) => this.runners.get(i.botId)?.snapshot() ?? i);
   }
 
+  /** One bot's gateway as the supervisor sees it now; null when it never had one. */
+  async instance(botId: string): Promise<GatewayInstance | null> {
+    return this.runners.get(botId)?.snapshot() ?? (await this.options.store.getInstance(botId));
+  }
+
   /** Rotates every supervised gateway's log that grew past `supervisor.logs.maxBytes`. */
   rotateLogs(): void {
     const { maxBytes, keep } = this.options.config.supervisor.logs;
