@@ -205,7 +205,7 @@ async function start(
       });
       const { left } = await bus.flush(config.daemon.shutdownTimeout);
       if (left > 0) log.error({ left }, "events.unflushed");
-      await notifier.flush(5_000);
+      // It delivers what is queued (5 s at most) before it closes.
       await notifier.close();
       bus.close();
       await store.close();
