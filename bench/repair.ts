@@ -36,7 +36,7 @@ import {
   supervisedClawopsConfig,
 } from "../test/harness/gateway.js";
 import { freePort, startUp, tempDir } from "../test/helpers/cli.js";
-import { machine, round } from "./stats.js";
+import { machine, percentile, round } from "./stats.js";
 
 const RUNS = Number(process.env.RUNS ?? 20);
 const TARGET_MS: Record<number, number> = { 1: 10_000, 2: 30_000 };
@@ -111,10 +111,6 @@ const CLASSES: FaultClass[] = [
     },
   },
 ];
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 async function main() {
   if (!gatewayRuntimeAvailable()) throw new Error("run scripts/install-gateway-runtime.sh first");
@@ -276,7 +272,7 @@ async function report(
   console.log(`Date: ${new Date().toISOString().slice(0, 10)}; RUNS=${RUNS}\n`);
   console.log([fmt(header), ...rows.map(fmt)].join("\n"));
   console.log(
-    `\ncold boot (spawn to /healthz 200, every launch in this run): n=${boots.length} p50 ${round(percentile(boots, 50))} ms, p95 ${round(percentile(boots, 95))} ms`,
+    `\ncold boot (spawn to /healthz 200, every launch in this run): n=${boots.length} p50 ${round(bootP50)} ms, p95 ${round(percentile(boots, 95))} ms`,
   );
   console.log(
     `recovered without a human: ${ok(all)}/${all.length} overall (target >= 95%), ${ok(processAll)}/${processAll.length} process faults (target 100%)`,

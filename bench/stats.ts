@@ -1,8 +1,12 @@
+/** The nearest-rank `p`th percentile of an ascending, non-empty sample. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
 /** Nearest-rank percentiles over a sample of durations in milliseconds. */
 export function summarize(samplesMs: readonly number[]) {
   const sorted = [...samplesMs].sort((a, b) => a - b);
-  const at = (p: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  const at = (p: number) => percentile(sorted, p);
   const mean = sorted.reduce((sum, v) => sum + v, 0) / sorted.length;
   return {
     n: sorted.length,
