@@ -56,7 +56,8 @@ export class TriggerWatch {
     const botId = event.botId;
     const data = event.data;
     const at = event.ts;
-    if (event.type !== "gateway.state" || data.to !== "degraded") this.clearDegraded(botId, event);
+    // Any other state ends a degraded spell, and its grace with it.
+    if (event.type === "gateway.state" && data.to !== "degraded") this.clearDegraded(botId);
     switch (event.type) {
       case "gateway.hung":
         this.hung.set(botId, {
@@ -147,8 +148,7 @@ export class TriggerWatch {
     return null;
   }
 
-  private clearDegraded(botId: string, event: OpsEvent) {
-    if (event.type !== "gateway.state") return;
+  private clearDegraded(botId: string) {
     const timer = this.degradedTimers.get(botId);
     if (timer) clearTimeout(timer);
     this.degradedTimers.delete(botId);
