@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -27,6 +27,16 @@ function loadError(yaml: string | null, env: Record<string, string> = {}): OpsEr
 }
 
 describe("loadConfig", () => {
+  it("takes the README's example configuration as it stands, every key known", () => {
+    const readme = readFileSync(path.join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+    const example = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain("repair:");
+    const { config, warnings } = load(example!);
+    expect(warnings).toEqual([]);
+    expect(config.repair.readinessGrace).toBe(300_000);
+    expect(config.provision.domain).toBe("bots.example.com");
+  });
+
   it("uses defaults when there is no file", () => {
     const { config, file } = load(null);
     expect(file).toBeNull();
