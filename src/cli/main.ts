@@ -7,6 +7,7 @@ import { registerProvision } from "./commands/provision.js";
 import { registerRepairCommands } from "./commands/repair.js";
 import { registerEvents } from "./commands/events.js";
 import { registerGatewayCommands } from "./commands/gateway.js";
+import { registerOpenClawCommands } from "./commands/openclaw.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
 import { registerVersion } from "./commands/version.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerUp(program);
   registerStatus(program);
   registerVersion(program);
+  registerOpenClawCommands(program);
   registerBotCommands(program);
   registerEvents(program);
   registerGatewayCommands(program);

@@ -4,7 +4,11 @@ import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError } from "../core/errors.js";
 import { findRunningGateway } from "../drivers/discover.js";
-import { OpenClawCli, locateConfiguredOpenClaw } from "../gateway/openclaw-cli.js";
+import {
+  OpenClawCli,
+  locateConfiguredOpenClaw,
+  openClawLookupKey,
+} from "../gateway/openclaw-cli.js";
 import { gatewayEnv } from "../supervisor/supervisor.js";
 import { OpenClawFacts } from "./openclaw-facts.js";
 import { findLegacyAuthFiles } from "./rules/legacy-files.js";
@@ -148,10 +152,10 @@ export class DoctorService {
   /** The facts of one openclaw CLI; null when it cannot be found (its rules then say so). */
   private factsFor(botBin: string | null | undefined): Promise<OpenClawFacts | null> {
     const { openclaw, dataDir } = this.config;
-    const key = botBin ?? openclaw.bin ?? "";
+    const key = openClawLookupKey(openclaw, botBin, dataDir);
     let facts = this.facts.get(key);
     if (!facts) {
-      facts = locateConfiguredOpenClaw(openclaw, botBin).then(
+      facts = locateConfiguredOpenClaw(openclaw, botBin, dataDir).then(
         (command) =>
           new OpenClawFacts(
             new OpenClawCli(command, openclaw.timeout),

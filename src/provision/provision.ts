@@ -143,7 +143,7 @@ export async function provision(
   }
   if (request.dryRun) return result;
 
-  const openclaw = await locateConfiguredOpenClaw(config.openclaw);
+  const openclaw = await locateConfiguredOpenClaw(config.openclaw, null, config.dataDir);
   mkdirSync(planned.stateDir, { recursive: true, mode: 0o700 });
   writeFileAtomic(tokenFile, `${randomBytes(24).toString("hex")}\n`, 0o600);
   writeFileAtomic(planned.configPath, configText, 0o600);

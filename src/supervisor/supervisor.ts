@@ -11,6 +11,7 @@ import { requireBot } from "../fleet/registry.js";
 import {
   type OpenClawCommand,
   locateConfiguredOpenClaw,
+  openClawLookupKey,
   openClawEnv,
 } from "../gateway/openclaw-cli.js";
 import type { Store } from "../store/store.js";
@@ -210,16 +211,16 @@ export class Supervisor {
 
   /** Finds the bot's openclaw once (it costs a `node --version`), again when the file went away. */
   private async locate(bot: Bot): Promise<OpenClawCommand> {
-    const { openclaw } = this.options.config;
+    const { openclaw, dataDir } = this.options.config;
     const bin = bot.openclawBin ?? openclaw.bin;
-    const key = bin ?? "";
+    const key = openClawLookupKey(openclaw, bot.openclawBin, dataDir);
     const cached = this.located.get(key);
     if (cached) {
       const found = await cached.catch(() => null);
       if (found && existsSync(found.entry) && (!found.node || existsSync(found.node))) return found;
       this.located.delete(key);
     }
-    const lookup = locateConfiguredOpenClaw(openclaw, bot.openclawBin);
+    const lookup = locateConfiguredOpenClaw(openclaw, bot.openclawBin, dataDir);
     this.located.set(key, lookup);
     try {
       return await lookup;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join, resolve } from "node:path";
 
 /**
  * Writes `data` to a temp file beside `path`, then renames it over `path`, so a
@@ -27,4 +27,24 @@ export function realPath(file: string): string {
   } catch {
     return resolve(file);
   }
+}
+
+/** Every file called `name` in the folders of `env.PATH`, in PATH order. */
+export function allOnPath(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.PATH ?? "")
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .filter((file) => {
+      try {
+        return statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** The first file called `name` on `env.PATH`, or null. */
+export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  return allOnPath(name, env)[0] ?? null;
 }
