@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { resolveDurationMs } from "../core/duration.js";
 
 /** Commander parser for a `--port` value (the range itself is checked where the port is used). */
 export function parsePort(value: string): number {
@@ -14,4 +15,12 @@ export function parseCount(max: number) {
       throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
     return n;
   };
+}
+
+/** Commander parser for a duration such as `--timeout 5s` (milliseconds). */
+export function parseDuration(value: string): number {
+  const ms = resolveDurationMs(value);
+  if (ms === undefined || ms <= 0)
+    throw new InvalidArgumentError('expected a duration such as "5s" or "500ms"');
+  return ms;
 }

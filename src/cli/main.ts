@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { registerBotCommands } from "./commands/bot.js";
+import { registerChat } from "./commands/chat.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerProvision } from "./commands/provision.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerVersion(program);
   registerOpenClawCommands(program);
   registerBotCommands(program);
+  registerChat(program);
   registerEvents(program);
   registerGatewayCommands(program);
   registerDoctor(program);

@@ -24,6 +24,14 @@ import { type DoctorOptions, type DoctorReport, instanceEnv, runDoctor } from ".
 const LEFT_TO_THE_DRIVER: ReadonlySet<string> = new Set(["fleet/port-in-use"]);
 
 /**
+ * Errors that break chats, not the boot: a provider without a credential fails
+ * at its first chat ("No API key found"), while the gateway starts and answers
+ * its probes. Refusing the start would turn a bot that cannot chat yet into one
+ * that does not run at all; `clawops doctor` and `bot create` report them.
+ */
+const CHAT_TIME: ReadonlySet<string> = new Set(["provider-credentials/missing"]);
+
+/**
  * The doctor as clawops runs it: a bot is checked with its own openclaw CLI
  * and the environment clawops gives its gateway; a bare config file with this
  * process's environment. One OpenClawFacts per CLI, so that each schema is
@@ -78,7 +86,7 @@ export class DoctorService {
       { speed: "fast" },
     );
     const errors = report.findings.filter(
-      (f) => f.severity === "error" && !LEFT_TO_THE_DRIVER.has(f.id),
+      (f) => f.severity === "error" && !LEFT_TO_THE_DRIVER.has(f.id) && !CHAT_TIME.has(f.id),
     );
     if (errors.length === 0) {
       this.passed.set(bot.id, signature);

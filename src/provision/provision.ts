@@ -19,7 +19,8 @@ import {
 import { gatewayEnv } from "../supervisor/supervisor.js";
 import { writeFileAtomic } from "../system/files.js";
 import { renderCaddyfile, renderSystemdUnit } from "./deploy-files.js";
-import { BUILT_IN_TEMPLATES, type Environment, renderConfig } from "./template.js";
+import { type ModelChoice, modelOverlay } from "./providers.js";
+import { BUILT_IN_TEMPLATES, type Environment, deepMerge, renderConfig } from "./template.js";
 
 export interface ProvisionRequest {
   name: string;
@@ -31,6 +32,14 @@ export interface ProvisionRequest {
   validate: boolean;
   /** Where provider keys are read from (`OPENAI_API_KEY`, ...): clawops's environment. */
   variables: NodeJS.ProcessEnv;
+  /** The model and provider, over the template's (`bot create --provider`). */
+  model?: ModelChoice;
+  /**
+   * Write the instance even when a provider's key is missing: it boots, and
+   * the doctor's finding says which variable to set (`bot create`). Without
+   * it a missing key refuses the provisioning (the pre-deploy gate's stance).
+   */
+  allowMissingKeys?: boolean;
 }
 
 /** A provider's key as provisioning found it; never the key itself. */
@@ -88,13 +97,16 @@ export async function provision(
     labels: { env: request.env },
   });
   const templateDir = config.provision.templateDir ?? BUILT_IN_TEMPLATES;
-  const rendered = renderConfig(templateDir, {
+  const template = renderConfig(templateDir, {
     name: planned.name,
     port: planned.port,
     stateDir: planned.stateDir,
     env: request.env,
     variables: request.variables,
   });
+  const rendered = request.model
+    ? { ...template, value: deepMerge(template.value, modelOverlay(request.model)) }
+    : template;
   const credentials = planCredentials(rendered.value, request.variables);
   const missing = credentials.filter((c) => c.required && !c.variable);
   const deployDir = path.join(config.dataDir, "deploy", planned.name);
@@ -134,7 +146,7 @@ export async function provision(
   }
   // The pre-deploy gate: with any doctor error nothing is written (the caller exits 1).
   if (request.validate && (result.report?.counts.error ?? 0) > 0) return result;
-  if (missing.length > 0 && !request.dryRun) {
+  if (missing.length > 0 && !request.dryRun && !request.allowMissingKeys) {
     throw new OpsError(
       "VALIDATION",
       `no key for ${missing.map((m) => `${m.provider} (set ${providerEnvVars(m.provider)[0]})`).join(", ")}: the instance would fail at its first chat`,

@@ -67,7 +67,7 @@ function readJson5(file: string): Record<string, unknown> {
   return parsed.document.value;
 }
 
-function deepMerge(base: Record<string, unknown>, overlay: Record<string, unknown>) {
+export function deepMerge(base: Record<string, unknown>, overlay: Record<string, unknown>) {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overlay)) {
     if (value === null) delete out[key];

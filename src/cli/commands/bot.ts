@@ -6,6 +6,7 @@ import { parsePort } from "../arguments.js";
 import { type CommandOptions, withRegistry } from "../context.js";
 import { EXIT, emit, table } from "../output.js";
 import { describeListener, findTcpListener } from "../../system/proc.js";
+import { registerBotCreate } from "./bot-create.js";
 import { registerLifecycleCommands } from "./lifecycle.js";
 
 interface AddOptions extends CommandOptions {
@@ -121,6 +122,7 @@ export function registerBotCommands(program: Command) {
       }),
     );
 
+  registerBotCreate(bot);
   registerLifecycleCommands(bot);
 }
 

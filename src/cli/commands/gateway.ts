@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { type Command, InvalidArgumentError, Option } from "commander";
-import { formatDurationMs, resolveDurationMs } from "../../core/duration.js";
+import { type Command, Option } from "commander";
+import { formatDurationMs } from "../../core/duration.js";
 import { OpsError, errorMessage } from "../../core/errors.js";
 import { requireBot } from "../../fleet/registry.js";
 import { type AuthMode, resolveAuthMode } from "../../gateway/auth.js";
@@ -17,7 +17,7 @@ import type { ProbeResult } from "../../gateway/probes.js";
 import { act } from "../act.js";
 import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
 import { EXIT, emit } from "../output.js";
-import { parseCount } from "../arguments.js";
+import { parseCount, parseDuration } from "../arguments.js";
 
 interface ProbeOptions extends CommandOptions {
   token?: string;
@@ -179,11 +179,4 @@ function renderInspection(r: GatewayInspection & { bot: string | null; tokenSour
     );
   }
   return lines.join("\n");
-}
-
-function parseDuration(value: string): number {
-  const ms = resolveDurationMs(value);
-  if (ms === undefined || ms <= 0)
-    throw new InvalidArgumentError('expected a duration such as "5s" or "500ms"');
-  return ms;
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { LoadedConfig } from "../../config/load.js";
 import { formatDurationMs } from "../../core/duration.js";
 import { isOpsError } from "../../core/errors.js";
 import type { Bot } from "../../core/bot.js";
@@ -12,7 +13,7 @@ import { EXIT, emit } from "../output.js";
 
 type Action = "start" | "stop" | "restart";
 
-interface Answer {
+export interface LifecycleAnswer {
   bot: Bot;
   gateway: GatewayInstance | null;
   /** Set when the daemon was not running and only the desired state was recorded. */
@@ -36,7 +37,7 @@ export function registerLifecycleCommands(bot: Command) {
       .action(
         act(async (options: CommandOptions, name: string) => {
           const answer = await lifecycle(options, action, name);
-          emit(options, answer, render);
+          emit(options, answer, renderLifecycle);
           const want = action === "stop" ? ["stopped"] : ["running", "degraded"];
           const state = answer.gateway?.state ?? "stopped";
           return answer.note || want.includes(state) ? EXIT.ok : EXIT.failure;
@@ -45,15 +46,20 @@ export function registerLifecycleCommands(bot: Command) {
   }
 }
 
-async function lifecycle(options: CommandOptions, action: Action, name: string): Promise<Answer> {
-  const loaded = loadCliConfig(options);
+/** Starts, stops or restarts a bot through the daemon; without one, records the wish. */
+export async function lifecycle(
+  options: CommandOptions,
+  action: Action,
+  name: string,
+  loaded: LoadedConfig = loadCliConfig(options),
+): Promise<LifecycleAnswer> {
   const { config } = loaded;
   const url = `${daemonUrl(config)}/api/v1/bots/${encodeURIComponent(name)}/${action}`;
   if (process.stderr.isTTY && !options.json && action !== "stop")
     process.stderr.write(`${action}ing ${name}…\n`);
   try {
     const timeoutMs = config.supervisor.startTimeout + config.supervisor.stopTimeout + 10_000;
-    return await callDaemon<Answer>(url, { method: "POST", timeoutMs });
+    return await callDaemon<LifecycleAnswer>(url, { method: "POST", timeoutMs });
   } catch (error) {
     if (!isOpsError(error) || error.code !== "DAEMON_NOT_RUNNING" || action === "restart")
       throw error;
@@ -80,7 +86,7 @@ async function lifecycle(options: CommandOptions, action: Action, name: string):
   );
 }
 
-function render(answer: Answer): string {
+export function renderLifecycle(answer: LifecycleAnswer): string {
   const { bot, gateway: g } = answer;
   if (answer.note) return answer.note;
   if (!g) return `${bot.name} stopped (never started)`;
