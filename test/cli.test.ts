@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, runCli, tempDir } from "./helpers/cli.js";
@@ -24,7 +24,7 @@ describe("clawops CLI", () => {
   });
 
   it("manages the bot registry: add, list, show, remove", async () => {
-    const added = await cli("bot", "add", "demo", "--port", "18800", "--json");
+    const added = await cli("bot", "add", "demo", "--port", "18800", "--allow-missing", "--json");
     expect(added.code).toBe(0);
     const { bot } = JSON.parse(added.stdout) as {
       bot: { name: string; port: number; stateDir: string; configPath: string };
@@ -56,6 +56,7 @@ describe("clawops CLI", () => {
       "team=core",
       "--desired",
       "running",
+      "--allow-missing",
     );
     expect(second.code).toBe(0);
     expect(second.stdout).toContain("registered prod-1 on port 18829");
@@ -115,12 +116,39 @@ describe("clawops CLI", () => {
   });
 
   it("refuses conflicts, exiting 1", async () => {
-    await cli("bot", "add", "taken", "--port", "19000");
-    const dup = await cli("bot", "add", "taken", "--port", "19100");
+    await cli("bot", "add", "taken", "--port", "19000", "--allow-missing");
+    const dup = await cli("bot", "add", "taken", "--port", "19100", "--allow-missing");
     expect(dup.code).toBe(1);
     expect(dup.stderr).toContain('a bot named "taken" already exists');
-    const port = await cli("bot", "add", "other", "--port", "19000");
+    const port = await cli("bot", "add", "other", "--port", "19000", "--allow-missing");
     expect(port.stderr).toContain('port 19000 is already used by bot "taken"');
+  });
+
+  it("checks a new bot's files: missing config, state dir that is a file, another bot's config", async () => {
+    const missing = await cli("bot", "add", "ghost", "--config", "/nowhere/openclaw.json");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("config /nowhere/openclaw.json does not exist");
+    expect(missing.stderr).toContain("--allow-missing");
+
+    const file = path.join(work.dir, "state-is-a-file");
+    writeFileSync(file, "");
+    const stateFile = await cli("bot", "add", "filed", "--state-dir", file, "--allow-missing");
+    expect(stateFile.code).toBe(2);
+    expect(stateFile.stderr).toContain(`state dir ${file} is a file, not a directory`);
+
+    const config = path.join(work.dir, "shared.json");
+    writeFileSync(config, "{}");
+    expect((await cli("bot", "add", "first", "--config", config)).code).toBe(0);
+    const twin = await cli("bot", "add", "second", "--config", config, "--desired", "stopped");
+    expect(twin.code).toBe(1);
+    expect(twin.stderr).toContain(`config ${config} is already used by bot "first"`);
+    // Nothing was registered by the refusals.
+    const list = JSON.parse((await cli("bot", "list", "--json")).stdout) as {
+      bots: { name: string }[];
+    };
+    const names = list.bots.map((b) => b.name);
+    expect(names).toContain("first");
+    for (const refused of ["ghost", "filed", "second"]) expect(names).not.toContain(refused);
   });
 
   it("says plainly when the daemon is not running", async () => {

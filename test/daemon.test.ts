@@ -272,7 +272,10 @@ describe.runIf(pgUrl)("clawops up on PostgreSQL", () => {
   it("migrates, reports ready and shares the registry with the CLI", async () => {
     const cwd = workDir();
     const env = { CLAWOPS_DATABASE_URL: db.url };
-    const add = await runCli(["bot", "add", "pg-bot", "--port", "18800", "--json"], { cwd, env });
+    const add = await runCli(
+      ["bot", "add", "pg-bot", "--port", "18800", "--allow-missing", "--json"],
+      { cwd, env },
+    );
     expect(add.code).toBe(0);
     const daemon = await up(cwd, env);
     const readiness = (await (await fetch(`${daemon.url}/readyz`)).json()) as {

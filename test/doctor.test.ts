@@ -423,14 +423,20 @@ describe.runIf(gatewayRuntimeAvailable())("clawops doctor rules", () => {
       const port = (foreign.address() as { port: number }).port;
       const me = botIn("me", port, target.dir);
       const neighbour = botIn("neighbour", port + 5, path.join(scratch.dir, "other"));
-      const twin = { ...botIn("twin", port + 100, target.dir) };
+      const twin = { ...botIn("twin", port + 100, target.dir), desiredState: "running" as const };
+      // A twin that stays stopped blocks nobody (registration refuses new ones).
+      const stoppedTwin = botIn("stopped-twin", port + 200, target.dir);
       const report = await doctor(target, {
         target: { configFile: target.configFile, stateDir: target.stateDir, bot: me },
-        fleet: [me, neighbour, twin],
+        fleet: [me, neighbour, twin, stoppedTwin],
       });
       expect(find(report, "fleet/port-collision").message).toContain("neighbour");
       expect(find(report, "fleet/port-in-use").message).toContain(`pid ${process.pid}`);
-      expect(report.findings.filter((f) => f.id === "fleet/shared-path")).toHaveLength(2);
+      const shared = report.findings.filter((f) => f.id === "fleet/shared-path");
+      expect(shared.map((f) => f.evidence?.otherBot)).toEqual(["twin", "twin"]);
+      expect(shared.find((f) => f.message.includes("share the config"))?.message).not.toMatch(
+        /state dir/,
+      );
       const mismatch = find(report, "fleet/port-mismatch");
       expect(mismatch.fix).toMatchObject({
         kind: "edit-config",

@@ -327,22 +327,29 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
         }),
       ),
     );
-    const ro = await cli([
+    const roArgs = (stateDir: string) => [
       "bot",
       "add",
       "readonly",
       "--port",
-      String(await freePort()),
+      "19999",
       "--state-dir",
-      path.join(blocker, "state"),
+      stateDir,
       "--config",
       path.join(dir, "readonly", "openclaw.json"),
-    ]);
-    expect(ro.code).toBe(0);
+    ];
+    // Registration refuses a state dir that can never be created...
+    const refused = await cli(roArgs(path.join(blocker, "state")));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/state dir .*not-a-dir\/state is a path through a file/);
+    // ...and a start still says why when the state dir turns into a file afterwards.
+    const later = path.join(dir, "later-state");
+    expect((await cli(roArgs(later))).code).toBe(0);
+    writeFileSync(later, "");
     const unwritable = await cli(["bot", "start", "readonly"]);
     expect(unwritable.code).toBe(1);
     expect(unwritable.stdout).toMatch(
-      /readonly failed: cannot start: the state dir .*not-a-dir\/state is not writable \(ENOTDIR\)/,
+      /readonly failed: cannot start: the state dir .*later-state is not writable \(EEXIST\)/,
     );
     await daemon!.stop("SIGTERM");
     daemon = null;
@@ -395,7 +402,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
         String(await freePort()),
       ]);
       expect(twin.code).toBe(1);
-      expect(twin.stderr).toMatch(/stateDir .*owner\/state is already used by bot "owner"/);
+      expect(twin.stderr).toMatch(/state dir .*owner\/state is already used by bot "owner"/);
 
       // A gateway started by hand on that state dir (another port): the bot's own start is refused
       // by OpenClaw (exit 78), and clawops neither adopts the stranger nor loops.

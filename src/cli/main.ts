@@ -23,6 +23,7 @@ export function buildProgram(): Command {
       "-c, --config <file>",
       "clawops.yaml to use (env CLAWOPS_CONFIG; default ./clawops.yaml)",
     )
+    .option("--json", "print JSON (also accepted after the command)")
     .enablePositionalOptions()
     .showHelpAfterError('(run "clawops help" for the commands)')
     .exitOverride();

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import path from "node:path";
 import { type Bot, type BotInput, MAX_PORT, botInputSchema } from "../core/bot.js";
 import { realPath } from "../system/files.js";
@@ -84,13 +85,26 @@ export async function planBot(deps: RegistryDeps, input: BotInput): Promise<NewB
   return resolved;
 }
 
-/** Registers a bot and records `bot.registered`. Never touches the bot's files. */
+export interface RegisterOptions {
+  /** Accept a config file that does not exist yet (`bot add --allow-missing`). */
+  allowMissingConfig?: boolean;
+}
+
+/**
+ * Registers a bot and records `bot.registered`. Never touches the bot's
+ * files, but checks them: a state dir that is not a directory, a config that
+ * is missing (unless allowed) or not a file, and a config or state dir that
+ * another bot already uses are refused, naming what and whom.
+ */
 export async function registerBot(
   deps: RegistryDeps,
   input: BotInput,
   actor: string,
+  options: RegisterOptions = {},
 ): Promise<Bot> {
-  const bot = await deps.store.createBot(await planBot(deps, input));
+  const planned = await planBot(deps, input);
+  checkBotPaths(planned, await deps.store.listBots(), options);
+  const bot = await deps.store.createBot(planned);
   await deps.bus.publishAndWait({
     type: "bot.registered",
     botId: bot.id,
@@ -98,6 +112,66 @@ export async function registerBot(
     data: { name: bot.name, port: bot.port, driver: bot.driver, stateDir: bot.stateDir },
   });
   return bot;
+}
+
+/** The file checks of `registerBot`; throws VALIDATION or CONFLICT naming the path and the other bot. */
+export function checkBotPaths(
+  bot: Pick<NewBot, "name" | "stateDir" | "configPath">,
+  others: readonly Bot[],
+  options: RegisterOptions = {},
+): void {
+  const stateDir = fileKind(bot.stateDir);
+  if (stateDir !== "missing" && stateDir !== "directory") {
+    throw new OpsError(
+      "VALIDATION",
+      `state dir ${bot.stateDir} is a ${stateDir}, not a directory`,
+      {
+        issues: [{ path: "stateDir", message: `is a ${stateDir}`, severity: "error" }],
+      },
+    );
+  }
+  const config = fileKind(bot.configPath);
+  if (config === "missing" && !options.allowMissingConfig) {
+    throw new OpsError(
+      "VALIDATION",
+      `config ${bot.configPath} does not exist: give the path of the gateway's openclaw.json, create a working one with "clawops bot create ${bot.name}", or pass --allow-missing to register it before it exists`,
+      { issues: [{ path: "configPath", message: "does not exist", severity: "error" }] },
+    );
+  }
+  if (config !== "missing" && config !== "file") {
+    throw new OpsError("VALIDATION", `config ${bot.configPath} is a ${config}, not a file`, {
+      issues: [{ path: "configPath", message: `is a ${config}`, severity: "error" }],
+    });
+  }
+  for (const other of others) {
+    if (other.name === bot.name) continue;
+    for (const [what, mine, theirs] of [
+      ["state dir", bot.stateDir, other.stateDir],
+      ["config", bot.configPath, other.configPath],
+    ] as const) {
+      if (realPath(mine) !== realPath(theirs)) continue;
+      throw new OpsError(
+        "CONFLICT",
+        `${what} ${realPath(mine)} is already used by bot "${other.name}": each bot needs its own ${what} (two gateways on one ${what} fight over its ${what === "config" ? "port, workspace and log file" : "database"})`,
+        { details: { field: what === "config" ? "configPath" : "stateDir", bot: other.name } },
+      );
+    }
+  }
+}
+
+type FileKind = "missing" | "file" | "directory" | "special file" | "path through a file";
+
+function fileKind(file: string): FileKind {
+  try {
+    const stat = statSync(file);
+    return stat.isFile() ? "file" : stat.isDirectory() ? "directory" : "special file";
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return "missing";
+    // A folder on the way is a file: nothing can ever be created there.
+    if (code === "ENOTDIR") return "path through a file";
+    throw new OpsError("VALIDATION", `cannot check ${file}: ${(error as Error).message}`);
+  }
 }
 
 /** Finds a bot by name or id, or throws `NOT_FOUND` saying so. */
@@ -150,11 +224,13 @@ export async function syncDeclaredBots(
   for (const input of declared) {
     const current = await deps.store.findBot(input.name);
     if (!current) {
-      await registerBot(deps, input, "config");
+      // A declared bot may be provisioned later: its config need not exist yet.
+      await registerBot(deps, input, "config", { allowMissingConfig: true });
       created.push(input.name);
       continue;
     }
     const next = resolveNewBot(input, [], { ...deps, portBase: current.port });
+    checkBotPaths(next, await deps.store.listBots(), { allowMissingConfig: true });
     const patch = {
       owner: next.owner,
       driver: next.driver,

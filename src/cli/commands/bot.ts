@@ -18,6 +18,7 @@ interface AddOptions extends CommandOptions {
   desired?: BotInput["desiredState"];
   label?: Record<string, string>;
   openclawBin?: string;
+  allowMissing?: boolean;
 }
 
 export function registerBotCommands(program: Command) {
@@ -45,6 +46,7 @@ export function registerBotCommands(program: Command) {
       "--openclaw-bin <path>",
       "the openclaw CLI for this bot (default: openclaw.bin in clawops.yaml)",
     )
+    .option("--allow-missing", "register it although its config does not exist yet")
     .addOption(new Option("--desired <state>", "desired state").choices(DESIRED_STATES))
     .option("--label <key=value>", "a label (repeatable)", parseLabel, {})
     .option("--json", "print JSON")
@@ -63,7 +65,9 @@ export function registerBotCommands(program: Command) {
           openclawBin: options.openclawBin,
         };
         const created = await withRegistry(options, (deps) =>
-          registerBot(deps, dropUndefined(input), "cli"),
+          registerBot(deps, dropUndefined(input), "cli", {
+            allowMissingConfig: options.allowMissing === true,
+          }),
         );
         emit(
           options,
@@ -137,7 +141,8 @@ function gatewayConfigOption(): Option {
 }
 
 function renderBots(bots: Bot[]): string {
-  if (bots.length === 0) return 'no bots registered (add one with "clawops bot add NAME")';
+  if (bots.length === 0)
+    return 'no bots registered (create one with "clawops bot create NAME", or register an existing gateway with "clawops bot add NAME --config FILE")';
   return table(
     ["NAME", "PORT", "DRIVER", "DESIRED", "OWNER", "STATE DIR"],
     bots.map((b) => [b.name, String(b.port), b.driver, b.desiredState, b.owner ?? "-", b.stateDir]),

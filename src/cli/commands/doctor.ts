@@ -153,14 +153,25 @@ function renderFinding(finding: Finding): string[] {
   const where = finding.line
     ? `${finding.path}  (${path.basename(finding.file ?? "")}:${finding.line}:${finding.column})`
     : finding.path;
-  const lines = [`  ${finding.severity.padEnd(7)}  ${where}`, `           ${finding.message}`];
+  const lines = [`  ${finding.severity.padEnd(7)}  ${where}`, indented(finding.message)];
   if (finding.fix)
     lines.push(
-      `           ${finding.fix.kind === "manual" ? "to fix" : "fix (--fix)"}: ${finding.fix.summary}`,
+      indented(
+        `${finding.fix.kind === "manual" ? "to fix" : "fix (--fix)"}: ${finding.fix.summary}`,
+      ),
     );
   const also = finding.evidence?.alsoReportedBy as string[] | undefined;
-  if (also?.length) lines.push(`           also reported by ${also.join(", ")}`);
+  if (also?.length) lines.push(indented(`also reported by ${also.join(", ")}`));
   return lines;
+}
+
+/** A finding's text under its heading, every line of it (OpenClaw's messages span several). */
+function indented(text: string): string {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => `           ${line}`)
+    .join("\n");
 }
 
 function renderOpenClawFix(ran: OpenClawFixOutcome): string {

@@ -20,7 +20,7 @@ interface StatusAnswer {
   };
   readiness: Readiness;
   bots: Bot[];
-  gateways: GatewayInstance[];
+  gateways: (GatewayInstance & { bot: string })[];
 }
 
 interface StatusOptions extends CommandOptions {

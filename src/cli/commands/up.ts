@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
-import { startDaemon } from "../../daemon/daemon.js";
+import type { ClawopsConfig } from "../../config/schema.js";
+import { type Daemon, startDaemon } from "../../daemon/daemon.js";
+import { locateConfiguredOpenClaw } from "../../gateway/openclaw-cli.js";
 import { act } from "../act.js";
 import { type CommandOptions, loadCliConfig } from "../context.js";
 import { EXIT } from "../output.js";
@@ -25,13 +27,36 @@ export function registerUp(program: Command) {
         // Handlers first: a signal during start-up stops the daemon as soon as it is up.
         const signal = firstSignal();
         const { config, file } = loadCliConfig(merged);
-        const log = daemonLogger(config.log.level, merged.json === true || !process.stdout.isTTY);
-        log.info({ config: file ?? "(defaults)", dataDir: config.dataDir }, "config.loaded");
+        const json = merged.json === true || !process.stdout.isTTY;
+        const log = daemonLogger(config.log.level, json);
+        // Logged once the daemon holds its lock: a refused second start prints only its refusal.
         const daemon = await startDaemon(config, log);
+        log.info({ config: file ?? "(defaults)", dataDir: config.dataDir }, "config.loaded");
+        const hint = await firstSteps(config, daemon);
+        if (hint && json) log.info({ next: hint }, "fleet.empty");
+        else if (hint)
+          process.stdout.write(
+            `\nno bots yet. Next, in another terminal:\n${hint.map((h) => `  ${h}`).join("\n")}\n\n`,
+          );
         await daemon.stop(await signal);
         return EXIT.ok;
       }),
     );
+}
+
+/** On an empty fleet, the commands that lead to a running bot (docs/quickstart.md). */
+async function firstSteps(config: ClawopsConfig, daemon: Daemon): Promise<string[] | null> {
+  if ((await daemon.context.store.listBots()).length > 0) return null;
+  const runtime = await locateConfiguredOpenClaw(config.openclaw, null, config.dataDir).catch(
+    () => null,
+  );
+  return [
+    ...(runtime
+      ? []
+      : ["clawops openclaw install   # OpenClaw and the Node 24 it needs, into the data dir"]),
+    "clawops bot create demo --provider openai-compatible --base-url http://127.0.0.1:8080/v1 --model MODEL   # or --provider openai|anthropic with its key in the environment",
+    "clawops status --watch",
+  ];
 }
 
 function daemonLogger(level: string, json: boolean): Logger {

@@ -70,10 +70,15 @@ export const fleet: DoctorRule = {
   },
 };
 
+/**
+ * Paths this bot shares with another that is meant to run. A registered twin
+ * that stays stopped harms nobody: it does not block this bot (registration
+ * refuses new twins; these are older registrations).
+ */
 function sharedPaths(bot: Bot, bots: readonly Bot[]): Finding[] {
   const findings: Finding[] = [];
   for (const other of bots) {
-    if (other.id === bot.id) continue;
+    if (other.id === bot.id || other.desiredState !== "running") continue;
     for (const [what, mine, theirs] of [
       ["state dir", bot.stateDir, other.stateDir],
       ["config", bot.configPath, other.configPath],
@@ -83,7 +88,7 @@ function sharedPaths(bot: Bot, bots: readonly Bot[]): Finding[] {
         id: "fleet/shared-path",
         severity: "error",
         path: mine,
-        message: `${bot.name} and ${other.name} share the ${what} ${realPath(mine)}: two gateways on one state dir fight over its database (exit 78)`,
+        message: `${bot.name} and ${other.name} share the ${what} ${realPath(mine)}: ${what === "config" ? "both gateways would use its port, workspace, log file and token" : "two gateways on one state dir fight over its database (exit 78)"}`,
         evidence: { bot: bot.name, otherBot: other.name, path: realPath(mine) },
         fix: { kind: "manual", summary: `give each bot its own ${what}` },
       });

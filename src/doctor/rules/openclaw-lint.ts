@@ -1,6 +1,6 @@
 import type { Finding, Severity } from "../../core/finding.js";
 import type { OpenClawLint } from "../openclaw-facts.js";
-import type { DoctorRule } from "../rule.js";
+import { type DoctorRule, asRecord } from "../rule.js";
 
 /**
  * OpenClaw's own read-only doctor (`openclaw doctor --lint --json`, ~9 s),
@@ -23,15 +23,19 @@ export const openclawLint: DoctorRule = {
         },
       ];
     }
-    return lint.findings.flatMap(splitByPath).map((f): Finding => ({
-      id: `openclaw/${f.checkId}`,
-      severity: EXPECTED_UNDER_CLAWOPS.has(f.checkId) ? "info" : toSeverity(f.severity),
-      path: findingPath(f.path, f.message),
-      file: context.target.configFile,
-      message: f.message,
-      evidence: { source: "openclaw doctor --lint" },
-      ...(f.fixHint ? { fix: { kind: "manual" as const, summary: f.fixHint } } : {}),
-    }));
+    const heartbeatsOff = heartbeatsDisabled(context.config);
+    return lint.findings
+      .filter((f) => !(heartbeatsOff && f.checkId === HEARTBEAT_MIGRATION))
+      .flatMap(splitByPath)
+      .map((f): Finding => ({
+        id: `openclaw/${f.checkId}`,
+        severity: EXPECTED_UNDER_CLAWOPS.has(f.checkId) ? "info" : toSeverity(f.severity),
+        path: findingPath(f.path, f.message),
+        file: context.target.configFile,
+        message: f.message,
+        evidence: { source: "openclaw doctor --lint" },
+        ...(f.fixHint ? { fix: { kind: "manual" as const, summary: f.fixHint } } : {}),
+      }));
   },
 };
 
@@ -52,14 +56,23 @@ function splitByPath(finding: LintFinding): LintFinding[] {
   return [finding];
 }
 
+const HEARTBEAT_MIGRATION = "core/doctor/heartbeat-cadence-migration";
+
+/** `agents.defaults.heartbeat.every` of "0m" (or any zero duration) turns heartbeats off. */
+function heartbeatsDisabled(config: Record<string, unknown>): boolean {
+  const every = asRecord(asRecord(asRecord(config.agents)?.defaults)?.heartbeat)?.every;
+  return typeof every === "string" && /^0+(ms|s|m|h|d)?$/.test(every.trim());
+}
+
 /**
  * Lint warnings that hold for every gateway clawops runs, whatever its config:
  * it binds loopback by design (node-hosting-preconditions), and 2026.9.6
- * proposes a heartbeat cron job even with heartbeats off. Kept, as info.
+ * proposes a heartbeat cron job even with heartbeats off. Kept, as info; the
+ * heartbeat one is dropped when the config turns heartbeats off.
  */
 const EXPECTED_UNDER_CLAWOPS = new Set([
   "core/doctor/node-hosting-preconditions",
-  "core/doctor/heartbeat-cadence-migration",
+  HEARTBEAT_MIGRATION,
 ]);
 
 /** OpenClaw names an unknown key's parent; the key's own path lines it up with ours. */

@@ -9,6 +9,7 @@ export function statusRoutes(app: FastifyInstance, ctx: DaemonContext) {
       ctx.store.listBots(),
       ctx.supervisor.instances(),
     ]);
+    const names = new Map(bots.map((bot) => [bot.id, bot.name]));
     return {
       daemon: {
         version: ctx.version,
@@ -21,7 +22,12 @@ export function statusRoutes(app: FastifyInstance, ctx: DaemonContext) {
       },
       readiness,
       bots,
-      gateways,
+      // Each with its bot's name, for scripts (`jq '.gateways[] | select(.bot=="demo")'`);
+      // a removed bot's last record is not shown.
+      gateways: gateways.flatMap((gateway) => {
+        const bot = names.get(gateway.botId);
+        return bot ? [{ bot, ...gateway }] : [];
+      }),
     };
   });
 }
