@@ -28,14 +28,28 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 /** Runs `clawops ARGS` to completion (argv only, no shell). */
 export function runCli(
   args: string[],
-  options: { cwd: string; env?: Record<string, string> },
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CliResult> {
+  // `bot start` waits for the gateway's boot, which takes 30 s and more on a loaded 2-core machine.
+  return runFile(process.execPath, [CLI, ...args], { timeoutMs: 120_000, ...options });
+}
+
+/** Runs a program to completion with `cleanEnv`, collecting its output and exit code. */
+export function runFile(
+  file: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs: number },
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
-      [CLI, ...args],
-      // `bot start` waits for the gateway's boot, which takes 30 s and more on a loaded 2-core machine.
-      { cwd: options.cwd, env: cleanEnv(options.env), timeout: 120_000 },
+      file,
+      args,
+      {
+        cwd: options.cwd,
+        env: cleanEnv(options.env),
+        timeout: options.timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });

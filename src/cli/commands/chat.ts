@@ -44,6 +44,8 @@ export function registerChat(program: Command) {
           token,
           reconnect: false,
           connectTimeoutMs: 10_000,
+          // A gateway still booting answers "retry shortly": wait for it within the turn's budget.
+          bootWaitMs: options.timeout,
         }).catch((error: unknown) => {
           if (error instanceof OpsError && error.code === "UNAVAILABLE") throw error;
           throw new OpsError(
