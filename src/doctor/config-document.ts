@@ -49,7 +49,11 @@ export class ConfigDocument {
       const col = (column ?? columnNumber) as number | undefined;
       return {
         ok: false,
-        message: `not valid JSON5: ${errorMessage(error).replace(/ \(\d+:\d+\)$/, "")}`,
+        // Never the offending character: the file may be something else than a config
+        // (an API caller pointing at /etc/shadow), and its content is not ours to show.
+        message: `not valid JSON5: ${errorMessage(error)
+          .replace(/ \(\d+:\d+\)$/, "")
+          .replace(/ '(?:[^'\\]|\\.)*'/g, "")}`,
         position: typeof at === "number" ? { line: at, column: col ?? 1 } : null,
       };
     }

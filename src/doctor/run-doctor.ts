@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { Bot } from "../core/bot.js";
 import { errorMessage } from "../core/errors.js";
 import { type Finding, type Severity, sortFindings } from "../core/finding.js";
@@ -71,14 +71,14 @@ export async function runDoctor(
       }
     }
   }
-  const merged = sortFindings(mergeDuplicates(findings));
+  const all = sortFindings(mergeDuplicates(findings));
   return {
     configFile: input.target.configFile,
     stateDir: input.target.stateDir,
     bot: input.target.bot?.name ?? null,
     openclawVersion: input.openclaw?.version ?? null,
-    findings: merged,
-    counts: countBySeverity(merged),
+    findings: groupRepeated(all),
+    counts: countBySeverity(all),
     rules: rules.map((r) => r.id),
     durationMs: Math.round(performance.now() - started),
   };
@@ -93,9 +93,36 @@ export function instanceEnv(target: DoctorTarget, base: NodeJS.ProcessEnv): Node
   };
 }
 
+/**
+ * The largest config the doctor reads. Real ones are a few KB; parsing 8 MB
+ * blocks for 2.5 s and takes 600 MB (npm run bench:doctor), which a daemon
+ * that watches gateways cannot afford.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Findings of one kind shown in full; the rest of that kind become one summary. */
+const SHOWN_PER_KIND = 20;
+
 function loadDocument(file: string): { document: ConfigDocument } | { finding: Finding } {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_CONFIG_BYTES) {
+      return {
+        finding: {
+          id: "config/too-large",
+          severity: "error",
+          path: "<root>",
+          file,
+          message: `${file} is ${(size / 1024 / 1024).toFixed(1)} MiB; the doctor reads configs up to ${MAX_CONFIG_BYTES / 1024 / 1024} MiB (a gateway config is a few KB): not checked`,
+          evidence: { bytes: size, maxBytes: MAX_CONFIG_BYTES },
+          fix: {
+            kind: "manual",
+            summary: "look for a generated or pasted block that does not belong in openclaw.json",
+          },
+        },
+      };
+    }
     text = readFileSync(file, "utf8");
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
@@ -179,6 +206,38 @@ function mergeDuplicates(findings: readonly Finding[]): Finding[] {
     }
     const also = (owner.evidence?.alsoReportedBy as string[] | undefined) ?? [];
     owner.evidence = { ...owner.evidence, alsoReportedBy: [...also, finding.id] };
+  }
+  return out;
+}
+
+/**
+ * A config with thousands of the same mistake (10,000 duplicate keys) gets the
+ * first findings of each kind and one summary of the rest, not a report of
+ * megabytes.
+ */
+function groupRepeated(findings: readonly Finding[]): Finding[] {
+  const seen = new Map<string, number>();
+  const hidden = new Map<string, Finding[]>();
+  const out: Finding[] = [];
+  for (const finding of findings) {
+    const count = (seen.get(finding.id) ?? 0) + 1;
+    seen.set(finding.id, count);
+    if (count <= SHOWN_PER_KIND) out.push(finding);
+    else hidden.set(finding.id, [...(hidden.get(finding.id) ?? []), finding]);
+  }
+  for (const [id, rest] of hidden) {
+    const first = rest[0]!;
+    out.push({
+      id,
+      severity: first.severity,
+      path: "<root>",
+      ...(first.file ? { file: first.file } : {}),
+      message: `and ${rest.length} more like the above (${id}), e.g. at ${rest
+        .slice(0, 3)
+        .map((f) => (f.line ? `line ${f.line}` : f.path))
+        .join(", ")}`,
+      evidence: { grouped: rest.length },
+    });
   }
   return out;
 }
