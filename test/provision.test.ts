@@ -1,6 +1,15 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -313,6 +322,15 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops provision
     const same = await cli(["config", "diff", "demo", "demo"]);
     expect(same.stdout).toBe("demo and demo are the same\n");
     expect(same.code).toBe(0);
+    // A folder named like the bot in the working directory: ambiguous, so refused, not guessed.
+    mkdirSync(path.join(dir, "demo"));
+    const ambiguous = await cli(["config", "diff", "demo", copy]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain(
+      '"demo" is both a bot and a path here: write bot:demo or file:demo',
+    );
+    expect((await cli(["config", "diff", "bot:demo", `file:${copy}`])).code).toBe(1);
+    rmSync(path.join(dir, "demo"), { recursive: true });
     // Nothing of the instance leaked into the scratch folders of the dry runs.
     expect(readdirSync(path.join(dir, "data", "bots"))).toEqual(["demo"]);
   });

@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { OpsError } from "../../core/errors.js";
-import { requireBot } from "../../fleet/registry.js";
 import { readOpenClawConfig } from "../../gateway/openclaw-config.js";
 import { type ConfigDifference, diffConfigs } from "../../provision/config-diff.js";
 import {
@@ -20,7 +19,10 @@ export function registerConfigCommands(program: Command) {
   const config = program.command("config").description("gateway configs across the fleet");
   config
     .command("diff")
-    .argument("<a>", "a bot, an openclaw.json path, or env:<dev|test|prod> (the rendered template)")
+    .argument(
+      "<a>",
+      "bot:NAME, file:PATH, env:<dev|test|prod> (the rendered template), or a bare bot name or path",
+    )
     .argument("<b>", "the same kinds")
     .description(
       "show where two gateway configs differ, leaf by leaf, secrets masked (exit 1 when they differ)",
@@ -53,11 +55,28 @@ async function load(options: CommandOptions, spec: string): Promise<Record<strin
       variables: process.env,
     }).value;
   }
-  if (spec.includes("/") || /\.json5?$/.test(spec) || existsSync(spec)) {
-    return readOpenClawConfig(path.resolve(spec));
+  const prefixed = /^(bot|file):(.+)$/.exec(spec);
+  if (prefixed?.[1] === "file") return readOpenClawConfig(path.resolve(prefixed[2]!));
+  const name = prefixed?.[1] === "bot" ? prefixed[2]! : spec;
+  const bot = await withRegistry(options, ({ store }) => store.findBot(name));
+  if (prefixed?.[1] === "bot") {
+    if (!bot) throw new OpsError("NOT_FOUND", `no bot named "${name}"`);
+    return readOpenClawConfig(bot.configPath);
   }
-  const bot = await withRegistry(options, ({ store }) => requireBot(store, spec));
-  return readOpenClawConfig(bot.configPath);
+  // A bare word could be either: say so rather than pick one silently.
+  const looksLikeFile = spec.includes("/") || /\.json5?$/.test(spec) || existsSync(spec);
+  if (bot && looksLikeFile) {
+    throw new OpsError(
+      "USAGE",
+      `"${spec}" is both a bot and a path here: write bot:${spec} or file:${spec}`,
+    );
+  }
+  if (bot) return readOpenClawConfig(bot.configPath);
+  if (looksLikeFile) return readOpenClawConfig(path.resolve(spec));
+  throw new OpsError(
+    "USAGE",
+    `"${spec}" is neither a registered bot nor a file (write bot:NAME, file:PATH or env:ENV)`,
+  );
 }
 
 function render(a: string, b: string, differences: ConfigDifference[]): string {
