@@ -18,6 +18,8 @@ export interface LifecycleAnswer {
   gateway: GatewayInstance | null;
   /** Set when the daemon was not running and only the desired state was recorded. */
   note?: string;
+  /** When the command was sent: an exit before it belongs to an earlier incident. */
+  requestedAt?: string;
 }
 
 const DESCRIPTIONS: Record<Action, string> = {
@@ -57,9 +59,11 @@ export async function lifecycle(
   const url = `${daemonUrl(config)}/api/v1/bots/${encodeURIComponent(name)}/${action}`;
   if (process.stderr.isTTY && !options.json && action !== "stop")
     process.stderr.write(`${action}ing ${name}…\n`);
+  const requestedAt = new Date().toISOString();
   try {
     const timeoutMs = config.supervisor.startTimeout + config.supervisor.stopTimeout + 10_000;
-    return await callDaemon<LifecycleAnswer>(url, { method: "POST", timeoutMs });
+    const answer = await callDaemon<LifecycleAnswer>(url, { method: "POST", timeoutMs });
+    return { ...answer, requestedAt };
   } catch (error) {
     if (!isOpsError(error) || error.code !== "DAEMON_NOT_RUNNING" || action === "restart")
       throw error;
@@ -98,12 +102,12 @@ export function renderLifecycle(answer: LifecycleAnswer): string {
     return `${head}: pid ${g.pid}, port ${bot.port}${uptime} (${g.reason})`;
   }
   if (g.state === "stopped") return `${head} (${g.reason})`;
-  const tail = g.lastExit?.logTail?.length
-    ? `\nlast output:\n  ${g.lastExit.logTail.slice(-10).join("\n  ")}`
+  // An exit from before this command is an earlier incident, not why this one failed.
+  const exit =
+    g.lastExit && (!answer.requestedAt || g.lastExit.at >= answer.requestedAt) ? g.lastExit : null;
+  const tail = exit?.logTail?.length
+    ? `\nlast output:\n  ${exit.logTail.slice(-10).join("\n  ")}`
     : "";
-  const last =
-    g.lastExit && !g.reason.includes(g.lastExit.reason)
-      ? `\nlast failure: ${g.lastExit.reason}`
-      : "";
+  const last = exit && !g.reason.includes(exit.reason) ? `\nlast failure: ${exit.reason}` : "";
   return `${head}: ${g.reason}${last}${tail}`;
 }
