@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sleep } from "../src/core/time.js";
 import { registerBot } from "../src/fleet/registry.js";
-import { isRunningProcess, liveGroupMembers } from "../src/system/proc.js";
+import { isRunningProcess, liveGroupMembers, readCmdline } from "../src/system/proc.js";
 import { inState, startFleet, type TestFleet } from "./helpers/fleet.js";
 
 const FAST_CHECKS = {
@@ -180,6 +180,32 @@ describe("supervisor (stand-in gateways)", () => {
     await f.waitFor("eta", inState("running"), 20_000);
   });
 
+  it("fails a start at once when the port is taken while the gateway boots", async () => {
+    const f = await open();
+    // Like OpenClaw: a port in use is retried for 20 s before the gateway gives up.
+    const bot = await f.addBot("kappa", {}, { bootMs: 1_500, bindRetryMs: 20_000 });
+    const squatter = createServer((_, res) => res.end("not a gateway"));
+    try {
+      const starting = f.supervisor.start("kappa", "test");
+      // Spawned, not yet listening: now someone else takes the port.
+      await f.waitFor("kappa", (i) => i.pid !== null);
+      const started = performance.now();
+      await new Promise<void>((resolve) => squatter.listen(bot.port, "127.0.0.1", resolve));
+      const result = await starting;
+      expect(performance.now() - started).toBeLessThan(8_000);
+      expect(result.state).not.toBe("running");
+      const failed = await f.waitFor("kappa", (i) => i.lastExit !== null);
+      expect(failed.lastExit?.reason).toBe(
+        `port ${bot.port} is held by pid ${process.pid} (${readCmdline(process.pid)}): the gateway cannot bind it`,
+      );
+      const conflicts = f.events.filter((e) => e.type === "gateway.port_conflict");
+      expect(conflicts).toHaveLength(1);
+      expect(conflicts[0]?.data).toMatchObject({ port: bot.port, pid: process.pid });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
   it("fails plainly on a missing openclaw and on a state dir that cannot be written", async () => {
     const f = await open();
     await f.addBot("theta", { openclawBin: path.join(f.dir, "no-such-openclaw") });
@@ -202,7 +228,7 @@ describe("supervisor (stand-in gateways)", () => {
     const f = await open();
     const first = await f.addBot("kappa");
     await expect(f.addBot("lambda", { stateDir: first.stateDir })).rejects.toThrow(
-      /stateDir .*kappa is already used by bot "kappa"/,
+      /state dir .*kappa is already used by bot "kappa"/,
     );
   });
 
@@ -254,6 +280,7 @@ describe("supervisor (stand-in gateways)", () => {
         { store: f.store, bus: f.bus, dataDir: f.dir, portBase: base, portSpacing: 20 },
         { name: "auto" },
         "test",
+        { allowMissingConfig: true },
       );
       expect(bot.port).toBe(base + 20);
     } finally {

@@ -4,6 +4,7 @@ import { probe } from "../gateway/probes.js";
 import {
   type Listener,
   type ListeningSocket,
+  describeListener,
   findTcpListener,
   isListenerOf,
 } from "../system/proc.js";
@@ -13,11 +14,15 @@ export type LiveVerdict =
   | { live: false; reason: string };
 
 const POLL_MS = 100;
+/** While /healthz does not answer, who holds the port is looked at this often (it scans /proc). */
+const HOLDER_CHECK_EVERY = 5;
 
 /**
  * Waits until `/healthz` on the bot's port answers 200 from process `pid`
- * (or its group). An answer from any other process is a port conflict,
- * reported once through `onConflict` and never taken as live.
+ * (or its group). Another process on the port (answering or not) is a port
+ * conflict: reported once through `onConflict`, never taken as live, and the
+ * end of the wait, since the gateway cannot bind (OpenClaw would retry for
+ * 10-20 s before it gives up).
  */
 export async function waitUntilLive(
   bot: Bot,
@@ -28,19 +33,25 @@ export async function waitUntilLive(
 ): Promise<LiveVerdict> {
   const baseUrl = `http://127.0.0.1:${bot.port}`;
   const deadline = performance.now() + timeoutMs;
-  let conflict = false;
-  while (!cancelled()) {
+  for (let poll = 0; !cancelled(); poll += 1) {
     const health = await probe(baseUrl, "healthz", { timeoutMs: 1_000 });
     if (cancelled()) break;
-    if (health.ok && health.status === 200 && health.body.ok) {
+    const answered = health.ok && health.status === 200 && health.body.ok;
+    if (answered || poll % HOLDER_CHECK_EVERY === HOLDER_CHECK_EVERY - 1) {
       const listener = findTcpListener(bot.port, [pid]);
-      if (!listener || isListenerOf(listener, pid)) {
+      if (answered && (!listener || isListenerOf(listener, pid))) {
         const startupz = await probe(baseUrl, "startupz", { timeoutMs: 3_000 });
         const version = startupz.ok ? (startupz.body.version ?? null) : null;
         return { live: true, version, socket: listener?.socket ?? null };
       }
-      if (!conflict) onConflict(listener);
-      conflict = true;
+      // An owner this user cannot see may be a dying socket of our own: not proof enough.
+      if (listener && listener.pid !== null && !isListenerOf(listener, pid)) {
+        onConflict(listener);
+        return {
+          live: false,
+          reason: `port ${bot.port} is held by ${describeListener(listener)}: the gateway cannot bind it`,
+        };
+      }
     }
     if (performance.now() >= deadline) {
       return {
