@@ -17,7 +17,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import pino from "pino";
 import { configSchema } from "../src/config/schema.js";
-import type { OpsEvent } from "../src/core/events.js";
+import type { BusEvent } from "../src/core/events.js";
 import type { GatewayInstance } from "../src/core/gateway-state.js";
 import { sleep } from "../src/core/time.js";
 import type { GatewayDriver, GatewayProcess } from "../src/drivers/driver.js";
@@ -75,7 +75,7 @@ async function openFleet(supervisor: Record<string, unknown>, openclaw: Record<s
   await store.migrate();
   const log = pino({ level: process.env.BENCH_LOG ?? "silent" });
   const bus = new EventBus((batch) => store.appendEvents(batch), log);
-  const events: { at: number; event: OpsEvent }[] = [];
+  const events: { at: number; event: BusEvent }[] = [];
   bus.subscribe((event) => events.push({ at: performance.now(), event }));
   const config = configSchema.parse({ dataDir: temp.dir, openclaw, supervisor });
   const timeline: Timeline = { spawnedAt: new Map(), exitedAt: new Map() };
@@ -115,8 +115,8 @@ async function openFleet(supervisor: Record<string, unknown>, openclaw: Record<s
 
 /** When the persisted `gateway.state` event with `to` arrived for a pid, after `since`. */
 function eventAt(
-  events: { at: number; event: OpsEvent }[],
-  predicate: (e: OpsEvent) => boolean,
+  events: { at: number; event: BusEvent }[],
+  predicate: (e: BusEvent) => boolean,
   since: number,
 ): number | undefined {
   return events.find((e) => e.at >= since && predicate(e.event))?.at;

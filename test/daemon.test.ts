@@ -101,7 +101,12 @@ describe("clawops up on embedded SQLite", () => {
     const created = await fetch(`${daemon.url}/api/v1/bots`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-clawops-client": "test" },
-      body: JSON.stringify({ name: "api-bot", port: 18900, labels: { team: "ops" } }),
+      body: JSON.stringify({
+        name: "api-bot",
+        port: 18900,
+        labels: { team: "ops" },
+        allowMissingConfig: true,
+      }),
     });
     expect(created.status).toBe(201);
     const invalid = await fetch(`${daemon.url}/api/v1/bots`, {
@@ -123,7 +128,7 @@ describe("clawops up on embedded SQLite", () => {
     const conflict = await fetch(`${daemon.url}/api/v1/bots`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-clawops-client": "test" },
-      body: JSON.stringify({ name: "other", port: 18900 }),
+      body: JSON.stringify({ name: "other", port: 18900, allowMissingConfig: true }),
     });
     expect(conflict.status).toBe(409);
 

@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { type OpsErrorCode, errorMessage, formatIssues, isOpsError } from "../core/errors.js";
+import { asStoreError } from "../store/errors.js";
 
 /** Exit codes, documented in the README: 0 ok, 1 failure, 2 usage or configuration error. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -25,8 +26,10 @@ export function emit<T>(options: OutputOptions, value: T, human: (value: T) => s
 }
 
 /** Prints an error the way the CLI shows every error and returns its exit code. */
-export function reportError(error: unknown, options: OutputOptions): number {
-  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+export function reportError(raw: unknown, options: OutputOptions): number {
+  if (raw instanceof CommanderError) return raw.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  // A full disk under the store is the operator's to fix, not an internal error.
+  const error = asStoreError(raw);
   const exitCode = isOpsError(error)
     ? USAGE_CODES.has(error.code)
       ? EXIT.usage

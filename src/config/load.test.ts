@@ -40,12 +40,25 @@ describe("loadConfig", () => {
   it("uses defaults when there is no file", () => {
     const { config, file } = load(null);
     expect(file).toBeNull();
-    expect(config.http).toEqual({ host: "127.0.0.1", port: 7878 });
+    expect(config.http).toEqual({ host: "127.0.0.1", port: 7878, allowedHosts: [] });
     expect(config.dataDir).toBe(path.join(dir, ".clawops"));
     expect(config.database.sqlitePath).toBe(path.join(dir, ".clawops", "clawops.db"));
     expect(config.database.url).toBeUndefined();
     expect(config.daemon.shutdownTimeout).toBe(15_000);
     expect(config.fleet).toMatchObject({ portBase: 18789, portSpacing: 20, bots: [] });
+  });
+
+  it("resolves http.allowedRoots against the file's folder and checks http.allowedHosts", () => {
+    const { config } = load(
+      "http: { allowedRoots: [bots, /srv/openclaw], allowedHosts: [ops.example.com, '*.example.net'] }",
+    );
+    expect(config.http.allowedRoots).toEqual([path.join(dir, "bots"), "/srv/openclaw"]);
+    expect(config.http.allowedHosts).toEqual(["ops.example.com", "*.example.net"]);
+    const error = loadError("http: { allowedHosts: ['evil.example/path'], allowedRoots: [] }");
+    expect(error.issues.map((i) => i.path).sort()).toEqual([
+      "http.allowedHosts[0]",
+      "http.allowedRoots",
+    ]);
   });
 
   it("treats an empty file as defaults", () => {

@@ -168,6 +168,10 @@ export function resolveConfig(
     const value = config.openclaw[key];
     if (value?.includes("/")) config.openclaw[key] = path.resolve(options.baseDir, value);
   }
+  if (config.http.allowedRoots)
+    config.http.allowedRoots = config.http.allowedRoots.map((root) =>
+      path.resolve(options.baseDir, root),
+    );
   if (config.provision.templateDir)
     config.provision.templateDir = path.resolve(options.baseDir, config.provision.templateDir);
   for (const bot of config.fleet.bots) {

@@ -25,8 +25,26 @@ const httpSchema = z
   .strictObject({
     host: z.string().min(1).default("127.0.0.1"),
     port: portSchema.default(7878),
+    /**
+     * Names the API answers to besides localhost, loopback addresses and the
+     * bound address (`clawops.example.com`, `*.example.com`): any other `Host`
+     * is refused, against DNS rebinding (docs/security.md).
+     */
+    allowedHosts: z
+      .array(
+        z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/, {
+          error: "expected a host name, *.domain, an IPv4 address or [IPv6]",
+        }),
+      )
+      .default([]),
+    /**
+     * Folders whose files and folders a bot registered over the API may use as
+     * its state dir and config; default `<dataDir>/bots`. clawops.yaml and the
+     * local CLI are not limited by it.
+     */
+    allowedRoots: z.array(z.string().min(1)).min(1).optional(),
   })
-  .default({ host: "127.0.0.1", port: 7878 });
+  .prefault({});
 
 const logSchema = z
   .strictObject({

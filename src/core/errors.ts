@@ -23,6 +23,15 @@ export type OpsErrorCode =
   | "GATEWAY_BAD_RESPONSE"
   | "PAYLOAD_TOO_LARGE"
   | "FORBIDDEN"
+  /** HTTP requests malformed before they reach a route (bad URL, bad framing, bad body). */
+  | "BAD_REQUEST"
+  | "REQUEST_TIMEOUT"
+  | "URI_TOO_LONG"
+  | "HEADERS_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "EXPECTATION_FAILED"
+  /** A `Host` that is not one of the daemon's names (DNS rebinding). */
+  | "HOST_NOT_ALLOWED"
   | "INTERNAL";
 
 /** A problem found while validating input: where it is, what is wrong, and how bad. */

@@ -30,13 +30,18 @@ export async function checkReadiness(deps: {
   const parts: Record<string, PartVerdict> = {};
 
   const started = performance.now();
+  const events = deps.bus.health();
   try {
     await deps.store.ping(1_000);
-    parts.store = {
-      ok: true,
-      dialect: deps.store.dialect,
-      latencyMs: round(performance.now() - started),
-    };
+    // A ping only reads: a store whose disk is full answers it and refuses every write.
+    parts.store =
+      events.lastError === null
+        ? { ok: true, dialect: deps.store.dialect, latencyMs: round(performance.now() - started) }
+        : {
+            ok: false,
+            reason: `${deps.store.dialect} answers but cannot write: ${events.lastError}`,
+            dialect: deps.store.dialect,
+          };
   } catch (error) {
     parts.store = {
       ok: false,
@@ -44,7 +49,6 @@ export async function checkReadiness(deps: {
     };
   }
 
-  const events = deps.bus.health();
   parts.events =
     events.lastError !== null || events.oldestPendingMs > EVENTS_STALE_MS
       ? {

@@ -8,7 +8,7 @@ import {
 } from "@humanwhocodes/momoa";
 import JSON5 from "json5";
 import type { ConfigEdit, JsonPath } from "../core/finding.js";
-import { errorMessage } from "../core/errors.js";
+import { json5Problem } from "../gateway/openclaw-config.js";
 
 /**
  * An OpenClaw config file (JSON5) kept as text plus its syntax tree, so that
@@ -49,11 +49,7 @@ export class ConfigDocument {
       const col = (column ?? columnNumber) as number | undefined;
       return {
         ok: false,
-        // Never the offending character: the file may be something else than a config
-        // (an API caller pointing at /etc/shadow), and its content is not ours to show.
-        message: `not valid JSON5: ${errorMessage(error)
-          .replace(/ \(\d+:\d+\)$/, "")
-          .replace(/ '(?:[^'\\]|\\.)*'/g, "")}`,
+        message: `not valid JSON5: ${json5Problem(error)}`,
         position: typeof at === "number" ? { line: at, column: col ?? 1 } : null,
       };
     }

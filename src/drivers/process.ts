@@ -69,8 +69,10 @@ export function processDriver(options: { pollMs?: number; signal?: AbortSignal }
           { details: { port: bot.port, pid: holder.pid, cmdline: holder.cmdline } },
         );
       }
-      mkdirSync(path.dirname(context.logFile), { recursive: true });
-      const out = openSync(context.logFile, "a");
+      // The gateway's raw output can hold its secrets (only what clawops captures from it
+      // is masked): the daemon's user alone may read it.
+      mkdirSync(path.dirname(context.logFile), { recursive: true, mode: 0o700 });
+      const out = openSync(context.logFile, "a", 0o600);
       const args = ["gateway", "run", "--port", String(bot.port), "--bind", "loopback"];
       const [file, argv] = openclaw.node
         ? [openclaw.node, [openclaw.entry, ...args]]

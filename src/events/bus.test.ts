@@ -1,6 +1,6 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { OpsEvent, OpsEventInput } from "../core/events.js";
+import type { BusEvent, OpsEvent, OpsEventInput } from "../core/events.js";
 import { EventBus } from "./bus.js";
 
 /** A persist function that behaves like the store: ids in order, and it can be made to fail. */
@@ -30,20 +30,41 @@ function memoryPersist() {
 const log = pino({ level: "silent" });
 
 describe("EventBus", () => {
-  it("persists in order before fanning out, with store ids", async () => {
+  it("delivers in order and persists in order, with store ids", async () => {
     const { stored, persist } = memoryPersist();
     const bus = new EventBus(persist, log);
-    const seen: OpsEvent[] = [];
+    const seen: BusEvent[] = [];
     bus.subscribe((e) => seen.push(e));
     for (let i = 0; i < 500; i += 1) bus.publish({ type: "test.n", actor: "t", data: { i } });
     const last = await bus.publishAndWait({ type: "test.last", actor: "t" });
     expect(last.id).toBe(501);
-    expect(stored.map((e) => e.data.i ?? "last")).toEqual([
-      ...Array.from({ length: 500 }, (_, i) => i),
-      "last",
-    ]);
-    expect(seen.map((e) => e.id)).toEqual(stored.map((e) => e.id));
+    const order = [...Array.from({ length: 500 }, (_, i) => i), "last"];
+    expect(stored.map((e) => e.data.i ?? "last")).toEqual(order);
+    expect(seen.map((e) => e.data.i ?? "last")).toEqual(order);
+    // Stored as delivered: the time is the publish time.
+    expect(seen.map((e) => e.ts)).toEqual(stored.map((e) => e.ts));
     expect(bus.health()).toMatchObject({ pending: 0, lastError: null, written: 501 });
+  });
+
+  it("delivers at once while the store cannot write (a full disk), never inside publish", async () => {
+    const { stored, state, persist } = memoryPersist();
+    state.failuresLeft = 1_000;
+    const bus = new EventBus(persist, log);
+    const seen: string[] = [];
+    bus.subscribe((e) => {
+      seen.push(e.type);
+      // A listener that publishes: its event follows, in the same order for everyone.
+      if (e.type === "gateway.crashed") bus.publish({ type: "repair.started", actor: "repair" });
+    });
+    bus.publish({ type: "gateway.crashed", actor: "supervisor" });
+    expect(seen).toEqual([]);
+    await Promise.resolve();
+    expect(seen).toEqual(["gateway.crashed", "repair.started"]);
+    expect(stored).toEqual([]);
+    expect(bus.health().pending).toBe(2);
+    state.failuresLeft = 0;
+    expect((await bus.flush(5_000)).left).toBe(0);
+    expect(stored.map((e) => e.type)).toEqual(["gateway.crashed", "repair.started"]);
   });
 
   it("retries a failing store without losing or reordering events, and reports it meanwhile", async () => {

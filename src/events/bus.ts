@@ -1,12 +1,12 @@
 import type { Logger } from "pino";
 import { errorMessage } from "../core/errors.js";
-import type { OpsEvent, OpsEventInput } from "../core/events.js";
+import type { BusEvent, OpsEvent, OpsEventInput } from "../core/events.js";
 import { abortableSleep, sleep } from "../core/time.js";
 
-export type EventListener = (event: OpsEvent) => void;
+export type EventListener = (event: BusEvent) => void;
 
 interface Pending {
-  input: OpsEventInput;
+  input: BusEvent;
   queuedAt: number;
   resolve?: (event: OpsEvent) => void;
   reject?: (error: unknown) => void;
@@ -25,9 +25,11 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
 /**
- * The in-process event bus. Events are persisted first (in order, batched),
- * then fanned out to subscribers with their store id, so every listener sees
- * exactly what the log holds. A store outage queues events and retries.
+ * The in-process event bus. Subscribers get each event at once, in publish
+ * order (on a microtask, never inside `publish`); persistence runs beside
+ * delivery, in order and batched, and a store outage (a full disk, a lost
+ * database) queues events and retries without holding anyone up: a repair
+ * must not wait for the disk to have room.
  */
 export class EventBus {
   private readonly queue: Pending[] = [];
@@ -37,25 +39,26 @@ export class EventBus {
   private readonly closing = new AbortController();
   private written = 0;
   private dropped = 0;
+  private readonly deliveries: BusEvent[] = [];
 
   constructor(
     private readonly persist: (batch: readonly OpsEventInput[]) => Promise<OpsEvent[]>,
     private readonly log: Logger,
   ) {}
 
-  /** Queues an event; returns at once. */
+  /** Delivers an event and queues it for the store; returns at once. */
   publish(input: OpsEventInput): void {
-    this.enqueue({ input, queuedAt: Date.now() });
+    this.enqueue({ input: complete(input), queuedAt: Date.now() });
   }
 
-  /** Queues an event and resolves once it is persisted. */
+  /** Delivers an event and resolves once it is persisted. */
   publishAndWait(input: OpsEventInput): Promise<OpsEvent> {
     return new Promise((resolve, reject) => {
-      this.enqueue({ input, queuedAt: Date.now(), resolve, reject });
+      this.enqueue({ input: complete(input), queuedAt: Date.now(), resolve, reject });
     });
   }
 
-  /** Receives every persisted event; returns the unsubscribe function. */
+  /** Receives every event as it is published; returns the unsubscribe function. */
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -102,7 +105,27 @@ export class EventBus {
       this.log.error({ dropped: this.dropped, type: dropped?.input.type }, "events.dropped");
     }
     this.queue.push(pending);
+    this.deliver(pending.input);
     this.kick();
+  }
+
+  private deliver(event: BusEvent): void {
+    this.deliveries.push(event);
+    if (this.deliveries.length > 1) return;
+    queueMicrotask(() => {
+      // Events published by a listener join the end of this same run, in order.
+      for (let i = 0; i < this.deliveries.length; i++) {
+        const next = this.deliveries[i]!;
+        for (const listener of this.listeners) {
+          try {
+            listener(next);
+          } catch (error) {
+            this.log.error({ err: errorMessage(error), type: next.type }, "events.listener_failed");
+          }
+        }
+      }
+      this.deliveries.length = 0;
+    });
   }
 
   private kick(): void {
@@ -135,19 +158,18 @@ export class EventBus {
       this.lastError = null;
       this.queue.splice(0, batch.length);
       this.written += stored.length;
-      stored.forEach((event, i) => {
-        batch[i]?.resolve?.(event);
-        for (const listener of this.listeners) {
-          try {
-            listener(event);
-          } catch (error) {
-            this.log.error(
-              { err: errorMessage(error), type: event.type },
-              "events.listener_failed",
-            );
-          }
-        }
-      });
+      stored.forEach((event, i) => batch[i]?.resolve?.(event));
     }
   }
+}
+
+/** The event as delivered and stored: its time is when it was published, not when it was written. */
+function complete(input: OpsEventInput): BusEvent {
+  return {
+    type: input.type,
+    botId: input.botId ?? null,
+    actor: input.actor,
+    data: input.data ?? {},
+    ts: input.ts ?? new Date().toISOString(),
+  };
 }

@@ -23,12 +23,25 @@ export function readOpenClawConfig(path: string): Record<string, unknown> {
   } catch (error) {
     const { lineNumber, columnNumber } = error as { lineNumber?: number; columnNumber?: number };
     const at = lineNumber ? `:${lineNumber}:${columnNumber ?? 1}` : "";
-    throw new OpsError("CONFIG_INVALID", `${path}${at}: not valid JSON5: ${errorMessage(error)}`);
+    throw new OpsError("CONFIG_INVALID", `${path}${at}: not valid JSON5: ${json5Problem(error)}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new OpsError("CONFIG_INVALID", `${path}: expected a JSON object at the top level`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * json5's message without the character it quotes (`invalid character 'r'`):
+ * the file may not be a gateway config at all (a path pointed at
+ * /etc/shadow), and its content must not travel in an error, a check's
+ * reason or an API answer. The line and column stay.
+ */
+export function json5Problem(error: unknown): string {
+  return errorMessage(error)
+    .replace(/^JSON5: /, "")
+    .replace(/ \(\d+:\d+\)$/, "")
+    .replace(/ '(?:\\.|[^'\\])*'/g, "");
 }
 
 /**

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { OpsError } from "../core/errors.js";
 import { SAFE_METHODS, clientOf } from "./client.js";
 import type { Logger } from "pino";
 import type { DaemonContext } from "../daemon/context.js";
-import { handleHttpError } from "./errors.js";
+import { createClientErrorHandler, errorBody, handleHttpError } from "./errors.js";
+import { createHostGuard } from "./host-guard.js";
 import { botRoutes } from "./routes/bots.js";
 import { doctorRoutes } from "./routes/doctor.js";
 import { eventRoutes } from "./routes/events.js";
@@ -27,10 +29,41 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: 1_048_576,
+    // Node would answer a request without Host with an empty 400 of its own; the host
+    // guard answers it in the envelope instead.
+    http: { requireHostHeader: false },
+    // Errors found before routing (a malformed URL, an over-long path segment) and by
+    // Node's parser (oversized headers, bad framing) answer in the envelope too.
+    frameworkErrors: (error, request, reply) => {
+      void handleHttpError(error, request, reply);
+    },
+    clientErrorHandler: createClientErrorHandler(log),
+  });
+  // Node answers an `Expect` it does not know with an empty 417 unless someone listens.
+  app.server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = randomUUID();
+    const body = JSON.stringify(
+      errorBody(
+        "EXPECTATION_FAILED",
+        `Expect: ${String(req.headers.expect).slice(0, 100)} is not supported`,
+        requestId,
+      ),
+    );
+    res.writeHead(417, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      "x-request-id": requestId,
+    });
+    res.end(body);
+  });
+  const checkHost = createHostGuard({
+    host: ctx.config.http.host,
+    allowedHosts: ctx.config.http.allowedHosts,
   });
 
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", request.id);
+    checkHost(request);
     // A web page the operator visits can POST to loopback, but it cannot send a custom
     // header cross-site without a CORS preflight, which this server never grants.
     if (!SAFE_METHODS.has(request.method) && clientOf(request) === null) {
@@ -51,13 +84,15 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
   });
   app.setErrorHandler(handleHttpError);
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      error: {
-        code: "NOT_FOUND",
-        message: `no route ${request.method} ${request.url}`,
-        requestId: request.id,
-      },
-    }),
+    reply
+      .status(404)
+      .send(
+        errorBody(
+          "NOT_FOUND",
+          `no route ${request.method} ${request.url.slice(0, 200)}`,
+          request.id,
+        ),
+      ),
   );
 
   probeRoutes(app, ctx);

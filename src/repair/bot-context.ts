@@ -1,16 +1,14 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import JSON5 from "json5";
 import type { Bot } from "../core/bot.js";
 import { applyFixes } from "../doctor/fix.js";
 import { CONFIG_RULES } from "../doctor/rules/index.js";
 import type { DoctorService } from "../doctor/service.js";
-import { gatewayTokenFrom } from "../gateway/openclaw-config.js";
 import type { Store } from "../store/store.js";
-import type { Supervisor } from "../supervisor/supervisor.js";
+import { type Supervisor, gatewaySecrets } from "../supervisor/supervisor.js";
 import { writeFileAtomic } from "../system/files.js";
 import type { ActionContext } from "./action.js";
-import { createRedactor, secretsInConfig, secretsInEnv } from "./redact.js";
+import { createRedactor } from "../core/redact.js";
 import type { RepairSettings } from "./settings.js";
 
 /** What one repair of one bot may use: its gateway through the supervisor, the doctor, its files. */
@@ -101,26 +99,15 @@ export async function configProblems(
 }
 
 /**
- * Masks the secrets of every config of the bot a repair may show (the
- * current one, its known-good copies: a restore's diff is the whole known-good
- * file), the gateway token, and every secret-named variable.
+ * Masks every secret the bot's gateway knows (`gatewaySecrets`), from every
+ * config a repair may show too: a restore's diff is the whole known-good file.
  */
 export function botRedactor(
   bot: Bot,
-  env: NodeJS.ProcessEnv,
+  supervisorEnv: Record<string, string>,
   dataDir: string,
 ): (text: string) => string {
-  const files = [bot.configPath, `${bot.configPath}.last-good`, knownGoodFile(dataDir, bot.name)];
-  const secrets = files.flatMap((file) => {
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON5.parse<Record<string, unknown>>(readFileSync(file, "utf8"));
-    } catch {
-      return []; // Absent or unreadable: no secrets to know; the patterns still apply.
-    }
-    return [gatewayTokenFrom(parsed, env), ...secretsInConfig(parsed)];
-  });
-  return createRedactor([...secrets, ...secretsInEnv(env), ...secretsInEnv(process.env)]);
+  return createRedactor(gatewaySecrets(supervisorEnv, bot, [knownGoodFile(dataDir, bot.name)]));
 }
 
 /** `<dataDir>/known-good/<bot>.json`: the config the bot's gateway last came up running with. */

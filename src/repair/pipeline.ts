@@ -13,7 +13,7 @@ import { checkLive, checkRecovered } from "./actions/lifecycle.js";
 import { diagnose } from "./diagnose.js";
 import type { Evidence } from "./evidence.js";
 import type { PlanVerdict } from "./planner.js";
-import { redactDeep } from "./redact.js";
+import { redactDeep } from "../core/redact.js";
 import type { ActionName, RepairSettings } from "./settings.js";
 
 export interface RepairRequest {

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
-import type { OpsEvent } from "../core/events.js";
+import type { BusEvent } from "../core/events.js";
 import type { Notification } from "../core/notification.js";
 import type { RepairRecord, RepairStatus } from "../core/repair.js";
 import type { DoctorService } from "../doctor/service.js";
@@ -10,7 +10,7 @@ import type { EventBus } from "../events/bus.js";
 import { requireBot } from "../fleet/registry.js";
 import type { Store } from "../store/store.js";
 import { gatewayLogFile, tailLines } from "../supervisor/gateway-log.js";
-import { type Supervisor, gatewayEnv } from "../supervisor/supervisor.js";
+import type { Supervisor } from "../supervisor/supervisor.js";
 import { buildAiContext } from "./ai-context.js";
 import { botRedactor, configProblems, createActionContext, saveKnownGood } from "./bot-context.js";
 import { RepairLedger } from "./ledger.js";
@@ -18,7 +18,7 @@ import { type Evidence, collectEvidence } from "./evidence.js";
 import { downNotice, repairNotification } from "./messages.js";
 import { type RepairRequest, newRepairRecord, runRepair } from "./pipeline.js";
 import { type PlanVerdict, planPrompt, requestPlan, validatePlan } from "./planner.js";
-import { redactDeep } from "./redact.js";
+import { redactDeep } from "../core/redact.js";
 import type { RepairSettings } from "./settings.js";
 import { TRIGGER_RANK, type Trigger, TriggerWatch } from "./triggers.js";
 
@@ -139,7 +139,7 @@ export class RepairService {
     return { enabled: this.settings.enabled, dryRun: this.settings.dryRun, pauses, budgets };
   }
 
-  private onEvent(event: OpsEvent): void {
+  private onEvent(event: BusEvent): void {
     if (!event.botId) return;
     // A new process that came up (not a readiness flip, not a re-adoption) booted its config.
     if (
@@ -278,8 +278,7 @@ export class RepairService {
       cause: request.cause,
       dryRun: request.dryRun,
     });
-    const env = gatewayEnv(this.deps.config.supervisor.env, bot);
-    const redact = botRedactor(bot, env, this.deps.config.dataDir);
+    const redact = botRedactor(bot, this.deps.config.supervisor.env, this.deps.config.dataDir);
     const context = this.actionContext(bot, request);
     const record = await runRepair(request, {
       context,
@@ -380,11 +379,7 @@ export class RepairService {
   /** The last lines of a bot's gateway log, secrets masked. */
   async logs(nameOrId: string, lines: number): Promise<string[]> {
     const bot = await requireBot(this.deps.store, nameOrId);
-    const redact = botRedactor(
-      bot,
-      gatewayEnv(this.deps.config.supervisor.env, bot),
-      this.deps.config.dataDir,
-    );
+    const redact = botRedactor(bot, this.deps.config.supervisor.env, this.deps.config.dataDir);
     return tailLines(gatewayLogFile(this.deps.config.dataDir, bot.name), lines).map(redact);
   }
 }

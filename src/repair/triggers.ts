@@ -1,4 +1,4 @@
-import type { OpsEvent } from "../core/events.js";
+import type { BusEvent } from "../core/events.js";
 import type { RepairTrigger } from "../core/repair.js";
 
 /** A fault to repair, as the supervisor's events describe it. */
@@ -51,7 +51,7 @@ export class TriggerWatch {
   }
 
   /** The repair trigger an event is; null when it is not a fault (or concerns no bot). */
-  handle(event: OpsEvent): Trigger | null {
+  handle(event: BusEvent): Trigger | null {
     if (!event.botId) return null;
     const botId = event.botId;
     const data = event.data;
@@ -101,7 +101,7 @@ export class TriggerWatch {
     }
   }
 
-  private stateTrigger(botId: string, event: OpsEvent): Trigger | null {
+  private stateTrigger(botId: string, event: BusEvent): Trigger | null {
     const { data, ts } = event;
     const reason = typeof data.reason === "string" ? data.reason : "";
     if (data.to === "crashed") {

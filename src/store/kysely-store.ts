@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { type Kysely, Migrator, type Selectable, sql } from "kysely";
+import { type Kysely, Migrator, type Selectable, type Transaction, sql } from "kysely";
 import type { Bot, BotPatch, DesiredState, Driver } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import type { OpsEvent, OpsEventInput } from "../core/events.js";
 import type { ExitInfo, GatewayInstance, GatewayState } from "../core/gateway-state.js";
 import type { RepairOutcome, RepairPause, RepairRecord, RepairTrigger } from "../core/repair.js";
+import { asStoreError } from "./errors.js";
 import { migrationProvider } from "./migrations/index.js";
 import type {
   BotsTable,
@@ -100,7 +101,7 @@ export class KyselyStore implements Store {
       created_at: now,
       updated_at: now,
     };
-    await this.db.transaction().execute(async (tx) => {
+    await this.transact(async (tx) => {
       await assertUnique(tx, row, null);
       await tx.insertInto("bots").values(row).execute();
     });
@@ -108,7 +109,7 @@ export class KyselyStore implements Store {
   }
 
   async updateBot(id: string, patch: BotPatch): Promise<Bot> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.transact(async (tx) => {
       const current = await tx
         .selectFrom("bots")
         .selectAll()
@@ -135,11 +136,32 @@ export class KyselyStore implements Store {
   }
 
   async removeBot(id: string): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.transact(async (tx) => {
       await tx.deleteFrom("gateway_instances").where("bot_id", "=", id).execute();
       const result = await tx.deleteFrom("bots").where("id", "=", id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     });
+  }
+
+  /**
+   * A transaction whose failure is the one its work hit: when SQLite aborts a
+   * transaction by itself (a full disk), the ROLLBACK that follows fails with
+   * "cannot rollback - no transaction is active" and would hide the cause.
+   */
+  private async transact<T>(work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+    let original: unknown = undefined;
+    try {
+      return await this.db.transaction().execute(async (tx) => {
+        try {
+          return await work(tx);
+        } catch (error) {
+          original = error;
+          throw error;
+        }
+      });
+    } catch (error) {
+      throw asStoreError(original ?? error);
+    }
   }
 
   async listInstances(): Promise<GatewayInstance[]> {
@@ -184,8 +206,15 @@ export class KyselyStore implements Store {
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
     let q = this.db.selectFrom("events").selectAll();
     if (query.botId) q = q.where("bot_id", "=", query.botId);
-    if (query.type?.endsWith(".")) q = q.where("type", "like", `${query.type}%`);
-    else if (query.type) q = q.where("type", "=", query.type);
+    // A prefix is literal: `%` and `_` escaped (`%.` matched every type); SQLite has no default
+    // ESCAPE, and its LIKE ignores case, so substr keeps it case-sensitive as on PostgreSQL.
+    const prefix = query.type?.endsWith(".") ? query.type : null;
+    if (prefix) {
+      const like = `${prefix.replace(/[\\%_]/g, "\\$&")}%`;
+      q = q.where(
+        sql<boolean>`type like ${like} escape '\\' and substr(type, 1, ${prefix.length}) = ${prefix}`,
+      );
+    } else if (query.type) q = q.where("type", "=", query.type);
     if (query.afterId !== undefined) {
       const rows = await q
         .where("id", ">", query.afterId)

@@ -161,6 +161,26 @@ export function describeStoreContract(
       expect(await store.appendEvents([])).toEqual([]);
     });
 
+    it("takes a type prefix literally: LIKE wildcards match only themselves, case counts", async () => {
+      const start = (await store.listEvents({ limit: 1 })).at(-1)?.id ?? 0;
+      await store.appendEvents([
+        { type: "wild.one", actor: "test" },
+        { type: "wildXcard.two", actor: "test" },
+        { type: "%_.odd", actor: "test" },
+        { type: "back\\.slash", actor: "test" },
+      ]);
+      const types = async (type: string) =>
+        (await store.listEvents({ type, afterId: start })).map((e) => e.type);
+      // Before the fix `%.` matched every event and `wild_card.` matched `wildXcard.`.
+      expect(await types("%.")).toEqual([]);
+      expect(await types("_.")).toEqual([]);
+      expect(await types("wild_card.")).toEqual([]);
+      expect(await types("%_.")).toEqual(["%_.odd"]);
+      expect(await types("back\\.")).toEqual(["back\\.slash"]);
+      expect(await types("wild.")).toEqual(["wild.one"]);
+      expect(await types("WILD.")).toEqual([]);
+    });
+
     it("saves, replaces and lists gateway instances, and drops them with their bot", async () => {
       const bot = await store.createBot(
         newBot("supervised", 18789, { openclawBin: "/opt/oc/openclaw.mjs" }),

@@ -3,6 +3,7 @@ import { CHECKS } from "../checks/index.js";
 import type { CheckTarget } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
 import { type OpsError, errorMessage, isOpsError } from "../core/errors.js";
+import { createRedactor } from "../core/redact.js";
 import {
   type ExitInfo,
   type GatewayInstance,
@@ -33,6 +34,8 @@ export interface RunnerDeps {
   locate(bot: Bot): Promise<OpenClawCommand>;
   /** The environment for this bot's gateway. */
   envFor(bot: Bot): NodeJS.ProcessEnv;
+  /** Every secret this bot's gateway knows (from its config and environment): masked in what it printed. */
+  secretsFor(bot: Bot): string[];
   /** Refuses a start whose config would fail (the doctor's gate): throws CONFIG_INVALID. */
   preflight?(bot: Bot): Promise<void>;
   settings: SupervisorSettings;
@@ -60,6 +63,8 @@ export class GatewayRunner {
   private consecutive = 0;
   private liveSince: number | null = null;
   private killReason: string | null = null;
+  /** The secrets the current process was started with: the config may have changed since. */
+  private launchSecrets: string[] = [];
   /** Degrading checks failing now, with their last message. */
   private readonly degradedBy = new Map<string, string>();
   private chain: Promise<unknown> = Promise.resolve();
@@ -212,6 +217,7 @@ export class GatewayRunner {
     try {
       const openclaw = await this.deps.locate(this.bot);
       await this.deps.preflight?.(this.bot);
+      this.launchSecrets = this.deps.secretsFor(this.bot);
       process = await this.deps.driverFor(this.bot).start({
         bot: this.bot,
         openclaw,
@@ -386,7 +392,7 @@ export class GatewayRunner {
    * through the restart policy like a crash.
    */
   private async startFailed(error: unknown) {
-    const message = errorMessage(error);
+    const message = this.redactor()(errorMessage(error));
     const code = isOpsError(error) ? error.code : "INTERNAL";
     if (code === "PORT_IN_USE") {
       const details = (error as OpsError).details as {
@@ -423,12 +429,14 @@ export class GatewayRunner {
       now,
     );
     const uptimeMs = this.instance.startedAt ? now - Date.parse(this.instance.startedAt) : null;
+    // Masked here, where it is captured: the tail is stored, served, printed and sent in events.
+    const redact = this.redactor();
     const lastExit: ExitInfo = {
       code: exit.code,
       signal: exit.signal,
-      reason: why ?? this.killReason ?? describeExit(exit.code, exit.signal),
+      reason: redact(why ?? this.killReason ?? describeExit(exit.code, exit.signal)),
       at: new Date(now).toISOString(),
-      logTail: tailLines(gatewayLogFile(this.deps.dataDir, this.bot.name), 20),
+      logTail: tailLines(gatewayLogFile(this.deps.dataDir, this.bot.name), 20).map(redact),
     };
     await this.setState(
       "crashed",
@@ -510,6 +518,11 @@ export class GatewayRunner {
     const { pid, pidStartTime } = this.instance;
     if (pid === null || pidStartTime === null) return null;
     return this.deps.driverFor(this.bot).attach(pid, pidStartTime);
+  }
+
+  /** Masks what the process was started with and what the bot's config and environment hold now. */
+  private redactor(): (text: string) => string {
+    return createRedactor([...this.launchSecrets, ...this.deps.secretsFor(this.bot)]);
   }
 
   private clearTimers() {

@@ -6,6 +6,7 @@ import type { GatewayDriver } from "../drivers/driver.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import { createDrivers } from "../drivers/index.js";
+import { collectBotSecrets, gatewayConfigCopies } from "../gateway/bot-secrets.js";
 import type { EventBus } from "../events/bus.js";
 import { requireBot } from "../fleet/registry.js";
 import {
@@ -75,6 +76,7 @@ export class Supervisor {
       driverFor: (bot) => drivers[bot.driver],
       locate: (bot) => this.locate(bot),
       envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
+      secretsFor: (bot) => gatewaySecrets(config.supervisor.env, bot),
       ...(options.preflight ? { preflight: options.preflight } : {}),
       settings: config.supervisor,
       policy,
@@ -246,4 +248,20 @@ export function gatewayEnv(extra: Record<string, string>, bot: Bot): NodeJS.Proc
     ]),
   );
   return openClawEnv(filled);
+}
+
+/**
+ * Every secret `bot`'s gateway knows, with the environment clawops gives it
+ * (`collectBotSecrets`); `extraFiles`: more copies of its config to read.
+ */
+export function gatewaySecrets(
+  supervisorEnv: Record<string, string>,
+  bot: Bot,
+  extraFiles: readonly string[] = [],
+): string[] {
+  return collectBotSecrets({
+    configFiles: [...gatewayConfigCopies(bot.configPath), ...extraFiles],
+    env: gatewayEnv(supervisorEnv, bot),
+    declared: Object.keys(supervisorEnv),
+  });
 }

@@ -4,7 +4,16 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 export type LlmReply =
   | { text: string }
   | { toolCall: { name: string; arguments: Record<string, unknown> } }
-  | { error: { status: number; message?: string } };
+  | {
+      error: {
+        status: number;
+        /**
+         * The error text; a function builds it from what the gateway sent, the way
+         * providers echo a rejected key ("Incorrect API key provided: ...").
+         */
+        message?: string | ((sent: { authorization: string; body: string }) => string);
+      };
+    };
 
 /** What the gateway sent, secrets removed. */
 export interface LlmRequest {
@@ -66,7 +75,10 @@ export async function startFakeLlm(apiKey = "sk-local"): Promise<FakeLlm> {
       if ("error" in reply) {
         return sendJson(res, reply.error.status, {
           error: {
-            message: reply.error.message ?? `simulated ${reply.error.status}`,
+            message:
+              typeof reply.error.message === "function"
+                ? reply.error.message({ authorization: req.headers.authorization ?? "", body: raw })
+                : (reply.error.message ?? `simulated ${reply.error.status}`),
             type: "server_error",
           },
         });

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { configSchema } from "../../src/config/schema.js";
 import type { Bot, BotInput } from "../../src/core/bot.js";
-import type { OpsEvent } from "../../src/core/events.js";
+import type { BusEvent } from "../../src/core/events.js";
 import type { GatewayInstance, GatewayState } from "../../src/core/gateway-state.js";
 import { sleep } from "../../src/core/time.js";
 import { EventBus } from "../../src/events/bus.js";
@@ -25,7 +25,7 @@ export interface TestFleet {
   store: Store;
   bus: EventBus;
   supervisor: Supervisor;
-  events: OpsEvent[];
+  events: BusEvent[];
   /** Registers a bot whose state dir and config live under the fleet's dir. */
   addBot(name: string, input?: Partial<BotInput>, standIn?: object): Promise<Bot>;
   /** Resolves with the bot's instance once `predicate` holds (polls the supervisor). */
@@ -52,7 +52,7 @@ export async function startFleet(supervisor: Record<string, unknown> = {}): Prom
   await store.migrate();
   const log = pino({ level: process.env.CLAWOPS_TEST_LOG ?? "silent" });
   const bus = new EventBus((batch) => store.appendEvents(batch), log);
-  const events: OpsEvent[] = [];
+  const events: BusEvent[] = [];
   bus.subscribe((event) => events.push(event));
   const config = configSchema.parse({
     dataDir: dir,

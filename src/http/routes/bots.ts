@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { DaemonContext } from "../../daemon/context.js";
 import type { BotInput } from "../../core/bot.js";
 import { registerBot, requireBot, unregisterBot } from "../../fleet/registry.js";
+import { apiPathPolicy, checkApiBotPaths } from "../bot-paths.js";
 
 /** The fleet registry over REST. */
 export function botRoutes(app: FastifyInstance, ctx: DaemonContext) {
@@ -11,10 +12,21 @@ export function botRoutes(app: FastifyInstance, ctx: DaemonContext) {
     bot: await requireBot(ctx.store, request.params.name),
   }));
 
-  app.post<{ Body: BotInput }>("/api/v1/bots", async (request, reply) => {
-    const bot = await registerBot(ctx.registry, request.body ?? {}, "api");
-    return reply.status(201).send({ bot });
-  });
+  app.post<{ Body: BotInput & { allowMissingConfig?: boolean } }>(
+    "/api/v1/bots",
+    async (request, reply) => {
+      // `allowMissingConfig` is the CLI's --allow-missing: an option of the call, not of the bot.
+      const { allowMissingConfig, ...body } = request.body ?? {};
+      // What the daemon will execute and read is checked here, at the network boundary:
+      // clawops.yaml and the local CLI register through the same registry without it.
+      const others = (await ctx.store.listBots()).map((bot) => bot.stateDir);
+      const input = checkApiBotPaths(body, apiPathPolicy(ctx.config, others)) as BotInput;
+      const bot = await registerBot(ctx.registry, input, "api", {
+        allowMissingConfig: allowMissingConfig === true,
+      });
+      return reply.status(201).send({ bot });
+    },
+  );
 
   app.delete<{ Params: { name: string } }>("/api/v1/bots/:name", async (request) => ({
     removed: await unregisterBot(ctx.registry, request.params.name, "api"),

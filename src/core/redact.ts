@@ -48,7 +48,8 @@ export function redactDeep<T>(value: T, redact: (text: string) => string): T {
   return value;
 }
 
-const SECRET_NAME = /(key|token|secret|password|passwd|credential)/i;
+/** Names of fields and variables that hold secrets. */
+export const SECRET_NAME = /(key|token|secret|password|passwd|credential)/i;
 
 /** Values of secret-named variables in an environment (provider keys, tokens). */
 export function secretsInEnv(env: NodeJS.ProcessEnv): string[] {
