@@ -77,7 +77,12 @@ async function harness(repair: object): Promise<Harness> {
     supervisor: {
       doctorBeforeStart: false,
       restart: { initialDelay: "100ms" },
-      checks: { readyz: { period: "200ms", timeout: "150ms", failures: 2 } },
+      readyTimeout: "3s",
+      checks: {
+        readyz: { period: "200ms", timeout: "150ms", failures: 2 },
+        // The stand-in speaks HTTP only; the WebSocket check runs against real gateways.
+        wsHealth: { enabled: false },
+      },
     },
     repair,
   });
@@ -412,7 +417,7 @@ describe("repair budget and pauses (injected clock)", () => {
         action: "restart",
         status: "failed",
         detail: expect.stringMatching(
-          /^restarted: pid \d+ → \d+ \(running\) in .*; but live, but not ready after 10\.0s: \/readyz answered 503 \(failing: stand-in\)$/,
+          /^restarted: pid \d+ → \d+ \(degraded\) in .*; but live, but not ready after 10\.0s: \/readyz answered 503 \(failing: stand-in\)$/,
         ) as unknown,
       }),
     ]);
@@ -427,6 +432,40 @@ describe("repair budget and pauses (injected clock)", () => {
     rmSync(path.join(bot.stateDir, "not-ready"));
     await expect.poll(state, { timeout: 10_000 }).toBe("running");
   }, 60_000);
+
+  it("treats one fault as one incident: a crash, then a held port, is one repair", async () => {
+    h.clock.now += 2 * 3_600_000;
+    const bot = (await h.store.findBot("gamma"))!;
+    const before = await h.store.listRepairs({ limit: 1000 });
+    const instance = (await h.supervisor.instances())[0]!;
+    // The port the next start will use is held by someone else.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const held = (squatter.address() as { port: number }).port;
+    await h.store.updateBot(bot.id, { port: held });
+    try {
+      process.kill(instance.pid!, "SIGKILL");
+      await expect
+        .poll(async () => (await h.store.listRepairs({ limit: 1 }))[0]!.outcome, {
+          timeout: 30_000,
+        })
+        .toBe("escalated");
+      // The supervisor's own retries keep meeting the held port: no repair of their own.
+      await sleep(4_000);
+      const all = await h.store.listRepairs({ limit: 1000 });
+      const repairs = all.slice(0, all.length - before.length);
+      expect(repairs.map((r) => `${r.trigger}:${r.outcome}`)).toEqual(["crash:escalated"]);
+      // Attempts that never spawned a process are no restarts.
+      expect((await h.supervisor.instances())[0]!.restarts).toBe(instance.restarts);
+    } finally {
+      await h.store.updateBot(bot.id, { port: bot.port });
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    await h.supervisor.start("gamma", "test");
+    await expect
+      .poll(async () => (await h.supervisor.instances())[0]!.state, { timeout: 15_000 })
+      .toBe("running");
+  }, 90_000);
 
   it("does not repair a paused bot, or any bot while the fleet is paused", async () => {
     for (const scope of ["gamma", null]) {

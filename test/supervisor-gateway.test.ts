@@ -1,5 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -183,7 +190,9 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     const started = await cli(["bot", "start", "real"]);
     expect(started.stderr).toBe("");
     expect(started.stdout).toMatch(
-      new RegExp(`^real running: pid \\d+, port ${port}, up .* \\(live after \\d+ms\\)`),
+      new RegExp(
+        `^real running: pid \\d+, port ${port}, up .* \\(ready after \\d+ms, live after \\d+ms\\)`,
+      ),
     );
     expect(started.code).toBe(0);
     // The version comes with the first answers (a busy boot may push it to the first readyz check).
@@ -202,6 +211,20 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
     expect(human.stdout).toMatch(
       new RegExp(`real\\s+running\\s+${first.pid}\\s+${port}\\s+2026\\.9\\.6`),
     );
+
+    // A planned restart with a config the gate refuses keeps the gateway that runs.
+    const configFile = path.join(dir, "real", "openclaw.json");
+    const good = readFileSync(configFile, "utf8");
+    writeFileSync(configFile, good.slice(0, Math.floor(good.length / 2)));
+    const refused = await cli(["bot", "restart", "real"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^clawops: restart refused, the running gateway \\(pid ${first.pid}\\) was kept: doctor found 1 error in real's config: .*not valid JSON5`,
+      ),
+    );
+    expect(await gateway("real")).toMatchObject({ state: "running", pid: first.pid, restarts: 0 });
+    writeFileSync(configFile, good);
 
     // kill -9: seen at once, restarted at once.
     process.kill(first.pid!, "SIGKILL");

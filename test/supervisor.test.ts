@@ -134,6 +134,18 @@ describe("supervisor (stand-in gateways)", () => {
     expect(back.restarts).toBe(0);
   });
 
+  it("is starting until ready, and degraded (never running) when readiness does not come", async () => {
+    const f = await open({ ...FAST_CHECKS, readyTimeout: "1s" });
+    const bot = await f.addBot("nu");
+    writeFileSync(path.join(bot.stateDir, "not-ready"), "");
+    const result = await f.supervisor.start("nu", "test");
+    expect(result.state).toBe("degraded");
+    expect(result.reason).toBe("not ready 1s after boot: readyz: not ready: failing stand-in");
+    expect(f.transitions(bot)).toEqual(["stopped>starting", "starting>degraded"]);
+    rmSync(path.join(bot.stateDir, "not-ready"));
+    expect((await f.waitFor("nu", inState("running"))).reason).toBe("ready again");
+  });
+
   it("warns about memory growing like a leak, without restarting", async () => {
     const f = await open({
       ...FAST_CHECKS,
@@ -294,12 +306,17 @@ describe("supervisor (stand-in gateways)", () => {
     const first = await f.supervisor.start("mu", "test");
     await f.supervisor.shutdown();
     expect(isRunningProcess(first.pid!)).toBe(true);
+    await sleep(1_500);
 
     const again = f.reopen();
     await again.resumeAll();
     const adopted = await f.waitFor("mu", inState("running"));
     expect(adopted.pid).toBe(first.pid);
-    expect(adopted.reason).toMatch(/^live after/);
+    expect(adopted.reason).toMatch(/^ready after \d+ms, live after \d+ms$/);
+    // Its uptime is the process's, not since the new clawops saw it (/proc has 10 ms ticks).
+    expect(Math.abs(Date.parse(adopted.startedAt!) - Date.parse(first.startedAt!))).toBeLessThan(
+      1_000,
+    );
     expect(f.transitions(bot)).toContain("running>starting");
     // Watched by polling now: a kill is still seen, and answered with a restart.
     process.kill(first.pid!, "SIGKILL");

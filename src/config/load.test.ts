@@ -98,6 +98,8 @@ describe("loadConfig", () => {
       CLAWOPS_DATABASE_URL: "postgres://u:p@db/clawops",
       CLAWOPS_LOG_LEVEL: "debug",
       CLAWOPS_HTTP_PROT: "1",
+      // Documented in the README: read by the CLI, never reported as unknown.
+      CLAWOPS_DEBUG: "1",
     });
     expect(config.http.port).toBe(9100);
     expect(config.database.url).toBe("postgres://u:p@db/clawops");

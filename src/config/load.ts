@@ -17,8 +17,8 @@ export const ENV_OVERRIDES: Readonly<
   CLAWOPS_LOG_LEVEL: { path: ["log", "level"], type: "string" },
 };
 
-/** Variables read elsewhere, so not reported as unknown. */
-const OTHER_ENV = new Set(["CLAWOPS_CONFIG"]);
+/** Variables read elsewhere, so not reported as unknown: the config path; stack traces (cli/output.ts). */
+const OTHER_ENV = new Set(["CLAWOPS_CONFIG", "CLAWOPS_DEBUG"]);
 
 export interface LoadedConfig {
   config: ClawopsConfig;

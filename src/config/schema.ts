@@ -112,6 +112,8 @@ const supervisorSchema = z
     onExit: z.enum(["stop", "keep"]).default("stop"),
     /** Spawn to /healthz 200 from the new process; longer counts as a failed start. */
     startTimeout: duration("120s"),
+    /** Live to /readyz 200: `starting` until then; not ready by then is `degraded` (never a restart). */
+    readyTimeout: duration("60s"),
     /** SIGTERM to SIGKILL: the gateway's drain budget when stopping. */
     stopTimeout: duration("30s"),
     /** Run the doctor's quick rules before every start; an error finding refuses the start. */

@@ -97,7 +97,10 @@ async function start(
     bus,
     log: log.child({ part: "supervisor" }),
     ...(config.supervisor.doctorBeforeStart
-      ? { preflight: (bot: Bot) => doctor.assertStartable(bot) }
+      ? {
+          preflight: (bot: Bot, options?: { planned?: boolean }) =>
+            doctor.assertStartable(bot, options),
+        }
       : {}),
   });
   undo.push(() => supervisor.shutdown());

@@ -75,8 +75,9 @@ export class DoctorService {
    * the start (CONFIG_INVALID, the findings in `issues`). A gateway of the
    * bot that already runs is adopted as it is, not judged.
    */
-  async assertStartable(bot: Bot): Promise<void> {
-    if (findRunningGateway(bot)) return;
+  async assertStartable(bot: Bot, options: { planned?: boolean } = {}): Promise<void> {
+    // A gateway of the bot already running is adopted as it is; a planned restart replaces it.
+    if (!options.planned && findRunningGateway(bot)) return;
     // A restart after a crash must not wait for `models status` again when
     // nothing the gate looks at changed since it last passed.
     const signature = await this.gateSignature(bot);

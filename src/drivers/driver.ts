@@ -5,6 +5,12 @@ import type { OpenClawCommand } from "../gateway/openclaw-cli.js";
 export interface ProcessExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /**
+   * Epoch ms when the process was last known alive: the exit notice for a
+   * child, the last poll that found it for a watched process. The fault time
+   * of a crash, for time-to-detect.
+   */
+  aliveAt?: number;
 }
 
 /** A live gateway process that clawops watches. */

@@ -159,9 +159,13 @@ export function describeDriverContract(name: string, make: () => GatewayDriver) 
       await live(bot.port);
       const killedAt = performance.now();
       process.kill(gateway.pid, "SIGKILL");
+      const killedAtMs = Date.now();
       const exit = await gateway.exited;
       expect(performance.now() - killedAt).toBeLessThan(500);
-      if (gateway.child) expect(exit).toEqual({ code: null, signal: "SIGKILL" });
+      if (gateway.child) expect(exit).toMatchObject({ code: null, signal: "SIGKILL" });
+      // Last known alive: at the kill at the earliest, no later than the exit was seen.
+      expect(exit.aliveAt).toBeGreaterThanOrEqual(killedAtMs - 150);
+      expect(exit.aliveAt).toBeLessThanOrEqual(Date.now());
     });
 
     it("stops the whole group, with SIGKILL once the grace is over", async () => {

@@ -105,9 +105,10 @@ export function processDriver(options: { pollMs?: number; signal?: AbortSignal }
             const pid = child.pid!;
             const exited = new Promise<ProcessExit>((done) =>
               child.once("exit", (code, signal) => {
+                const aliveAt = Date.now();
                 // Workers it left behind would hold its port against the next start.
                 killGroupMembers(pid);
-                done({ code, signal });
+                done({ code, signal, aliveAt });
               }),
             );
             // The daemon may exit while the gateway runs on (`onExit: keep`).

@@ -15,11 +15,11 @@ export function watchPid(
 ): GatewayProcess | null {
   if (!isSameLiveProcess(pid, startTime)) return null;
   const exited = (async (): Promise<ProcessExit> => {
-    for (;;) {
+    for (let aliveAt = Date.now(); ; aliveAt = Date.now()) {
       const pollMs = options.pollMs ?? 100;
       await (options.signal ? abortableSleep(pollMs, options.signal) : sleep(pollMs));
       if (options.signal?.aborted || !isSameLiveProcess(pid, startTime))
-        return { code: null, signal: null };
+        return { code: null, signal: null, aliveAt };
     }
   })();
   return { pid, startTime, child: false, exited, logFile: null };

@@ -1,3 +1,4 @@
+import { asStoreError } from "../store/errors.js";
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES, maxHeaderSize } from "node:http";
 import type { Duplex } from "node:stream";
@@ -33,6 +34,7 @@ const STATUS: Record<OpsErrorCode, number> = {
   HOST_NOT_ALLOWED: 421,
   HEADERS_TOO_LARGE: 431,
   FORBIDDEN: 403,
+  RESTART_REFUSED: 409,
   INTERNAL: 500,
 };
 
@@ -78,11 +80,13 @@ export function errorBody(
 
 /** The HTTP mapping of errors, for routes and for Fastify's `frameworkErrors` (before routing). */
 export function handleHttpError(
-  error: FastifyError | Error,
+  raw: FastifyError | Error,
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
   void reply.header("x-request-id", request.id);
+  // A full disk under the store is a 503 that says so, not an internal error.
+  const error = asStoreError(raw) as FastifyError | Error;
   if (isOpsError(error)) {
     const status = STATUS[error.code];
     if (status >= 500)

@@ -53,6 +53,13 @@ export class RepairService {
   private closed = false;
   /** Per bot, the trigger of an automatic repair about to begin (a more specific one replaces it). */
   private readonly pending = new Map<string, Trigger>();
+  /**
+   * Bots whose last repair escalated and that have not run healthy since: one
+   * incident, handed to humans. What the same fault says next (the crash loop
+   * it completes, the port conflicts of the supervisor's own retries) starts
+   * no repair of its own until the gateway is running again.
+   */
+  private readonly escalated = new Set<string>();
 
   constructor(private readonly deps: RepairServiceDeps) {
     this.settings = deps.config.repair;
@@ -69,9 +76,15 @@ export class RepairService {
   /** Starts following the supervisor's events; repairs a stopped clawops left running are marked interrupted. */
   async start(): Promise<void> {
     this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
-    const left = (await this.deps.store.listRepairs({ limit: 1000 })).filter(
-      (r) => r.outcome === "running",
-    );
+    const recent = await this.deps.store.listRepairs({ limit: 1000 });
+    // An incident a previous clawops escalated stays open while its gateway is not running.
+    const instances = await this.deps.supervisor.instances();
+    for (const instance of instances) {
+      const last = recent.find((r) => r.botId === instance.botId && r.outcome !== "skipped");
+      if (last?.outcome === "escalated" && instance.state !== "running")
+        this.escalated.add(instance.botId);
+    }
+    const left = recent.filter((r) => r.outcome === "running");
     const now = new Date(this.now()).toISOString();
     for (const record of left) {
       await this.deps.store.saveRepair({
@@ -141,6 +154,9 @@ export class RepairService {
 
   private onEvent(event: BusEvent): void {
     if (!event.botId) return;
+    // Running again closes the incident: the next fault is a new one.
+    if (event.type === "gateway.state" && event.data.to === "running")
+      this.escalated.delete(event.botId);
     // A new process that came up (not a readiness flip, not a re-adoption) booted its config.
     if (
       event.type === "gateway.state" &&
@@ -190,6 +206,10 @@ export class RepairService {
   private async automatic(botId: string, trigger: Trigger): Promise<void> {
     // Whatever happens to a bot while it is being repaired is that repair's business.
     if (this.closed || this.active.has(botId)) return;
+    if (this.escalated.has(botId)) {
+      this.deps.log.info({ botId, trigger: trigger.trigger }, "repair.incident_open");
+      return;
+    }
     // One fault often says so twice (a crash, then the crash loop it completes; a held
     // port, then the failed start): the first reserves the bot, the most specific wins.
     const waiting = this.pending.get(botId);
@@ -298,6 +318,7 @@ export class RepairService {
         ? { plan: (evidence: Evidence) => this.plan(bot, evidence, redact, log) }
         : {}),
     });
+    if (record.outcome === "escalated") this.escalated.add(bot.id);
     tell("repair.finished", {
       id: record.id,
       outcome: record.outcome,

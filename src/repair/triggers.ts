@@ -121,7 +121,9 @@ export class TriggerWatch {
           faultAt: ts,
           detectedAt: ts,
         };
-      return { trigger: "crash", cause: `crash: ${reason}`, faultAt: ts, detectedAt: ts };
+      // From when the process was last known alive, not from when its crash was recorded.
+      const faultAt = typeof data.aliveAt === "string" ? data.aliveAt : ts;
+      return { trigger: "crash", cause: `crash: ${reason}`, faultAt, detectedAt: ts };
     }
     if (data.to === "failed" && reason.startsWith("cannot start:"))
       return {

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { CHECKS } from "../checks/index.js";
 import type { CheckTarget } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
-import { type OpsError, errorMessage, isOpsError } from "../core/errors.js";
+import { OpsError, errorMessage, isOpsError } from "../core/errors.js";
 import { createRedactor } from "../core/redact.js";
 import {
   type ExitInfo,
@@ -16,10 +16,11 @@ import type { GatewayDriver, GatewayProcess, ProcessExit } from "../drivers/driv
 import type { EventBus } from "../events/bus.js";
 import type { OpenClawCommand } from "../gateway/openclaw-cli.js";
 import type { Store } from "../store/store.js";
-import type { ListeningSocket } from "../system/proc.js";
+import { type ListeningSocket, processStartedAt } from "../system/proc.js";
 import { type CheckReport, runCheckLoop } from "./check-loop.js";
 import { gatewayLogFile, tailLines } from "./gateway-log.js";
 import { type RestartPolicy, decideRestart, recentFailures } from "./restart-policy.js";
+import { ReadinessTracker } from "./readiness.js";
 import { waitUntilLive } from "./wait-live.js";
 import type { ClawopsConfig } from "../config/schema.js";
 
@@ -36,8 +37,12 @@ export interface RunnerDeps {
   envFor(bot: Bot): NodeJS.ProcessEnv;
   /** Every secret this bot's gateway knows (from its config and environment): masked in what it printed. */
   secretsFor(bot: Bot): string[];
-  /** Refuses a start whose config would fail (the doctor's gate): throws CONFIG_INVALID. */
-  preflight?(bot: Bot): Promise<void>;
+  /**
+   * Refuses a start whose config would fail (the doctor's gate): throws
+   * CONFIG_INVALID. `planned`: a restart of a running gateway, checked before
+   * the running one is stopped.
+   */
+  preflight?(bot: Bot, options?: { planned?: boolean }): Promise<void>;
   settings: SupervisorSettings;
   policy: RestartPolicy;
   dataDir: string;
@@ -65,8 +70,8 @@ export class GatewayRunner {
   private killReason: string | null = null;
   /** The secrets the current process was started with: the config may have changed since. */
   private launchSecrets: string[] = [];
-  /** Degrading checks failing now, with their last message. */
-  private readonly degradedBy = new Map<string, string>();
+  /** What the degrading checks say: starting until ready, then running or degraded. */
+  private readonly readiness: ReadinessTracker;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Set<(release?: boolean) => void>();
   private readonly log: Logger;
@@ -77,6 +82,7 @@ export class GatewayRunner {
     saved: GatewayInstance | null,
   ) {
     this.instance = saved ?? newInstance(bot.id);
+    this.readiness = new ReadinessTracker(deps.settings.readyTimeout);
     this.log = deps.log.child({ bot: bot.name });
   }
 
@@ -103,15 +109,31 @@ export class GatewayRunner {
     return this.command(() => this.halt(actor, reason));
   }
 
+  /**
+   * Stops, then starts the gateway. A live gateway is stopped only once the
+   * config it would start with passes the doctor's gate: a refused config
+   * keeps the running gateway (the error says why) instead of taking it down.
+   */
   restart(actor: string, reason = "restart requested"): Promise<GatewayInstance> {
     return this.command(async () => {
+      if (this.process && LIVE_STATES.has(this.instance.state)) await this.checkBeforeRestart();
       await this.halt(actor, reason);
       this.consecutive = 0;
-      await this.launch(actor, reason, {
-        restarts: this.instance.restarts + 1,
-        recentFailures: [],
-      });
+      await this.launch(actor, reason, { recentFailures: [] }, { restart: true });
     });
+  }
+
+  private async checkBeforeRestart(): Promise<void> {
+    try {
+      await this.deps.preflight?.(this.bot, { planned: true });
+    } catch (error) {
+      if (!isOpsError(error) || error.code !== "CONFIG_INVALID") throw error;
+      throw new OpsError(
+        "RESTART_REFUSED",
+        `restart refused, the running gateway (pid ${this.process?.pid}) was kept: ${error.message}`,
+        { issues: error.issues, details: { ...error.details, kept: true, pid: this.process?.pid } },
+      );
+    }
   }
 
   /**
@@ -205,7 +227,13 @@ export class GatewayRunner {
     });
   }
 
-  private async launch(actor: string, reason: string, counters: Partial<GatewayInstance> = {}) {
+  /** Spawns the gateway; `restart`: a process that ran is one more restart (an attempt that never spawned is not). */
+  private async launch(
+    actor: string,
+    reason: string,
+    counters: Partial<GatewayInstance> = {},
+    options: { restart?: boolean } = {},
+  ) {
     const generation = ++this.generation;
     this.clearTimers();
     this.killReason = null;
@@ -230,7 +258,9 @@ export class GatewayRunner {
       return;
     }
     if (generation !== this.generation) return;
-    await this.watch(process, actor, null, launchedAt);
+    await this.watch(process, actor, null, launchedAt, {
+      ...(options.restart ? { restarts: this.instance.restarts + 1 } : {}),
+    });
   }
 
   /** Takes `process` as the bot's gateway: persists it, follows its exit, waits for it to be live. */
@@ -239,13 +269,17 @@ export class GatewayRunner {
     actor: string,
     reason: string | null,
     since = performance.now(),
+    extra: Partial<GatewayInstance> = {},
   ) {
     const generation = reason === null ? this.generation : ++this.generation;
     this.process = process;
+    // A re-adopted gateway has been up since its process started, not since clawops saw it.
+    const startedAt = reason === null ? null : processStartedAt(process.pid);
     const patch = {
+      ...extra,
       pid: process.pid,
       pidStartTime: process.startTime,
-      startedAt: new Date().toISOString(),
+      startedAt: (startedAt ?? new Date()).toISOString(),
     };
     if (reason === null) await this.persist(patch);
     else await this.setState("starting", actor, reason, patch);
@@ -267,24 +301,26 @@ export class GatewayRunner {
         this.kill(generation, verdict.reason);
         return;
       }
-      const bootMs = Math.round(performance.now() - since);
+      const liveMs = Math.round(performance.now() - since);
       this.liveSince = Date.now();
-      await this.setState(
-        "running",
-        "supervisor",
-        `live after ${bootMs}ms`,
-        {
-          version: verdict.version ?? this.instance.version,
-        },
-        { bootMs },
-      );
+      this.readiness.live(liveMs, since);
+      // Still `starting`: `running` means live and ready, and /readyz has not said so yet.
+      await this.persist({
+        reason: `live after ${liveMs}ms, waiting for /readyz`,
+        version: verdict.version ?? this.instance.version,
+      });
       this.startChecks(generation, process, verdict.socket);
+      await this.applyDegradation(generation);
     });
   }
 
   private startChecks(generation: number, process: GatewayProcess, socket: ListeningSocket | null) {
     this.checks?.abort();
-    this.degradedBy.clear();
+    this.readiness.reset(
+      CHECKS.filter(
+        (c) => c.effect === "degrade" && this.deps.settings.checks[c.name]?.enabled,
+      ).map((c) => c.name),
+    );
     const controller = new AbortController();
     this.checks = controller;
     const target: CheckTarget = {
@@ -327,8 +363,7 @@ export class GatewayRunner {
     const tripped = !outcome.ok && failures >= settings.failures;
 
     if (check.effect === "degrade") {
-      if (outcome.ok) this.degradedBy.delete(check.name);
-      else if (tripped) this.degradedBy.set(check.name, outcome.message);
+      this.readiness.record(check.name, outcome.ok, outcome.message, tripped);
       this.background(() => this.applyDegradation(generation));
     } else if (tripped && check.effect === "restart") {
       if (failures === settings.failures) {
@@ -360,15 +395,11 @@ export class GatewayRunner {
     }
   }
 
-  /** Degraded while any degrading check fails; running again once none does. */
+  /** Applies what the degrading checks call for (see ReadinessTracker). */
   private async applyDegradation(generation: number) {
     if (generation !== this.generation || this.killReason) return;
-    const failing = [...this.degradedBy].map(([name, message]) => `${name}: ${message}`);
-    if (failing.length > 0 && this.instance.state === "running") {
-      await this.setState("degraded", "supervisor", failing.join("; "));
-    } else if (failing.length === 0 && this.instance.state === "degraded") {
-      await this.setState("running", "supervisor", "ready again");
-    }
+    const change = this.readiness.change(this.instance.state);
+    if (change) await this.setState(change.to, "supervisor", change.reason, {}, change.data);
   }
 
   /** Kills the current process for a reason of the supervisor's; its exit then runs the restart policy. */
@@ -448,7 +479,14 @@ export class GatewayRunner {
         lastExit,
         recentFailures: failuresMs.map((t) => new Date(t).toISOString()),
       },
-      { pid, exitCode: exit.code, signal: exit.signal, uptimeMs },
+      {
+        pid,
+        exitCode: exit.code,
+        signal: exit.signal,
+        uptimeMs,
+        // When the process was last known alive: a crash's fault time, for time-to-detect.
+        ...(exit.aliveAt ? { aliveAt: new Date(exit.aliveAt).toISOString() } : {}),
+      },
     );
     const decision = decideRestart(policy, {
       failuresMs,
@@ -468,9 +506,8 @@ export class GatewayRunner {
       }
       return;
     }
-    const restarts = this.instance.restarts + 1;
     if (decision.delayMs === 0) {
-      await this.launch("supervisor", `restart after ${lastExit.reason}`, { restarts });
+      await this.launch("supervisor", `restart after ${lastExit.reason}`, {}, { restart: true });
       return;
     }
     await this.setState(
@@ -483,7 +520,7 @@ export class GatewayRunner {
     this.backoff = setTimeout(() => {
       this.background(() =>
         generation === this.generation && this.instance.state === "backoff"
-          ? this.launch("supervisor", `restart after ${lastExit.reason}`, { restarts })
+          ? this.launch("supervisor", `restart after ${lastExit.reason}`, {}, { restart: true })
           : undefined,
       );
     }, decision.delayMs);
@@ -495,6 +532,7 @@ export class GatewayRunner {
     const process = this.process ?? this.attachSaved();
     this.process = null;
     this.liveSince = null;
+    this.readiness.clear();
     if (!process) {
       if (this.instance.state !== "stopped") await this.setState("stopped", actor, reason);
       return;

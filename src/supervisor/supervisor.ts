@@ -28,7 +28,7 @@ export interface SupervisorDeps {
   /** How often an adopted process is polled for its exit (default 100 ms). */
   pollMs?: number;
   /** Checks a bot's config before each start (the doctor's gate); absent: no check. */
-  preflight?: (bot: Bot) => Promise<void>;
+  preflight?: (bot: Bot, options?: { planned?: boolean }) => Promise<void>;
   /** The drivers to use instead of the standard ones (a benchmark times them). */
   drivers?: Record<Driver, GatewayDriver>;
 }

@@ -63,6 +63,21 @@ export function readProcStartTime(pid: number): number | null {
   return readProcStat(pid)?.startTime ?? null;
 }
 
+/** Linux's USER_HZ: /proc times are in these ticks (100 on every mainstream architecture). */
+const TICKS_PER_SECOND = 100;
+
+/** When `pid` started, from its /proc start time and the boot time; null when it is gone. */
+export function processStartedAt(pid: number): Date | null {
+  const ticks = readProcStartTime(pid);
+  if (ticks === null) return null;
+  try {
+    const boot = /^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1];
+    return boot ? new Date(Number(boot) * 1000 + (ticks * 1000) / TICKS_PER_SECOND) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Pids of running (not zombie) processes in a process group. */
 export function liveGroupMembers(pgid: number): number[] {
   return listPids().filter((pid) => {

@@ -61,7 +61,8 @@ export async function lifecycle(
     process.stderr.write(`${action}ing ${name}…\n`);
   const requestedAt = new Date().toISOString();
   try {
-    const timeoutMs = config.supervisor.startTimeout + config.supervisor.stopTimeout + 10_000;
+    const { startTimeout, readyTimeout, stopTimeout } = config.supervisor;
+    const timeoutMs = startTimeout + readyTimeout + stopTimeout + 10_000;
     const answer = await callDaemon<LifecycleAnswer>(url, { method: "POST", timeoutMs });
     return { ...answer, requestedAt };
   } catch (error) {
