@@ -76,8 +76,10 @@ const CLASSES: FaultClass[] = [
     name: "config",
     process: false,
     async inject(api, bot) {
+      // A planned restart would refuse the broken config and keep the gateway: the fault
+      // is the crash that meets it.
       breakConfig(bot);
-      await api.post("/api/v1/bots/alpha/restart");
+      process.kill((await api.gateway()).pid!, "SIGKILL");
       return null;
     },
   },
@@ -106,7 +108,7 @@ const CLASSES: FaultClass[] = [
     process: false,
     async inject(api, bot) {
       writeLegacyAuth(bot);
-      await api.post("/api/v1/bots/alpha/restart");
+      process.kill((await api.gateway()).pid!, "SIGKILL");
       return null;
     },
   },

@@ -445,11 +445,11 @@ describe("repair budget and pauses (injected clock)", () => {
     await h.store.updateBot(bot.id, { port: held });
     try {
       process.kill(instance.pid!, "SIGKILL");
-      await expect
-        .poll(async () => (await h.store.listRepairs({ limit: 1 }))[0]!.outcome, {
-          timeout: 30_000,
-        })
-        .toBe("escalated");
+      const newest = async () => {
+        const all = await h.store.listRepairs({ limit: 1000 });
+        return all.length > before.length ? all[0]!.outcome : "none yet";
+      };
+      await expect.poll(newest, { timeout: 60_000 }).toBe("escalated");
       // The supervisor's own retries keep meeting the held port: no repair of their own.
       await sleep(4_000);
       const all = await h.store.listRepairs({ limit: 1000 });

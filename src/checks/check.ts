@@ -57,6 +57,8 @@ export type CheckHistory = readonly { atMs: number; outcome: CheckOutcome }[];
 export interface Check<S extends CheckSettings = CheckSettings> {
   name: string;
   effect: CheckEffect;
+  /** A booting gateway is `running` once this check has passed (the others judge it afterwards). */
+  gatesReadiness?: boolean;
   /** Its settings in clawops.yaml (`supervisor.checks.<name>`), defaults included. */
   schema: z.ZodType<S>;
   run(

@@ -9,6 +9,7 @@ import { type Check, checkSettings } from "./check.js";
 export const readyz: Check = {
   name: "readyz",
   effect: "degrade",
+  gatesReadiness: true,
   schema: checkSettings({ period: "5s", timeout: "2s", failures: 2 }),
   async run(target, settings, _signal, history) {
     // The version comes from /startupz, asked until one run has it (once per process, mostly).

@@ -1,5 +1,6 @@
 import { type Issue, errorMessage } from "../core/errors.js";
 import type { EventBus } from "../events/bus.js";
+import { lowDiskSpace } from "../store/errors.js";
 import type { Store } from "../store/store.js";
 import type { Loops } from "./loops.js";
 
@@ -34,12 +35,13 @@ export async function checkReadiness(deps: {
   try {
     await deps.store.ping(1_000);
     // A ping only reads: a store whose disk is full answers it and refuses every write.
+    const cannotWrite = events.lastError ?? diskFull(deps.store);
     parts.store =
-      events.lastError === null
+      cannotWrite === null
         ? { ok: true, dialect: deps.store.dialect, latencyMs: round(performance.now() - started) }
         : {
             ok: false,
-            reason: `${deps.store.dialect} answers but cannot write: ${events.lastError}`,
+            reason: `${deps.store.dialect} answers but cannot write: ${cannotWrite}`,
             dialect: deps.store.dialect,
           };
   } catch (error) {
@@ -83,4 +85,11 @@ export async function checkReadiness(deps: {
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
+}
+
+/** For the embedded store: "disk full" when its file system has (almost) no room left. */
+function diskFull(store: Store): string | null {
+  if (store.dialect !== "sqlite") return null;
+  const low = lowDiskSpace(store.location);
+  return low ? `disk full: ${low}` : null;
 }

@@ -5,7 +5,7 @@ import { OpsError, errorMessage } from "../core/errors.js";
 import type { OpsEvent, OpsEventInput } from "../core/events.js";
 import type { ExitInfo, GatewayInstance, GatewayState } from "../core/gateway-state.js";
 import type { RepairOutcome, RepairPause, RepairRecord, RepairTrigger } from "../core/repair.js";
-import { asStoreError } from "./errors.js";
+import { abortedTransaction, asStoreError } from "./errors.js";
 import { migrationProvider } from "./migrations/index.js";
 import type {
   BotsTable,
@@ -160,7 +160,8 @@ export class KyselyStore implements Store {
         }
       });
     } catch (error) {
-      throw asStoreError(original ?? error);
+      // Work that failed says why; otherwise it was the COMMIT, hidden behind a failed ROLLBACK.
+      throw asStoreError(original ?? abortedTransaction(error, this.location));
     }
   }
 

@@ -9,9 +9,9 @@ export interface ReadinessChange {
 
 /**
  * What the degrading checks (/readyz, the WebSocket health RPC) say about
- * one gateway process. After /healthz the gateway stays `starting` until
- * every one of them has passed once (`running` means live and ready), and is
- * `degraded` when they have not within `readyTimeoutMs`. Afterwards it is
+ * one gateway process. After /healthz the gateway stays `starting` until the
+ * checks that gate readiness (/readyz) have passed once (`running` means live
+ * and ready), and is `degraded` when they have not within `readyTimeoutMs`. Afterwards it is
  * degraded while one fails as often in a row as its setting allows, running
  * again once none does. Pure: the runner applies the changes.
  */
@@ -24,7 +24,7 @@ export class ReadinessTracker {
 
   constructor(private readonly readyTimeoutMs: number) {}
 
-  /** The checks start (again) on a live process: these degrading checks, nothing known yet. */
+  /** The checks start (again) on a live process: these gate readiness, nothing known yet. */
   reset(checks: readonly string[]): void {
     this.failing.clear();
     this.pending.clear();

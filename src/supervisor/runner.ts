@@ -317,9 +317,9 @@ export class GatewayRunner {
   private startChecks(generation: number, process: GatewayProcess, socket: ListeningSocket | null) {
     this.checks?.abort();
     this.readiness.reset(
-      CHECKS.filter(
-        (c) => c.effect === "degrade" && this.deps.settings.checks[c.name]?.enabled,
-      ).map((c) => c.name),
+      CHECKS.filter((c) => c.gatesReadiness && this.deps.settings.checks[c.name]?.enabled).map(
+        (c) => c.name,
+      ),
     );
     const controller = new AbortController();
     this.checks = controller;
