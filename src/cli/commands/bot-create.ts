@@ -1,22 +1,18 @@
-import path from "node:path";
 import { type Command, Option } from "commander";
-import { DoctorService } from "../../doctor/service.js";
-import { type ProvisionResult, provision } from "../../provision/provision.js";
+import type { ProvisionResult } from "../../provision/provision.js";
 import { PROVIDER_CHOICES, type ProviderChoice, guessProvider } from "../../provision/providers.js";
-import { ENVIRONMENTS, type Environment } from "../../provision/template.js";
+import { ENVIRONMENTS } from "../../provision/template.js";
 import { act } from "../act.js";
 import { parsePort } from "../arguments.js";
-import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
+import { loadCliConfig } from "../context.js";
 import { EXIT, emit } from "../output.js";
 import { type LifecycleAnswer, lifecycle, renderLifecycle } from "./lifecycle.js";
+import { type InstanceOptions, provisionFromCli } from "./provision.js";
 
-interface CreateOptions extends CommandOptions {
+interface CreateOptions extends InstanceOptions {
   provider?: ProviderChoice;
   model?: string;
   baseUrl?: string;
-  env: Environment;
-  port?: number;
-  stateDir?: string;
   start: boolean;
 }
 
@@ -58,31 +54,19 @@ export function registerBotCreate(bot: Command) {
       act(async (options: CreateOptions, name: string) => {
         const loaded = loadCliConfig(options);
         const provider = options.provider ?? guessProvider(process.env);
-        const result = await withRegistry(
+        const result = await provisionFromCli(
           options,
-          (registry) =>
-            provision(
-              {
-                config: registry.config,
-                registry,
-                doctor: new DoctorService(registry.config, () => registry.store.listBots()),
-              },
-              {
-                name,
-                env: options.env,
-                ...(options.port ? { port: options.port } : {}),
-                ...(options.stateDir ? { stateDir: path.resolve(options.stateDir) } : {}),
-                dryRun: false,
-                validate: false,
-                allowMissingKeys: true,
-                model: {
-                  provider,
-                  ...(options.model ? { model: options.model } : {}),
-                  ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
-                },
-                variables: process.env,
-              },
-            ),
+          name,
+          {
+            dryRun: false,
+            validate: false,
+            allowMissingKeys: true,
+            model: {
+              provider,
+              ...(options.model ? { model: options.model } : {}),
+              ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+            },
+          },
           loaded,
         );
         if (!options.json) process.stdout.write(`${renderCreated(result)}\n`);

@@ -2,17 +2,19 @@ import path from "node:path";
 import { type Command, Option } from "commander";
 import type { Finding } from "../../core/finding.js";
 import { DoctorService } from "../../doctor/service.js";
-import { type ProvisionResult, provision } from "../../provision/provision.js";
+import {
+  type ProvisionRequest,
+  type ProvisionResult,
+  provision,
+} from "../../provision/provision.js";
 import { ENVIRONMENTS, type Environment } from "../../provision/template.js";
 import { act } from "../act.js";
 import { parsePort } from "../arguments.js";
+import type { LoadedConfig } from "../../config/load.js";
 import { type CommandOptions, withRegistry } from "../context.js";
 import { EXIT, emit } from "../output.js";
 
-interface ProvisionOptions extends CommandOptions {
-  env: Environment;
-  port?: number;
-  stateDir?: string;
+interface ProvisionOptions extends InstanceOptions {
   dryRun?: boolean;
   validate?: boolean;
 }
@@ -34,28 +36,50 @@ export function registerProvision(program: Command) {
     .option("--json", "print JSON")
     .action(
       act(async (options: ProvisionOptions, name: string) => {
-        const result = await withRegistry(options, (registry) =>
-          provision(
-            {
-              config: registry.config,
-              registry,
-              doctor: new DoctorService(registry.config, () => registry.store.listBots()),
-            },
-            {
-              name,
-              env: options.env,
-              ...(options.port ? { port: options.port } : {}),
-              ...(options.stateDir ? { stateDir: path.resolve(options.stateDir) } : {}),
-              dryRun: options.dryRun ?? false,
-              validate: options.validate ?? false,
-              variables: process.env,
-            },
-          ),
-        );
+        const result = await provisionFromCli(options, name, {
+          dryRun: options.dryRun ?? false,
+          validate: options.validate ?? false,
+        });
         emit(options, { result }, ({ result: r }) => render(r));
         return (result.report?.counts.error ?? 0) > 0 ? EXIT.failure : EXIT.ok;
       }),
     );
+}
+
+/** The options `provision` and `bot create` share. */
+export interface InstanceOptions extends CommandOptions {
+  env: Environment;
+  port?: number;
+  stateDir?: string;
+}
+
+/** Provisions `name` with the registry's deps and the shared options; `request` adds the rest. */
+export function provisionFromCli(
+  options: InstanceOptions,
+  name: string,
+  request: Omit<ProvisionRequest, "name" | "env" | "port" | "stateDir" | "variables">,
+  loaded?: LoadedConfig,
+): Promise<ProvisionResult> {
+  return withRegistry(
+    options,
+    (registry) =>
+      provision(
+        {
+          config: registry.config,
+          registry,
+          doctor: new DoctorService(registry.config, () => registry.store.listBots()),
+        },
+        {
+          ...request,
+          name,
+          env: options.env,
+          ...(options.port ? { port: options.port } : {}),
+          ...(options.stateDir ? { stateDir: path.resolve(options.stateDir) } : {}),
+          variables: process.env,
+        },
+      ),
+    loaded,
+  );
 }
 
 function render(result: ProvisionResult): string {
