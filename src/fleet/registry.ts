@@ -130,19 +130,6 @@ export function checkBotPaths(
       },
     );
   }
-  const config = fileKind(bot.configPath);
-  if (config === "missing" && !options.allowMissingConfig) {
-    throw new OpsError(
-      "VALIDATION",
-      `config ${bot.configPath} does not exist: give the path of the gateway's openclaw.json, create a working one with "clawops bot create ${bot.name}", or pass --allow-missing to register it before it exists`,
-      { issues: [{ path: "configPath", message: "does not exist", severity: "error" }] },
-    );
-  }
-  if (config !== "missing" && config !== "file") {
-    throw new OpsError("VALIDATION", `config ${bot.configPath} is a ${config}, not a file`, {
-      issues: [{ path: "configPath", message: `is a ${config}`, severity: "error" }],
-    });
-  }
   for (const other of others) {
     if (other.name === bot.name) continue;
     for (const [what, mine, theirs] of [
@@ -156,6 +143,19 @@ export function checkBotPaths(
         { details: { field: what === "config" ? "configPath" : "stateDir", bot: other.name } },
       );
     }
+  }
+  const config = fileKind(bot.configPath);
+  if (config === "missing" && !options.allowMissingConfig) {
+    throw new OpsError(
+      "VALIDATION",
+      `config ${bot.configPath} does not exist: give the path of the gateway's openclaw.json, create a working one with "clawops bot create ${bot.name}", or pass --allow-missing to register it before it exists`,
+      { issues: [{ path: "configPath", message: "does not exist", severity: "error" }] },
+    );
+  }
+  if (config !== "missing" && config !== "file") {
+    throw new OpsError("VALIDATION", `config ${bot.configPath} is a ${config}, not a file`, {
+      issues: [{ path: "configPath", message: `is a ${config}`, severity: "error" }],
+    });
   }
 }
 
