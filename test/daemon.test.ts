@@ -210,6 +210,9 @@ describe("clawops up on embedded SQLite", () => {
     expect(second.stderr).toContain(
       `already running on ${path.join(cwd, ".clawops")} (pid ${first.child.pid}`,
     );
+    // Only the refusal: no log line of a start that did not happen.
+    expect(second.stdout).toBe("");
+    expect(second.stderr.trim().split("\n")).toHaveLength(1);
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
   });
 

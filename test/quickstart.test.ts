@@ -125,6 +125,24 @@ describe("quickstart: from a fresh data dir to a supervised, chatting gateway", 
     expect(chat.stdout).toContain(FAKE_LLM_TEXT);
   }, 300_000);
 
+  it("creates a bot without any key: it boots, and says which variable to set", async () => {
+    // One gateway at a time on this slot.
+    expect((await cli("bot", "stop", "demo")).code).toBe(0);
+    const created = await runCli(["bot", "create", "nokey", "--provider", "openai"], {
+      cwd: work.dir,
+      env: { ...env, OPENAI_API_KEY: "" },
+    });
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain("openai: MISSING");
+    expect(created.stdout).toContain("OPENAI_API_KEY");
+    expect(created.stdout).toMatch(/^nokey running: pid \d+/m);
+    // The chat says what OpenClaw says: no key for the provider.
+    const chat = await cli("chat", "nokey", "hello");
+    expect(chat.code).toBe(1);
+    expect(chat.stdout).toMatch(/No API key found for provider "openai"|openai/i);
+    expect((await cli("bot", "stop", "nokey")).code).toBe(0);
+  }, 300_000);
+
   async function gatewayOf(bot: string) {
     const status = await cli("status", "--json");
     const answer = JSON.parse(status.stdout) as {
