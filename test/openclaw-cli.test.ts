@@ -55,7 +55,10 @@ describe.runIf(gatewayRuntimeAvailable())("the openclaw CLI adapter", () => {
       env: { PATH: scratch.dir },
     }).catch((e: unknown) => e)) as OpsError;
     expect(noCli.code).toBe("NOT_FOUND");
-    expect(noCli.message).toMatch(/^openclaw CLI not found \(tried openclaw on PATH, node_modules/);
+    expect(noCli.message).toMatch(
+      /^openclaw CLI not found \(tried clawops openclaw install's runtime, openclaw on PATH, node_modules/,
+    );
+    expect(noCli.message).toContain('install it with "clawops openclaw install"');
 
     const badNode = (await locateOpenClaw({
       bin: GATEWAY_RUNTIME.openclaw,
