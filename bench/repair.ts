@@ -143,6 +143,8 @@ async function main() {
       supervisedClawopsConfig(dir, httpPort, {
         // Hundreds of injections in an hour: the budget is not what is measured here.
         repair: { budget: { maxPerHour: 1000 } },
+        // The bot is registered over the API with files in this folder.
+        http: { port: httpPort, allowedRoots: [dir] },
       }),
     ),
   );
