@@ -24,12 +24,11 @@ export function lowDiskSpace(file: string): string | null {
 export function abortedTransaction(error: unknown, file: string): unknown {
   if (!/cannot rollback - no transaction is active/.test(errorMessage(error))) return error;
   const low = lowDiskSpace(file);
+  if (low) return diskFull(low, error);
   return new OpsError(
     "STORE_UNREACHABLE",
-    low
-      ? `the store's disk is full (${low}): nothing was written; free space and try again`
-      : `the store aborted the write (SQLite: a full disk, an I/O error or no memory): nothing was written`,
-    { retryable: true, cause: error, details: { reason: low ? "disk_full" : "aborted" } },
+    "the store aborted the write (SQLite: a full disk, an I/O error or no memory): nothing was written",
+    { retryable: true, cause: error, details: { reason: "aborted" } },
   );
 }
 
@@ -49,11 +48,16 @@ export function asStoreError(error: unknown): unknown {
     code === "53100" ||
     /database or disk is full|no space left on device/i.test(message)
   ) {
-    return new OpsError(
-      "STORE_UNREACHABLE",
-      `the store's disk is full (${typeof code === "string" ? code : message}): nothing was written; free space and try again`,
-      { retryable: true, cause: error, details: { reason: "disk_full" } },
-    );
+    return diskFull(typeof code === "string" ? code : message, error);
   }
   return error;
+}
+
+/** The one wording of a full disk under the store, `what` naming how it showed. */
+function diskFull(what: string, cause: unknown): OpsError {
+  return new OpsError(
+    "STORE_UNREACHABLE",
+    `the store's disk is full (${what}): nothing was written; free space and try again`,
+    { retryable: true, cause, details: { reason: "disk_full" } },
+  );
 }
