@@ -6,6 +6,7 @@ import type { Bot } from "../core/bot.js";
 import { GATEWAY_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { CLAWOPS_VERSION } from "../core/version.js";
+import { DoctorThread } from "../doctor/off-thread.js";
 import { DoctorService } from "../doctor/service.js";
 import { EventBus } from "../events/bus.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
@@ -90,7 +91,16 @@ async function start(
   const abort = new AbortController();
   undo.push(() => abort.abort());
 
-  const doctor = new DoctorService(config, () => store.listBots());
+  // Off the loop: a large config's parse and the schema's compile take hundreds of ms.
+  const doctor = new DoctorService(
+    config,
+    () => store.listBots(),
+    new DoctorThread({
+      deadlineMs: 4 * config.openclaw.timeout,
+      log: log.child({ part: "doctor" }),
+    }),
+  );
+  undo.push(() => doctor.close());
   const supervisor = new Supervisor({
     config,
     store,
@@ -201,6 +211,7 @@ async function start(
       await resumed;
       await repairsClosed;
       await supervisor.shutdown();
+      await doctor.close();
       bus.publish({
         type: "daemon.stopped",
         actor: "daemon",

@@ -1,20 +1,20 @@
 import { statSync } from "node:fs";
-import path from "node:path";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError } from "../core/errors.js";
 import { findRunningGateway } from "../drivers/discover.js";
 import {
   OpenClawCli,
+  type OpenClawCommand,
   locateConfiguredOpenClaw,
   openClawLookupKey,
 } from "../gateway/openclaw-cli.js";
 import { gatewayEnv } from "../supervisor/supervisor.js";
-import { OpenClawFacts } from "./openclaw-facts.js";
+import { DoctorChecker, type DoctorRunner, schemaCacheDir } from "./checker.js";
 import { findLegacyAuthFiles } from "./rules/legacy-files.js";
 import type { DoctorTarget } from "./rule.js";
 import { type OpenClawFixOutcome, runOpenClawFix } from "./fix.js";
-import { type DoctorOptions, type DoctorReport, instanceEnv, runDoctor } from "./run-doctor.js";
+import { type DoctorOptions, type DoctorReport, instanceEnv } from "./run-doctor.js";
 
 /**
  * Errors the gate lets through: the driver checks them again at spawn time
@@ -34,17 +34,18 @@ const CHAT_TIME: ReadonlySet<string> = new Set(["provider-credentials/missing"])
 /**
  * The doctor as clawops runs it: a bot is checked with its own openclaw CLI
  * and the environment clawops gives its gateway; a bare config file with this
- * process's environment. One OpenClawFacts per CLI, so that each schema is
- * compiled once per process.
+ * process's environment. The runs themselves happen in `runner`: this thread
+ * for the CLI, a worker thread in the daemon (`DoctorThread`).
  */
 export class DoctorService {
-  private readonly facts = new Map<string, Promise<OpenClawFacts | null>>();
+  private readonly commands = new Map<string, Promise<OpenClawCommand | null>>();
   /** Per bot, the signature of the inputs the start gate last passed. */
   private readonly passed = new Map<string, string>();
 
   constructor(
     private readonly config: ClawopsConfig,
     private readonly listBots: () => Promise<readonly Bot[]>,
+    private readonly runner: DoctorRunner = new DoctorChecker(),
   ) {}
 
   /** `extraEnv`: variables the gateway will have beyond clawops's (keys about to be provisioned). */
@@ -54,20 +55,28 @@ export class DoctorService {
   ): Promise<DoctorReport> {
     const { config } = this;
     const bot = target.bot;
-    return runDoctor(
-      {
-        target,
-        env: {
-          ...(bot ? gatewayEnv(config.supervisor.env, bot) : process.env),
-          ...options.extraEnv,
-        },
-        fleet: await this.listBots(),
-        portSpacing: config.fleet.portSpacing,
-        openclaw: await this.factsFor(bot?.openclawBin),
-        runningGatewayPid: () => (bot ? (findRunningGateway(bot)?.pid ?? null) : null),
+    const command = await this.commandFor(bot?.openclawBin);
+    return this.runner.run({
+      target,
+      env: {
+        ...(bot ? gatewayEnv(config.supervisor.env, bot) : process.env),
+        ...options.extraEnv,
       },
-      options,
-    );
+      fleet: await this.listBots(),
+      portSpacing: config.fleet.portSpacing,
+      openclaw: command && {
+        command,
+        timeoutMs: config.openclaw.timeout,
+        cacheDir: schemaCacheDir(config.dataDir),
+      },
+      ...(options.speed ? { speed: options.speed } : {}),
+      ...(options.rules ? { ruleIds: options.rules.map((rule) => rule.id) } : {}),
+    });
+  }
+
+  /** Ends the runner's worker, if it has one. */
+  close(): Promise<void> {
+    return this.runner.close();
   }
 
   /**
@@ -124,8 +133,8 @@ export class DoctorService {
         `${bot!.name}'s gateway is running (pid ${pid}): stop it first (clawops bot stop ${bot!.name})`,
       );
     }
-    const facts = await this.factsFor(bot?.openclawBin);
-    if (!facts)
+    const command = await this.commandFor(bot?.openclawBin);
+    if (!command)
       throw new OpsError(
         "NOT_FOUND",
         "the openclaw CLI was not found (set openclaw.bin in clawops.yaml)",
@@ -134,7 +143,11 @@ export class DoctorService {
       target,
       bot ? gatewayEnv(this.config.supervisor.env, bot) : process.env,
     );
-    return runOpenClawFix(facts.cli, target.configFile, env);
+    return runOpenClawFix(
+      new OpenClawCli(command, this.config.openclaw.timeout),
+      target.configFile,
+      env,
+    );
   }
 
   /**
@@ -158,26 +171,19 @@ export class DoctorService {
     return JSON.stringify([file, bot, fleet, this.config.supervisor.env, legacy]);
   }
 
-  /** The facts of one openclaw CLI; null when it cannot be found (its rules then say so). */
-  private factsFor(botBin: string | null | undefined): Promise<OpenClawFacts | null> {
+  /** Where one openclaw CLI is; null when it cannot be found (its rules then say so). */
+  private commandFor(botBin: string | null | undefined): Promise<OpenClawCommand | null> {
     const { openclaw, dataDir } = this.config;
     const key = openClawLookupKey(openclaw, botBin, dataDir);
-    let facts = this.facts.get(key);
-    if (!facts) {
-      facts = locateConfiguredOpenClaw(openclaw, botBin, dataDir).then(
-        (command) =>
-          new OpenClawFacts(
-            new OpenClawCli(command, openclaw.timeout),
-            path.join(dataDir, "cache"),
-          ),
-        () => {
-          // Not cached: the CLI may be installed by the next check.
-          this.facts.delete(key);
-          return null;
-        },
-      );
-      this.facts.set(key, facts);
+    let command = this.commands.get(key);
+    if (!command) {
+      command = locateConfiguredOpenClaw(openclaw, botBin, dataDir).catch(() => {
+        // Not cached: the CLI may be installed by the next check.
+        this.commands.delete(key);
+        return null;
+      });
+      this.commands.set(key, command);
     }
-    return facts;
+    return command;
   }
 }
