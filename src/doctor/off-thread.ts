@@ -97,11 +97,14 @@ export class DoctorThread implements DoctorRunner {
     const worker = this.worker;
     if (!worker) return;
     worker.unref();
-    this.idleTimer = setTimeout(() => {
-      if (this.worker !== worker || this.pending.size > 0) return;
-      this.worker = null;
-      void worker.terminate();
-    }, this.options.idleMs ?? 5 * 60_000);
+    this.idleTimer = setTimeout(
+      () => {
+        if (this.worker !== worker || this.pending.size > 0) return;
+        this.worker = null;
+        void worker.terminate();
+      },
+      this.options.idleMs ?? 5 * 60_000,
+    );
     this.idleTimer.unref();
   }
 
