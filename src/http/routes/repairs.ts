@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
-import { clientOf } from "../client.js";
+import { actorOf } from "../client.js";
 import { parseQuery, queryBoolean } from "../query.js";
 
 const listQuery = z.strictObject({
@@ -10,11 +10,6 @@ const listQuery = z.strictObject({
 });
 const repairQuery = z.strictObject({ dryRun: queryBoolean });
 const pauseQuery = z.strictObject({ reason: z.string().max(500).optional() });
-
-/** Who asked, for the record: clawops's CLI says so; anything else is the API. */
-function actorOf(request: FastifyRequest): string {
-  return clientOf(request) === "cli" ? "cli" : "api";
-}
 
 /**
  * The repair pipeline over REST: history, stats, status (pauses, budgets),
