@@ -296,6 +296,20 @@ describe("API abuse", () => {
       "PAYLOAD_TOO_LARGE",
     );
     expectEnvelope(await request(port, "GET", "/api/v1/events?limit=0"), 400, "VALIDATION");
+    // Query parameters are validated before the bot is looked up: a bad one is a 400 naming it.
+    for (const target of [
+      "/api/v1/bots/abuse/doctor?fast=maybe",
+      "/api/v1/bots/abuse/doctor?fast=",
+    ]) {
+      const doctor = expectEnvelope(await request(port, "GET", target), 400, "VALIDATION");
+      expect(doctor.issues?.map((i) => i.path)).toEqual(["fast"]);
+      expect(doctor.message).toContain("fast");
+    }
+    expectEnvelope(
+      await request(port, "GET", "/api/v1/bots/abuse/doctor?fast=true&verbose=1"),
+      400,
+      "VALIDATION",
+    );
     expectEnvelope(await request(port, "GET", "/api/v1/nothing"), 404, "NOT_FOUND");
     // Still serving after all of it.
     expect((await request(port, "GET", "/readyz")).status).toBe(200);

@@ -90,9 +90,8 @@ describe("clawops up on embedded SQLite", () => {
       .output()
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l) as { msg: string; reqId?: string });
+      .map((l) => JSON.parse(l) as { msg: string });
     expect(lines.some((l) => l.msg === "daemon.stopped")).toBe(true);
-    expect(lines.some((l) => l.reqId === "trace-42")).toBe(false); // healthz is logged at warn only
   });
 
   it("answers the REST registry and the status command", async () => {
@@ -100,7 +99,11 @@ describe("clawops up on embedded SQLite", () => {
     const daemon = await up(cwd);
     const created = await fetch(`${daemon.url}/api/v1/bots`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-clawops-client": "test" },
+      headers: {
+        "content-type": "application/json",
+        "x-clawops-client": "test",
+        "x-request-id": "req-register",
+      },
       body: JSON.stringify({
         name: "api-bot",
         port: 18900,
@@ -148,7 +151,7 @@ describe("clawops up on embedded SQLite", () => {
     const events = (await (await fetch(`${daemon.url}/api/v1/events?bot=api-bot`)).json()) as {
       events: { type: string; actor: string }[];
     };
-    expect(events.events).toMatchObject([{ type: "bot.registered", actor: "api" }]);
+    expect(events.events).toMatchObject([{ type: "bot.registered", actor: "api#req-register" }]);
     expect((await fetch(`${daemon.url}/api/v1/events?limit=0`)).status).toBe(400);
     const foreign = await fetch(`${daemon.url}/api/v1/bots/api-bot`, { method: "DELETE" });
     expect(foreign.status).toBe(403);
@@ -156,6 +159,100 @@ describe("clawops up on embedded SQLite", () => {
     const remove = { method: "DELETE", headers: { "x-clawops-client": "test" } };
     expect((await fetch(`${daemon.url}/api/v1/bots/api-bot`, remove)).status).toBe(200);
     expect((await fetch(`${daemon.url}/api/v1/bots/api-bot`)).status).toBe(404);
+  });
+
+  it("puts a request's id on its log lines and on the events and repairs it caused", async () => {
+    const cwd = workDir();
+    const daemon = await up(cwd);
+    const call = async (method: string, target: string, requestId: string, body?: unknown) => {
+      const answer = await fetch(`${daemon.url}${target}`, {
+        method,
+        headers: {
+          "x-clawops-client": "cli",
+          "x-request-id": requestId,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(answer.headers.get("x-request-id")).toBe(requestId);
+      return answer;
+    };
+    const traced = [
+      ["POST", "/api/v1/bots", "req-add"],
+      ["POST", "/api/v1/bots/traced/repair?dryRun=true", "req-repair"],
+      ["POST", "/api/v1/bots/traced/repair/pause?reason=upgrade", "req-pause"],
+      ["POST", "/api/v1/bots/traced/start", "req-start"],
+    ] as const;
+    const add = await call("POST", traced[0][1], traced[0][2], {
+      name: "traced",
+      port: await freePort(),
+      allowMissingConfig: true,
+    });
+    expect(add.status, await add.clone().text()).toBe(201);
+    const repaired = await call("POST", traced[1][1], traced[1][2]);
+    expect(repaired.status, await repaired.clone().text()).toBe(200);
+    const { repair } = (await repaired.json()) as { repair: { id: string; startedBy: string } };
+    expect(repair.startedBy).toBe("cli#req-repair");
+    expect((await call("POST", traced[2][1], traced[2][2])).status).toBe(200);
+    // No OpenClaw here: the start fails, but its own transition is the request's.
+    expect((await call("POST", traced[3][1], traced[3][2])).status).toBe(200);
+
+    // The record as the store keeps it, and the events each request caused.
+    const { repairs } = (await (await fetch(`${daemon.url}/api/v1/repairs?bot=traced`)).json()) as {
+      repairs: { id: string; startedBy: string; cause: string }[];
+    };
+    expect(repairs).toMatchObject([
+      {
+        id: repair.id,
+        startedBy: "cli#req-repair",
+        cause: expect.stringMatching(/^requested by cli#req-repair;/) as string,
+      },
+    ]);
+    const { events } = (await (await fetch(`${daemon.url}/api/v1/events?bot=traced`)).json()) as {
+      events: { type: string; actor: string; data: { to?: string } }[];
+    };
+    // What the supervisor then finds on its own (the start failing) is the supervisor's.
+    const caused = events.filter((e) => e.actor !== "supervisor");
+    expect(caused.map((e) => [e.type, e.actor, e.data.to])).toEqual([
+      ["bot.registered", "cli#req-add", undefined],
+      ["repair.started", "cli#req-repair", undefined],
+      ["repair.finished", "cli#req-repair", undefined],
+      ["repair.paused", "cli#req-pause", undefined],
+      ["gateway.state", "cli#req-start", "starting"],
+    ]);
+    const { pauses } = (await (await fetch(`${daemon.url}/api/v1/repairs/status`)).json()) as {
+      pauses: { by: string }[];
+    };
+    expect(pauses).toMatchObject([{ by: "cli#req-pause" }]);
+
+    // Every request log line of each request carries its id, and no request line goes without one.
+    expect(await daemon.stop("SIGTERM")).toBe(0);
+    const lines = daemon
+      .output()
+      .trim()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            msg: string;
+            reqId?: string;
+            req?: { method: string; url: string };
+            res?: unknown;
+          },
+      );
+    const requestLines = lines.filter((l) => l.req !== undefined || l.res !== undefined);
+    expect(requestLines.filter((l) => l.reqId === undefined)).toEqual([]);
+    for (const [method, url, requestId] of traced) {
+      const incoming = requestLines.filter((l) => l.req?.method === method && l.req.url === url);
+      expect(
+        incoming.map((l) => l.reqId),
+        url,
+      ).toEqual([requestId]);
+      expect(
+        requestLines.filter((l) => l.reqId === requestId).map((l) => l.msg),
+        url,
+      ).toEqual(["incoming request", "request completed"]);
+    }
   });
 
   it("registers bots declared in clawops.yaml at start", async () => {

@@ -1,5 +1,31 @@
+import { z } from "zod";
 import type { ClawopsConfig } from "../config/schema.js";
 import { OpsError, type OpsErrorCode, errorMessage } from "../core/errors.js";
+
+/**
+ * The daemon's error envelope (src/http/errors.ts) as far as the CLI uses it.
+ * Forgiving: an unknown field (`requestId`) or a malformed optional one is no
+ * reason to lose the code and message.
+ */
+const errorEnvelope = z.object({
+  error: z.object({
+    code: z.string().min(1),
+    message: z.string(),
+    retryable: z.boolean().optional().catch(undefined),
+    issues: z
+      .array(
+        z.object({
+          path: z.string(),
+          message: z.string(),
+          severity: z.enum(["error", "warning"]),
+          fix: z.string().optional(),
+        }),
+      )
+      .optional()
+      .catch(undefined),
+    details: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  }),
+});
 
 /** The running daemon's base URL, from clawops.yaml. */
 export function daemonUrl(config: ClawopsConfig): string {
@@ -8,7 +34,8 @@ export function daemonUrl(config: ClawopsConfig): string {
 
 /**
  * Calls the daemon's API. Nothing answering is `DAEMON_NOT_RUNNING`, said
- * plainly; an API error comes back as the `OpsError` the daemon reported.
+ * plainly; an API error comes back as the `OpsError` the daemon reported,
+ * with its `issues`, `retryable` and `details`.
  */
 export async function callDaemon<T>(
   url: string,
@@ -34,14 +61,19 @@ export async function callDaemon<T>(
       `the daemon is not running: nothing answers at ${new URL(url).origin} (${cause}); start it with "clawops up"`,
     );
   }
-  const body = (await response.json().catch(() => null)) as {
-    error?: { code?: OpsErrorCode; message?: string; details?: Record<string, unknown> };
-  } | null;
-  if (!response.ok && (!body || body.error)) {
-    const { code, message, details } = body?.error ?? {};
-    throw new OpsError(code ?? "UNAVAILABLE", message ?? `daemon answered ${response.status}`, {
+  const body: unknown = await response.json().catch(() => null);
+  if (response.ok) return body as T;
+  const envelope = errorEnvelope.safeParse(body);
+  if (envelope.success) {
+    const { code, message, retryable, issues, details } = envelope.data.error;
+    // The daemon only sends its own codes; the CLI maps them to exit codes as they are.
+    throw new OpsError(code as OpsErrorCode, message, {
+      retryable: retryable ?? false,
+      issues: issues ?? [],
       details: details ?? {},
     });
   }
-  return body as T;
+  // A non-error answer with a failing status (/readyz's 503) is the caller's to read.
+  if (body !== null && typeof body === "object" && !("error" in body)) return body as T;
+  throw new OpsError("UNAVAILABLE", `daemon answered ${response.status}`);
 }

@@ -61,7 +61,10 @@ export interface RepairRecord {
   trigger: RepairTrigger;
   /** The trigger in words: "killed by SIGKILL", "port 18789 held by pid 4242 (openclaw-gateway)". */
   cause: string;
-  /** Who or what started it: `repair` (automatic), `cli`, `api`, `telegram:<chat id>`. */
+  /**
+   * Who or what started it: `repair` (automatic), `cli#<request id>` or
+   * `api#<request id>` (through the HTTP API), `telegram:<chat id>`.
+   */
   startedBy: string;
   dryRun: boolean;
   outcome: RepairOutcome;

@@ -7,6 +7,18 @@ import type { OpenClawLint } from "./openclaw-facts.js";
 import type { SchemaValidator } from "./schema-validator.js";
 
 /**
+ * What a rule judges, which decides who asks for it:
+ * - `config`: the config file as the gateway would read it (its environment, the
+ *   installed OpenClaw's schema): the verdict on a file, also on a copy that is
+ *   not in place yet (repair's known-good configs);
+ * - `state`: the instance's state dir and credential store (files, keys, permissions);
+ * - `fleet`: the bot among the other registered bots and the host's ports;
+ * - `openclaw`: OpenClaw's own checks of the instance, through its CLI.
+ */
+export const RULE_SCOPES = ["config", "state", "fleet", "openclaw"] as const;
+export type RuleScope = (typeof RULE_SCOPES)[number];
+
+/**
  * A doctor rule: one concern, one file under rules/, registered in
  * rules/index.ts. `check` returns findings and never prints; a rule that
  * throws becomes a `doctor/rule-failed` finding, never a silent pass.
@@ -17,6 +29,8 @@ export interface DoctorRule {
   description: string;
   /** `fast` rules run before every start; `slow` ones (they run the openclaw CLI) only on demand. */
   speed: "fast" | "slow";
+  /** What it judges: callers pick rules by scope (`runDoctor`'s `scopes`), never by a list. */
+  scope: RuleScope;
   check(context: DoctorContext): Promise<Finding[]> | Finding[];
 }
 

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { MAX_CONFIG_BYTES, runDoctor } from "./run-doctor.js";
+import { MAX_CONFIG_BYTES, runDoctor, selectRules } from "./run-doctor.js";
 import { duplicateKeys } from "./rules/duplicate-keys.js";
+import { DOCTOR_RULES } from "./rules/index.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "clawops-run-doctor-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,5 +56,40 @@ describe("runDoctor on hostile configs", () => {
     const text = JSON.stringify(report);
     expect(text).not.toContain("root:");
     expect(text).not.toMatch(/'r'|secrethash/);
+  });
+});
+
+describe("selectRules", () => {
+  const ids = (options: Parameters<typeof selectRules>[0]) => selectRules(options).map((r) => r.id);
+
+  it("runs every rule by default and only the fast ones before a start", () => {
+    expect(ids({})).toEqual(DOCTOR_RULES.map((r) => r.id));
+    expect(ids({ speed: "fast" })).toEqual(
+      DOCTOR_RULES.filter((r) => r.speed === "fast").map((r) => r.id),
+    );
+    expect(ids({ speed: "fast" })).not.toContain("openclaw");
+  });
+
+  it("judges a config file by the config-scoped rules alone (repair's verdict on a copy)", () => {
+    expect(ids({ speed: "fast", scopes: ["config"] })).toEqual([
+      "legacy-keys",
+      "schema",
+      "duplicate-keys",
+      "bind-safety",
+      "gateway-token",
+      "plaintext-secrets",
+    ]);
+    expect(ids({ scopes: ["openclaw"] })).toEqual(["openclaw"]);
+    expect(ids({ scopes: ["state", "fleet"] })).toEqual([
+      "provider-credentials",
+      "legacy-files",
+      "file-permissions",
+      "fleet",
+    ]);
+  });
+
+  it("narrows a caller's own rules the same way", () => {
+    expect(ids({ rules: [duplicateKeys], scopes: ["state"] })).toEqual([]);
+    expect(ids({ rules: [duplicateKeys], speed: "fast" })).toEqual(["duplicate-keys"]);
   });
 });

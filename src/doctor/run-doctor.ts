@@ -6,7 +6,7 @@ import { findTcpListener } from "../system/proc.js";
 import { ConfigDocument } from "./config-document.js";
 import { type CredentialInventory, inventoryCredentials } from "./credentials.js";
 import type { OpenClawFacts, OpenClawLint } from "./openclaw-facts.js";
-import type { DoctorContext, DoctorRule, DoctorTarget } from "./rule.js";
+import type { DoctorContext, DoctorRule, DoctorTarget, RuleScope } from "./rule.js";
 import { DOCTOR_RULES } from "./rules/index.js";
 import type { SchemaValidator } from "./schema-validator.js";
 
@@ -25,7 +25,19 @@ export interface DoctorInput {
 export interface DoctorOptions {
   /** `fast` skips rules that run the openclaw CLI for long (the pre-start gate); default all. */
   speed?: "fast" | "all";
+  /** Only rules that judge these (`["config"]`: the verdict on a config file); default every scope. */
+  scopes?: readonly RuleScope[];
+  /** The rules to choose from; default the registry (tests pass their own). */
   rules?: readonly DoctorRule[];
+}
+
+/** The rules a run uses: the registry (or `options.rules`) narrowed by speed and scope, in order. */
+export function selectRules(options: DoctorOptions = {}): DoctorRule[] {
+  return (options.rules ?? DOCTOR_RULES).filter(
+    (rule) =>
+      (options.speed !== "fast" || rule.speed === "fast") &&
+      (options.scopes === undefined || options.scopes.includes(rule.scope)),
+  );
 }
 
 export interface DoctorReport {
@@ -49,9 +61,7 @@ export async function runDoctor(
   options: DoctorOptions = {},
 ): Promise<DoctorReport> {
   const started = performance.now();
-  const rules = (options.rules ?? DOCTOR_RULES).filter(
-    (rule) => options.speed !== "fast" || rule.speed === "fast",
-  );
+  const rules = selectRules(options);
   const findings: Finding[] = [];
   const loaded = loadDocument(input.target.configFile);
   if ("finding" in loaded) findings.push(loaded.finding);

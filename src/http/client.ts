@@ -8,3 +8,14 @@ export function clientOf(request: FastifyRequest): string | null {
   const value = request.headers["x-clawops-client"];
   return typeof value === "string" && CLIENT.test(value) ? value : null;
 }
+
+/**
+ * Who acts, as events and repair records name it: `cli` for clawops's CLI,
+ * `api` for anyone else, then `#` and the request id (`cli#7f3a…`). The actor
+ * is what the route hands down to the registry, the supervisor and the repair
+ * pipeline, so every event and repair a request causes carries the id its log
+ * lines have as `reqId`. `#` is not in a request id's alphabet (server.ts).
+ */
+export function actorOf(request: FastifyRequest): string {
+  return `${clientOf(request) === "cli" ? "cli" : "api"}#${request.id}`;
+}

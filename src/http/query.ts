@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { OpsError, formatIssues } from "../core/errors.js";
 import { toIssues } from "../core/validation.js";
 
@@ -9,3 +9,9 @@ export function parseQuery<T>(schema: z.ZodType<T>, query: unknown): T {
   const issues = toIssues(parsed.error);
   throw new OpsError("VALIDATION", `invalid query:\n${formatIssues(issues)}`, { issues });
 }
+
+/** A boolean query parameter: exactly `true` or `false` (anything else is a VALIDATION error). */
+export const queryBoolean = z
+  .enum(["true", "false"])
+  .transform((value) => value === "true")
+  .optional();

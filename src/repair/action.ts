@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Bot } from "../core/bot.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
+import type { Evidence } from "./evidence.js";
 import type { RepairSettings } from "./settings.js";
 
 /** The supervisor's controls as a repair may use them; `actor` is recorded on every change. */
@@ -44,6 +45,18 @@ export interface ActionResult {
 }
 
 /**
+ * What makes an action a tier-2 deep fix: the fault in the evidence it fixes.
+ * The diagnosis asks every action of the registry, in registry order, so a new
+ * deep fix is its own file and one registry line.
+ */
+export interface DeepFix {
+  /** The fault in words when the evidence shows one this action fixes; null otherwise. Pure. */
+  cause(evidence: Evidence): string | null;
+  /** Actions to run just before it (once per plan): `stop` for one that needs a stopped gateway. */
+  before?: readonly RepairAction[];
+}
+
+/**
  * One allowlisted repair action: typed parameters (strict zod: anything
  * unexpected is rejected, never ignored), a precondition that says why it
  * cannot run now, the execution, and a verification of its effect. No action
@@ -59,6 +72,8 @@ export interface RepairAction<P extends Record<string, unknown> = Record<string,
   execute(context: ActionContext, params: P): Promise<ActionResult>;
   /** Null when the intended effect holds; otherwise what is still wrong. */
   verify(context: ActionContext, params: P, result: ActionResult): Promise<string | null>;
+  /** Set when the diagnosis may pick it from evidence (tier 2); absent for tier 1 and AI-only actions. */
+  deepFix?: DeepFix;
 }
 
 /** Keeps each action's parameter type while the registry holds them side by side. */

@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import type { Bot } from "../core/bot.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
-import { openclawLint } from "../doctor/rules/openclaw-lint.js";
 import type { DoctorService } from "../doctor/service.js";
 import { probe } from "../gateway/probes.js";
 import type { Store } from "../store/store.js";
@@ -27,7 +26,7 @@ export async function buildAiContext(input: {
   const [readyz, lint, events] = await Promise.all([
     probe(`http://127.0.0.1:${bot.port}`, "readyz", { timeoutMs: 3_000 }),
     input.doctor
-      .check({ configFile: bot.configPath, stateDir: bot.stateDir, bot }, { rules: [openclawLint] })
+      .check({ configFile: bot.configPath, stateDir: bot.stateDir, bot }, { scopes: ["openclaw"] })
       .then((report) => report.findings.map((f) => `${f.severity} ${f.path}: ${f.message}`))
       .catch((error: unknown) => [`lint failed: ${String(error)}`]),
     input.store.listEvents({ botId: bot.id, limit: 20 }),

@@ -2,7 +2,6 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Bot } from "../core/bot.js";
 import { applyFixes } from "../doctor/fix.js";
-import { CONFIG_RULES } from "../doctor/rules/index.js";
 import type { DoctorService } from "../doctor/service.js";
 import type { Store } from "../store/store.js";
 import { type Supervisor, gatewaySecrets } from "../supervisor/supervisor.js";
@@ -91,7 +90,7 @@ export async function configProblems(
 ): Promise<string[]> {
   const report = await doctor.check(
     { configFile, stateDir: bot.stateDir, bot },
-    { speed: "fast", rules: CONFIG_RULES },
+    { speed: "fast", scopes: ["config"] },
   );
   return report.findings
     .filter((f) => f.severity === "error")

@@ -14,7 +14,8 @@ import { diagnose } from "./diagnose.js";
 import type { Evidence } from "./evidence.js";
 import type { PlanVerdict } from "./planner.js";
 import { redactDeep } from "../core/redact.js";
-import type { ActionName, RepairSettings } from "./settings.js";
+import type { ActionName } from "./actions/index.js";
+import type { RepairSettings } from "./settings.js";
 
 export interface RepairRequest {
   bot: Bot;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { validatePlan } from "./planner.js";
-import { ACTION_NAMES } from "./settings.js";
+import { ACTION_NAMES } from "./actions/index.js";
 
 const rules = { bot: "alpha", allowlist: [...ACTION_NAMES], maxActions: 5 };
 const plan = (actions: unknown[], extra: object = {}) =>

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { errorMessage } from "../core/errors.js";
 import { REPAIR_ACTIONS } from "./actions/index.js";
-import type { ActionName, RepairSettings } from "./settings.js";
+import type { ActionName } from "./actions/index.js";
+import type { RepairSettings } from "./settings.js";
 
 /** The only shape of answer accepted from the model; anything else is rejected whole. */
 const planSchema = z.strictObject({

@@ -1,20 +1,6 @@
 import { z } from "zod";
 import { duration } from "../core/duration.js";
-
-/** Every action the repair may take, by name; the allowlist picks from these. */
-export const ACTION_NAMES = [
-  "restart",
-  "stop",
-  "start",
-  "wait",
-  "kill-verified-stale-listener",
-  "clear-dead-lock",
-  "archive-legacy-auth",
-  "restore-last-good-config",
-  "apply-doctor-fixes",
-  "run-openclaw-doctor-fix-with-backup",
-] as const;
-export type ActionName = (typeof ACTION_NAMES)[number];
+import { ACTION_NAMES } from "./actions/index.js";
 
 const aiSchema = z
   .strictObject({

@@ -61,13 +61,18 @@ export function registerDoctor(program: Command) {
           emit(
             options,
             {
-              rules: DOCTOR_RULES.map(({ id, description, speed }) => ({ id, description, speed })),
+              rules: DOCTOR_RULES.map(({ id, description, speed, scope }) => ({
+                id,
+                description,
+                speed,
+                scope,
+              })),
             },
             ({ rules }) =>
               rules
                 .map(
                   (r) =>
-                    `${r.id.padEnd(20)} ${r.speed === "slow" ? "(slow) " : ""}${r.description}`,
+                    `${r.id.padEnd(20)} ${r.scope.padEnd(8)} ${r.speed === "slow" ? "(slow) " : ""}${r.description}`,
                 )
                 .join("\n"),
           );

@@ -15,6 +15,7 @@ export const bindSafety: DoctorRule = {
   id: "bind-safety",
   description: "a non-loopback bind needs gateway authentication",
   speed: "fast",
+  scope: "config",
   check(context) {
     const gateway = asRecord(context.config.gateway) ?? {};
     const bind = typeof gateway.bind === "string" ? gateway.bind : undefined;

@@ -6,6 +6,7 @@ export const duplicateKeys: DoctorRule = {
   id: "duplicate-keys",
   description: "no key is written twice in one object",
   speed: "fast",
+  scope: "config",
   check(context) {
     return context.document.duplicateKeys().map(({ path, position }) => ({
       id: "duplicate-keys",

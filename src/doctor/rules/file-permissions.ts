@@ -12,6 +12,7 @@ export const filePermissions: DoctorRule = {
   id: "file-permissions",
   description: "the config, the state dir and the credential store are private to their owner",
   speed: "fast",
+  scope: "state",
   check(context) {
     const { configFile, stateDir } = context.target;
     const checks: { file: string; private: number; why: string }[] = [

@@ -13,6 +13,7 @@ export const fleet: DoctorRule = {
   id: "fleet",
   description: "ports and state dirs do not collide across bots or with other programs",
   speed: "fast",
+  scope: "fleet",
   check(context) {
     const findings: Finding[] = [];
     const bot = context.target.bot;

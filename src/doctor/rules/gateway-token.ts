@@ -23,6 +23,7 @@ export const gatewayToken: DoctorRule = {
   id: "gateway-token",
   description: "the gateway token or password is set, resolvable and strong",
   speed: "fast",
+  scope: "config",
   check(context) {
     const auth = asRecord(asRecord(context.config.gateway)?.auth) ?? {};
     const mode = authMode(auth);

@@ -11,7 +11,12 @@ import { plaintextSecrets } from "./plaintext-secrets.js";
 import { providerCredentials } from "./provider-credentials.js";
 import { schema } from "./schema.js";
 
-/** Every doctor rule, in the order their findings are listed within a severity. */
+/**
+ * Every doctor rule, in the order their findings are listed within a severity:
+ * the one list. Each rule declares its `speed` and `scope`, and callers select
+ * by those (run-doctor.ts `selectRules`); a new rule is one file, one line here
+ * and its row in docs/doctor.md (index.test.ts checks them).
+ */
 export const DOCTOR_RULES: readonly DoctorRule[] = [
   legacyKeys,
   schema,
@@ -24,13 +29,4 @@ export const DOCTOR_RULES: readonly DoctorRule[] = [
   filePermissions,
   fleet,
   openclawLint,
-];
-
-/** The rules that judge the config file itself: whether a gateway would accept it. */
-export const CONFIG_RULES: readonly DoctorRule[] = [
-  legacyKeys,
-  schema,
-  duplicateKeys,
-  bindSafety,
-  gatewayToken,
 ];

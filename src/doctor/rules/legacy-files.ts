@@ -15,6 +15,7 @@ export const legacyFiles: DoctorRule = {
   id: "legacy-files",
   description: "no legacy auth-profiles.json or JSONL sessions beside the SQLite stores",
   speed: "fast",
+  scope: "state",
   check(context) {
     const stateDir = context.target.stateDir;
     if (!stateDir) return [];

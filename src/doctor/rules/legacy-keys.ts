@@ -10,6 +10,7 @@ export const legacyKeys: DoctorRule = {
   id: "legacy-keys",
   description: "no keys of older OpenClaw versions (root providers, agents.list, retired flags)",
   speed: "fast",
+  scope: "config",
   check(context) {
     return [
       ...rootProviders(context),

@@ -11,6 +11,7 @@ export const openclawLint: DoctorRule = {
   id: "openclaw",
   description: "OpenClaw's own `doctor --lint` findings",
   speed: "slow",
+  scope: "openclaw",
   async check(context) {
     const lint = await context.openclawLint();
     if (!lint) {

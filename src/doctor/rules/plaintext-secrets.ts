@@ -14,6 +14,7 @@ export const plaintextSecrets: DoctorRule = {
   description:
     "secrets are referenced from the environment or the credential store, not written in the config",
   speed: "fast",
+  scope: "config",
   check(context) {
     const findings: Finding[] = [];
     walk(context.config, [], (path, value) => {

@@ -15,6 +15,7 @@ export const providerCredentials: DoctorRule = {
   id: "provider-credentials",
   description: "every model referenced has a credential for its provider",
   speed: "fast",
+  scope: "state",
   async check(context) {
     const refs = collectModelRefs(context.config);
     const findings: Finding[] = refs

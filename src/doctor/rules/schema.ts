@@ -10,6 +10,7 @@ export const schema: DoctorRule = {
   id: "schema",
   description: "the config matches the installed OpenClaw's JSON Schema",
   speed: "fast",
+  scope: "config",
   async check(context) {
     const validator = await context.schema();
     if (!validator) {

@@ -3,6 +3,7 @@ import type { DaemonContext } from "../../daemon/context.js";
 import type { BotInput } from "../../core/bot.js";
 import { registerBot, requireBot, unregisterBot } from "../../fleet/registry.js";
 import { apiPathPolicy, checkApiBotPaths } from "../bot-paths.js";
+import { actorOf } from "../client.js";
 
 /** The fleet registry over REST. */
 export function botRoutes(app: FastifyInstance, ctx: DaemonContext) {
@@ -21,7 +22,7 @@ export function botRoutes(app: FastifyInstance, ctx: DaemonContext) {
       // clawops.yaml and the local CLI register through the same registry without it.
       const others = (await ctx.store.listBots()).map((bot) => bot.stateDir);
       const input = checkApiBotPaths(body, apiPathPolicy(ctx.config, others)) as BotInput;
-      const bot = await registerBot(ctx.registry, input, "api", {
+      const bot = await registerBot(ctx.registry, input, actorOf(request), {
         allowMissingConfig: allowMissingConfig === true,
       });
       return reply.status(201).send({ bot });
@@ -29,12 +30,12 @@ export function botRoutes(app: FastifyInstance, ctx: DaemonContext) {
   );
 
   app.delete<{ Params: { name: string } }>("/api/v1/bots/:name", async (request) => ({
-    removed: await unregisterBot(ctx.registry, request.params.name, "api"),
+    removed: await unregisterBot(ctx.registry, request.params.name, actorOf(request)),
   }));
 
   for (const action of ["start", "stop", "restart"] as const) {
     app.post<{ Params: { name: string } }>(`/api/v1/bots/:name/${action}`, async (request) => {
-      const gateway = await ctx.supervisor[action](request.params.name, "api");
+      const gateway = await ctx.supervisor[action](request.params.name, actorOf(request));
       return { bot: await requireBot(ctx.store, request.params.name), gateway };
     });
   }

@@ -1,6 +1,10 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
 import { requireBot } from "../../fleet/registry.js";
+import { parseQuery, queryBoolean } from "../query.js";
+
+const doctorQuery = z.strictObject({ fast: queryBoolean });
 
 /**
  * The doctor over REST, for registered bots only (no file paths from the
@@ -8,17 +12,15 @@ import { requireBot } from "../../fleet/registry.js";
  * Read-only: fixes are applied by the CLI, where the operator sees the diff.
  */
 export function doctorRoutes(app: FastifyInstance, ctx: DaemonContext) {
-  app.get<{ Params: { name: string }; Querystring: { fast?: string } }>(
-    "/api/v1/bots/:name/doctor",
-    async (request) => {
-      const bot = await requireBot(ctx.store, request.params.name);
-      const speed = request.query.fast === "true" ? ("fast" as const) : ("all" as const);
-      return {
-        report: await ctx.doctor.check(
-          { configFile: bot.configPath, stateDir: bot.stateDir, bot },
-          { speed },
-        ),
-      };
-    },
-  );
+  app.get<{ Params: { name: string } }>("/api/v1/bots/:name/doctor", async (request) => {
+    const { fast } = parseQuery(doctorQuery, request.query);
+    const bot = await requireBot(ctx.store, request.params.name);
+    const speed = fast ? ("fast" as const) : ("all" as const);
+    return {
+      report: await ctx.doctor.check(
+        { configFile: bot.configPath, stateDir: bot.stateDir, bot },
+        { speed },
+      ),
+    };
+  });
 }

@@ -1,25 +1,15 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
-import { clientOf } from "../client.js";
-import { parseQuery } from "../query.js";
+import { actorOf } from "../client.js";
+import { parseQuery, queryBoolean } from "../query.js";
 
 const listQuery = z.strictObject({
   bot: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
-const repairQuery = z.strictObject({
-  dryRun: z
-    .enum(["true", "false"])
-    .transform((value) => value === "true")
-    .optional(),
-});
+const repairQuery = z.strictObject({ dryRun: queryBoolean });
 const pauseQuery = z.strictObject({ reason: z.string().max(500).optional() });
-
-/** Who asked, for the record: clawops's CLI says so; anything else is the API. */
-function actorOf(request: FastifyRequest): string {
-  return clientOf(request) === "cli" ? "cli" : "api";
-}
 
 /**
  * The repair pipeline over REST: history, stats, status (pauses, budgets),

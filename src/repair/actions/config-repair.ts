@@ -5,7 +5,8 @@ import type { Bot } from "../../core/bot.js";
 import { backupFile } from "../../doctor/fix.js";
 import { writeFileAtomic } from "../../system/files.js";
 import { type ActionContext, defineAction } from "../action.js";
-import { gatewayStopped } from "./lifecycle.js";
+import type { Evidence } from "../evidence.js";
+import { gatewayStopped, stop } from "./lifecycle.js";
 import { findLegacyAuthFiles } from "../../doctor/rules/legacy-files.js";
 
 /**
@@ -37,6 +38,11 @@ async function configValid(context: ActionContext): Promise<string | null> {
   return problems.length === 0 ? null : `the config is still invalid: ${problems.join("; ")}`;
 }
 
+/** The cause both config fixes answer; which one runs depends on a valid known-good copy. */
+function invalidConfig(evidence: Evidence): string {
+  return `invalid config: ${evidence.configProblems.slice(0, 3).join("; ")}`;
+}
+
 export const restoreLastGoodConfig = defineAction({
   name: "restore-last-good-config",
   description:
@@ -65,6 +71,12 @@ export const restoreLastGoodConfig = defineAction({
     };
   },
   verify: configValid,
+  deepFix: {
+    cause: (evidence) =>
+      evidence.configProblems.length > 0 && evidence.lastGood.some((c) => c.problems.length === 0)
+        ? invalidConfig(evidence)
+        : null,
+  },
 });
 
 export const applyDoctorFixes = defineAction({
@@ -78,6 +90,13 @@ export const applyDoctorFixes = defineAction({
   },
   execute: (context) => context.doctorFix(),
   verify: configValid,
+  // Without a valid known-good copy to restore, the doctor's minimal fixes are what is left.
+  deepFix: {
+    cause: (evidence) =>
+      evidence.configProblems.length > 0 && !evidence.lastGood.some((c) => c.problems.length === 0)
+        ? invalidConfig(evidence)
+        : null,
+  },
 });
 
 export const runOpenClawDoctorFix = defineAction({
@@ -108,5 +127,12 @@ export const archiveLegacyAuth = defineAction({
   async verify(context) {
     const left = findLegacyAuthFiles(context.bot.stateDir);
     return left.length === 0 ? null : `still there: ${left.join(", ")}`;
+  },
+  deepFix: {
+    cause: (evidence) =>
+      evidence.legacyAuthFiles.length > 0
+        ? `legacy auth-profiles.json blocks its providers (${evidence.legacyAuthFiles.length} file(s))`
+        : null,
+    before: [stop],
   },
 });

@@ -51,6 +51,16 @@ export const clearDeadLock = defineAction({
     const left = findStaleLocks(context.bot);
     return left.length === 0 ? null : `still there: ${left.map((l) => l.file).join(", ")}`;
   },
+  deepFix: {
+    // OpenClaw reclaims the lock of a dead pid by itself (every SIGKILL leaves one); a
+    // pid that some other program now has looks alive to it, and it refuses to start.
+    cause(evidence) {
+      const reused = evidence.staleLocks.filter((lock) => lock.why === "reused");
+      if (reused.length === 0) return null;
+      const locks = reused.map((l) => `pid ${l.pid} (${path.basename(l.file)})`).join(", ");
+      return `gateway lock held by a reused pid: ${locks}`;
+    },
+  },
 });
 
 /** rename(2), or copy and unlink when the archive is on another file system. */

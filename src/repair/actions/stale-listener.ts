@@ -113,6 +113,16 @@ export const killVerifiedStaleListener = defineAction({
     }
     return `port ${context.bot.port} is still held`;
   },
+  deepFix: {
+    cause(evidence) {
+      const holder = evidence.portHolder;
+      if (!holder) return null;
+      const who = `pid ${holder.pid ?? "?"} (${holder.cmdline ?? "unknown"})`;
+      return holder.looksLikeOpenClaw && holder.sameStateDir
+        ? `port held by a stale gateway of the same state dir: ${who}${holder.answers ? "" : ", not answering /healthz"}`
+        : `port held by a foreign process: ${who}`;
+    },
+  },
 });
 
 /**
