@@ -4,7 +4,7 @@ import { OpsError } from "../core/errors.js";
 import { findRunningGateway } from "../drivers/discover.js";
 import { OpenClawCli, type OpenClawCommand } from "../gateway/openclaw-cli.js";
 import { OpenClawFacts } from "./openclaw-facts.js";
-import type { DoctorTarget } from "./rule.js";
+import type { DoctorTarget, RuleScope } from "./rule.js";
 import { DOCTOR_RULES } from "./rules/index.js";
 import { type DoctorReport, runDoctor } from "./run-doctor.js";
 
@@ -21,7 +21,8 @@ export interface DoctorRequest {
   /** The openclaw CLI to ask; null when it was not found (rules that need it say so). */
   openclaw: { command: OpenClawCommand; timeoutMs: number; cacheDir: string } | null;
   speed?: "fast" | "all";
-  /** Registered rule ids to run; default every rule. */
+  scopes?: readonly RuleScope[];
+  /** Registered rule ids to choose from; default every rule. */
   ruleIds?: readonly string[];
 }
 
@@ -51,6 +52,7 @@ export class DoctorChecker implements DoctorRunner {
       },
       {
         ...(request.speed ? { speed: request.speed } : {}),
+        ...(request.scopes ? { scopes: request.scopes } : {}),
         ...(request.ruleIds ? { rules: registeredRules(request.ruleIds) } : {}),
       },
     );

@@ -70,6 +70,7 @@ export class DoctorService {
         cacheDir: schemaCacheDir(config.dataDir),
       },
       ...(options.speed ? { speed: options.speed } : {}),
+      ...(options.scopes ? { scopes: options.scopes } : {}),
       ...(options.rules ? { ruleIds: options.rules.map((rule) => rule.id) } : {}),
     });
   }
