@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
+    setupFiles: ["test/setup-witness.ts"],
     // Generous: under CI's load a CLI run takes seconds and a gateway boots in up to 40 s.
     // Speed is measured in bench/, not by these timeouts.
     testTimeout: 120_000,

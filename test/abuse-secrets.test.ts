@@ -17,6 +17,7 @@ import {
   supervisedClawopsConfig,
 } from "./harness/gateway.js";
 import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
+import { registerSecret } from "./helpers/witness.js";
 
 /** Secrets with no recognisable shape (no `sk-`, no `token=`): only knowing them masks them. */
 const secret = () => randomBytes(24).toString("base64url").replace(/[-_]/g, "x");
@@ -39,6 +40,7 @@ describe.runIf(gatewayRuntimeAvailable())("secrets in gateway output (real gatew
   const providerKey = secret();
   const envSecret = secret();
   const secrets = { gatewayToken, providerKey, envSecret };
+  for (const [label, value] of Object.entries(secrets)) registerSecret(value, label);
   let llm: FakeLlm;
   let daemon: RunningDaemon | null = null;
   let release: (() => void) | null = null;

@@ -4,6 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { GATEWAY_RUNTIME, gatewayRuntimeAvailable } from "./harness/gateway.js";
 import { freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
+import { registerSecret } from "./helpers/witness.js";
+
+registerSecret("sk-old-0000000000", "a legacy plaintext key");
+registerSecret("sk-legacy-0000", "a legacy auth file's key");
 
 /** `clawops doctor` as a user and a CI job run it: exit codes, formats, fixes, the API. */
 describe.runIf(gatewayRuntimeAvailable())("clawops doctor on the command line", () => {
@@ -101,12 +105,18 @@ describe.runIf(gatewayRuntimeAvailable())("clawops doctor on the command line", 
     expect(dry.stdout).toContain('-    bind: "0.0.0.0",');
     expect(dry.stdout).toContain('+    bind: "loopback",');
     expect(dry.stdout).toContain("would fix  providers");
+    // The diff is printed: the key it moves shows masked.
+    expect(dry.stdout).toContain("apiKey: \"[REDACTED]\"");
+    expect(dry.stdout).not.toContain("sk-old-0000000000");
     expect(readFileSync(file, "utf8")).toBe(before);
 
     const fixed = await cli(["doctor", "--config", file, "--fast", "--fix"]);
     expect(fixed.stdout).toMatch(/backup: .*openclaw\.json\.clawops-\d{8}T\d{6}Z\.bak/);
+    expect(fixed.stdout).not.toContain("sk-old-0000000000");
     const after = readFileSync(file, "utf8");
     expect(after.startsWith("// fixme\n")).toBe(true);
+    // The file keeps the key itself: only what is shown is masked.
+    expect(after).toContain("sk-old-0000000000");
     expect(after).not.toContain("0.0.0.0");
     // What is left is the credential, which needs the operator's key.
     expect(fixed.code).toBe(1);

@@ -38,6 +38,7 @@ import {
   startUp,
   tempDir,
 } from "./helpers/cli.js";
+import { registerSecret } from "./helpers/witness.js";
 
 const run = promisify(execFile);
 
@@ -62,7 +63,11 @@ function caddyAvailable(): boolean {
 describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops provision", () => {
   const scratch = tempDir("clawops-provision-");
   const dir = scratch.dir;
-  const apiKey = `sk-provisioned-${randomBytes(8).toString("hex")}`;
+  const apiKey = registerSecret(
+    `sk-provisioned-${randomBytes(8).toString("hex")}`,
+    "a provisioned key",
+  );
+  registerSecret("sk-from-an-old-script", "a legacy plaintext key");
   let llm: FakeLlm;
   let httpPort = 0;
   let caddyPort = 0;

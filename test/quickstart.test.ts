@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "../src/core/time.js";
@@ -13,6 +13,7 @@ import {
   startUp,
   tempDir,
 } from "./helpers/cli.js";
+import { registerSecret } from "./helpers/witness.js";
 
 /**
  * The README's path, as a new user walks it (docs/quickstart.md): OpenClaw
@@ -89,6 +90,13 @@ describe("quickstart: from a fresh data dir to a supervised, chatting gateway", 
     expect(created.stdout).toContain("created demo on port");
     expect(created.stdout).toContain("local: none needed (a model server on this machine)");
     expect(created.stdout).toMatch(/^demo running: pid \d+/m);
+    const { bot: demo } = JSON.parse((await cli("bot", "show", "demo", "--json")).stdout) as {
+      bot: { stateDir: string };
+    };
+    registerSecret(
+      readFileSync(path.join(demo.stateDir, "gateway-token"), "utf8").trim(),
+      "the token bot create generated",
+    );
 
     const list = JSON.parse((await cli("openclaw", "list", "--json")).stdout) as {
       runtimes: { version: string; bots: string[] }[];

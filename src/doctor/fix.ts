@@ -1,5 +1,6 @@
 import { chmodSync, copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { createTwoFilesPatch } from "diff";
+import { createRedactor, secretsInConfig } from "../core/redact.js";
 import { errorMessage } from "../core/errors.js";
 import type { ConfigEdit, Finding } from "../core/finding.js";
 import type { OpenClawCli } from "../gateway/openclaw-cli.js";
@@ -91,9 +92,19 @@ export function applyFixes(
   return outcome;
 }
 
-/** The change to `file` as a unified diff, the way both fixers show it. */
+/**
+ * The change to `file` as a unified diff, the way both fixers show it. It is
+ * printed and served: the secrets of either version are masked (a moved
+ * plaintext key shows as moved, not as its value).
+ */
 function unifiedDiff(file: string, before: string, after: string): string {
-  return createTwoFilesPatch(file, file, before, after, "before", "after");
+  const redact = createRedactor([before, after].flatMap((text) => secretsInConfig(parsed(text))));
+  return redact(createTwoFilesPatch(file, file, before, after, "before", "after"));
+}
+
+function parsed(text: string): unknown {
+  const document = ConfigDocument.parse(text);
+  return document.ok ? document.document.value : null;
 }
 
 /** Copies `file` to `<file>.clawops-<UTC time>.bak` (mode 600: it may hold secrets). */

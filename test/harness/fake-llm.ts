@@ -1,4 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { registerSecret } from "../helpers/witness.js";
 
 /** One scripted answer of the fake LLM. */
 export type LlmReply =
@@ -47,6 +48,7 @@ export const FAKE_LLM_TEXT = "Hello from the fake LLM.";
  * on demand, configurable latency. Loopback only.
  */
 export async function startFakeLlm(apiKey = "sk-local"): Promise<FakeLlm> {
+  registerSecret(apiKey, "the fake LLM's API key");
   const requests: LlmRequest[] = [];
   const queue: LlmReply[] = [];
   let chunkDelayMs = 5;

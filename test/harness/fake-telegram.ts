@@ -1,4 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { registerSecret } from "../helpers/witness.js";
 
 /** One Bot API request as the fake saw it (the token is not recorded). */
 export interface TelegramCall {
@@ -62,6 +63,7 @@ interface Poller {
  * in tests; it never talks to api.telegram.org.
  */
 export async function startFakeTelegram(token = FAKE_TELEGRAM_TOKEN): Promise<FakeTelegram> {
+  registerSecret(token, "the Telegram bot token");
   const calls: TelegramCall[] = [];
   const updates: { update_id: number; [key: string]: unknown }[] = [];
   const failures = new Map<string, TelegramFailure[]>();

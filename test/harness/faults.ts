@@ -4,6 +4,7 @@ import path from "node:path";
 import { sleep } from "../../src/core/time.js";
 import { readProcStartTime } from "../../src/system/proc.js";
 import { GATEWAY_RUNTIME, isolatedGatewayEnv } from "./gateway.js";
+import { registerSecret } from "../helpers/witness.js";
 
 /**
  * The faults of issue 5, injected into a real gateway of a bot laid out as
@@ -23,6 +24,7 @@ export function gatewayPort(bot: BotFiles): number {
 
 /** Adds a root `providers` key (old provisioning scripts): the start gate refuses it, OpenClaw exits 78. */
 export function breakConfig(bot: BotFiles, apiKey = "sk-broken-000000"): void {
+  registerSecret(apiKey, "a broken config's plaintext key");
   const config = JSON.parse(readFileSync(bot.configPath, "utf8")) as object;
   const broken = { ...config, providers: { openai: { apiKey } } };
   writeFileSync(bot.configPath, JSON.stringify(broken, null, 2));

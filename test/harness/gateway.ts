@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { sleep } from "../../src/core/time.js";
 import { isPidAlive, liveGroupMembers } from "../../src/system/proc.js";
 import { freePort } from "../helpers/cli.js";
+import { registerSecret } from "../helpers/witness.js";
 
 const RUNTIME = path.resolve(fileURLToPath(import.meta.url), "../../gateway-runtime/node_modules");
 
@@ -250,7 +251,7 @@ async function launchGateway(
   for (const sub of ["home", "state", "tmp", "logs", "workspace"])
     mkdirSync(path.join(dir, sub), { recursive: true });
   const port = await freePort();
-  const token = randomBytes(24).toString("hex");
+  const token = registerSecret(randomBytes(24).toString("hex"), "the harness gateway's token");
   const base = minimalGatewayConfig({ dir, port, token, llmBaseUrl: options.llmBaseUrl });
   base.gateway.bind = bind;
   writeFileSync(

@@ -5,6 +5,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sleep } from "../../src/core/time.js";
+import { witnessStores, witnessText } from "./witness.js";
 
 export const CLI = path.resolve(fileURLToPath(import.meta.url), "../../../bin/clawops.js");
 
@@ -31,7 +32,18 @@ export function runCli(
   options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
 ): Promise<CliResult> {
   // `bot start` waits for the gateway's boot, which takes 30 s and more on a loaded 2-core machine.
-  return runFile(process.execPath, [CLI, ...args], { timeoutMs: 120_000, ...options });
+  return runFile(process.execPath, [CLI, ...args], { timeoutMs: 120_000, ...options }).then(
+    (result) => {
+      witnessText("printed", commandName(args), `${result.stdout}\n${result.stderr}`);
+      return result;
+    },
+  );
+}
+
+/** `clawops bot start`: the command without its operands, which may carry a test's secret. */
+function commandName(args: readonly string[]): string {
+  const words = args.filter((a) => !a.startsWith("-")).slice(0, 2);
+  return ["clawops", ...words.filter((w) => /^[a-z][a-z-]*$/.test(w))].join(" ");
 }
 
 /** Runs a program to completion with `cleanEnv`, collecting its output and exit code. */
@@ -62,8 +74,10 @@ export function runFile(
 export function tempDir(prefix = "clawops-test-"): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   // Retries: a process that is being killed may still be writing into it.
-  const remove = () =>
+  const remove = () => {
+    witnessStores(dir);
     rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  };
   return { dir, remove };
 }
 
@@ -102,7 +116,10 @@ export async function startUp(options: {
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
+    child.once("exit", (code) => {
+      witnessText("printed", "clawops up", output);
+      resolve(code);
+    }),
   );
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + 20_000;
