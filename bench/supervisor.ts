@@ -114,6 +114,11 @@ async function openFleet(supervisor: Record<string, unknown>, openclaw: Record<s
 }
 
 /** When the persisted `gateway.state` event with `to` arrived for a pid, after `since`. */
+/** Whether the event is a gateway reaching state `to`. */
+function reached(event: BusEvent, to: string): boolean {
+  return event.type === "gateway.state" && event.data.to === to;
+}
+
 function eventAt(
   events: { at: number; event: BusEvent }[],
   predicate: (e: BusEvent) => boolean,
@@ -152,7 +157,7 @@ async function benchExit() {
       const killedAt = performance.now();
       process.kill(pid, "SIGKILL");
       const crashedAt = await waitFor(() =>
-        eventAt(fleet.events, (e) => e.data.to === "crashed" && e.botId === bot.id, killedAt),
+        eventAt(fleet.events, (e) => reached(e, "crashed") && e.botId === bot.id, killedAt),
       );
       current = await fleet.until(bot.id, (g) => g.state === "running" && g.pid !== pid);
       const exitedAt = fleet.timeline.exitedAt.get(pid)!;
@@ -373,7 +378,7 @@ async function benchReal() {
       const healthyAt = await healthyFromNewProcess(bot.port, first.pid!);
       recovery.push(healthyAt - killedAt);
       const crashedAt = await waitFor(() =>
-        eventAt(fleet.events, (e) => e.data.to === "crashed", killedAt),
+        eventAt(fleet.events, (e) => reached(e, "crashed"), killedAt),
       );
       detect.push(crashedAt - killedAt);
       afterExit.push(crashedAt - fleet.timeline.exitedAt.get(first.pid!)!);
@@ -423,7 +428,7 @@ async function benchHang() {
         60_000,
       );
       const crashedAt = await waitFor(
-        () => eventAt(fleet.events, (e) => e.data.to === "crashed", stoppedAt),
+        () => eventAt(fleet.events, (e) => reached(e, "crashed"), stoppedAt),
         60_000,
       );
       decided.push(hungAt - stoppedAt);
@@ -457,8 +462,8 @@ async function benchSoak() {
     const until = Date.now() + SOAK_MINUTES * 60_000;
     while (Date.now() < until) await sleep(5_000);
     const g = (await fleet.supervisor.instances()).find((i) => i.botId === bot.id)!;
-    const crashes = fleet.events.filter((e) => e.event.data.to === "crashed").length;
-    const degraded = fleet.events.filter((e) => e.event.data.to === "degraded").length;
+    const crashes = fleet.events.filter((e) => reached(e.event, "crashed")).length;
+    const degraded = fleet.events.filter((e) => reached(e.event, "degraded")).length;
     console.log(
       `\n${SOAK_MINUTES} min, both cores saturated by 2 busy loops, default checks (healthz 5s/2s/3):`,
     );

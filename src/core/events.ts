@@ -1,33 +1,275 @@
+import { z } from "zod";
+import { GATEWAY_STATES } from "./gateway-state.js";
+import { REPAIR_OUTCOMES, REPAIR_TRIGGERS } from "./repair.js";
+import { startFailureSchema } from "./start-failure.js";
+
 /**
- * Events are the append-only lifecycle and audit log of clawops. Every
- * capability publishes on the bus; the recorder persists them.
+ * The event catalogue: every event clawops publishes, each with a zod schema
+ * for its `data` and a version. Events are the append-only lifecycle and audit
+ * log; in-process consumers (repair, notifiers, later realtime) read them at
+ * once, the store keeps them, and webhooks, the API and users' scripts read
+ * the same shapes (docs/events.md is generated from this file:
+ * `npm run docs:events`). Changing a published event's shape is a versioned
+ * change: bump its `version` and say what changed in its summary.
  */
-export interface OpsEventInput {
-  /** Dotted type, `<area>.<what>`: `bot.registered`, `daemon.started`, `gateway.crashed`. */
-  type: string;
-  /** The bot it concerns, by id, when it concerns one. */
-  botId?: string | null;
-  /** Who or what caused it: `cli`, `api`, `daemon`, `supervisor`, a user name. */
-  actor: string;
-  /** Structured details; never secrets. */
-  data?: Record<string, unknown>;
-  /** When it happened (ISO 8601); defaults to when it is published. */
-  ts?: string;
+
+const isoTime = z.string().describe("ISO 8601 time, UTC");
+const state = z.enum(GATEWAY_STATES);
+const pid = z.number().int().nullable();
+
+/** One catalogue entry: a version, a summary for the docs, the schema of `data`. */
+interface EventSpec<Data extends z.ZodType> {
+  version: number;
+  summary: string;
+  /** `bot`: concerns one bot (`botId` set); `fleet`: none (`botId` null); `either`. */
+  scope: "bot" | "fleet" | "either";
+  data: Data;
 }
 
-/** An event as the bus delivers it, at once: everything but the store's id. */
-export interface BusEvent extends Required<OpsEventInput> {
+const spec = <Data extends z.ZodType>(entry: EventSpec<Data>) => entry;
+
+export const EVENT_CATALOGUE = {
+  "daemon.started": spec({
+    version: 1,
+    summary: "clawops started and answers on its HTTP address.",
+    scope: "fleet",
+    data: z.strictObject({
+      pid: z.number().int().describe("the daemon's process id"),
+      version: z.string().describe("clawops's version"),
+      http: z.string().describe("the API's base URL"),
+      store: z.enum(["sqlite", "postgres"]).describe("the store it uses"),
+    }),
+  }),
+  "daemon.stopped": spec({
+    version: 1,
+    summary: "clawops stopped (its gateways keep running unless configured otherwise).",
+    scope: "fleet",
+    data: z.strictObject({
+      reason: z.string().describe("the signal or the command that stopped it"),
+      uptimeMs: z.number().describe("how long it ran"),
+    }),
+  }),
+  "bot.registered": spec({
+    version: 1,
+    summary: "A bot was added to the fleet (CLI, API or clawops.yaml).",
+    scope: "bot",
+    data: z.strictObject({
+      name: z.string().describe("the bot's name"),
+      port: z.number().int().describe("its gateway's port"),
+      driver: z.string().describe("`process` (clawops spawns it) or `adopted`"),
+      stateDir: z.string().describe("its OPENCLAW_STATE_DIR"),
+    }),
+  }),
+  "bot.updated": spec({
+    version: 1,
+    summary: "A bot's registration changed.",
+    scope: "bot",
+    data: z.strictObject({
+      name: z.string().describe("the bot's name"),
+      changed: z.array(z.string()).describe("the fields that changed"),
+    }),
+  }),
+  "bot.removed": spec({
+    version: 1,
+    summary: "A bot left the fleet; its state dir and config are kept.",
+    scope: "bot",
+    data: z.strictObject({
+      name: z.string().describe("the bot's name"),
+      stateDir: z.string().describe("its state dir, left in place"),
+      keptFiles: z.literal(true).describe("clawops never deletes a gateway's files"),
+    }),
+  }),
+  "gateway.state": spec({
+    version: 1,
+    summary:
+      "A gateway changed state (see docs/supervisor.md for the state machine). A start that failed before a process ran carries `failure`.",
+    scope: "bot",
+    data: z.strictObject({
+      from: state,
+      to: state,
+      reason: z.string().describe("why, in words"),
+      pid: pid.describe("the gateway process it concerns"),
+      inStateMs: z.number().describe("time spent in `from`"),
+      exitCode: z.number().int().nullable().optional().describe("to crashed: the exit code"),
+      signal: z.string().nullable().optional().describe("to crashed: the signal that ended it"),
+      uptimeMs: z.number().nullable().optional().describe("to crashed: how long the process ran"),
+      aliveAt: isoTime.optional().describe("to crashed: when the process was last known alive"),
+      delayMs: z.number().optional().describe("to backoff: the wait before the next start"),
+      bootMs: z.number().optional().describe("to running after a boot: time until ready"),
+      liveMs: z.number().optional().describe("to running after a boot: time until live"),
+      failure: startFailureSchema.optional().describe("a start that failed before a process ran"),
+    }),
+  }),
+  "gateway.hung": spec({
+    version: 1,
+    summary: "A check that restarts (the liveness probe) failed its limit: the gateway is killed.",
+    scope: "bot",
+    data: z.strictObject({
+      check: z.string().describe("the check that failed (`healthz`, `ws-health`)"),
+      failures: z.number().int().describe("failures in a row"),
+      message: z.string().describe("the last failure, in words"),
+      pid: pid.describe("the hung process"),
+      failingSince: isoTime.describe("the first failed check"),
+    }),
+  }),
+  "gateway.warning": spec({
+    version: 1,
+    summary: "A warning check (memory) failed its limit; nothing is restarted by itself.",
+    scope: "bot",
+    data: z.strictObject({
+      check: z.string().describe("the check that failed (`rss`)"),
+      message: z.string().describe("what it saw, in words"),
+      rssBytes: z.number().optional().describe("the gateway's resident memory"),
+      ready: z.boolean().optional(),
+      version: z.string().optional().describe("the gateway's version"),
+      uptimeMs: z.number().optional(),
+    }),
+  }),
+  "gateway.port_conflict": spec({
+    version: 1,
+    summary: "Another process holds (or answers on) the gateway's port.",
+    scope: "bot",
+    data: z.strictObject({
+      port: z.number().int().describe("the gateway's port"),
+      pid: pid.describe("the holder, when known"),
+      cmdline: z.string().nullable().describe("the holder's command line, when known"),
+    }),
+  }),
+  "gateway.crash_loop": spec({
+    version: 1,
+    summary: "The gateway failed too often in the window: the supervisor stopped restarting it.",
+    scope: "bot",
+    data: z.strictObject({
+      failures: z.number().int().describe("failures inside the window"),
+      windowMs: z.number().describe("supervisor.crashLoop window"),
+      lastExit: z.strictObject({
+        code: z.number().int().nullable().describe("exit code"),
+        signal: z.string().nullable().describe("the signal that ended it"),
+        reason: z.string().describe("in words"),
+        at: isoTime,
+        logTail: z.array(z.string()).optional().describe("the gateway's last lines, masked"),
+      }),
+    }),
+  }),
+  "repair.started": spec({
+    version: 1,
+    summary: "A repair began (automatic or asked for).",
+    scope: "bot",
+    data: z.strictObject({
+      trigger: z.enum(REPAIR_TRIGGERS).describe("what set it off (docs/repair.md)"),
+      cause: z.string().describe("the fault in words, secrets masked"),
+      dryRun: z.boolean().describe("nothing is changed, the plan is recorded"),
+    }),
+  }),
+  "repair.finished": spec({
+    version: 1,
+    summary: "A repair ended; its record is at /api/v1/repairs/{id}.",
+    scope: "bot",
+    data: z.strictObject({
+      id: z.string().describe("the repair record's id"),
+      outcome: z.enum(REPAIR_OUTCOMES),
+      tier: z.number().int().min(0).max(3).describe("the highest tier that ran (0: none)"),
+      trigger: z.enum(REPAIR_TRIGGERS),
+      summary: z.string().describe("how it ended and why, in one line"),
+    }),
+  }),
+  "repair.paused": spec({
+    version: 1,
+    summary: "Automatic repair was paused for a bot or the whole fleet.",
+    scope: "either",
+    data: z.strictObject({
+      reason: z.string().describe("why, as the operator gave it"),
+      scope: z.string().describe("the bot's name, or `fleet`"),
+    }),
+  }),
+  "repair.resumed": spec({
+    version: 1,
+    summary: "Automatic repair was resumed for a bot or the whole fleet.",
+    scope: "either",
+    data: z.strictObject({ scope: z.string().describe("the bot's name, or `fleet`") }),
+  }),
+} as const;
+
+export type EventType = keyof typeof EVENT_CATALOGUE;
+export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as EventType[];
+
+/** The `data` of one event type. */
+export type EventData<T extends EventType> = z.infer<(typeof EVENT_CATALOGUE)[T]["data"]>;
+
+/** What a `gateway.state` event may carry beyond the transition (`pid`: the process it concerns). */
+export type GatewayStateExtras = Partial<
+  Omit<EventData<"gateway.state">, "from" | "to" | "reason" | "inStateMs">
+>;
+
+interface Envelope {
+  /** The bot it concerns, by id, when it concerns one. */
+  botId: string | null;
+  /** Who or what caused it: `cli`, `api`, `daemon`, `supervisor`, `repair`, `config`, a request (`cli#<id>`). */
+  actor: string;
   /** ISO 8601 timestamp with milliseconds, UTC: when it was published. */
   ts: string;
+}
+
+/** An event as the bus delivers it: narrow on `type` and `data` is typed. */
+export type BusEvent = {
+  [T in EventType]: Envelope & { type: T; data: EventData<T> };
+}[EventType];
+
+/** What a publisher gives: a member of the catalogue; `botId` and `ts` may be left out. */
+export type OpsEventInput = {
+  [T in EventType]: Partial<Pick<Envelope, "botId" | "ts">> & {
+    type: T;
+    actor: string;
+    data: EventData<T>;
+  };
+}[EventType];
+
+/**
+ * An event as the store holds it. History is read as it was written: an
+ * older version of a type, or a type no longer published, keeps its shape
+ * (use `readEvent` to get a typed event back).
+ */
+export interface OpsEvent {
+  id: number;
+  ts: string;
+  type: string;
+  /** The version of the type's schema it was published with. */
+  version: number;
   botId: string | null;
+  actor: string;
   data: Record<string, unknown>;
 }
 
-/** An event as the store holds it. */
-export interface OpsEvent extends Required<OpsEventInput> {
-  id: number;
-  /** ISO 8601 timestamp with milliseconds, UTC. */
-  ts: string;
-  botId: string | null;
-  data: Record<string, unknown>;
+/** What the store appends: a delivered event and its schema version. */
+export type StoredEventInput = Omit<OpsEvent, "id">;
+
+/** The schema version an event type is published with now; 0 for a type not in the catalogue. */
+export function eventVersion(type: string): number {
+  return Object.hasOwn(EVENT_CATALOGUE, type) ? EVENT_CATALOGUE[type as EventType].version : 0;
+}
+
+/**
+ * A stored event as a typed one, when it is of a current type and version
+ * and its data still matches; null otherwise.
+ */
+export function readEvent(event: OpsEvent): BusEvent | null {
+  if (!Object.hasOwn(EVENT_CATALOGUE, event.type)) return null;
+  const type = event.type as EventType;
+  if (EVENT_CATALOGUE[type].version !== event.version) return null;
+  const data = EVENT_CATALOGUE[type].data.safeParse(event.data);
+  if (!data.success) return null;
+  return {
+    type,
+    data: data.data,
+    botId: event.botId,
+    actor: event.actor,
+    ts: event.ts,
+  } as BusEvent;
+}
+
+/** Checks an event against the catalogue: the issues, or null when it conforms. */
+export function eventIssues(event: { type: string; data: unknown }): string | null {
+  if (!Object.hasOwn(EVENT_CATALOGUE, event.type)) return `${event.type} is not in the catalogue`;
+  const parsed = EVENT_CATALOGUE[event.type as EventType].data.safeParse(event.data);
+  return parsed.success ? null : z.prettifyError(parsed.error);
 }

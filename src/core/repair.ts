@@ -4,7 +4,11 @@
  * result, and how it ended. Records are kept in the store for `clawops repairs`.
  */
 
-/** What set a repair off. `manual` is an operator (CLI, API, Telegram). */
+/**
+ * What set a repair off. `manual` is an operator (CLI, API, Telegram);
+ * `start_failed` a start that failed for a cause no allowlisted action fixes
+ * (a missing binary, an unwritable state dir): escalated at once.
+ */
 export const REPAIR_TRIGGERS = [
   "crash",
   "hung",
@@ -15,6 +19,7 @@ export const REPAIR_TRIGGERS = [
   "readiness",
   "memory",
   "manual",
+  "start_failed",
 ] as const;
 export type RepairTrigger = (typeof REPAIR_TRIGGERS)[number];
 
@@ -29,8 +34,15 @@ export type RepairTier = 1 | 2 | 3;
  * - `interrupted`: clawops stopped during the repair.
  * - `running`: in progress.
  */
-export type RepairOutcome =
-  "running" | "recovered" | "escalated" | "skipped" | "planned" | "interrupted";
+export const REPAIR_OUTCOMES = [
+  "running",
+  "recovered",
+  "escalated",
+  "skipped",
+  "planned",
+  "interrupted",
+] as const;
+export type RepairOutcome = (typeof REPAIR_OUTCOMES)[number];
 
 export interface RepairActionRecord {
   tier: RepairTier;

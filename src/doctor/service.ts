@@ -115,7 +115,8 @@ export class DoctorService {
           severity: "error" as const,
           ...(f.fix ? { fix: f.fix.summary } : {}),
         })),
-        details: { findings: errors },
+        // The kind of failed start this is, for the supervisor's event and repair.
+        details: { findings: errors, failure: "config_rejected" },
       },
     );
   }

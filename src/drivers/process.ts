@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Bot } from "../core/bot.js";
-import { OpsError, errorMessage } from "../core/errors.js";
+import { errorMessage } from "../core/errors.js";
+import { startError } from "../core/start-failure.js";
 import { describeListener, findTcpListener, readProcStartTime } from "../system/proc.js";
 import type { GatewayDriver, GatewayProcess, ProcessExit, StartContext } from "./driver.js";
 import { type RunningGateway, findRunningGateway } from "./discover.js";
@@ -21,10 +22,11 @@ async function refuseStale(bot: Bot, running: RunningGateway): Promise<void> {
   const url = `http://127.0.0.1:${bot.port}`;
   const health = await probe(url, "healthz", { timeoutMs: 3_000, tries: 2 });
   if (health.ok) return;
-  throw new OpsError(
+  throw startError(
+    "port_held",
     "PORT_IN_USE",
     `port ${bot.port} is held by ${describeListener(listener)}, a gateway of ${bot.stateDir} that does not answer /healthz (${health.message}): stale`,
-    { details: { port: bot.port, pid: listener.pid, cmdline: listener.cmdline, stale: true } },
+    { port: bot.port, pid: listener.pid, cmdline: listener.cmdline, stale: true },
   );
 }
 
@@ -56,17 +58,19 @@ export function processDriver(options: { pollMs?: number; signal?: AbortSignal }
       if (attached) return attached;
       checkStateDir(bot.stateDir);
       if (!existsSync(bot.configPath)) {
-        throw new OpsError(
+        throw startError(
+          "config_missing",
           "CONFIG_INVALID",
           `the gateway config ${bot.configPath} does not exist (create it, or point the bot at it with --config)`,
         );
       }
       const holder = findTcpListener(bot.port);
       if (holder) {
-        throw new OpsError(
+        throw startError(
+          "port_held",
           "PORT_IN_USE",
           `port ${bot.port} is already held by ${describeListener(holder)}`,
-          { details: { port: bot.port, pid: holder.pid, cmdline: holder.cmdline } },
+          { port: bot.port, pid: holder.pid, cmdline: holder.cmdline },
         );
       }
       // The gateway's raw output can hold its secrets (only what clawops captures from it
@@ -93,12 +97,13 @@ export function processDriver(options: { pollMs?: number; signal?: AbortSignal }
           child.once("error", (error) => {
             // A binary that is not there or not runnable stays so; anything else may pass.
             const code = (error as NodeJS.ErrnoException).code;
-            const permanent = code === "ENOENT" || code === "EACCES";
+            const message = `cannot start ${file}: ${errorMessage(error)}`;
             reject(
-              new OpsError(
-                permanent ? "NOT_FOUND" : "UNAVAILABLE",
-                `cannot start ${file}: ${errorMessage(error)}`,
-              ),
+              code === "ENOENT"
+                ? startError("binary_missing", "NOT_FOUND", message)
+                : code === "EACCES"
+                  ? startError("binary_not_executable", "NOT_FOUND", `${message} (not executable)`)
+                  : startError("spawn_error", "UNAVAILABLE", message),
             );
           });
           child.once("spawn", () => {
@@ -144,8 +149,11 @@ function checkStateDir(stateDir: string) {
     rmSync(probe);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? errorMessage(error);
-    throw new OpsError("CONFIG_INVALID", `the state dir ${stateDir} is not writable (${code})`, {
-      details: { stateDir, code },
-    });
+    throw startError(
+      "state_dir_unwritable",
+      "CONFIG_INVALID",
+      `the state dir ${stateDir} is not writable (${code})`,
+      { stateDir, code },
+    );
   }
 }

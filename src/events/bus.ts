@@ -1,6 +1,13 @@
 import type { Logger } from "pino";
 import { errorMessage } from "../core/errors.js";
-import type { BusEvent, OpsEvent, OpsEventInput } from "../core/events.js";
+import {
+  type BusEvent,
+  type OpsEvent,
+  type OpsEventInput,
+  type StoredEventInput,
+  eventIssues,
+  eventVersion,
+} from "../core/events.js";
 import { abortableSleep, sleep } from "../core/time.js";
 
 export type EventListener = (event: BusEvent) => void;
@@ -42,19 +49,19 @@ export class EventBus {
   private readonly deliveries: BusEvent[] = [];
 
   constructor(
-    private readonly persist: (batch: readonly OpsEventInput[]) => Promise<OpsEvent[]>,
+    private readonly persist: (batch: readonly StoredEventInput[]) => Promise<OpsEvent[]>,
     private readonly log: Logger,
   ) {}
 
   /** Delivers an event and queues it for the store; returns at once. */
   publish(input: OpsEventInput): void {
-    this.enqueue({ input: complete(input), queuedAt: Date.now() });
+    this.enqueue({ input: this.complete(input), queuedAt: Date.now() });
   }
 
   /** Delivers an event and resolves once it is persisted. */
   publishAndWait(input: OpsEventInput): Promise<OpsEvent> {
     return new Promise((resolve, reject) => {
-      this.enqueue({ input: complete(input), queuedAt: Date.now(), resolve, reject });
+      this.enqueue({ input: this.complete(input), queuedAt: Date.now(), resolve, reject });
     });
   }
 
@@ -90,6 +97,17 @@ export class EventBus {
       lastError: this.lastError,
       written: this.written,
     };
+  }
+
+  /**
+   * The compiler holds publishers to the catalogue; this catches what a cast
+   * let through. The event still goes out (an event lost is worse than one
+   * misshapen) and the mismatch is logged as the bug it is.
+   */
+  private complete(input: OpsEventInput): BusEvent {
+    const issues = eventIssues(input);
+    if (issues) this.log.error({ type: input.type, issues }, "events.off_catalogue");
+    return complete(input);
   }
 
   private enqueue(pending: Pending): void {
@@ -143,7 +161,9 @@ export class EventBus {
       const batch = this.queue.slice(0, BATCH);
       let stored: OpsEvent[];
       try {
-        stored = await this.persist(batch.map((p) => p.input));
+        stored = await this.persist(
+          batch.map(({ input }) => ({ ...input, version: eventVersion(input.type) })),
+        );
       } catch (error) {
         this.lastError = errorMessage(error);
         this.log.warn(
@@ -169,7 +189,7 @@ function complete(input: OpsEventInput): BusEvent {
     type: input.type,
     botId: input.botId ?? null,
     actor: input.actor,
-    data: input.data ?? {},
+    data: input.data,
     ts: input.ts ?? new Date().toISOString(),
-  };
+  } as BusEvent;
 }

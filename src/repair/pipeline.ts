@@ -14,6 +14,7 @@ import { diagnose } from "./diagnose.js";
 import type { Evidence } from "./evidence.js";
 import type { PlanVerdict } from "./planner.js";
 import { redactDeep } from "../core/redact.js";
+import type { StartFailure, StartFailureKind } from "../core/start-failure.js";
 import type { ActionName } from "./actions/index.js";
 import type { RepairSettings } from "./settings.js";
 
@@ -26,7 +27,22 @@ export interface RepairRequest {
   dryRun: boolean;
   faultAt: string;
   detectedAt: string;
+  /** A start that failed before a process ran: why, as a kind. */
+  failure?: StartFailure;
 }
+
+/**
+ * Starts that fail for a cause no allowlisted action fixes, and what a human
+ * can do: restarting would fail the same way, so they are escalated at once.
+ */
+const BEYOND_ACTIONS: Partial<Record<StartFailureKind, string>> = {
+  binary_missing:
+    "install OpenClaw (clawops openclaw install) or point openclaw.bin at it, then clawops bot start",
+  binary_not_executable:
+    "make it executable (chmod +x) or point openclaw.bin at the openclaw entry, then clawops bot start",
+  state_dir_unwritable:
+    "fix the state dir's ownership, permissions or disk, then clawops bot start",
+};
 
 export interface PipelineDeps {
   context: ActionContext;
@@ -126,6 +142,12 @@ async function runTiers(
 
   let { evidence, diagnosis } = await observe();
   record.cause = redact([request.cause, ...diagnosis.causes].join("; "));
+  const beyond = request.failure && BEYOND_ACTIONS[request.failure.kind];
+  if (beyond)
+    return finish(
+      "escalated",
+      `escalated at once: no allowlisted action fixes a ${request.failure!.kind.replaceAll("_", " ")}; ${beyond}`,
+    );
 
   if (diagnosis.restartHelps) {
     if (await runTier(1, [{ action: "restart", params: {} }]))

@@ -289,14 +289,13 @@ export class RepairService {
 
   private async run(bot: Bot, request: RepairRequest): Promise<RepairRecord> {
     const log = this.deps.log.child({ bot: bot.name });
-    const tell = (type: string, data: Record<string, unknown>) => {
-      log.info(data, type);
-      this.deps.bus.publish({ type, botId: bot.id, actor: request.startedBy, data });
-    };
-    tell("repair.started", {
-      trigger: request.trigger,
-      cause: request.cause,
-      dryRun: request.dryRun,
+    const started = { trigger: request.trigger, cause: request.cause, dryRun: request.dryRun };
+    log.info(started, "repair.started");
+    this.deps.bus.publish({
+      type: "repair.started",
+      botId: bot.id,
+      actor: request.startedBy,
+      data: started,
     });
     const redact = botRedactor(bot, this.deps.config.supervisor.env, this.deps.config.dataDir);
     const context = this.actionContext(bot, request);
@@ -319,12 +318,19 @@ export class RepairService {
         : {}),
     });
     if (record.outcome === "escalated") this.escalated.add(bot.id);
-    tell("repair.finished", {
+    const finished = {
       id: record.id,
       outcome: record.outcome,
       tier: record.tier,
       trigger: record.trigger,
       summary: record.summary,
+    };
+    log.info(finished, "repair.finished");
+    this.deps.bus.publish({
+      type: "repair.finished",
+      botId: bot.id,
+      actor: request.startedBy,
+      data: finished,
     });
     this.announce(record);
     return record;

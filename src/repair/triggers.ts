@@ -1,4 +1,5 @@
-import type { BusEvent } from "../core/events.js";
+import type { BusEvent, EventData } from "../core/events.js";
+import type { StartFailure, StartFailureKind } from "../core/start-failure.js";
 import type { RepairTrigger } from "../core/repair.js";
 
 /** A fault to repair, as the supervisor's events describe it. */
@@ -7,7 +8,25 @@ export interface Trigger {
   cause: string;
   faultAt: string;
   detectedAt: string;
+  /** A start that failed before a process ran: why, as a kind. */
+  failure?: StartFailure;
 }
+
+/**
+ * What a failed start's kind calls for: a repair trigger, or none when the
+ * supervisor's own events already name the fault (a held port is a
+ * `gateway.port_conflict`; a spawn the system refused goes through the
+ * restart policy like a crash).
+ */
+const FAILURE_TRIGGERS: Readonly<Record<StartFailureKind, RepairTrigger | null>> = {
+  config_rejected: "config_invalid",
+  config_missing: "config_invalid",
+  binary_missing: "start_failed",
+  binary_not_executable: "start_failed",
+  state_dir_unwritable: "start_failed",
+  port_held: null,
+  spawn_error: null,
+};
 
 /** How specific a trigger is: when one fault reports itself twice, the more specific names it. */
 export const TRIGGER_RANK: Readonly<Record<RepairTrigger, number>> = {
@@ -20,6 +39,7 @@ export const TRIGGER_RANK: Readonly<Record<RepairTrigger, number>> = {
   exit_78: 6,
   port_conflict: 7,
   crash_loop: 8,
+  start_failed: 9,
 };
 
 /** A hang is reported before the kill that follows it: the crash is then the hang's. */
@@ -53,23 +73,19 @@ export class TriggerWatch {
   /** The repair trigger an event is; null when it is not a fault (or concerns no bot). */
   handle(event: BusEvent): Trigger | null {
     if (!event.botId) return null;
-    const botId = event.botId;
-    const data = event.data;
-    const at = event.ts;
-    // Any other state ends a degraded spell, and its grace with it.
-    if (event.type === "gateway.state" && data.to !== "degraded") this.clearDegraded(botId);
+    const { botId, ts: at } = event;
     switch (event.type) {
       case "gateway.hung":
         this.hung.set(botId, {
           at: Date.parse(at),
-          failingSince: typeof data.failingSince === "string" ? data.failingSince : at,
-          message: typeof data.message === "string" ? data.message : "",
+          failingSince: event.data.failingSince,
+          message: event.data.message,
         });
         return null;
       case "gateway.port_conflict":
         return {
           trigger: "port_conflict",
-          cause: `port ${String(data.port)} held by another process`,
+          cause: `port ${event.data.port} held by another process`,
           faultAt: at,
           detectedAt: at,
         };
@@ -81,29 +97,30 @@ export class TriggerWatch {
           detectedAt: at,
         };
       case "gateway.warning": {
+        const { check, message, rssBytes } = event.data;
         // A memory check that found no process raced its exit: the crash is the news.
-        const memory = data.check === "rss";
-        if (memory && typeof data.rssBytes !== "number") return null;
-        this.options.onWarning(botId, `${String(data.check)}: ${String(data.message)}`, at);
+        const memory = check === "rss";
+        if (memory && rssBytes === undefined) return null;
+        this.options.onWarning(botId, `${check}: ${message}`, at);
         return memory && this.options.restartOnMemory
-          ? {
-              trigger: "memory",
-              cause: `memory: ${String(data.message)}`,
-              faultAt: at,
-              detectedAt: at,
-            }
+          ? { trigger: "memory", cause: `memory: ${message}`, faultAt: at, detectedAt: at }
           : null;
       }
       case "gateway.state":
-        return this.stateTrigger(botId, event);
+        // Any other state ends a degraded spell, and its grace with it.
+        if (event.data.to !== "degraded") this.clearDegraded(botId);
+        return this.stateTrigger(botId, event.data, at);
       default:
         return null;
     }
   }
 
-  private stateTrigger(botId: string, event: BusEvent): Trigger | null {
-    const { data, ts } = event;
-    const reason = typeof data.reason === "string" ? data.reason : "";
+  private stateTrigger(
+    botId: string,
+    data: EventData<"gateway.state">,
+    ts: string,
+  ): Trigger | null {
+    const { reason } = data;
     if (data.to === "crashed") {
       const hang = this.hung.get(botId);
       this.hung.delete(botId);
@@ -122,16 +139,25 @@ export class TriggerWatch {
           detectedAt: ts,
         };
       // From when the process was last known alive, not from when its crash was recorded.
-      const faultAt = typeof data.aliveAt === "string" ? data.aliveAt : ts;
-      return { trigger: "crash", cause: `crash: ${reason}`, faultAt, detectedAt: ts };
-    }
-    if (data.to === "failed" && reason.startsWith("cannot start:"))
       return {
-        trigger: "config_invalid",
-        cause: "the start gate refused the config",
-        faultAt: ts,
+        trigger: "crash",
+        cause: `crash: ${reason}`,
+        faultAt: data.aliveAt ?? ts,
         detectedAt: ts,
       };
+    }
+    if (data.to === "failed" && data.failure) {
+      const trigger = FAILURE_TRIGGERS[data.failure.kind];
+      return trigger
+        ? {
+            trigger,
+            cause: data.failure.message,
+            faultAt: ts,
+            detectedAt: ts,
+            failure: data.failure,
+          }
+        : null;
+    }
     if (data.to === "degraded" && !this.degradedTimers.has(botId)) {
       this.options.onWarning(botId, `not ready: ${reason}`, ts);
       const timer = setTimeout(() => {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Kysely, Migrator, type Selectable, type Transaction, sql } from "kysely";
 import type { Bot, BotPatch, DesiredState, Driver } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
-import type { OpsEvent, OpsEventInput } from "../core/events.js";
+import type { OpsEvent, StoredEventInput } from "../core/events.js";
 import type { ExitInfo, GatewayInstance, GatewayState } from "../core/gateway-state.js";
 import type { RepairOutcome, RepairPause, RepairRecord, RepairTrigger } from "../core/repair.js";
 import { abortedTransaction, asStoreError } from "./errors.js";
@@ -189,15 +189,15 @@ export class KyselyStore implements Store {
       .execute();
   }
 
-  async appendEvents(events: readonly OpsEventInput[]): Promise<OpsEvent[]> {
+  async appendEvents(events: readonly StoredEventInput[]): Promise<OpsEvent[]> {
     if (events.length === 0) return [];
-    const ts = new Date().toISOString();
     const rows = events.map((e) => ({
-      ts: e.ts ?? ts,
-      bot_id: e.botId ?? null,
+      ts: e.ts,
+      bot_id: e.botId,
       type: e.type,
+      version: e.version,
       actor: e.actor,
-      data: JSON.stringify(e.data ?? {}),
+      data: JSON.stringify(e.data),
     }));
     const inserted = await this.db.insertInto("events").values(rows).returningAll().execute();
     return inserted.map(toEvent);
@@ -422,6 +422,7 @@ function toEvent(row: Selectable<EventsTable>): OpsEvent {
     ts: row.ts,
     botId: row.bot_id,
     type: row.type,
+    version: Number(row.version),
     actor: row.actor,
     data: JSON.parse(row.data) as Record<string, unknown>,
   };

@@ -21,6 +21,8 @@ export interface EventsTable {
   ts: string;
   bot_id: string | null;
   type: string;
+  /** The version of the type's schema (core/events.ts). */
+  version: Generated<number>;
   actor: string;
   data: string;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpsError } from "../core/errors.js";
 import { newInstance } from "../core/gateway-state.js";
+import type { StoredEventInput } from "../core/events.js";
 import type { RepairRecord } from "../core/repair.js";
 import type { NewBot, Store } from "./store.js";
 
@@ -57,10 +58,10 @@ export function describeStoreContract(
     it("migrates idempotently and reports the current version", async () => {
       const again = await store.migrate();
       expect(again.applied).toEqual([]);
-      expect(again.current).toBe("003-repair");
+      expect(again.current).toBe("004-event-version");
       const other = await env.open();
       try {
-        expect(await other.migrate()).toEqual({ applied: [], current: "003-repair" });
+        expect(await other.migrate()).toEqual({ applied: [], current: "004-event-version" });
       } finally {
         await other.close();
       }
@@ -134,9 +135,15 @@ export function describeStoreContract(
       const before = await store.listEvents({ limit: 1 });
       const start = before.at(-1)?.id ?? 0;
       const appended = await store.appendEvents([
-        { type: "bot.registered", actor: "cli", botId: bot.id, data: { port: 18789 } },
-        { type: "daemon.started", actor: "daemon", data: { pid: 1 } },
-        { type: "bot.updated", actor: "api", botId: bot.id, ts: "2026-01-01T00:00:00.000Z" },
+        event({ type: "bot.registered", actor: "cli", botId: bot.id, data: { port: 18789 } }),
+        event({ type: "daemon.started", actor: "daemon", data: { pid: 1 } }),
+        event({
+          type: "bot.updated",
+          actor: "api",
+          botId: bot.id,
+          ts: "2026-01-01T00:00:00.000Z",
+          version: 2,
+        }),
       ]);
       expect(appended.map((e) => e.type)).toEqual([
         "bot.registered",
@@ -149,6 +156,7 @@ export function describeStoreContract(
       expect(appended[1]!.botId).toBeNull();
       expect(appended[2]!.ts).toBe("2026-01-01T00:00:00.000Z");
       expect(appended[2]!.data).toEqual({});
+      expect(appended.map((e) => e.version)).toEqual([1, 1, 2]);
 
       const forBot = await store.listEvents({ botId: bot.id });
       expect(forBot.map((e) => e.type)).toEqual(["bot.registered", "bot.updated"]);
@@ -164,10 +172,10 @@ export function describeStoreContract(
     it("takes a type prefix literally: LIKE wildcards match only themselves, case counts", async () => {
       const start = (await store.listEvents({ limit: 1 })).at(-1)?.id ?? 0;
       await store.appendEvents([
-        { type: "wild.one", actor: "test" },
-        { type: "wildXcard.two", actor: "test" },
-        { type: "%_.odd", actor: "test" },
-        { type: "back\\.slash", actor: "test" },
+        event({ type: "wild.one", actor: "test" }),
+        event({ type: "wildXcard.two", actor: "test" }),
+        event({ type: "%_.odd", actor: "test" }),
+        event({ type: "back\\.slash", actor: "test" }),
       ]);
       const types = async (type: string) =>
         (await store.listEvents({ type, afterId: start })).map((e) => e.type);
@@ -276,7 +284,7 @@ export function describeStoreContract(
 
     it("keeps its data across a reopen", async () => {
       await store.createBot(newBot("durable", 18789));
-      await store.appendEvents([{ type: "test.durable", actor: "test" }]);
+      await store.appendEvents([event({ type: "test.durable", actor: "test" })]);
       const other = await env.open();
       try {
         expect((await other.findBot("durable"))?.port).toBe(18789);
@@ -286,4 +294,11 @@ export function describeStoreContract(
       }
     });
   });
+}
+
+/** A stored event with the defaults a publisher's bus fills in. */
+function event(
+  input: Partial<StoredEventInput> & { type: string; actor: string },
+): StoredEventInput {
+  return { ts: new Date().toISOString(), botId: null, version: 1, data: {}, ...input };
 }

@@ -1,5 +1,5 @@
 import type { Bot, BotPatch } from "../core/bot.js";
-import type { OpsEvent, OpsEventInput } from "../core/events.js";
+import type { OpsEvent, StoredEventInput } from "../core/events.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import type { RepairPause, RepairRecord } from "../core/repair.js";
 import type { Dialect } from "./schema.js";
@@ -62,7 +62,8 @@ export interface Store {
   /** Inserts or replaces the bot's row. */
   saveInstance(instance: GatewayInstance): Promise<void>;
 
-  appendEvents(events: readonly OpsEventInput[]): Promise<OpsEvent[]>;
+  /** Appends delivered events in order; returns them with their ids. */
+  appendEvents(events: readonly StoredEventInput[]): Promise<OpsEvent[]>;
   listEvents(query?: EventQuery): Promise<OpsEvent[]>;
 
   /** Inserts or replaces a repair record (by id). */

@@ -1,10 +1,11 @@
+import type { GatewayStateExtras } from "../core/events.js";
 import type { GatewayState } from "../core/gateway-state.js";
 
 /** A change of state the degrading checks call for, with its reason and event data. */
 export interface ReadinessChange {
   to: "running" | "degraded";
   reason: string;
-  data?: Record<string, unknown>;
+  data?: GatewayStateExtras;
 }
 
 /**

@@ -3,7 +3,9 @@ import { CHECKS } from "../checks/index.js";
 import type { CheckTarget } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError, errorMessage, isOpsError } from "../core/errors.js";
+import type { GatewayStateExtras } from "../core/events.js";
 import { createRedactor } from "../core/redact.js";
+import { type StartFailure, startFailureKind } from "../core/start-failure.js";
 import {
   type ExitInfo,
   type GatewayInstance,
@@ -386,11 +388,12 @@ export class GatewayRunner {
         `hung: ${check.name} failed ${failures} times in a row (${outcome.message})`,
       );
     } else if (tripped && check.effect === "warn" && failures === settings.failures) {
+      const { rssBytes, ready, version, uptimeMs } = facts;
       this.deps.bus.publish({
         type: "gateway.warning",
         botId: this.bot.id,
         actor: "supervisor",
-        data: { check: check.name, message: outcome.message, ...facts },
+        data: { check: check.name, message: outcome.message, rssBytes, ready, version, uptimeMs },
       });
     }
   }
@@ -417,33 +420,38 @@ export class GatewayRunner {
   }
 
   /**
-   * A start that failed before a process existed. A missing binary or an
-   * unusable config or state dir will fail the same way again: `failed`.
-   * Anything else (a held port, a spawn that ran out of resources) goes
-   * through the restart policy like a crash.
+   * A start that failed before a process existed, published with its kind.
+   * A missing binary or an unusable config or state dir will fail the same
+   * way again: `failed`. A held port or a spawn that ran out of resources
+   * goes through the restart policy like a crash.
    */
   private async startFailed(error: unknown) {
-    const message = this.redactor()(errorMessage(error));
-    const code = isOpsError(error) ? error.code : "INTERNAL";
-    if (code === "PORT_IN_USE") {
-      const details = (error as OpsError).details as {
+    const failure: StartFailure = {
+      kind: startFailureKind(error),
+      message: this.redactor()(errorMessage(error)),
+    };
+    if (failure.kind === "port_held") {
+      const { pid, cmdline } = (error as OpsError).details as {
         pid?: number | null;
         cmdline?: string | null;
       };
-      this.portConflict(details.pid ?? null, details.cmdline ?? null);
+      this.portConflict(pid ?? null, cmdline ?? null);
     }
-    if (code === "CONFIG_INVALID" || code === "NOT_FOUND") {
-      await this.setState("failed", "supervisor", `cannot start: ${message}`, {
-        pid: null,
-        pidStartTime: null,
-      });
+    if (failure.kind === "port_held" || failure.kind === "spawn_error") {
+      await this.failed({ code: null, signal: null }, failure.message, failure);
       return;
     }
-    await this.failed({ code: null, signal: null }, message);
+    await this.setState(
+      "failed",
+      "supervisor",
+      `cannot start: ${failure.message}`,
+      { pid: null, pidStartTime: null },
+      { failure },
+    );
   }
 
   /** A process ended (or never came up): record it, then restart, back off, or give up. */
-  private async failed(exit: ProcessExit, why?: string) {
+  private async failed(exit: ProcessExit, why?: string, failure?: StartFailure) {
     const generation = ++this.generation;
     const pid = this.process?.pid ?? this.instance.pid;
     this.clearTimers();
@@ -486,6 +494,7 @@ export class GatewayRunner {
         uptimeMs,
         // When the process was last known alive: a crash's fault time, for time-to-detect.
         ...(exit.aliveAt ? { aliveAt: new Date(exit.aliveAt).toISOString() } : {}),
+        ...(failure ? { failure } : {}),
       },
     );
     const decision = decideRestart(policy, {
@@ -585,7 +594,7 @@ export class GatewayRunner {
     actor: string,
     reason: string,
     patch: Partial<GatewayInstance> = {},
-    data: Record<string, unknown> = {},
+    data: GatewayStateExtras = {},
   ) {
     const from = this.instance.state;
     const inStateMs = Date.now() - Date.parse(this.instance.stateSince);

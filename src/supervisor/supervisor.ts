@@ -3,7 +3,8 @@ import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot, Driver } from "../core/bot.js";
 import type { GatewayDriver } from "../drivers/driver.js";
-import { OpsError, errorMessage } from "../core/errors.js";
+import { errorMessage } from "../core/errors.js";
+import { startError } from "../core/start-failure.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import { createDrivers } from "../drivers/index.js";
 import { collectBotSecrets, gatewayConfigCopies } from "../gateway/bot-secrets.js";
@@ -228,8 +229,9 @@ export class Supervisor {
       return await lookup;
     } catch (error) {
       this.located.delete(key);
-      throw new OpsError("NOT_FOUND", errorMessage(error), {
-        details: { bot: bot.name, bin: bin ?? null },
+      throw startError("binary_missing", "NOT_FOUND", errorMessage(error), {
+        bot: bot.name,
+        bin: bin ?? null,
       });
     }
   }

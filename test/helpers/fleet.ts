@@ -95,9 +95,9 @@ export async function startFleet(supervisor: Record<string, unknown> = {}): Prom
       throw new Error(`${name}: condition not met in ${timeoutMs}ms; last ${JSON.stringify(last)}`);
     },
     transitions(bot) {
-      return events
-        .filter((e) => e.type === "gateway.state" && e.botId === bot.id)
-        .map((e) => `${String(e.data.from)}>${String(e.data.to)}`);
+      return events.flatMap((e) =>
+        e.type === "gateway.state" && e.botId === bot.id ? [`${e.data.from}>${e.data.to}`] : [],
+      );
     },
     reopen() {
       supervisors.unshift(make());

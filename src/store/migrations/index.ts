@@ -3,6 +3,7 @@ import type { Dialect } from "../schema.js";
 import { initial } from "./001-initial.js";
 import { supervisor } from "./002-supervisor.js";
 import { repair } from "./003-repair.js";
+import { eventVersion } from "./004-event-version.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -13,6 +14,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "001-initial": initial(dialect),
     "002-supervisor": supervisor(dialect),
     "003-repair": repair(),
+    "004-event-version": eventVersion(),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
