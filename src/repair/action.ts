@@ -7,6 +7,8 @@ import type { RepairSettings } from "./settings.js";
 /** The supervisor's controls as a repair may use them; `actor` is recorded on every change. */
 export interface GatewayControl {
   instance(): Promise<GatewayInstance | null>;
+  /** Waits (at most `timeoutMs`) while the supervisor relaunches the gateway by itself. */
+  awaitRelaunch(timeoutMs: number, signal: AbortSignal): Promise<GatewayInstance | null>;
   start(reason: string): Promise<GatewayInstance>;
   stop(reason: string): Promise<GatewayInstance>;
   restart(reason: string): Promise<GatewayInstance>;

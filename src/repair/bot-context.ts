@@ -38,6 +38,7 @@ export function createActionContext(input: {
     bot,
     gateway: {
       instance: () => supervisor.instance(bot.id),
+      awaitRelaunch: (timeoutMs, signal) => supervisor.awaitRelaunch(bot.id, timeoutMs, signal),
       // The desired state is the operator's: a repair's stop must not turn the bot off for
       // good, and a bot an operator stopped meanwhile is not started again.
       start: async (reason) => {

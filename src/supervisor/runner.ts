@@ -1,6 +1,4 @@
 import type { Logger } from "pino";
-import { CHECKS } from "../checks/index.js";
-import type { CheckTarget } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError, errorMessage, isOpsError } from "../core/errors.js";
 import type { GatewayStateExtras } from "../core/events.js";
@@ -12,17 +10,16 @@ import {
   type GatewayState,
   LIVE_STATES,
   describeExit,
-  newInstance,
 } from "../core/gateway-state.js";
 import type { GatewayDriver, GatewayProcess, ProcessExit } from "../drivers/driver.js";
 import type { EventBus } from "../events/bus.js";
 import type { OpenClawCommand } from "../gateway/openclaw-cli.js";
 import type { Store } from "../store/store.js";
-import { type ListeningSocket, processStartedAt } from "../system/proc.js";
-import { type CheckReport, runCheckLoop } from "./check-loop.js";
+import { processStartedAt } from "../system/proc.js";
 import { gatewayLogFile, tailLines } from "./gateway-log.js";
 import { type RestartPolicy, decideRestart, recentFailures } from "./restart-policy.js";
-import { ReadinessTracker } from "./readiness.js";
+import { InstanceRecord } from "./instance-record.js";
+import { GatewayChecks } from "./gateway-checks.js";
 import { waitUntilLive } from "./wait-live.js";
 import type { ClawopsConfig } from "../config/schema.js";
 
@@ -52,6 +49,8 @@ export interface RunnerDeps {
 
 /** States a `start` waits to leave before it answers. */
 const SETTLING: ReadonlySet<GatewayState> = new Set(["starting", "stopping"]);
+/** States of a gateway the supervisor is bringing back by itself. */
+const RELAUNCHING: ReadonlySet<GatewayState> = new Set(["starting", "crashed"]);
 
 /**
  * Runs one bot's gateway: starts it, watches its process and checks, and
@@ -61,10 +60,9 @@ const SETTLING: ReadonlySet<GatewayState> = new Set(["starting", "stopping"]);
  * was replaced or stopped on purpose is ignored.
  */
 export class GatewayRunner {
-  private instance: GatewayInstance;
+  private readonly record: InstanceRecord;
   private process: GatewayProcess | null = null;
   private generation = 0;
-  private checks: AbortController | null = null;
   private backoff: NodeJS.Timeout | null = null;
   /** Failures since the gateway last ran healthy for `resetAfter`. */
   private consecutive = 0;
@@ -72,10 +70,8 @@ export class GatewayRunner {
   private killReason: string | null = null;
   /** The secrets the current process was started with: the config may have changed since. */
   private launchSecrets: string[] = [];
-  /** What the degrading checks say: starting until ready, then running or degraded. */
-  private readonly readiness: ReadinessTracker;
+  private readonly checks: GatewayChecks;
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly waiters = new Set<(release?: boolean) => void>();
   private readonly log: Logger;
 
   constructor(
@@ -83,9 +79,18 @@ export class GatewayRunner {
     private readonly deps: RunnerDeps,
     saved: GatewayInstance | null,
   ) {
-    this.instance = saved ?? newInstance(bot.id);
-    this.readiness = new ReadinessTracker(deps.settings.readyTimeout);
     this.log = deps.log.child({ bot: bot.name });
+    this.record = new InstanceRecord(bot.id, { ...deps, log: this.log }, saved);
+    this.checks = new GatewayChecks({
+      bot: () => this.bot,
+      record: this.record,
+      settings: deps.settings,
+      log: this.log,
+      watching: (generation) => generation === this.generation && !this.killReason,
+      kill: (generation, reason) => this.kill(generation, reason),
+      portConflict: (pid, cmdline) => this.portConflict(pid, cmdline),
+      background: (work) => this.background(work),
+    });
   }
 
   get name(): string {
@@ -93,13 +98,26 @@ export class GatewayRunner {
   }
 
   snapshot(): GatewayInstance {
-    return { ...this.instance };
+    return this.record.snapshot();
+  }
+
+  /**
+   * Waits while the supervisor is in the middle of bringing the gateway back
+   * (starting, or crashed with its restart being decided), at most
+   * `timeoutMs`; resolves with the record then. A repair's restart waits for
+   * the supervisor's own relaunch rather than racing it.
+   */
+  awaitRelaunch(timeoutMs: number, signal: AbortSignal): Promise<GatewayInstance> {
+    return this.record.whenNot(
+      RELAUNCHING,
+      AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+    );
   }
 
   /** Starts the gateway unless it is already live; resolves once it has left `starting`. */
   start(actor: string, reason = "start requested"): Promise<GatewayInstance> {
     return this.command(async () => {
-      if (LIVE_STATES.has(this.instance.state) && this.process) return;
+      if (LIVE_STATES.has(this.record.now.state) && this.process) return;
       // An operator's start is a fresh start: earlier failures no longer count.
       this.consecutive = 0;
       await this.launch(actor, reason, { recentFailures: [] });
@@ -118,7 +136,7 @@ export class GatewayRunner {
    */
   restart(actor: string, reason = "restart requested"): Promise<GatewayInstance> {
     return this.command(async () => {
-      if (this.process && LIVE_STATES.has(this.instance.state)) await this.checkBeforeRestart();
+      if (this.process && LIVE_STATES.has(this.record.now.state)) await this.checkBeforeRestart();
       await this.halt(actor, reason);
       this.consecutive = 0;
       await this.launch(actor, reason, { recentFailures: [] }, { restart: true });
@@ -145,8 +163,8 @@ export class GatewayRunner {
    */
   resume(actor: string): Promise<GatewayInstance> {
     return this.command(async () => {
-      const found = this.instance.pid !== null;
-      const wasStopping = this.instance.state === "stopping";
+      const found = this.record.now.pid !== null;
+      const wasStopping = this.record.now.state === "stopping";
       const process = this.attachSaved();
       if (process && (wasStopping || this.bot.desiredState === "stopped")) {
         // A stop was asked for before clawops went away: finish it, do not restart it.
@@ -162,7 +180,7 @@ export class GatewayRunner {
         );
         return;
       }
-      if (found || LIVE_STATES.has(this.instance.state)) {
+      if (found || LIVE_STATES.has(this.record.now.state)) {
         await this.setState(
           "stopped",
           "supervisor",
@@ -184,7 +202,7 @@ export class GatewayRunner {
       this.clearTimers();
       this.process = null;
       // Whoever waits for this runner to settle would wait for ever: it is not watching anymore.
-      this.releaseWaiters();
+      this.record.release();
     });
   }
 
@@ -213,20 +231,8 @@ export class GatewayRunner {
     });
   }
 
-  private releaseWaiters() {
-    for (const waiter of [...this.waiters]) waiter(true);
-  }
-
-  private settled(): Promise<void> {
-    if (!SETTLING.has(this.instance.state)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiter = (release = false) => {
-        if (!release && SETTLING.has(this.instance.state)) return;
-        this.waiters.delete(waiter);
-        resolve();
-      };
-      this.waiters.add(waiter);
-    });
+  private async settled(): Promise<void> {
+    await this.record.whenNot(SETTLING);
   }
 
   /** Spawns the gateway; `restart`: a process that ran is one more restart (an attempt that never spawned is not). */
@@ -261,7 +267,7 @@ export class GatewayRunner {
     }
     if (generation !== this.generation) return;
     await this.watch(process, actor, null, launchedAt, {
-      ...(options.restart ? { restarts: this.instance.restarts + 1 } : {}),
+      ...(options.restart ? { restarts: this.record.now.restarts + 1 } : {}),
     });
   }
 
@@ -305,104 +311,15 @@ export class GatewayRunner {
       }
       const liveMs = Math.round(performance.now() - since);
       this.liveSince = Date.now();
-      this.readiness.live(liveMs, since);
+      this.checks.readiness.live(liveMs, since);
       // Still `starting`: `running` means live and ready, and /readyz has not said so yet.
       await this.persist({
         reason: `live after ${liveMs}ms, waiting for /readyz`,
-        version: verdict.version ?? this.instance.version,
+        version: verdict.version ?? this.record.now.version,
       });
-      this.startChecks(generation, process, verdict.socket);
-      await this.applyDegradation(generation);
+      this.checks.start(generation, process.pid, verdict.socket);
+      await this.checks.applyDegradation(generation);
     });
-  }
-
-  private startChecks(generation: number, process: GatewayProcess, socket: ListeningSocket | null) {
-    this.checks?.abort();
-    this.readiness.reset(
-      CHECKS.filter((c) => c.gatesReadiness && this.deps.settings.checks[c.name]?.enabled).map(
-        (c) => c.name,
-      ),
-    );
-    const controller = new AbortController();
-    this.checks = controller;
-    const target: CheckTarget = {
-      bot: this.bot,
-      httpUrl: `http://127.0.0.1:${this.bot.port}`,
-      pid: process.pid,
-      startedAtMs: Date.now(),
-      ...(socket ? { listener: socket } : {}),
-    };
-    for (const check of CHECKS) {
-      const settings = this.deps.settings.checks[check.name];
-      if (!settings?.enabled) continue;
-      void runCheckLoop(check, settings, target, controller.signal, (report) =>
-        this.checked(generation, report),
-      );
-    }
-  }
-
-  private async checked(
-    generation: number,
-    { check, settings, outcome, failures, failingSinceMs }: CheckReport,
-  ) {
-    // A process being killed has nothing more to say: its checks fail as it dies.
-    if (generation !== this.generation || this.killReason) return;
-    this.log.debug(
-      { check: check.name, ok: outcome.ok, failures, message: outcome.message },
-      "check.completed",
-    );
-    const facts = outcome.facts ?? {};
-    const changes: Partial<GatewayInstance> = {};
-    if (facts.rssBytes !== undefined) changes.rssBytes = facts.rssBytes;
-    if (facts.ready !== undefined && facts.ready !== this.instance.ready)
-      changes.ready = facts.ready;
-    if (facts.version && facts.version !== this.instance.version) changes.version = facts.version;
-    if (Object.keys(changes).length > 0) await this.persist(changes);
-    if (outcome.foreign && failures === 1)
-      this.portConflict(outcome.foreign.pid, outcome.foreign.cmdline);
-    if (!outcome.ok)
-      this.log.warn({ check: check.name, failures, message: outcome.message }, "check.failed");
-    const tripped = !outcome.ok && failures >= settings.failures;
-
-    if (check.effect === "degrade") {
-      this.readiness.record(check.name, outcome.ok, outcome.message, tripped);
-      this.background(() => this.applyDegradation(generation));
-    } else if (tripped && check.effect === "restart") {
-      if (failures === settings.failures) {
-        // The decision, when it is made: the crash that follows waits for the kernel to reap.
-        this.deps.bus.publish({
-          type: "gateway.hung",
-          botId: this.bot.id,
-          actor: "supervisor",
-          data: {
-            check: check.name,
-            failures,
-            message: outcome.message,
-            pid: this.process?.pid ?? null,
-            failingSince: new Date(failingSinceMs ?? Date.now()).toISOString(),
-          },
-        });
-      }
-      this.kill(
-        generation,
-        `hung: ${check.name} failed ${failures} times in a row (${outcome.message})`,
-      );
-    } else if (tripped && check.effect === "warn" && failures === settings.failures) {
-      const { rssBytes, ready, version, uptimeMs } = facts;
-      this.deps.bus.publish({
-        type: "gateway.warning",
-        botId: this.bot.id,
-        actor: "supervisor",
-        data: { check: check.name, message: outcome.message, rssBytes, ready, version, uptimeMs },
-      });
-    }
-  }
-
-  /** Applies what the degrading checks call for (see ReadinessTracker). */
-  private async applyDegradation(generation: number) {
-    if (generation !== this.generation || this.killReason) return;
-    const change = this.readiness.change(this.instance.state);
-    if (change) await this.setState(change.to, "supervisor", change.reason, {}, change.data);
   }
 
   /** Kills the current process for a reason of the supervisor's; its exit then runs the restart policy. */
@@ -453,7 +370,7 @@ export class GatewayRunner {
   /** A process ended (or never came up): record it, then restart, back off, or give up. */
   private async failed(exit: ProcessExit, why?: string, failure?: StartFailure) {
     const generation = ++this.generation;
-    const pid = this.process?.pid ?? this.instance.pid;
+    const pid = this.process?.pid ?? this.record.now.pid;
     this.clearTimers();
     this.process = null;
     const now = Date.now();
@@ -464,10 +381,10 @@ export class GatewayRunner {
     this.consecutive += 1;
     const failuresMs = recentFailures(
       policy,
-      [...this.instance.recentFailures.map(Date.parse), now],
+      [...this.record.now.recentFailures.map(Date.parse), now],
       now,
     );
-    const uptimeMs = this.instance.startedAt ? now - Date.parse(this.instance.startedAt) : null;
+    const uptimeMs = this.record.now.startedAt ? now - Date.parse(this.record.now.startedAt) : null;
     // Masked here, where it is captured: the tail is stored, served, printed and sent in events.
     const redact = this.redactor();
     const lastExit: ExitInfo = {
@@ -506,9 +423,8 @@ export class GatewayRunner {
     if (decision.action === "fail") {
       await this.setState("failed", "supervisor", decision.reason);
       if (decision.escalate) {
-        this.deps.bus.publish({
+        this.record.publish({
           type: "gateway.crash_loop",
-          botId: this.bot.id,
           actor: "supervisor",
           data: { failures: failuresMs.length, windowMs: policy.crashLoopWindowMs, lastExit },
         });
@@ -528,7 +444,7 @@ export class GatewayRunner {
     );
     this.backoff = setTimeout(() => {
       this.background(() =>
-        generation === this.generation && this.instance.state === "backoff"
+        generation === this.generation && this.record.now.state === "backoff"
           ? this.launch("supervisor", `restart after ${lastExit.reason}`, {}, { restart: true })
           : undefined,
       );
@@ -541,9 +457,9 @@ export class GatewayRunner {
     const process = this.process ?? this.attachSaved();
     this.process = null;
     this.liveSince = null;
-    this.readiness.clear();
+    this.checks.readiness.clear();
     if (!process) {
-      if (this.instance.state !== "stopped") await this.setState("stopped", actor, reason);
+      if (this.record.now.state !== "stopped") await this.setState("stopped", actor, reason);
       return;
     }
     await this.setState("stopping", actor, reason);
@@ -562,7 +478,7 @@ export class GatewayRunner {
 
   /** The persisted process, when it still runs (a clawops without a daemon stopping a kept gateway). */
   private attachSaved(): GatewayProcess | null {
-    const { pid, pidStartTime } = this.instance;
+    const { pid, pidStartTime } = this.record.now;
     if (pid === null || pidStartTime === null) return null;
     return this.deps.driverFor(this.bot).attach(pid, pidStartTime);
   }
@@ -573,70 +489,35 @@ export class GatewayRunner {
   }
 
   private clearTimers() {
-    this.checks?.abort();
-    this.checks = null;
+    this.checks.stop();
     if (this.backoff) clearTimeout(this.backoff);
     this.backoff = null;
   }
 
   private portConflict(pid: number | null, cmdline: string | null) {
-    this.deps.bus.publish({
+    this.record.publish({
       type: "gateway.port_conflict",
-      botId: this.bot.id,
       actor: "supervisor",
       data: { port: this.bot.port, pid, cmdline },
     });
   }
 
-  /** Persists a change of state and publishes it as `gateway.state`, with the time spent in the previous state. */
-  private async setState(
+  /** Persists a change of state and publishes it as `gateway.state` (the live process named). */
+  private setState(
     to: GatewayState,
     actor: string,
     reason: string,
     patch: Partial<GatewayInstance> = {},
     data: GatewayStateExtras = {},
   ) {
-    const from = this.instance.state;
-    const inStateMs = Date.now() - Date.parse(this.instance.stateSince);
-    const now = new Date().toISOString();
-    this.instance = {
-      ...this.instance,
-      ...patch,
-      state: to,
-      reason,
-      stateSince: now,
-      updatedAt: now,
-    };
-    this.deps.bus.publish({
-      type: "gateway.state",
-      botId: this.bot.id,
-      actor,
-      ts: now,
-      data: {
-        from,
-        to,
-        reason,
-        pid: this.instance.pid ?? this.process?.pid ?? null,
-        inStateMs,
-        ...data,
-      },
+    return this.record.transition(to, actor, reason, {
+      patch,
+      data,
+      processPid: this.process?.pid ?? null,
     });
-    this.log.info({ from, to, reason, pid: this.instance.pid }, "gateway.state");
-    for (const waiter of [...this.waiters]) waiter();
-    await this.save();
   }
 
-  private async persist(patch: Partial<GatewayInstance>) {
-    this.instance = { ...this.instance, ...patch, updatedAt: new Date().toISOString() };
-    await this.save();
-  }
-
-  /** A store outage must not stop supervision: the state lives on in memory and is saved next time. */
-  private async save() {
-    try {
-      await this.deps.store.saveInstance(this.instance);
-    } catch (error) {
-      this.log.error({ err: errorMessage(error) }, "gateway.state_not_saved");
-    }
+  private persist(patch: Partial<GatewayInstance>) {
+    return this.record.persist(patch);
   }
 }

@@ -126,6 +126,21 @@ export class Supervisor {
     return saved.map((i) => this.runners.get(i.botId)?.snapshot() ?? i);
   }
 
+  /**
+   * Waits while the supervisor brings the bot's gateway back by itself
+   * (starting, or crashed with its restart being decided), at most
+   * `timeoutMs`, on its own state changes rather than by polling; the
+   * gateway as it is then (null when the supervisor does not run it).
+   */
+  async awaitRelaunch(
+    botId: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<GatewayInstance | null> {
+    const runner = this.runners.get(botId);
+    return runner ? runner.awaitRelaunch(timeoutMs, signal) : this.instance(botId);
+  }
+
   /** One bot's gateway as the supervisor sees it now; null when it never had one. */
   async instance(botId: string): Promise<GatewayInstance | null> {
     return this.runners.get(botId)?.snapshot() ?? (await this.options.store.getInstance(botId));

@@ -69,14 +69,8 @@ export async function gatewayStopped(context: ActionContext): Promise<string | n
 }
 
 /** Waits while the supervisor is in the middle of something (a relaunch after a crash). */
-async function settled(context: ActionContext): Promise<GatewayInstance | null> {
-  const deadline = Date.now() + context.settings.verifyTimeout;
-  for (;;) {
-    const instance = await context.gateway.instance();
-    const busy = instance && (instance.state === "starting" || instance.state === "crashed");
-    if (!busy || Date.now() >= deadline || context.signal.aborted) return instance;
-    await abortableSleep(200, context.signal);
-  }
+function settled(context: ActionContext): Promise<GatewayInstance | null> {
+  return context.gateway.awaitRelaunch(context.settings.verifyTimeout, context.signal);
 }
 
 export const restart = defineAction({
