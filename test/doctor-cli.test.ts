@@ -106,7 +106,7 @@ describe.runIf(gatewayRuntimeAvailable())("clawops doctor on the command line", 
     expect(dry.stdout).toContain('+    bind: "loopback",');
     expect(dry.stdout).toContain("would fix  providers");
     // The diff is printed: the key it moves shows masked.
-    expect(dry.stdout).toContain("apiKey: \"[REDACTED]\"");
+    expect(dry.stdout).toContain('apiKey: "[REDACTED]"');
     expect(dry.stdout).not.toContain("sk-old-0000000000");
     expect(readFileSync(file, "utf8")).toBe(before);
 

@@ -13,7 +13,7 @@ import { registerBot } from "../src/fleet/registry.js";
 import { RepairService } from "../src/repair/service.js";
 import { openSqliteStore } from "../src/store/sqlite.js";
 import type { Store } from "../src/store/store.js";
-import { gatewayLogFile } from "../src/supervisor/gateway-log.js";
+import { gatewayLogFile } from "../src/gateway/log-file.js";
 import { Supervisor } from "../src/supervisor/supervisor.js";
 import { STAND_IN } from "./helpers/fleet.js";
 import { freePort, tempDir } from "./helpers/cli.js";

@@ -3,18 +3,14 @@ import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError } from "../core/errors.js";
 import { findRunningGateway } from "../drivers/discover.js";
-import {
-  OpenClawCli,
-  type OpenClawCommand,
-  locateConfiguredOpenClaw,
-  openClawLookupKey,
-} from "../gateway/openclaw-cli.js";
-import { gatewayEnv } from "../supervisor/supervisor.js";
+import { OpenClawCli, type OpenClawCommand } from "../gateway/openclaw-cli.js";
+import { gatewayEnv } from "../gateway/environment.js";
 import { DoctorChecker, type DoctorRunner, schemaCacheDir } from "./checker.js";
-import { findLegacyAuthFiles } from "./rules/legacy-files.js";
+import { findLegacyAuthFiles } from "../gateway/state-files.js";
 import type { DoctorTarget } from "./rule.js";
 import { type OpenClawFixOutcome, runOpenClawFix } from "./fix.js";
 import { type DoctorOptions, type DoctorReport, instanceEnv } from "./run-doctor.js";
+import { locateConfiguredOpenClaw, openClawLookupKey } from "../runtime/runtimes.js";
 
 /**
  * Errors the gate lets through: the driver checks them again at spawn time

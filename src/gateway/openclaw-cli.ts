@@ -4,7 +4,6 @@ import semver from "semver";
 import { z } from "zod";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { formatPath } from "../core/validation.js";
-import { defaultRuntime } from "../runtime/runtimes.js";
 import { allOnPath } from "../system/files.js";
 import { type RunResult, runProcess } from "../system/run.js";
 
@@ -86,33 +85,6 @@ export async function locateOpenClaw(options: LocateOptions = {}): Promise<OpenC
     `no Node for openclaw (it needs ${range}): tried ${rejected.join(", ") || "nothing"}; set openclaw.node in clawops.yaml`,
     { details: { range, rejected } },
   );
-}
-
-/**
- * The CLI a bot runs: its own `openclawBin` when it has one, else
- * clawops.yaml's `openclaw.bin` (with `openclaw.node` when set), else the
- * default runtime of `clawops openclaw install`, else PATH and node_modules.
- */
-export function locateConfiguredOpenClaw(
-  settings: { bin?: string; node?: string },
-  botBin: string | null | undefined,
-  dataDir: string,
-): Promise<OpenClawCommand> {
-  const bin = botBin ?? settings.bin;
-  return locateOpenClaw({
-    ...(bin ? { bin } : { managed: defaultRuntime(dataDir) }),
-    ...(settings.node ? { node: settings.node } : {}),
-  });
-}
-
-/** What a locate call depends on, as a cache key: the configured bin, or the default runtime. */
-export function openClawLookupKey(
-  settings: { bin?: string },
-  botBin: string | null | undefined,
-  dataDir: string,
-): string {
-  const bin = botBin ?? settings.bin;
-  return bin ? `bin:${bin}` : `managed:${defaultRuntime(dataDir)?.entry ?? "-"}`;
 }
 
 function findEntry(

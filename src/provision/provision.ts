@@ -11,16 +11,13 @@ import { isLoopbackUrl } from "../doctor/rules/provider-credentials.js";
 import { type DoctorReport, instanceEnv } from "../doctor/run-doctor.js";
 import type { DoctorService } from "../doctor/service.js";
 import { type RegistryDeps, planBot, registerBot } from "../fleet/registry.js";
-import {
-  OpenClawCli,
-  type OpenClawCommand,
-  locateConfiguredOpenClaw,
-} from "../gateway/openclaw-cli.js";
-import { gatewayEnv } from "../supervisor/supervisor.js";
+import { OpenClawCli, type OpenClawCommand } from "../gateway/openclaw-cli.js";
+import { gatewayEnv } from "../gateway/environment.js";
 import { writeFileAtomic } from "../system/files.js";
 import { renderCaddyfile, renderSystemdUnit } from "./deploy-files.js";
 import { type ModelChoice, modelOverlay } from "./providers.js";
 import { BUILT_IN_TEMPLATES, type Environment, deepMerge, renderConfig } from "./template.js";
+import { locateConfiguredOpenClaw } from "../runtime/runtimes.js";
 
 export interface ProvisionRequest {
   name: string;

@@ -1,7 +1,7 @@
 import type { Bot } from "../core/bot.js";
-import { findLegacyAuthFiles } from "../doctor/rules/legacy-files.js";
+import { findLegacyAuthFiles } from "../gateway/state-files.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
-import { gatewayLogFile, tailLines } from "../supervisor/gateway-log.js";
+import { gatewayLogFile, tailLines } from "../gateway/log-file.js";
 import { findTcpListener } from "../system/proc.js";
 import { lastGoodCandidates } from "./actions/config-repair.js";
 import { type StaleLock, findStaleLocks } from "./actions/dead-lock.js";

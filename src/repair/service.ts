@@ -9,7 +9,7 @@ import type { DoctorService } from "../doctor/service.js";
 import type { EventBus } from "../events/bus.js";
 import { requireBot } from "../fleet/registry.js";
 import type { Store } from "../store/store.js";
-import { gatewayLogFile, tailLines } from "../supervisor/gateway-log.js";
+import { gatewayLogFile, tailLines } from "../gateway/log-file.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 import { buildAiContext } from "./ai-context.js";
 import { botRedactor, configProblems, createActionContext, saveKnownGood } from "./bot-context.js";

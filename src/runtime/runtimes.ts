@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import semver from "semver";
 import { z } from "zod";
+import { type OpenClawCommand, locateOpenClaw } from "../gateway/openclaw-cli.js";
 import { writeFileAtomic } from "../system/files.js";
 
 /**
@@ -123,4 +124,31 @@ export function compareVersions(a: string, b: string): number {
   const vb = semver.coerce(b, { includePrerelease: true });
   if (va && vb) return semver.compare(va, vb) || a.localeCompare(b);
   return va ? 1 : vb ? -1 : a.localeCompare(b);
+}
+
+/**
+ * The CLI a bot runs: its own `openclawBin` when it has one, else
+ * clawops.yaml's `openclaw.bin` (with `openclaw.node` when set), else the
+ * default runtime of `clawops openclaw install`, else PATH and node_modules.
+ */
+export function locateConfiguredOpenClaw(
+  settings: { bin?: string; node?: string },
+  botBin: string | null | undefined,
+  dataDir: string,
+): Promise<OpenClawCommand> {
+  const bin = botBin ?? settings.bin;
+  return locateOpenClaw({
+    ...(bin ? { bin } : { managed: defaultRuntime(dataDir) }),
+    ...(settings.node ? { node: settings.node } : {}),
+  });
+}
+
+/** What a locate call depends on, as a cache key: the configured bin, or the default runtime. */
+export function openClawLookupKey(
+  settings: { bin?: string },
+  botBin: string | null | undefined,
+  dataDir: string,
+): string {
+  const bin = botBin ?? settings.bin;
+  return bin ? `bin:${bin}` : `managed:${defaultRuntime(dataDir)?.entry ?? "-"}`;
 }

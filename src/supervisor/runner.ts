@@ -16,7 +16,7 @@ import type { EventBus } from "../events/bus.js";
 import type { OpenClawCommand } from "../gateway/openclaw-cli.js";
 import type { Store } from "../store/store.js";
 import { processStartedAt } from "../system/proc.js";
-import { gatewayLogFile, tailLines } from "./gateway-log.js";
+import { gatewayLogFile, tailLines } from "../gateway/log-file.js";
 import { type RestartPolicy, decideRestart, recentFailures } from "./restart-policy.js";
 import { InstanceRecord } from "./instance-record.js";
 import { GatewayChecks } from "./gateway-checks.js";

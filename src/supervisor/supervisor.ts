@@ -7,19 +7,15 @@ import { errorMessage } from "../core/errors.js";
 import { startError } from "../core/start-failure.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import { createDrivers } from "../drivers/index.js";
-import { collectBotSecrets, gatewayConfigCopies } from "../gateway/bot-secrets.js";
+import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import type { EventBus } from "../events/bus.js";
 import { requireBot } from "../fleet/registry.js";
-import {
-  type OpenClawCommand,
-  locateConfiguredOpenClaw,
-  openClawLookupKey,
-  openClawEnv,
-} from "../gateway/openclaw-cli.js";
+import { type OpenClawCommand } from "../gateway/openclaw-cli.js";
 import type { Store } from "../store/store.js";
-import { gatewayLogFile, rotateLog } from "./gateway-log.js";
+import { gatewayLogFile, rotateLog } from "../gateway/log-file.js";
 import type { RestartPolicy } from "./restart-policy.js";
 import { GatewayRunner, type RunnerDeps } from "./runner.js";
+import { locateConfiguredOpenClaw, openClawLookupKey } from "../runtime/runtimes.js";
 
 export interface SupervisorDeps {
   config: ClawopsConfig;
@@ -250,35 +246,4 @@ export class Supervisor {
       });
     }
   }
-}
-
-/**
- * The gateway's environment: clawops's quiet defaults plus `supervisor.env`,
- * with `{name}` and `{stateDir}` filled in. Nothing else of clawops's own
- * environment reaches a gateway (the doctor checks credentials against this).
- */
-export function gatewayEnv(extra: Record<string, string>, bot: Bot): NodeJS.ProcessEnv {
-  const filled = Object.fromEntries(
-    Object.entries(extra).map(([key, value]) => [
-      key,
-      value.replaceAll("{name}", bot.name).replaceAll("{stateDir}", bot.stateDir),
-    ]),
-  );
-  return openClawEnv(filled);
-}
-
-/**
- * Every secret `bot`'s gateway knows, with the environment clawops gives it
- * (`collectBotSecrets`); `extraFiles`: more copies of its config to read.
- */
-export function gatewaySecrets(
-  supervisorEnv: Record<string, string>,
-  bot: Bot,
-  extraFiles: readonly string[] = [],
-): string[] {
-  return collectBotSecrets({
-    configFiles: [...gatewayConfigCopies(bot.configPath), ...extraFiles],
-    env: gatewayEnv(supervisorEnv, bot),
-    declared: Object.keys(supervisorEnv),
-  });
 }

@@ -4,7 +4,7 @@ import { requireBot } from "../../fleet/registry.js";
 import { type ChatTurnResult, chatTurn } from "../../gateway/chat.js";
 import { GatewayClient } from "../../gateway/client.js";
 import { gatewayTokenFrom, readOpenClawConfig } from "../../gateway/openclaw-config.js";
-import { gatewayEnv } from "../../supervisor/supervisor.js";
+import { gatewayEnv } from "../../gateway/environment.js";
 import { act } from "../act.js";
 import { parseDuration } from "../arguments.js";
 import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";

@@ -3,10 +3,10 @@ import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
 import type { ClawopsConfig } from "../../config/schema.js";
 import { type Daemon, startDaemon } from "../../daemon/daemon.js";
-import { locateConfiguredOpenClaw } from "../../gateway/openclaw-cli.js";
 import { act } from "../act.js";
 import { type CommandOptions, loadCliConfig } from "../context.js";
 import { EXIT } from "../output.js";
+import { locateConfiguredOpenClaw } from "../../runtime/runtimes.js";
 
 const REDACT = [
   "req.headers.authorization",

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import semver from "semver";
 import type { Finding } from "../../core/finding.js";
+import { authProfilesFile, listDirs, listFiles } from "../../gateway/state-files.js";
 import type { DoctorRule } from "../rule.js";
 
 /**
@@ -64,33 +65,3 @@ export const legacyFiles: DoctorRule = {
     return findings;
   },
 };
-
-function listDirs(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name);
-  } catch {
-    return [];
-  }
-}
-
-function listFiles(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-/** Where an agent's JSON-era credential file lives. */
-function authProfilesFile(stateDir: string, agent: string): string {
-  return path.join(stateDir, "agents", agent, "agent", "auth-profiles.json");
-}
-
-/** Legacy `agents/<id>/agent/auth-profiles.json` files of a state dir. */
-export function findLegacyAuthFiles(stateDir: string): string[] {
-  return listDirs(path.join(stateDir, "agents"))
-    .map((agent) => authProfilesFile(stateDir, agent))
-    .filter((file) => existsSync(file));
-}

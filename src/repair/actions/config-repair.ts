@@ -7,7 +7,7 @@ import { writeFileAtomic } from "../../system/files.js";
 import { type ActionContext, defineAction } from "../action.js";
 import type { Evidence } from "../evidence.js";
 import { gatewayStopped, stop } from "./lifecycle.js";
-import { findLegacyAuthFiles } from "../../doctor/rules/legacy-files.js";
+import { findLegacyAuthFiles } from "../../gateway/state-files.js";
 
 /**
  * Known-good copies of a bot's config, newest first: clawops's own (saved
