@@ -23,6 +23,7 @@ import {
 } from "../test/harness/gateway.js";
 import pino from "pino";
 import { tempDir } from "../test/helpers/cli.js";
+import { longestStall } from "../test/helpers/loop.js";
 import { formatRows, machine, summarize } from "./stats.js";
 
 const TRIALS = Number(process.env.TRIALS ?? 50);
@@ -134,8 +135,8 @@ async function main() {
     const stallInline: number[] = [];
     const stallThread: number[] = [];
     for (let i = 0; i < 10; i++) {
-      stallInline.push(await longestStall(() => checker.run(request)));
-      stallThread.push(await longestStall(() => thread.run(request)));
+      stallInline.push((await longestStall(() => checker.run(request))).longest);
+      stallThread.push((await longestStall(() => thread.run(request))).longest);
     }
     await thread.close();
     const boundKb = Math.round(JSON5.stringify(nearBound, null, 2).length / 1024);
@@ -154,23 +155,6 @@ async function main() {
     console.log("target: none set by issue 6; one quick run stays under 100 ms (fuzz test bound)");
   } finally {
     scratch.remove();
-  }
-}
-
-/** The longest stall of this thread's event loop while `work` runs, in ms. */
-async function longestStall(work: () => Promise<unknown>): Promise<number> {
-  let last = performance.now();
-  let longest = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 1);
-  try {
-    await work();
-    return Math.max(longest, performance.now() - last);
-  } finally {
-    clearInterval(ticker);
   }
 }
 

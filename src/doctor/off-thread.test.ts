@@ -5,7 +5,7 @@ import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { DoctorChecker, type DoctorRequest } from "./checker.js";
 import { DoctorThread } from "./off-thread.js";
-import type { DoctorReport } from "./run-doctor.js";
+import { longestStall } from "../../test/helpers/loop.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "clawops-doctor-thread-"));
 const thread = new DoctorThread({ deadlineMs: 60_000, log: pino({ level: "silent" }) });
@@ -36,23 +36,6 @@ function request(file: string, extra: Partial<DoctorRequest> = {}): DoctorReques
   };
 }
 
-/** The longest stall of this thread's event loop while `work` runs, in ms. */
-async function longestStall(work: () => Promise<DoctorReport>) {
-  let last = performance.now();
-  let longest = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 2);
-  try {
-    const report = await work();
-    return { report, longest: Math.max(longest, performance.now() - last) };
-  } finally {
-    clearInterval(ticker);
-  }
-}
-
 describe("the doctor in a worker thread", () => {
   it("gives the report the calling thread gives, without stalling the caller's loop", async () => {
     const file = path.join(dir, "large.json5");
@@ -64,8 +47,8 @@ describe("the doctor in a worker thread", () => {
     const inline = await longestStall(() => new DoctorChecker().run(request(file)));
     const off = await longestStall(() => thread.run(request(file)));
 
-    const { durationMs: _a, ...expected } = inline.report;
-    const { durationMs: _b, ...actual } = off.report;
+    const { durationMs: _a, ...expected } = inline.result;
+    const { durationMs: _b, ...actual } = off.result;
     expect(actual).toEqual(expected);
     expect(actual.findings.some((f) => f.id === "duplicate-keys")).toBe(true);
     // The parse alone stalls the calling thread; the worker leaves it free.
