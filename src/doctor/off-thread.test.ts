@@ -4,7 +4,7 @@ import path from "node:path";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { DoctorChecker, type DoctorRequest } from "./checker.js";
-import { DoctorThread } from "./off-thread.js";
+import { DoctorRouter, DoctorThread, OFF_THREAD_BYTES } from "./off-thread.js";
 import { longestStall } from "../../test/helpers/loop.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "clawops-doctor-thread-"));
@@ -77,6 +77,25 @@ describe("the doctor in a worker thread", () => {
       await patient.close();
     } finally {
       await hurried.close();
+    }
+  });
+
+  it("routes by size in the daemon: a large config to the worker, a small one here", async () => {
+    const router = new DoctorRouter({ deadlineMs: 60_000, log: pino({ level: "silent" }) });
+    try {
+      const large = path.join(dir, "large.json5");
+      writeFileSync(large, largeConfig());
+      const small = path.join(dir, "small.json5");
+      writeFileSync(small, "{ gateway: { port: 18789 }, gateway: { port: 18790 } }\n");
+      expect(largeConfig().length).toBeGreaterThan(OFF_THREAD_BYTES);
+      await router.run(request(large)); // the worker warmed up
+      const inline = await longestStall(() => new DoctorChecker().run(request(large)));
+      const routed = await longestStall(() => router.run(request(large)));
+      expect(routed.longest).toBeLessThan(inline.longest / 3);
+      const here = await router.run(request(small));
+      expect(here.findings.map((f) => f.id)).toContain("duplicate-keys");
+    } finally {
+      await router.close();
     }
   });
 });

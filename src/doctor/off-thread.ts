@@ -1,7 +1,8 @@
+import { statSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { OpsError, type OpsErrorCode } from "../core/errors.js";
-import type { DoctorRequest, DoctorRunner } from "./checker.js";
+import { DoctorChecker, type DoctorRequest, type DoctorRunner } from "./checker.js";
 import type { DoctorReport } from "./run-doctor.js";
 
 type Reply =
@@ -121,6 +122,46 @@ export class DoctorThread implements DoctorRunner {
       pending.reject(error);
     }
     this.pending.clear();
+  }
+}
+
+/**
+ * Configs at least this large are checked in the worker; smaller ones (every
+ * real config is a few KB: parsed in well under a millisecond) in the
+ * calling thread, so that a daemon whose configs are all small never pays
+ * for a second JavaScript heap (~50 MB resident).
+ */
+export const OFF_THREAD_BYTES = 64 * 1024;
+
+/**
+ * The daemon's doctor: a config of `OFF_THREAD_BYTES` or more goes to the
+ * worker thread, anything smaller runs here. Same checker, same report.
+ */
+export class DoctorRouter implements DoctorRunner {
+  private readonly inline = new DoctorChecker();
+  private readonly thread: DoctorThread;
+
+  constructor(options: DoctorThreadOptions) {
+    this.thread = new DoctorThread(options);
+  }
+
+  run(request: DoctorRequest): Promise<DoctorReport> {
+    return configBytes(request.target.configFile) >= OFF_THREAD_BYTES
+      ? this.thread.run(request)
+      : this.inline.run(request);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.inline.close(), this.thread.close()]);
+  }
+}
+
+/** The config's size; 0 when it cannot be read (the checker reports why, cheaply, here). */
+function configBytes(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 
