@@ -360,13 +360,13 @@ export class GatewayRunner {
       this.portConflict(outcome.foreign.pid, outcome.foreign.cmdline);
     if (!outcome.ok)
       this.log.warn({ check: check.name, failures, message: outcome.message }, "check.failed");
-    const tripped = !outcome.ok && failures >= settings.failures;
+    const tripped = !outcome.ok && (failures >= settings.failures || outcome.hung === true);
 
     if (check.effect === "degrade") {
       this.readiness.record(check.name, outcome.ok, outcome.message, tripped);
       this.background(() => this.applyDegradation(generation));
     } else if (tripped && check.effect === "restart") {
-      if (failures === settings.failures) {
+      if (failures === settings.failures || outcome.hung) {
         // The decision, when it is made: the crash that follows waits for the kernel to reap.
         this.deps.bus.publish({
           type: "gateway.hung",
