@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # Debian's packages the tests need (installed only when missing, only as root).
-TEST_DEBIAN_PACKAGES=(postgresql redis-server chromium caddy jq)
+TEST_DEBIAN_PACKAGES=(postgresql redis-server chromium caddy jq python3)
 
 pg_bin_dir() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
@@ -17,6 +17,7 @@ missing_debian_packages() {
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   [[ -x /usr/bin/caddy ]] || missing+=(caddy)
   command -v jq >/dev/null 2>&1 || missing+=(jq)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
   echo "${missing[@]:-}"
 }
 

@@ -417,7 +417,7 @@ describe("repair budget and pauses (injected clock)", () => {
         action: "restart",
         status: "failed",
         detail: expect.stringMatching(
-          /^restarted: pid \d+ → \d+ \(degraded\) in .*; but live, but not ready after 10\.0s: \/readyz answered 503 \(failing: stand-in\)$/,
+          /^restarted: pid \d+ → \d+ \(degraded\) in .*; but live, but not ready after 10\.0s \(\/readyz: not ready: failing stand-in\)$/,
         ) as unknown,
       }),
     ]);

@@ -122,6 +122,30 @@ describe("supervisor (stand-in gateways)", () => {
     expect(isRunningProcess(first.pid!)).toBe(false);
   });
 
+  it("calls a stopped gateway hung by its own evidence, before the failure count", async () => {
+    // Default-like healthz: the count (3 failures at 5 s) would take over 11 s from the stop.
+    const f = await open({
+      ...FAST_CHECKS,
+      checks: {
+        healthz: { period: "5s", timeout: "1600ms", failures: 3 },
+        readyz: { enabled: false },
+        wsHealth: { enabled: false },
+      },
+    });
+    await f.addBot("eta");
+    const first = await f.supervisor.start("eta", "test");
+    const stoppedAt = Date.now();
+    process.kill(first.pid!, "SIGSTOP");
+    const after = await f.waitFor("eta", (i) => i.state === "running" && i.pid !== first.pid);
+    expect(after.lastExit?.reason).toMatch(
+      /^hung: healthz failed 2 times in a row \(no answer .*; pid \d+ was stopped \(state T\) and used no CPU for 3\.\ds\)$/,
+    );
+    const hung = f.events.find((e) => e.type === "gateway.hung");
+    expect(hung?.data).toMatchObject({ check: "healthz", failures: 2, pid: first.pid });
+    // At most one period and two timeouts after the stop (8.2 s here), with room for a busy CI.
+    expect(Date.parse(hung!.ts) - stoppedAt).toBeLessThan(10_000);
+  }, 30_000);
+
   it("marks a gateway that is not ready as degraded, never restarting it for that", async () => {
     const f = await open();
     const bot = await f.addBot("zeta");

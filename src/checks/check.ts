@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Bot } from "../core/bot.js";
 import { duration } from "../core/duration.js";
+import type { FailedRun } from "../core/hang.js";
 import type { ListeningSocket } from "../system/proc.js";
 
 /** The gateway instance a check looks at: the bot, and the process clawops supervises. */
@@ -21,6 +22,13 @@ export interface CheckOutcome {
   message: string;
   /** The port answered, but from a process that is not this instance: a port conflict. */
   foreign?: { pid: number | null; cmdline: string | null };
+  /**
+   * The process's own evidence shows it hung (it used no CPU while probes timed out): the
+   * check's effect applies now, before `failures` runs.
+   */
+  hung?: boolean;
+  /** Run the check again at once instead of a period later (evidence worth confirming). */
+  rerunNow?: boolean;
   /** Figures for status and metrics. */
   facts?: {
     rssBytes?: number;
@@ -29,6 +37,8 @@ export interface CheckOutcome {
     uptimeMs?: number;
     /** The listening socket the supervised process holds (for a cheap re-check next time). */
     listener?: ListeningSocket;
+    /** The process as a timed-out probe went out and as it failed (see core/hang.ts). */
+    stall?: FailedRun;
   };
 }
 

@@ -1,3 +1,4 @@
+import { checkReadiness } from "../gateway/liveness.js";
 import { probe } from "../gateway/probes.js";
 import { type Check, checkSettings } from "./check.js";
 
@@ -14,24 +15,17 @@ export const readyz: Check = {
   async run(target, settings, _signal, history) {
     // The version comes from /startupz, asked until one run has it (once per process, mostly).
     const versionKnown = history.some((h) => h.outcome.facts?.version);
-    const [result, startupz] = await Promise.all([
-      probe(target.httpUrl, "readyz", { timeoutMs: settings.timeout }),
+    const [readiness, startupz] = await Promise.all([
+      checkReadiness(target.bot.port, settings.timeout),
       versionKnown ? null : probe(target.httpUrl, "startupz", { timeoutMs: settings.timeout }),
     ]);
     const version = startupz?.ok ? startupz.body.version : undefined;
-    if (!result.ok)
-      return { ok: false, message: result.message, facts: version ? { version } : {} };
-    const { ready, failing, uptimeMs } = result.body;
+    const uptimeMs = readiness.body?.uptimeMs;
     const facts = {
-      ready,
+      ...(readiness.body ? { ready: readiness.ready } : {}),
       ...(uptimeMs !== undefined ? { uptimeMs } : {}),
       ...(version ? { version } : {}),
     };
-    if (ready) return { ok: true, message: "ready", facts };
-    return {
-      ok: false,
-      message: `not ready: failing ${failing.join(", ") || "(none listed)"}`,
-      facts,
-    };
+    return { ok: readiness.ready, message: readiness.message, facts };
   },
 };

@@ -6,7 +6,7 @@ import type { Bot } from "../core/bot.js";
 import { GATEWAY_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { CLAWOPS_VERSION } from "../core/version.js";
-import { DoctorThread } from "../doctor/off-thread.js";
+import { DoctorRouter } from "../doctor/off-thread.js";
 import { DoctorService } from "../doctor/service.js";
 import { EventBus } from "../events/bus.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
@@ -91,11 +91,11 @@ async function start(
   const abort = new AbortController();
   undo.push(() => abort.abort());
 
-  // Off the loop: a large config's parse and the schema's compile take hundreds of ms.
+  // Off the loop: a large config's parse takes hundreds of ms (a small one stays here).
   const doctor = new DoctorService(
     config,
     () => store.listBots(),
-    new DoctorThread({
+    new DoctorRouter({
       deadlineMs: 4 * config.openclaw.timeout,
       log: log.child({ part: "doctor" }),
     }),

@@ -20,9 +20,9 @@ export interface CheckReport {
 
 /**
  * Runs `check` at once, then every `settings.period`, start to start (a slow answer does not
- * stretch the schedule, so k failures are seen within k periods plus one
- * timeout), until `signal` aborts. A check that throws or overruns its
- * timeout is a failed run, not a crashed loop.
+ * stretch the schedule, so k failures are seen within k periods plus one timeout), until
+ * `signal` aborts. An outcome with `rerunNow` is followed by the next run at once. A check
+ * that throws or overruns its timeout is a failed run, not a crashed loop.
  */
 export async function runCheckLoop(
   check: Check,
@@ -43,6 +43,8 @@ export async function runCheckLoop(
     const ranAt = Date.now();
     const outcome = await runOnce(check, settings, target, signal, history);
     if (signal.aborted) return;
+    // Evidence worth confirming (see CheckOutcome.rerunNow) is looked at again without the wait.
+    if (outcome.rerunNow) next = performance.now();
     history.push({ atMs: Date.now(), outcome });
     if (history.length > HISTORY) history.shift();
     failures = outcome.ok ? 0 : failures + 1;

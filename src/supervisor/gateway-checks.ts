@@ -102,13 +102,14 @@ export class GatewayChecks {
       host.portConflict(outcome.foreign.pid, outcome.foreign.cmdline);
     if (!outcome.ok)
       host.log.warn({ check: check.name, failures, message: outcome.message }, "check.failed");
-    const tripped = !outcome.ok && failures >= settings.failures;
+    // The process's own evidence (no CPU while probes time out) may decide before the count.
+    const tripped = !outcome.ok && (failures >= settings.failures || outcome.hung === true);
 
     if (check.effect === "degrade") {
       this.readiness.record(check.name, outcome.ok, outcome.message, tripped);
       host.background(() => this.applyDegradation(generation));
     } else if (tripped && check.effect === "restart") {
-      if (failures === settings.failures) {
+      if (failures === settings.failures || outcome.hung) {
         // The decision, when it is made: the crash that follows waits for the kernel to reap.
         host.record.publish({
           type: "gateway.hung",

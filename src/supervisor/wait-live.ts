@@ -1,13 +1,8 @@
 import type { Bot } from "../core/bot.js";
 import { sleep } from "../core/time.js";
+import { checkLiveness } from "../gateway/liveness.js";
 import { probe } from "../gateway/probes.js";
-import {
-  type Listener,
-  type ListeningSocket,
-  describeListener,
-  findTcpListener,
-  isListenerOf,
-} from "../system/proc.js";
+import { type Listener, type ListeningSocket, describeListener } from "../system/proc.js";
 
 export type LiveVerdict =
   | { live: true; version: string | null; socket: ListeningSocket | null }
@@ -31,27 +26,32 @@ export async function waitUntilLive(
   cancelled: () => boolean,
   onConflict: (listener: Listener) => void,
 ): Promise<LiveVerdict> {
-  const baseUrl = `http://127.0.0.1:${bot.port}`;
   const deadline = performance.now() + timeoutMs;
   for (let poll = 0; !cancelled(); poll += 1) {
-    const health = await probe(baseUrl, "healthz", { timeoutMs: 1_000 });
+    const liveness = await checkLiveness(
+      { port: bot.port, pid },
+      {
+        timeoutMs: 1_000,
+        identifyUnanswered: poll % HOLDER_CHECK_EVERY === HOLDER_CHECK_EVERY - 1,
+      },
+    );
     if (cancelled()) break;
-    const answered = health.ok && health.status === 200 && health.body.ok;
-    if (answered || poll % HOLDER_CHECK_EVERY === HOLDER_CHECK_EVERY - 1) {
-      const listener = findTcpListener(bot.port, [pid]);
-      if (answered && (!listener || isListenerOf(listener, pid))) {
-        const startupz = await probe(baseUrl, "startupz", { timeoutMs: 3_000 });
-        const version = startupz.ok ? (startupz.body.version ?? null) : null;
-        return { live: true, version, socket: listener?.socket ?? null };
-      }
-      // An owner this user cannot see may be a dying socket of our own: not proof enough.
-      if (listener && listener.pid !== null && !isListenerOf(listener, pid)) {
-        onConflict(listener);
-        return {
-          live: false,
-          reason: `port ${bot.port} is held by ${describeListener(listener)}: the gateway cannot bind it`,
-        };
-      }
+    if (liveness.live) {
+      const startupz = await probe(`http://127.0.0.1:${bot.port}`, "startupz", {
+        timeoutMs: 3_000,
+      });
+      const version = startupz.ok ? (startupz.body.version ?? null) : null;
+      return { live: true, version, socket: liveness.socket };
+    }
+    // An owner this user cannot see may be a dying socket of our own (a predecessor killed a
+    // moment ago): not proof enough of a conflict. The wait goes on.
+    const holder = liveness.foreign;
+    if (holder && holder.pid !== null) {
+      onConflict(holder);
+      return {
+        live: false,
+        reason: `port ${bot.port} is held by ${describeListener(holder)}: the gateway cannot bind it`,
+      };
     }
     if (performance.now() >= deadline) {
       return {

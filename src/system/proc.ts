@@ -22,11 +22,16 @@ export function listPids(): number[] {
 }
 
 export interface ProcStat {
-  /** One letter: R running, S sleeping, Z zombie, T stopped, ... */
+  /** One letter, of the main thread: R running, S sleeping, D in disk I/O, T/t stopped, Z zombie. */
   state: string;
   pgid: number;
   /** Clock ticks since boot (field 22). */
   startTime: number;
+  /**
+   * CPU time the process has used, every thread summed: utime + stime (fields 14 and 15), in
+   * clock ticks (10 ms). It only grows while some thread runs.
+   */
+  cpuTicks: number;
 }
 
 /** Fields of /proc/PID/stat that clawops uses; null when the process is gone or /proc is unavailable. */
@@ -37,8 +42,9 @@ export function readProcStat(pid: number): ProcStat | null {
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const pgid = Number(fields[2]);
     const startTime = Number(fields[19]);
-    if (!fields[0] || !Number.isFinite(pgid) || !Number.isFinite(startTime)) return null;
-    return { state: fields[0], pgid, startTime };
+    const cpuTicks = Number(fields[11]) + Number(fields[12]);
+    if (!fields[0] || ![pgid, startTime, cpuTicks].every(Number.isFinite)) return null;
+    return { state: fields[0], pgid, startTime, cpuTicks };
   } catch {
     return null;
   }

@@ -2,8 +2,7 @@ import { z } from "zod";
 import { formatDurationMs } from "../../core/duration.js";
 import { type GatewayInstance, LIVE_STATES } from "../../core/gateway-state.js";
 import { abortableSleep } from "../../core/time.js";
-import { probe } from "../../gateway/probes.js";
-import { findTcpListener, isListenerOf } from "../../system/proc.js";
+import { checkLiveness, checkReadiness } from "../../gateway/liveness.js";
 import { type ActionContext, defineAction } from "../action.js";
 
 const NO_PARAMS = z.strictObject({});
@@ -11,8 +10,8 @@ const UP: ReadonlySet<string> = new Set(["running", "degraded"]);
 
 /**
  * Null when the bot's gateway is up, started after `sinceMs` (a new
- * instance, when given), and `/healthz` of that very process answers 200 (not
- * another listener on the port); otherwise what is wrong.
+ * instance, when given), and live (`checkLiveness`: `/healthz` of that very
+ * process answers 200, not another listener on the port); otherwise what is wrong.
  */
 export async function checkLive(context: ActionContext, sinceMs: number | null = null) {
   const instance = await context.gateway.instance();
@@ -20,15 +19,11 @@ export async function checkLive(context: ActionContext, sinceMs: number | null =
     return `the gateway is ${instance?.state ?? "unknown"}${instance ? `: ${instance.reason}` : ""}`;
   if (sinceMs !== null && instance.startedAt && Date.parse(instance.startedAt) < sinceMs)
     return `pid ${instance.pid} started before the fault was detected: not a new instance`;
-  const health = await probe(`http://127.0.0.1:${context.bot.port}`, "healthz", {
-    timeoutMs: 3_000,
-  });
-  if (!health.ok) return `/healthz: ${health.message}`;
-  if (health.status !== 200 || !health.body.ok) return `/healthz answered ${health.status}`;
-  const listener = findTcpListener(context.bot.port, [instance.pid]);
-  if (listener && !isListenerOf(listener, instance.pid))
-    return `port ${context.bot.port} is answered by pid ${listener.pid}, not the gateway (pid ${instance.pid})`;
-  return null;
+  const liveness = await checkLiveness(
+    { port: context.bot.port, pid: instance.pid },
+    { timeoutMs: 3_000 },
+  );
+  return liveness.live ? null : liveness.message;
 }
 
 /**
@@ -45,17 +40,10 @@ async function waitReady(context: ActionContext): Promise<string | null> {
   const { verifyTimeout } = context.settings;
   const deadline = Date.now() + verifyTimeout;
   for (;;) {
-    const ready = await probe(`http://127.0.0.1:${context.bot.port}`, "readyz", {
-      timeoutMs: 3_000,
-    });
-    if (ready.ok && ready.status === 200 && ready.body.ready) return null;
-    if (Date.now() >= deadline || context.signal.aborted) {
-      const failing = ready.ok ? ready.body.failing : [];
-      const answer = ready.ok
-        ? `/readyz answered ${ready.status}${failing.length > 0 ? ` (failing: ${failing.join(", ")})` : ""}`
-        : `/readyz: ${ready.message}`;
-      return `live, but not ready after ${formatDurationMs(verifyTimeout)}: ${answer}`;
-    }
+    const readiness = await checkReadiness(context.bot.port, 3_000);
+    if (readiness.ready) return null;
+    if (Date.now() >= deadline || context.signal.aborted)
+      return `live, but not ready after ${formatDurationMs(verifyTimeout)} (/readyz: ${readiness.message})`;
     await abortableSleep(1_000, context.signal);
   }
 }

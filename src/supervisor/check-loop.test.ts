@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import type { Bot } from "../core/bot.js";
+import { checkSettings, type Check, type CheckOutcome } from "../checks/check.js";
+import { runCheckLoop } from "./check-loop.js";
+
+const TARGET = { bot: {} as Bot, httpUrl: "http://127.0.0.1:1", pid: 1, startedAtMs: 0 };
+
+/** A check that answers `outcomes` in turn, recording when each run began. */
+function scripted(outcomes: CheckOutcome[], startedAt: number[]): Check {
+  return {
+    name: "scripted",
+    effect: "restart",
+    schema: checkSettings({ period: "1s", timeout: "100ms", failures: 3 }),
+    run() {
+      startedAt.push(performance.now());
+      return Promise.resolve(outcomes.shift() ?? { ok: true, message: "ok" });
+    },
+  };
+}
+
+describe("runCheckLoop", () => {
+  it("runs again at once after an outcome that asks for it, then keeps its period", async () => {
+    const startedAt: number[] = [];
+    const check = scripted(
+      [
+        { ok: false, message: "stalled", rerunNow: true },
+        { ok: false, message: "stalled again" },
+      ],
+      startedAt,
+    );
+    const settings = { enabled: true, period: 400, timeout: 100, failures: 3 };
+    const controller = new AbortController();
+    const reports: { failures: number; message: string }[] = [];
+    const loop = runCheckLoop(check, settings, TARGET, controller.signal, (r) => {
+      reports.push({ failures: r.failures, message: r.outcome.message });
+      if (reports.length === 3) controller.abort();
+    });
+    await loop;
+    expect(reports).toEqual([
+      { failures: 1, message: "stalled" },
+      { failures: 2, message: "stalled again" },
+      { failures: 0, message: "ok" },
+    ]);
+    const [first, second, third] = startedAt as [number, number, number];
+    expect(second - first).toBeLessThan(100);
+    expect(third - second).toBeGreaterThanOrEqual(390);
+  });
+});
