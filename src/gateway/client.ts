@@ -3,7 +3,7 @@ import WebSocket from "ws";
 import type { z } from "zod";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { abortableSleep } from "../core/time.js";
-import { formatPath } from "../core/validation.js";
+import { parseAnswer } from "./answer.js";
 import {
   type AuthMode,
   type ConnectAuth,
@@ -119,16 +119,7 @@ export class GatewayClient {
     options: { timeoutMs?: number; expectFinal?: boolean } = {},
   ): Promise<z.output<S>> {
     const frame = await this.send(method, params, options);
-    const parsed = schema.safeParse(frame.payload);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0]!;
-      throw new OpsError(
-        "GATEWAY_BAD_RESPONSE",
-        `${method} answered an unexpected shape: at ${formatPath(first.path) || "<payload>"}: ${first.message}`,
-        { details: { method, path: formatPath(first.path) } },
-      );
-    }
-    return parsed.data;
+    return parseAnswer(schema, frame.payload, method, "<payload>", { method });
   }
 
   /** Closes for good (no reconnect); calls in flight fail. */

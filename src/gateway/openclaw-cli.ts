@@ -3,10 +3,10 @@ import path from "node:path";
 import semver from "semver";
 import { z } from "zod";
 import { OpsError, errorMessage } from "../core/errors.js";
-import { formatPath } from "../core/validation.js";
 import { defaultRuntime } from "../runtime/runtimes.js";
 import { allOnPath } from "../system/files.js";
 import { type RunResult, runProcess } from "../system/run.js";
+import { parseAnswer } from "./answer.js";
 
 /**
  * The `openclaw` CLI, run the safe way: located explicitly (with a Node that
@@ -385,15 +385,8 @@ export class OpenClawCli {
         `openclaw ${name} printed no JSON (exit ${run.code}): ${tail(run.stderr || run.stdout)}`,
       );
     }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0]!;
-      throw new OpsError(
-        "GATEWAY_BAD_RESPONSE",
-        `openclaw ${name} answered an unexpected shape: at ${formatPath(first.path) || "<root>"}: ${first.message}`,
-      );
-    }
-    return Object.assign(parsed.data as object, {
+    const data = parseAnswer(schema, json, `openclaw ${name}`, "<root>");
+    return Object.assign(data as object, {
       exitCode: run.code,
       durationMs: run.durationMs,
     }) as z.output<S> & { exitCode: number; durationMs: number };
