@@ -15,7 +15,8 @@ import { DoctorThread } from "../src/doctor/off-thread.js";
 import { OpenClawFacts } from "../src/doctor/openclaw-facts.js";
 import { DOCTOR_RULES } from "../src/doctor/rules/index.js";
 import { type DoctorInput, runDoctor } from "../src/doctor/run-doctor.js";
-import { OpenClawCli, locateOpenClaw } from "../src/gateway/openclaw-cli.js";
+import { OpenClawCli } from "../src/gateway/openclaw-cli.js";
+import { locateOpenClaw } from "../src/gateway/openclaw-locate.js";
 import {
   GATEWAY_RUNTIME,
   gatewayRuntimeAvailable,

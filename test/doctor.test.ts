@@ -15,7 +15,8 @@ import {
   instanceEnv,
   runDoctor,
 } from "../src/doctor/run-doctor.js";
-import { OpenClawCli, locateOpenClaw } from "../src/gateway/openclaw-cli.js";
+import { OpenClawCli } from "../src/gateway/openclaw-cli.js";
+import { locateOpenClaw } from "../src/gateway/openclaw-locate.js";
 import { GATEWAY_RUNTIME, gatewayRuntimeAvailable } from "./harness/gateway.js";
 import { tempDir } from "./helpers/cli.js";
 

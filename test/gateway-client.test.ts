@@ -12,7 +12,8 @@ import { GatewayClient } from "../src/gateway/client.js";
 import { versionSupport } from "../src/gateway/compat.js";
 import { DeviceKeyring } from "../src/gateway/device-identity.js";
 import { gatewayMethods } from "../src/gateway/methods.js";
-import { OpenClawCli, locateOpenClaw } from "../src/gateway/openclaw-cli.js";
+import { OpenClawCli } from "../src/gateway/openclaw-cli.js";
+import { locateOpenClaw } from "../src/gateway/openclaw-locate.js";
 import { FAKE_LLM_TEXT, type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_RUNTIME,

@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpsError } from "../src/core/errors.js";
-import { OpenClawCli, locateOpenClaw } from "../src/gateway/openclaw-cli.js";
+import { OpenClawCli } from "../src/gateway/openclaw-cli.js";
+import { locateOpenClaw } from "../src/gateway/openclaw-locate.js";
 import { liveGroupMembers } from "../src/system/proc.js";
 import { runProcess } from "../src/system/run.js";
 import {

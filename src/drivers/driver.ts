@@ -1,5 +1,5 @@
 import type { Bot, Driver } from "../core/bot.js";
-import type { OpenClawCommand } from "../gateway/openclaw-cli.js";
+import type { OpenClawCommand } from "../gateway/openclaw-locate.js";
 
 /** How a gateway process ended. Exit status is unknown (null, null) for a process clawops did not spawn. */
 export interface ProcessExit {

@@ -17,6 +17,8 @@ const HELLO_OK = {
   server: { version: "9.9.9", bootId: "b" },
   auth: { role: "operator", scopes: ["operator.read"] },
 };
+/** The gateway's answer to `connect` request `id`. */
+const helloFrame = (id: string) => JSON.stringify({ type: "res", id, ok: true, payload: HELLO_OK });
 const CHALLENGE = JSON.stringify({
   type: "event",
   event: "connect.challenge",
@@ -90,14 +92,7 @@ describe("GatewayClient against peers that are not a healthy gateway", () => {
       socket.on("message", (raw: Buffer) => {
         const req = JSON.parse(raw.toString()) as { id: string; method: string };
         if (req.method === "connect") {
-          socket.send(
-            JSON.stringify({
-              type: "res",
-              id: req.id,
-              ok: true,
-              payload: HELLO_OK,
-            }),
-          );
+          socket.send(helloFrame(req.id));
           return;
         }
         socket.send("garbage");
@@ -127,18 +122,7 @@ describe("GatewayClient against peers that are not a healthy gateway", () => {
       socket.on("message", (raw: Buffer) => {
         const req = JSON.parse(raw.toString()) as { id: string };
         // Later handshakes answer slowly, so close() lands while one is under way.
-        setTimeout(
-          () =>
-            socket.send(
-              JSON.stringify({
-                type: "res",
-                id: req.id,
-                ok: true,
-                payload: HELLO_OK,
-              }),
-            ),
-          first ? 0 : 300,
-        );
+        setTimeout(() => socket.send(helloFrame(req.id)), first ? 0 : 300);
         if (first) setTimeout(() => socket.close(1012, "service restart"), 50);
       });
     });
@@ -160,8 +144,7 @@ describe("GatewayClient against peers that are not a healthy gateway", () => {
       socket.on("message", (raw: Buffer) => {
         const req = JSON.parse(raw.toString()) as { id: string; method: string };
         // After the hello it never says anything again, like a SIGSTOPped process.
-        if (req.method === "connect")
-          socket.send(JSON.stringify({ type: "res", id: req.id, ok: true, payload: HELLO_OK }));
+        if (req.method === "connect") socket.send(helloFrame(req.id));
       });
     });
     const client = await GatewayClient.connect({

@@ -3,26 +3,18 @@ import WebSocket from "ws";
 import type { z } from "zod";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { abortableSleep } from "../core/time.js";
-import { formatPath } from "../core/validation.js";
-import {
-  type AuthMode,
-  type ConnectAuth,
-  buildConnectParams,
-  checkGrantedScopes,
-  connectError,
-  requestError,
-} from "./auth.js";
-import type { DeviceKeyring } from "./device-identity.js";
+import { parseAnswer } from "./answer.js";
+import { type AuthMode, type ConnectAuth, requestError } from "./auth.js";
 import { SUPPORTED_PROTOCOLS } from "./compat.js";
+import type { DeviceKeyring } from "./device-identity.js";
 import {
   type EventFrame,
   type HelloOk,
   type ResponseFrame,
-  challengeSchema,
-  frameSchema,
-  helloOkSchema,
+  parseFrame,
   shutdownSchema,
 } from "./frames.js";
+import { handshake } from "./handshake.js";
 
 export interface GatewayClientOptions {
   /** `ws://127.0.0.1:18789/` */
@@ -119,16 +111,7 @@ export class GatewayClient {
     options: { timeoutMs?: number; expectFinal?: boolean } = {},
   ): Promise<z.output<S>> {
     const frame = await this.send(method, params, options);
-    const parsed = schema.safeParse(frame.payload);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0]!;
-      throw new OpsError(
-        "GATEWAY_BAD_RESPONSE",
-        `${method} answered an unexpected shape: at ${formatPath(first.path) || "<payload>"}: ${first.message}`,
-        { details: { method, path: formatPath(first.path) } },
-      );
-    }
-    return parsed.data;
+    return parseAnswer(schema, frame.payload, method, "<payload>", { method });
   }
 
   /** Closes for good (no reconnect); calls in flight fail. */
@@ -196,7 +179,12 @@ export class GatewayClient {
     for (let attempt = 0; ; attempt += 1) {
       if (this.closing.signal.aborted) throw new OpsError("GATEWAY_CLOSED", "client closed");
       try {
-        await this.handshake();
+        await handshake({
+          auth: this.connectAuth(),
+          timeoutMs: this.options.connectTimeoutMs ?? 10_000,
+          closing: this.closing.signal,
+          attach: (ws, hello) => this.attach(ws, hello),
+        });
         this.emitStatus("connected");
         return;
       } catch (error) {
@@ -214,109 +202,6 @@ export class GatewayClient {
         await abortableSleep(waitMs, this.closing.signal);
       }
     }
-  }
-
-  private handshake(): Promise<void> {
-    const { url } = this.options;
-    const auth = this.connectAuth();
-    const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
-      let settled = false;
-      const fail = (error: OpsError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        ws.removeAllListeners();
-        ws.on("error", () => undefined);
-        ws.terminate();
-        reject(error);
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            new OpsError(
-              "TIMEOUT",
-              `no handshake from ${url} within ${timeoutMs}ms (the gateway hangs or is not OpenClaw)`,
-              { retryable: true },
-            ),
-          ),
-        timeoutMs,
-      );
-      ws.on("unexpected-response", (_req, res) => {
-        const status = res.statusCode ?? 0;
-        fail(
-          status === 503
-            ? new OpsError("UNAVAILABLE", `${url} is restarting (HTTP 503)`, { retryable: true })
-            : new OpsError(
-                "NOT_OPENCLAW",
-                `${url} answered HTTP ${status} to a WebSocket upgrade: not an OpenClaw gateway`,
-              ),
-        );
-      });
-      ws.on("error", (error: NodeJS.ErrnoException) => {
-        const code = error.code ?? "";
-        fail(
-          new OpsError("UNAVAILABLE", `cannot reach ${url}: ${code || error.message}`, {
-            retryable: ["ECONNREFUSED", "ECONNRESET"].includes(code),
-          }),
-        );
-      });
-      ws.on("close", (code, reason) => {
-        fail(
-          code === 1013 || code === 1012
-            ? new OpsError("UNAVAILABLE", `gateway at ${url} is starting (close ${code})`, {
-                retryable: true,
-              })
-            : new OpsError(
-                "GATEWAY_CLOSED",
-                `gateway closed the connection during the handshake (${code} ${reason.toString()})`,
-              ),
-        );
-      });
-      ws.on("message", (data: WebSocket.RawData) => {
-        const frame = parseFrame(data);
-        if (!frame) {
-          return fail(
-            new OpsError("NOT_OPENCLAW", `${url} sent a frame that is not OpenClaw protocol JSON`),
-          );
-        }
-        if (frame.type === "event" && frame.event === "connect.challenge") {
-          const challenge = challengeSchema.safeParse(frame.payload);
-          if (!challenge.success)
-            return fail(new OpsError("NOT_OPENCLAW", "malformed connect.challenge"));
-          let params;
-          try {
-            params = buildConnectParams(auth, challenge.data);
-          } catch (error) {
-            return fail(error as OpsError);
-          }
-          ws.send(JSON.stringify({ type: "req", id: "connect", method: "connect", params }));
-          return;
-        }
-        if (frame.type !== "res" || frame.id !== "connect") return;
-        if (!frame.ok) return fail(connectError(frame.error, auth));
-        // Closed by the user while this (re)connect was under way: do not come back to life.
-        if (this.closing.signal.aborted)
-          return fail(new OpsError("GATEWAY_CLOSED", "client closed"));
-        const hello = helloOkSchema.safeParse(frame.payload);
-        if (!hello.success) {
-          return fail(
-            new OpsError(
-              "GATEWAY_BAD_RESPONSE",
-              `hello-ok has an unexpected shape: ${hello.error.issues[0]?.message}`,
-            ),
-          );
-        }
-        const scopeError = checkGrantedScopes(hello.data.auth.scopes, auth);
-        if (scopeError) return fail(scopeError);
-        settled = true;
-        clearTimeout(timer);
-        ws.removeAllListeners();
-        this.attach(ws, hello.data);
-        resolve();
-      });
-    });
   }
 
   private connectAuth(): ConnectAuth {
@@ -426,18 +311,6 @@ export class GatewayClient {
 
   private emitStatus(status: ClientStatus) {
     for (const listener of this.statusListeners) listener(status);
-  }
-}
-
-function parseFrame(data: WebSocket.RawData): z.infer<typeof frameSchema> | null {
-  try {
-    const text = Array.isArray(data)
-      ? Buffer.concat(data).toString()
-      : Buffer.from(data as ArrayBuffer).toString();
-    const parsed = frameSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
   }
 }
 

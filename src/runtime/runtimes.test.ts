@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { pickNode } from "./install.js";
+import { pickNode } from "./resolve-versions.js";
 import {
   TESTED_OPENCLAW,
   compareVersions,

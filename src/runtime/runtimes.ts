@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import semver from "semver";
 import { z } from "zod";
-import { type OpenClawCommand, locateOpenClaw } from "../gateway/openclaw-cli.js";
+import { type OpenClawCommand, locateOpenClaw } from "../gateway/openclaw-locate.js";
 import { writeFileAtomic } from "../system/files.js";
 
 /**

@@ -1,20 +1,24 @@
 import { randomUUID } from "node:crypto";
-import { type Kysely, Migrator, type Selectable, type Transaction, sql } from "kysely";
-import type { Bot, BotPatch, DesiredState, Driver } from "../core/bot.js";
+import { type Kysely, Migrator, type Transaction, sql } from "kysely";
+import type { Bot, BotPatch } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import type { OpsEvent, StoredEventInput } from "../core/events.js";
-import type { ExitInfo, GatewayInstance, GatewayState } from "../core/gateway-state.js";
-import type { RepairOutcome, RepairPause, RepairRecord, RepairTrigger } from "../core/repair.js";
+import type { GatewayInstance } from "../core/gateway-state.js";
+import type { RepairPause, RepairRecord } from "../core/repair.js";
 import { abortedTransaction, asStoreError } from "./errors.js";
 import { migrationProvider } from "./migrations/index.js";
-import type {
-  BotsTable,
-  Database,
-  Dialect,
-  EventsTable,
-  GatewayInstancesTable,
-  RepairsTable,
-} from "./schema.js";
+import {
+  fromInstance,
+  fromPause,
+  fromRepair,
+  pauseScope,
+  toBot,
+  toEvent,
+  toInstance,
+  toPause,
+  toRepair,
+} from "./rows.js";
+import type { BotsTable, Database, Dialect } from "./schema.js";
 import type { EventQuery, MigrationReport, NewBot, RepairQuery, Store } from "./store.js";
 
 const UNIQUE_FIELDS = [
@@ -249,21 +253,11 @@ export class KyselyStore implements Store {
 
   async listPauses(): Promise<RepairPause[]> {
     const rows = await this.db.selectFrom("repair_pauses").selectAll().orderBy("since").execute();
-    return rows.map((row) => ({
-      botId: row.scope === FLEET_SCOPE ? null : row.scope,
-      by: row.paused_by,
-      reason: row.reason,
-      since: row.since,
-    }));
+    return rows.map(toPause);
   }
 
   async savePause(pause: RepairPause): Promise<void> {
-    const row = {
-      scope: pause.botId ?? FLEET_SCOPE,
-      paused_by: pause.by,
-      reason: pause.reason,
-      since: pause.since,
-    };
+    const row = fromPause(pause);
     const { scope: _scope, ...changes } = row;
     await this.db
       .insertInto("repair_pauses")
@@ -275,7 +269,7 @@ export class KyselyStore implements Store {
   async removePause(botId: string | null): Promise<boolean> {
     const result = await this.db
       .deleteFrom("repair_pauses")
-      .where("scope", "=", botId ?? FLEET_SCOPE)
+      .where("scope", "=", pauseScope(botId))
       .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
@@ -283,68 +277,6 @@ export class KyselyStore implements Store {
   async close(): Promise<void> {
     await this.db.destroy();
   }
-}
-
-/** The scope of a fleet-wide pause (bot ids are UUIDs, never `*`). */
-const FLEET_SCOPE = "*";
-
-/** The columns a query filters or sorts on, the rest as JSON. */
-function fromRepair(record: RepairRecord): RepairsTable {
-  const {
-    id,
-    botId,
-    botName,
-    trigger,
-    outcome,
-    tier,
-    startedBy,
-    dryRun,
-    startedAt,
-    endedAt,
-    ...rest
-  } = record;
-  return {
-    id,
-    bot_id: botId,
-    bot_name: botName,
-    trigger,
-    outcome,
-    tier,
-    started_by: startedBy,
-    dry_run: dryRun ? 1 : 0,
-    started_at: startedAt,
-    ended_at: endedAt,
-    data: JSON.stringify(rest),
-  };
-}
-
-function toRepair(row: Selectable<RepairsTable>): RepairRecord {
-  const rest = JSON.parse(row.data) as Omit<
-    RepairRecord,
-    | "id"
-    | "botId"
-    | "botName"
-    | "trigger"
-    | "outcome"
-    | "tier"
-    | "startedBy"
-    | "dryRun"
-    | "startedAt"
-    | "endedAt"
-  >;
-  return {
-    id: row.id,
-    botId: row.bot_id,
-    botName: row.bot_name,
-    trigger: row.trigger as RepairTrigger,
-    outcome: row.outcome as RepairOutcome,
-    tier: row.tier as RepairRecord["tier"],
-    startedBy: row.started_by,
-    dryRun: row.dry_run === 1,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    ...rest,
-  };
 }
 
 async function assertUnique(db: Kysely<Database>, row: BotsTable, exceptId: string | null) {
@@ -359,71 +291,4 @@ async function assertUnique(db: Kysely<Database>, row: BotsTable, exceptId: stri
         : `${field} ${String(row[column])} is already used by bot "${other.name}"`;
     throw new OpsError("CONFLICT", message, { details: { field, bot: other.name } });
   }
-}
-
-function toBot(row: Selectable<BotsTable>): Bot {
-  return {
-    id: row.id,
-    name: row.name,
-    owner: row.owner,
-    driver: row.driver as Driver,
-    stateDir: row.state_dir,
-    configPath: row.config_path,
-    port: row.port,
-    desiredState: row.desired_state as DesiredState,
-    labels: JSON.parse(row.labels) as Record<string, string>,
-    openclawBin: row.openclaw_bin,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function fromInstance(i: GatewayInstance): GatewayInstancesTable {
-  return {
-    bot_id: i.botId,
-    state: i.state,
-    reason: i.reason,
-    pid: i.pid,
-    pid_start_time: i.pidStartTime,
-    started_at: i.startedAt,
-    state_since: i.stateSince,
-    version: i.version,
-    restarts: i.restarts,
-    recent_failures: JSON.stringify(i.recentFailures),
-    last_exit: i.lastExit ? JSON.stringify(i.lastExit) : null,
-    rss_bytes: i.rssBytes,
-    ready: i.ready === null ? null : i.ready ? 1 : 0,
-    updated_at: i.updatedAt,
-  };
-}
-
-function toInstance(row: Selectable<GatewayInstancesTable>): GatewayInstance {
-  return {
-    botId: row.bot_id,
-    state: row.state as GatewayState,
-    reason: row.reason,
-    pid: row.pid,
-    pidStartTime: row.pid_start_time === null ? null : Number(row.pid_start_time),
-    startedAt: row.started_at,
-    stateSince: row.state_since,
-    version: row.version,
-    restarts: row.restarts,
-    recentFailures: JSON.parse(row.recent_failures) as string[],
-    lastExit: row.last_exit ? (JSON.parse(row.last_exit) as ExitInfo) : null,
-    rssBytes: row.rss_bytes === null ? null : Number(row.rss_bytes),
-    ready: row.ready === null ? null : row.ready === 1,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toEvent(row: Selectable<EventsTable>): OpsEvent {
-  return {
-    id: Number(row.id),
-    ts: row.ts,
-    botId: row.bot_id,
-    type: row.type,
-    version: Number(row.version),
-    actor: row.actor,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-  };
 }

@@ -13,7 +13,7 @@ import {
 } from "../core/gateway-state.js";
 import type { GatewayDriver, GatewayProcess, ProcessExit } from "../drivers/driver.js";
 import type { EventBus } from "../events/bus.js";
-import type { OpenClawCommand } from "../gateway/openclaw-cli.js";
+import type { OpenClawCommand } from "../gateway/openclaw-locate.js";
 import type { Store } from "../store/store.js";
 import { processStartedAt } from "../system/proc.js";
 import { gatewayLogFile, tailLines } from "../gateway/log-file.js";

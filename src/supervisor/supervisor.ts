@@ -10,7 +10,7 @@ import { createDrivers } from "../drivers/index.js";
 import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import type { EventBus } from "../events/bus.js";
 import { requireBot } from "../fleet/registry.js";
-import { type OpenClawCommand } from "../gateway/openclaw-cli.js";
+import { type OpenClawCommand } from "../gateway/openclaw-locate.js";
 import type { Store } from "../store/store.js";
 import { gatewayLogFile, rotateLog } from "../gateway/log-file.js";
 import type { RestartPolicy } from "./restart-policy.js";
