@@ -6,7 +6,12 @@ import type { GatewayInstance } from "../core/gateway-state.js";
 import type { DoctorService } from "../doctor/service.js";
 import { probe } from "../gateway/probes.js";
 import type { Store } from "../store/store.js";
+import type { Logger } from "pino";
+import { redactDeep } from "../core/redact.js";
+import type { Supervisor } from "../supervisor/supervisor.js";
 import type { Evidence } from "./evidence.js";
+import { type PlanVerdict, planPrompt, requestPlan, validatePlan } from "./planner.js";
+import type { RepairSettings } from "./settings.js";
 
 const BUNDLE_BYTES = 4_096;
 
@@ -84,4 +89,38 @@ function newestBundles(dir: string, count: number) {
       name,
       head: readFileSync(path.join(dir, name), "utf8").slice(0, BUNDLE_BYTES),
     }));
+}
+
+/** Tier 3: the AI's plan for the bot, from redacted evidence, validated against the allowlist. */
+export async function planTier3(input: {
+  bot: Bot;
+  evidence: Evidence;
+  redact: (text: string) => string;
+  log: Logger;
+  settings: RepairSettings;
+  store: Store;
+  doctor: DoctorService;
+  supervisor: Supervisor;
+  signal: AbortSignal;
+}): Promise<PlanVerdict> {
+  const { bot, settings } = input;
+  const ai = settings.ai;
+  const facts = await buildAiContext({
+    bot,
+    evidence: input.evidence,
+    store: input.store,
+    doctor: input.doctor,
+    instance: await input.supervisor.instance(bot.id),
+  });
+  const messages = planPrompt(bot.name, settings.allowlist, redactDeep(facts, input.redact));
+  const answer = await requestPlan(ai, process.env[ai.apiKeyEnv], messages, input.signal);
+  if ("error" in answer) return { ok: false, reason: `AI planner: ${answer.error}` };
+  const verdict = validatePlan(answer.content, {
+    bot: bot.name,
+    allowlist: settings.allowlist,
+    maxActions: ai.maxActions,
+  });
+  if (verdict.ok) return verdict;
+  input.log.warn({ reason: verdict.reason }, "repair.plan_rejected");
+  return { ok: false, reason: `AI plan rejected: ${verdict.reason}` };
 }

@@ -11,14 +11,12 @@ import { requireBot } from "../fleet/registry.js";
 import type { Store } from "../store/store.js";
 import { gatewayLogFile, tailLines } from "../gateway/log-file.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
-import { buildAiContext } from "./ai-context.js";
+import { planTier3 } from "./ai-context.js";
 import { botRedactor, configProblems, createActionContext, saveKnownGood } from "./bot-context.js";
 import { RepairLedger } from "./ledger.js";
 import { type Evidence, collectEvidence } from "./evidence.js";
 import { downNotice, repairNotification } from "./messages.js";
 import { type RepairRequest, newRepairRecord, runRepair } from "./pipeline.js";
-import { type PlanVerdict, planPrompt, requestPlan, validatePlan } from "./planner.js";
-import { redactDeep } from "../core/redact.js";
 import type { RepairSettings } from "./settings.js";
 import { TRIGGER_RANK, type Trigger, TriggerWatch } from "./triggers.js";
 
@@ -314,7 +312,20 @@ export class RepairService {
           redact,
         }),
       ...(this.settings.ai.enabled
-        ? { plan: (evidence: Evidence) => this.plan(bot, evidence, redact, log) }
+        ? {
+            plan: (evidence: Evidence) =>
+              planTier3({
+                bot,
+                evidence,
+                redact,
+                log,
+                settings: this.settings,
+                store: this.deps.store,
+                doctor: this.deps.doctor,
+                supervisor: this.deps.supervisor,
+                signal: this.aborter.signal,
+              }),
+          }
         : {}),
     });
     if (record.outcome === "escalated") this.escalated.add(bot.id);
@@ -334,34 +345,6 @@ export class RepairService {
     });
     this.announce(record);
     return record;
-  }
-
-  /** Tier 3: the AI's plan for the bot, from redacted evidence, validated against the allowlist. */
-  private async plan(
-    bot: Bot,
-    evidence: Evidence,
-    redact: (text: string) => string,
-    log: Logger,
-  ): Promise<PlanVerdict> {
-    const ai = this.settings.ai;
-    const facts = await buildAiContext({
-      bot,
-      evidence,
-      store: this.deps.store,
-      doctor: this.deps.doctor,
-      instance: await this.deps.supervisor.instance(bot.id),
-    });
-    const messages = planPrompt(bot.name, this.settings.allowlist, redactDeep(facts, redact));
-    const answer = await requestPlan(ai, process.env[ai.apiKeyEnv], messages, this.aborter.signal);
-    if ("error" in answer) return { ok: false, reason: `AI planner: ${answer.error}` };
-    const verdict = validatePlan(answer.content, {
-      bot: bot.name,
-      allowlist: this.settings.allowlist,
-      maxActions: ai.maxActions,
-    });
-    if (verdict.ok) return verdict;
-    log.warn({ reason: verdict.reason }, "repair.plan_rejected");
-    return { ok: false, reason: `AI plan rejected: ${verdict.reason}` };
   }
 
   private announce(record: RepairRecord) {
