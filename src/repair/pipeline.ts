@@ -35,13 +35,19 @@ export interface RepairRequest {
  * Starts that fail for a cause no allowlisted action fixes, and what a human
  * can do: restarting would fail the same way, so they are escalated at once.
  */
-const BEYOND_ACTIONS: Partial<Record<StartFailureKind, string>> = {
-  binary_missing:
-    "install OpenClaw (clawops openclaw install) or point openclaw.bin at it, then clawops bot start",
-  binary_not_executable:
-    "make it executable (chmod +x) or point openclaw.bin at the openclaw entry, then clawops bot start",
-  state_dir_unwritable:
-    "fix the state dir's ownership, permissions or disk, then clawops bot start",
+const BEYOND_ACTIONS: Partial<Record<StartFailureKind, { what: string; todo: string }>> = {
+  binary_missing: {
+    what: "a missing openclaw binary",
+    todo: "install OpenClaw (clawops openclaw install) or point openclaw.bin at it, then clawops bot start",
+  },
+  binary_not_executable: {
+    what: "an openclaw binary the system will not run",
+    todo: "make it executable (chmod +x) or point openclaw.bin at the openclaw entry, then clawops bot start",
+  },
+  state_dir_unwritable: {
+    what: "a state dir that cannot be written",
+    todo: "fix the state dir's ownership, permissions or disk, then clawops bot start",
+  },
 };
 
 export interface PipelineDeps {
@@ -146,7 +152,7 @@ async function runTiers(
   if (beyond)
     return finish(
       "escalated",
-      `escalated at once: no allowlisted action fixes a ${request.failure!.kind.replaceAll("_", " ")}; ${beyond}`,
+      `escalated at once: no allowlisted action fixes ${beyond.what}; ${beyond.todo}`,
     );
 
   if (diagnosis.restartHelps) {
