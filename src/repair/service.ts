@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
-import type { BusEvent } from "../core/events.js";
+import type { BusEvent, EventData } from "../core/events.js";
 import type { Notification } from "../core/notification.js";
 import type { RepairRecord, RepairStatus } from "../core/repair.js";
 import type { DoctorService } from "../doctor/service.js";
@@ -19,6 +19,11 @@ import { downNotice, repairNotification } from "./messages.js";
 import { type RepairRequest, newRepairRecord, runRepair } from "./pipeline.js";
 import type { RepairSettings } from "./settings.js";
 import { TRIGGER_RANK, type Trigger, TriggerWatch } from "./triggers.js";
+
+/** What a repair tells as it begins and ends (logged and published). */
+type RepairEvent =
+  | { type: "repair.started"; data: EventData<"repair.started"> }
+  | { type: "repair.finished"; data: EventData<"repair.finished"> };
 
 export interface RepairServiceDeps {
   config: ClawopsConfig;
@@ -287,13 +292,13 @@ export class RepairService {
 
   private async run(bot: Bot, request: RepairRequest): Promise<RepairRecord> {
     const log = this.deps.log.child({ bot: bot.name });
-    const started = { trigger: request.trigger, cause: request.cause, dryRun: request.dryRun };
-    log.info(started, "repair.started");
-    this.deps.bus.publish({
+    const tell = (event: RepairEvent) => {
+      log.info(event.data, event.type);
+      this.deps.bus.publish({ ...event, botId: bot.id, actor: request.startedBy });
+    };
+    tell({
       type: "repair.started",
-      botId: bot.id,
-      actor: request.startedBy,
-      data: started,
+      data: { trigger: request.trigger, cause: request.cause, dryRun: request.dryRun },
     });
     const redact = botRedactor(bot, this.deps.config.supervisor.env, this.deps.config.dataDir);
     const context = this.actionContext(bot, request);
@@ -329,19 +334,15 @@ export class RepairService {
         : {}),
     });
     if (record.outcome === "escalated") this.escalated.add(bot.id);
-    const finished = {
-      id: record.id,
-      outcome: record.outcome,
-      tier: record.tier,
-      trigger: record.trigger,
-      summary: record.summary,
-    };
-    log.info(finished, "repair.finished");
-    this.deps.bus.publish({
+    tell({
       type: "repair.finished",
-      botId: bot.id,
-      actor: request.startedBy,
-      data: finished,
+      data: {
+        id: record.id,
+        outcome: record.outcome,
+        tier: record.tier,
+        trigger: record.trigger,
+        summary: record.summary,
+      },
     });
     this.announce(record);
     return record;
