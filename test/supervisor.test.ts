@@ -137,13 +137,19 @@ describe("supervisor (stand-in gateways)", () => {
     const stoppedAt = Date.now();
     process.kill(first.pid!, "SIGSTOP");
     const after = await f.waitFor("eta", (i) => i.state === "running" && i.pid !== first.pid);
+    // Two failures when the stop falls between probes; a third when it lands while a probe is
+    // in flight (CPU used in that probe's window restarts the count of still time), which a
+    // busy CI does. Either way the evidence's immediate re-check decides well before the
+    // count alone could (over 11 s), and the reason says why.
     expect(after.lastExit?.reason).toMatch(
-      /^hung: healthz failed 2 times in a row \(no answer .*; pid \d+ was stopped \(state T\) and used no CPU for 3\.\ds\)$/,
+      /^hung: healthz failed [23] times in a row \(no answer .*; pid \d+ was stopped \(state T\) and used no CPU for \d+\.\ds\)$/,
     );
     const hung = f.events.find((e) => e.type === "gateway.hung");
-    expect(hung?.data).toMatchObject({ check: "healthz", failures: 2, pid: first.pid });
-    // At most one period and two timeouts after the stop (8.2 s here), with room for a busy CI.
-    expect(Date.parse(hung!.ts) - stoppedAt).toBeLessThan(10_000);
+    expect(hung?.data).toMatchObject({ check: "healthz", pid: first.pid });
+    if (hung?.type === "gateway.hung") expect(hung.data.failures).toBeLessThanOrEqual(3);
+    // One period and two or three timeouts after the stop (8.2-9.8 s here); the count alone
+    // needs three probes 5 s apart, at least 11.6 s from the first that fails.
+    expect(Date.parse(hung!.ts) - stoppedAt).toBeLessThan(11_000);
   }, 30_000);
 
   it("marks a gateway that is not ready as degraded, never restarting it for that", async () => {
