@@ -27,7 +27,7 @@ export interface DoctorRequest {
   ruleIds?: readonly string[];
 }
 
-/** Where doctor runs happen: in this thread, or in a worker (`DoctorThread`). */
+/** Where doctor runs happen: in this thread, in a worker (`DoctorThread`), or either by size (`DoctorRouter`). */
 export interface DoctorRunner {
   run(request: DoctorRequest): Promise<DoctorReport>;
   close(): Promise<void>;

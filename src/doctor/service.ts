@@ -32,7 +32,7 @@ const CHAT_TIME: ReadonlySet<string> = new Set(["provider-credentials/missing"])
  * The doctor as clawops runs it: a bot is checked with its own openclaw CLI
  * and the environment clawops gives its gateway; a bare config file with this
  * process's environment. The runs themselves happen in `runner`: this thread
- * for the CLI, a worker thread in the daemon (`DoctorThread`).
+ * for the CLI; in the daemon, a worker thread for large configs (`DoctorRouter`).
  */
 export class DoctorService {
   private readonly commands = new Map<string, Promise<OpenClawCommand | null>>();
