@@ -1,0 +1,236 @@
+import { z } from "zod";
+import {
+  MESSAGE_TEXT_LIMIT,
+  type MessageRecord,
+  type MessageRole,
+  type SessionRecord,
+  type ToolCall,
+  type Usage,
+} from "../core/session.js";
+
+/**
+ * A gateway's transcript message (`chat.history`'s `messages[]`, the
+ * `message` of a `session.message` event) as clawops keeps it. Observed on
+ * openclaw 2026.9.6 (docs/openclaw-2026.9.6.md, "Sessions as clawops reads
+ * them"): roles `user`, `assistant`, `toolResult`, `system`; content a string
+ * or blocks (`text`, `toolCall`, `thinking`, images); the transcript position
+ * in `__openclaw.seq`. Loose: a newer gateway's extra fields are ignored.
+ */
+
+const n = z.number();
+const blockSchema = z.looseObject({
+  type: z.string(),
+  text: z.string().optional(),
+  id: z.string().optional(),
+  name: z.string().optional(),
+  arguments: z.unknown().optional(),
+});
+const usageSchema = z.looseObject({
+  input: n.default(0),
+  output: n.default(0),
+  cacheRead: n.default(0),
+  cacheWrite: n.default(0),
+  cost: z.looseObject({ total: n.optional() }).optional(),
+});
+export const gatewayMessageSchema = z.looseObject({
+  role: z.string(),
+  content: z.union([z.string(), z.array(blockSchema)]).optional(),
+  provider: z.string().optional(),
+  model: z.string().optional(),
+  usage: usageSchema.optional(),
+  stopReason: z.string().optional(),
+  errorMessage: z.string().optional(),
+  toolCallId: z.string().optional(),
+  isError: z.boolean().optional(),
+  timestamp: n.optional(),
+  __openclaw: z.looseObject({
+    seq: z.number().int().positive(),
+    recordTimestampMs: n.optional(),
+  }),
+});
+export type GatewayMessage = z.infer<typeof gatewayMessageSchema>;
+
+const ROLES: Record<string, MessageRole> = {
+  user: "user",
+  assistant: "assistant",
+  toolResult: "tool",
+  system: "system",
+};
+
+export type Normalized = { ok: true; message: MessageRecord } | { ok: false; why: string };
+
+/**
+ * Maps one gateway message to a record of `botId`'s session `sessionId`, or
+ * says why it was skipped (never throws: a malformed message is counted and
+ * logged by the caller, the rest of the batch goes on).
+ */
+export function normalizeMessage(raw: unknown, botId: string, sessionId: string): Normalized {
+  const parsed = gatewayMessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, why: `${issue?.path.join(".") || "message"}: ${issue?.message}` };
+  }
+  const m = parsed.data;
+  const role = ROLES[m.role];
+  if (!role) return { ok: false, why: `unknown role "${m.role}"` };
+  const blocks = typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content;
+  const full = (blocks ?? [])
+    .flatMap((b) => (b.type === "text" && b.text !== undefined ? [b.text] : []))
+    .join("\n");
+  const text = full || (m.errorMessage ?? "");
+  const at = m.timestamp ?? m.__openclaw.recordTimestampMs;
+  return {
+    ok: true,
+    message: {
+      botId,
+      sessionId,
+      seq: m.__openclaw.seq,
+      role,
+      text: bounded(text),
+      textBytes: Buffer.byteLength(text),
+      toolCalls: (blocks ?? []).flatMap((b) => (b.type === "toolCall" ? [toolCall(b)] : [])),
+      toolCallId: m.toolCallId ?? null,
+      isError: m.isError === true || m.stopReason === "error",
+      usage: m.usage ? usage(m.usage) : null,
+      stopReason: m.stopReason ?? null,
+      model: m.provider && m.model ? `${m.provider}/${m.model}` : (m.model ?? null),
+      latencyMs: null,
+      at: new Date(at ?? Date.now()).toISOString(),
+    },
+  };
+}
+
+function toolCall(block: z.infer<typeof blockSchema>): ToolCall {
+  const args =
+    typeof block.arguments === "string" ? block.arguments : JSON.stringify(block.arguments ?? {});
+  return { id: block.id ?? null, name: block.name ?? "unknown", arguments: bounded(args) };
+}
+
+function usage(u: z.infer<typeof usageSchema>): Usage {
+  return {
+    input: u.input,
+    output: u.output,
+    cacheRead: u.cacheRead,
+    cacheWrite: u.cacheWrite,
+    costUsd: u.cost?.total ?? 0,
+  };
+}
+
+/** The first MESSAGE_TEXT_LIMIT characters; the byte size of the whole is kept beside it. */
+export function bounded(text: string): string {
+  if (text.length <= MESSAGE_TEXT_LIMIT) return text;
+  // Never half a surrogate pair: the cut text must stay valid UTF-16.
+  const last = text.charCodeAt(MESSAGE_TEXT_LIMIT - 1);
+  return text.slice(
+    0,
+    last >= 0xd800 && last <= 0xdbff ? MESSAGE_TEXT_LIMIT - 1 : MESSAGE_TEXT_LIMIT,
+  );
+}
+
+/**
+ * Gives each assistant message the time from the user message that started
+ * its turn (the nearest earlier `user` message in the batch).
+ */
+export function withLatency(messages: MessageRecord[]): MessageRecord[] {
+  let turnStart: number | null = null;
+  return messages.map((m) => {
+    if (m.role === "user") turnStart = Date.parse(m.at);
+    if (m.role !== "assistant" || turnStart === null) return m;
+    return { ...m, latencyMs: Math.max(0, Date.parse(m.at) - turnStart) };
+  });
+}
+
+/** What the gateway says about a session; the totals are clawops's own sums of its messages. */
+export type SessionMeta = Pick<
+  SessionRecord,
+  | "botId"
+  | "sessionId"
+  | "sessionKey"
+  | "agentId"
+  | "channel"
+  | "peer"
+  | "modelConfigured"
+  | "modelUsed"
+  | "status"
+  | "startedAt"
+  | "lastActivityAt"
+>;
+
+const optionalText = z.string().nullish();
+const optionalTime = z.number().nullish();
+/** A `sessions.list` row, or the session fields of a `session.message` event. */
+export const gatewaySessionSchema = z.looseObject({
+  key: optionalText,
+  sessionKey: optionalText,
+  sessionId: z.string(),
+  agentId: optionalText,
+  channel: optionalText,
+  lastChannel: optionalText,
+  modelProvider: optionalText,
+  model: optionalText,
+  activeModelProvider: optionalText,
+  activeModel: optionalText,
+  status: optionalText,
+  createdAt: optionalTime,
+  startedAt: optionalTime,
+  updatedAt: optionalTime,
+  lastInteractionAt: optionalTime,
+});
+
+/** Channels whose sessions carry the peer in the key (`agent:main:telegram:direct:12345`). */
+const KEY_CHANNELS = new Set([
+  "telegram",
+  "discord",
+  "slack",
+  "whatsapp",
+  "signal",
+  "imessage",
+  "matrix",
+  "msteams",
+  "googlechat",
+  "line",
+  "feishu",
+  "mattermost",
+]);
+
+/** The session's metadata, or null when it names no session id (skipped, with why). */
+export function normalizeSession(
+  raw: unknown,
+  botId: string,
+): { ok: true; session: SessionMeta } | { ok: false; why: string } {
+  const parsed = gatewaySessionSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, why: `${issue?.path.join(".") || "session"}: ${issue?.message}` };
+  }
+  const s = parsed.data;
+  const sessionKey = s.key ?? s.sessionKey;
+  if (!sessionKey) return { ok: false, why: "key: missing" };
+  const parts = sessionKey.split(":");
+  const keyChannel = parts[0] === "agent" && KEY_CHANNELS.has(parts[2] ?? "") ? parts[2]! : null;
+  const peer = keyChannel
+    ? parts
+        .slice(3)
+        .filter((p) => p !== "direct")
+        .join(":") || null
+    : null;
+  const model = (provider?: string | null, id?: string | null) =>
+    id ? (provider ? `${provider}/${id}` : id) : null;
+  const time = (ms?: number | null) => (ms ? new Date(ms).toISOString() : null);
+  return {
+    ok: true,
+    session: {
+      botId,
+      sessionId: s.sessionId,
+      sessionKey,
+      agentId: s.agentId ?? (parts[0] === "agent" ? (parts[1] ?? "main") : "main"),
+      channel: s.channel ?? s.lastChannel ?? keyChannel,
+      peer,
+      modelConfigured: model(s.modelProvider, s.model),
+      modelUsed: model(s.activeModelProvider, s.activeModel),
+      status: s.status ?? null,
+      startedAt: time(s.createdAt ?? s.startedAt),
+      lastActivityAt: time(s.updatedAt ?? s.lastInteractionAt),
+    },
+  };
+}
