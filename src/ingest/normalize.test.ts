@@ -97,6 +97,18 @@ describe("normalizeMessage", () => {
     expect(result.ok && result.message.textBytes).toBe(6_000_000);
   });
 
+  it("notices a text the gateway cut for display, and keeps it without the mark", () => {
+    const result = normalizeMessage(
+      { role: "user", content: `${"A".repeat(8000)}\n...(truncated)...`, __openclaw: { seq: 7 } },
+      "b",
+      "s",
+    );
+    expect(result).toMatchObject({ ok: true, cut: true, message: { text: "A".repeat(8000) } });
+    expect(
+      normalizeMessage({ role: "user", content: "whole", __openclaw: { seq: 1 } }, "b", "s"),
+    ).toMatchObject({ ok: true, cut: false });
+  });
+
   it("never cuts a surrogate pair in half", () => {
     const text = `${"a".repeat(MESSAGE_TEXT_LIMIT - 1)}😀tail`;
     expect(bounded(text)).toBe("a".repeat(MESSAGE_TEXT_LIMIT - 1));
@@ -104,11 +116,17 @@ describe("normalizeMessage", () => {
 
   it("gives an assistant message its time since the user's message", () => {
     const history = sample("ingest-history-tools");
-    const timed = withLatency(normalizeAll(history.messages, history.sessionId));
+    const all = normalizeAll(history.messages, history.sessionId);
+    const { messages: timed, turnStart } = withLatency(all.slice(0, 4));
     expect(timed[0]?.latencyMs).toBeNull();
     expect(timed[1]?.latencyMs).toBe(1796030243484 - 1796030239080);
     expect(timed[2]?.latencyMs).toBeNull();
     expect(timed[3]?.latencyMs).toBe(1796030243875 - 1796030239080);
+    // A batch that starts mid-turn counts from the user message seen before it.
+    const later = withLatency(all.slice(5, 6), Date.parse(all[4]!.at));
+    expect(later.messages[0]?.latencyMs).toBe(1796030245155 - Date.parse(all[4]!.at));
+    expect(withLatency(all.slice(5, 6)).messages[0]?.latencyMs).toBeNull();
+    expect(turnStart).toBe(1796030239080);
   });
 });
 

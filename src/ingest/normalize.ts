@@ -57,7 +57,16 @@ const ROLES: Record<string, MessageRole> = {
   system: "system",
 };
 
-export type Normalized = { ok: true; message: MessageRecord } | { ok: false; why: string };
+/**
+ * `cut`: the gateway cut the text to its display limit (it ends in
+ * TRUNCATION_MARK): 8,000 characters in live events and history deltas,
+ * `maxChars` in a full history read.
+ */
+export type Normalized =
+  { ok: true; message: MessageRecord; cut: boolean } | { ok: false; why: string };
+
+/** What OpenClaw 2026.9.6 appends to a text it cut for display. */
+export const TRUNCATION_MARK = "\n...(truncated)...";
 
 /**
  * Maps one gateway message to a record of `botId`'s session `sessionId`, or
@@ -77,7 +86,8 @@ export function normalizeMessage(raw: unknown, botId: string, sessionId: string)
   const full = (blocks ?? [])
     .flatMap((b) => (b.type === "text" && b.text !== undefined ? [b.text] : []))
     .join("\n");
-  const text = full || (m.errorMessage ?? "");
+  const cut = full.endsWith(TRUNCATION_MARK);
+  const text = cut ? full.slice(0, -TRUNCATION_MARK.length) : full || (m.errorMessage ?? "");
   const at = m.timestamp ?? m.__openclaw.recordTimestampMs;
   return {
     ok: true,
@@ -97,6 +107,7 @@ export function normalizeMessage(raw: unknown, botId: string, sessionId: string)
       latencyMs: null,
       at: new Date(at ?? Date.now()).toISOString(),
     },
+    cut,
   };
 }
 
@@ -128,16 +139,21 @@ export function bounded(text: string): string {
 }
 
 /**
- * Gives each assistant message the time from the user message that started
- * its turn (the nearest earlier `user` message in the batch).
+ * Gives each assistant message the time since the user message that started
+ * its turn: the nearest earlier `user` message in the batch, else the one at
+ * `turnStart` (ms) seen before it. Returns the turn start after the batch.
  */
-export function withLatency(messages: MessageRecord[]): MessageRecord[] {
-  let turnStart: number | null = null;
-  return messages.map((m) => {
-    if (m.role === "user") turnStart = Date.parse(m.at);
-    if (m.role !== "assistant" || turnStart === null) return m;
-    return { ...m, latencyMs: Math.max(0, Date.parse(m.at) - turnStart) };
+export function withLatency(
+  messages: readonly MessageRecord[],
+  turnStart: number | null = null,
+): { messages: MessageRecord[]; turnStart: number | null } {
+  let start = turnStart;
+  const timed = messages.map((m) => {
+    if (m.role === "user") start = Date.parse(m.at);
+    if (m.role !== "assistant" || start === null) return m;
+    return { ...m, latencyMs: Math.max(0, Date.parse(m.at) - start) };
   });
+  return { messages: timed, turnStart: start };
 }
 
 /** What the gateway says about a session; the totals are clawops's own sums of its messages. */
