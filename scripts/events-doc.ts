@@ -66,6 +66,8 @@ function renderMarkdown(): string {
     const schema = z.toJSONSchema(spec.data, { io: "input" }) as JsonSchema;
     out.push(`## \`${type}\` (version ${spec.version})`, "", spec.summary, "");
     out.push(SCOPES[spec.scope], "");
+    if ("stored" in spec && spec.stored === false)
+      out.push("Delivered live only: the event log does not keep it.", "");
     out.push("| field | type | required | meaning |", "|---|---|---|---|");
     out.push(...fieldRows(schema, ""), "");
   }

@@ -23,6 +23,12 @@ interface EventSpec<Data extends z.ZodType> {
   summary: string;
   /** `bot`: concerns one bot (`botId` set); `fleet`: none (`botId` null); `either`. */
   scope: "bot" | "fleet" | "either";
+  /**
+   * false: delivered to in-process consumers (and later the realtime API)
+   * only, not written to the event log, because its record lives in a table
+   * of its own (a transcript message in `messages`). Default true.
+   */
+  stored?: boolean;
   data: Data;
 }
 
@@ -188,6 +194,55 @@ export const EVENT_CATALOGUE = {
     scope: "either",
     data: z.strictObject({ scope: z.string().describe("the bot's name, or `fleet`") }),
   }),
+  "session.started": spec({
+    version: 1,
+    summary:
+      "clawops saw a session (a transcript) for the first time: a new conversation, or a reset one under the same key.",
+    scope: "bot",
+    data: z.strictObject({
+      sessionId: z.string().describe("the transcript's id on the gateway"),
+      sessionKey: z.string().describe("the conversation's key, e.g. `agent:main:main`"),
+      agentId: z.string().describe("the agent it belongs to"),
+      channel: z.string().nullable().describe("the channel it came through; null when direct"),
+    }),
+  }),
+  "session.message": spec({
+    version: 1,
+    summary:
+      "A transcript message was stored for the first time (live or by catch-up). Not in the event log: the message itself is kept in the sessions store (`clawops session ID`).",
+    scope: "bot",
+    stored: false,
+    data: z.strictObject({
+      sessionId: z.string().describe("the transcript's id on the gateway"),
+      seq: z.number().int().describe("its position in the transcript"),
+      role: z.enum(["user", "assistant", "tool", "system"]).describe("who wrote it"),
+      preview: z.string().describe("the first 200 characters of its text"),
+      toolCalls: z.array(z.string()).describe("the names of the tools it calls"),
+      isError: z.boolean().describe("a failed tool result or turn"),
+      model: z.string().nullable().describe("`provider/model` that wrote it (assistant messages)"),
+      tokens: z
+        .strictObject({
+          input: z.number(),
+          output: z.number(),
+          cacheRead: z.number(),
+          cacheWrite: z.number(),
+        })
+        .nullable()
+        .describe("the tokens it used (assistant messages)"),
+      costUsd: z.number().nullable().describe("its cost in US dollars, when known"),
+      at: isoTime.describe("when the gateway wrote it (the gateway's clock)"),
+    }),
+  }),
+  "session.deleted_on_gateway": spec({
+    version: 1,
+    summary:
+      "A session clawops keeps is gone from the gateway (deleted or reset there); its history and cost stay in clawops.",
+    scope: "bot",
+    data: z.strictObject({
+      sessionId: z.string().describe("the transcript's id"),
+      sessionKey: z.string().describe("the conversation's key"),
+    }),
+  }),
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;
@@ -242,6 +297,14 @@ export interface OpsEvent {
 
 /** What the store appends: a delivered event and its schema version. */
 export type StoredEventInput = Omit<OpsEvent, "id">;
+
+/** Whether the event log keeps events of this type (see `EventSpec.stored`). */
+export function eventStored(type: string): boolean {
+  return (
+    !Object.hasOwn(EVENT_CATALOGUE, type) ||
+    (EVENT_CATALOGUE[type as EventType] as EventSpec<z.ZodType>).stored !== false
+  );
+}
 
 /** The schema version an event type is published with now; 0 for a type not in the catalogue. */
 export function eventVersion(type: string): number {

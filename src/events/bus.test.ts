@@ -127,6 +127,34 @@ describe("EventBus", () => {
     expect(seen).toEqual(["one"]);
   });
 
+  it("delivers a live-only type without writing it to the event log", async () => {
+    const { stored, persist } = memoryPersist();
+    const bus = new EventBus(persist, log);
+    const seen: string[] = [];
+    bus.subscribe((e) => seen.push(e.type));
+    bus.publish({
+      type: "session.message",
+      botId: "b1",
+      actor: "ingest",
+      data: {
+        sessionId: "s1",
+        seq: 1,
+        role: "user",
+        preview: "hi",
+        toolCalls: [],
+        isError: false,
+        model: null,
+        tokens: null,
+        costUsd: null,
+        at: "2026-11-30T00:00:00.000Z",
+      },
+    });
+    bus.publish(paused("after"));
+    await bus.flush(1_000);
+    expect(seen).toEqual(["session.message", "repair.paused"]);
+    expect(stored.map((e) => e.type)).toEqual(["repair.paused"]);
+  });
+
   it("hands consumers typed data: narrowing on the type is enough", async () => {
     const { persist } = memoryPersist();
     const bus = new EventBus(persist, log);

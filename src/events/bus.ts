@@ -6,6 +6,7 @@ import {
   type OpsEventInput,
   type StoredEventInput,
   eventIssues,
+  eventStored,
   eventVersion,
 } from "../core/events.js";
 import { abortableSleep, sleep } from "../core/time.js";
@@ -53,9 +54,11 @@ export class EventBus {
     private readonly log: Logger,
   ) {}
 
-  /** Delivers an event and queues it for the store; returns at once. */
+  /** Delivers an event and queues it for the store (a stored type); returns at once. */
   publish(input: OpsEventInput): void {
-    this.enqueue({ input: this.complete(input), queuedAt: Date.now() });
+    const event = this.complete(input);
+    if (eventStored(event.type)) this.enqueue({ input: event, queuedAt: Date.now() });
+    else this.deliver(event);
   }
 
   /** Delivers an event and resolves once it is persisted. */
