@@ -67,6 +67,8 @@ export interface ReadTarget {
   sessionId: string;
   archived: "reset" | "deleted" | null;
   file: string;
+  /** Deliver a batch even when no line is new. */
+  announce: boolean;
   /** Hands a batch over; resolves once it is stored and its position saved. */
   deliver: (batch: JsonlBatch) => Promise<void>;
   /** Nothing new to hand over: where the file stands. */
@@ -186,7 +188,8 @@ export async function readTranscript(
         if (batch.records.length >= options.maxBatchRecords) await flush();
       }
     }
-    if (line > batch.firstLine || batch.reread) await flush();
+    if (line > batch.firstLine || batch.reread || (target.announce && delivered === start))
+      await flush();
     else target.settled({ ...delivered, size: info.size, inode: info.ino }, info.mtimeMs);
   } finally {
     await handle.close();

@@ -274,6 +274,20 @@ describe("following one transcript", () => {
       ["s1.jsonl.reset.2026-11-30T10-00-00.000Z", "reset", [1]],
     ]);
   });
+
+  it("announces an archive once even when it holds no new line", async () => {
+    writeFileSync(file(), userLine("one"));
+    const t = tailer();
+    await t.scanOnce();
+    renameSync(file(), path.join(dir, "s1.jsonl.deleted.2026-11-30T10-00-00.000Z"));
+    await t.scanOnce();
+    await t.scanOnce();
+    expect(out.batches.map((b) => [b.archived, b.firstLine, b.records.length])).toEqual([
+      [null, 0, 1],
+      ["deleted", 1, 0],
+    ]);
+    expect(positions.saved.get("s1.jsonl.deleted.2026-11-30T10-00-00.000Z")!.line).toBe(1);
+  });
 });
 
 describe("run", () => {
@@ -288,51 +302,48 @@ describe("run", () => {
     return Date.now() - started;
   }
 
-  it("sees a write at once through fs.watch", async () => {
+  /** Runs a tailer until the returned stop (which resolves once `run` returned). */
+  async function follow(extra: Partial<JsonlTailerOptions>, settleMs: number) {
     const controller = new AbortController();
-    const running = tailer({ pollIntervalMs: 60_000 }).run(controller.signal);
-    await sleep(100);
+    const running = tailer(extra).run(controller.signal);
+    await sleep(settleMs);
+    return async () => {
+      controller.abort();
+      await running;
+    };
+  }
+
+  it("sees a write at once through fs.watch", async () => {
+    const stop = await follow({ pollIntervalMs: 60_000 }, 100);
     appendFileSync(file(), userLine("one"));
-    const ms = await until(() => out.records().length === 1, 3_000);
-    expect(ms).toBeLessThan(1_000);
+    expect(await until(() => out.records().length === 1, 3_000)).toBeLessThan(1_000);
     appendFileSync(file(), userLine("two"));
     await until(() => out.records().length === 2, 3_000);
-    controller.abort();
-    await running;
+    await stop();
   });
 
   it("the stat poll catches a write that no watch event announced", async () => {
-    const controller = new AbortController();
-    const running = tailer({ watch: false, pollIntervalMs: 200 }).run(controller.signal);
-    await sleep(50);
+    const stop = await follow({ watch: false, pollIntervalMs: 200 }, 50);
     appendFileSync(file(), userLine("quiet"));
     await until(() => out.records().length === 1, 2_000);
-    controller.abort();
-    await running;
+    await stop();
   });
 
   it("waits for a sessions folder that does not exist yet", async () => {
     rmSync(dir, { recursive: true });
-    const controller = new AbortController();
-    const running = tailer({ pollIntervalMs: 100 }).run(controller.signal);
-    await sleep(150);
+    const stop = await follow({ pollIntervalMs: 100 }, 150);
     mkdirSync(dir);
     writeFileSync(file(), userLine("first"));
     await until(() => out.records().length === 1, 2_000);
-    // The watch made after the folder appeared sees the next write before the slow poll would.
     appendFileSync(file(), userLine("second"));
     await until(() => out.records().length === 2, 2_000);
-    controller.abort();
-    await running;
+    await stop();
   });
 
   it("stops promptly when aborted", async () => {
-    const controller = new AbortController();
-    const running = tailer({ pollIntervalMs: 60_000 }).run(controller.signal);
-    await sleep(50);
+    const stop = await follow({ pollIntervalMs: 60_000 }, 50);
     const started = Date.now();
-    controller.abort();
-    await running;
+    await stop();
     expect(Date.now() - started).toBeLessThan(200);
   });
 });

@@ -109,17 +109,18 @@ export function createJsonlTailer(options: JsonlTailerOptions): JsonlTailer {
     maxLineBytes: options.maxLineBytes ?? 32 * 1024 * 1024,
   };
 
+  /** Where to read a file from that this tailer has not looked at yet; `saved` false when new. */
   async function startingPosition(
     file: string,
     transcript: { sessionId: string; archived: string | null },
     inode: number,
-  ): Promise<TailPosition | null> {
+  ): Promise<{ position: TailPosition | null; saved: boolean }> {
     const saved = await options.positions.get(file);
-    if (saved || !transcript.archived) return saved;
+    if (saved || !transcript.archived) return { position: saved, saved: saved !== null };
     // A reset or delete renames the live file (same inode): carry on where it was read up to.
     const liveName = `${transcript.sessionId}.jsonl`;
     const live = known.get(liveName)?.position ?? (await options.positions.get(liveName));
-    return live && live.inode === inode ? live : null;
+    return { position: live && live.inode === inode ? live : null, saved: false };
   }
 
   async function syncFile(file: string, summary: ScanSummary): Promise<void> {
@@ -137,11 +138,16 @@ export function createJsonlTailer(options: JsonlTailerOptions): JsonlTailer {
       seen.mtimeMs === info.mtimeMs
     )
       return;
-    const from = seen?.position ?? (await startingPosition(file, transcript, info.ino));
-    await readTranscript(full, from, readOptions, {
+    const start = seen
+      ? { position: seen.position, saved: true }
+      : await startingPosition(file, transcript, info.ino);
+    await readTranscript(full, start.position, readOptions, {
       sessionId: transcript.sessionId,
       archived: transcript.archived,
       file,
+      // A file never saved gets a batch even with no new line: the sink learns of every
+      // transcript and archive (a reset or delete on the gateway) once.
+      announce: !start.saved,
       deliver: async (batch) => {
         await options.sink(batch);
         await options.positions.save(file, batch.position);
