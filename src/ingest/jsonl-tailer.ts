@@ -169,6 +169,9 @@ export function createJsonlTailer(options: JsonlTailerOptions): JsonlTailer {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") options.onError?.(options.dir, error);
       return summary;
     }
+    // Files gone from the folder (renamed to an archive, removed) are forgotten here, not in the store.
+    const present = new Set(files);
+    for (const file of known.keys()) if (!present.has(file)) known.delete(file);
     for (const file of files) {
       try {
         await syncFile(file, summary);
