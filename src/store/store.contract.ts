@@ -58,10 +58,10 @@ export function describeStoreContract(
     it("migrates idempotently and reports the current version", async () => {
       const again = await store.migrate();
       expect(again.applied).toEqual([]);
-      expect(again.current).toBe("004-event-version");
+      expect(again.current).toBe("005-sessions");
       const other = await env.open();
       try {
-        expect(await other.migrate()).toEqual({ applied: [], current: "004-event-version" });
+        expect(await other.migrate()).toEqual({ applied: [], current: "005-sessions" });
       } finally {
         await other.close();
       }
