@@ -18,6 +18,8 @@ import {
   toRepair,
 } from "./rows.js";
 import type { BotsTable, Database, Dialect } from "./schema.js";
+import { KyselySessionStore } from "./kysely-session-store.js";
+import type { SessionStore } from "./session-store.js";
 import type { EventQuery, MigrationReport, NewBot, RepairQuery, Store } from "./store.js";
 import { transact } from "./transact.js";
 
@@ -29,11 +31,15 @@ const UNIQUE_FIELDS = [
 
 /** The one Store implementation; the dialect only changes how Kysely connects. */
 export class KyselyStore implements Store {
+  readonly sessions: SessionStore;
+
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
     readonly location: string,
-  ) {}
+  ) {
+    this.sessions = new KyselySessionStore(db, dialect, location);
+  }
 
   async migrate(): Promise<MigrationReport> {
     const migrator = new Migrator({

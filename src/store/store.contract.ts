@@ -3,6 +3,8 @@ import { OpsError } from "../core/errors.js";
 import { newInstance } from "../core/gateway-state.js";
 import type { StoredEventInput } from "../core/events.js";
 import type { RepairRecord } from "../core/repair.js";
+import { sessionCostContract } from "./session-cost.contract.js";
+import { sessionStoreContract } from "./session-store.contract.js";
 import type { NewBot, Store } from "./store.js";
 
 function newBot(name: string, port: number, extra: Partial<NewBot> = {}): NewBot {
@@ -293,6 +295,10 @@ export function describeStoreContract(
         await other.close();
       }
     });
+
+    const sessions = { store: () => store, open: () => env.open() };
+    sessionStoreContract(sessions);
+    sessionCostContract(sessions);
   });
 }
 
