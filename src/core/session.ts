@@ -27,6 +27,8 @@ export const EMPTY_USAGE: Usage = { input: 0, output: 0, cacheRead: 0, cacheWrit
 
 export interface SessionRecord {
   botId: string;
+  /** The bot's name when the session was saved: its history stays readable after the bot is removed. */
+  botName: string;
   /** The transcript's id on the gateway (OpenClaw's `sessionId`). */
   sessionId: string;
   /** The conversation's key (`agent:<agent>:<rest>`), shared by its transcripts across resets. */

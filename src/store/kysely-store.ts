@@ -5,7 +5,6 @@ import { OpsError, errorMessage } from "../core/errors.js";
 import type { OpsEvent, StoredEventInput } from "../core/events.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import type { RepairPause, RepairRecord } from "../core/repair.js";
-import { abortedTransaction, asStoreError } from "./errors.js";
 import { migrationProvider } from "./migrations/index.js";
 import {
   fromInstance,
@@ -19,7 +18,10 @@ import {
   toRepair,
 } from "./rows.js";
 import type { BotsTable, Database, Dialect } from "./schema.js";
+import { KyselySessionStore } from "./kysely-session-store.js";
+import type { SessionStore } from "./session-store.js";
 import type { EventQuery, MigrationReport, NewBot, RepairQuery, Store } from "./store.js";
+import { transact } from "./transact.js";
 
 const UNIQUE_FIELDS = [
   { column: "name", field: "name" },
@@ -29,11 +31,15 @@ const UNIQUE_FIELDS = [
 
 /** The one Store implementation; the dialect only changes how Kysely connects. */
 export class KyselyStore implements Store {
+  readonly sessions: SessionStore;
+
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
     readonly location: string,
-  ) {}
+  ) {
+    this.sessions = new KyselySessionStore(db, dialect, location);
+  }
 
   async migrate(): Promise<MigrationReport> {
     const migrator = new Migrator({
@@ -147,26 +153,8 @@ export class KyselyStore implements Store {
     });
   }
 
-  /**
-   * A transaction whose failure is the one its work hit: when SQLite aborts a
-   * transaction by itself (a full disk), the ROLLBACK that follows fails with
-   * "cannot rollback - no transaction is active" and would hide the cause.
-   */
-  private async transact<T>(work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
-    let original: unknown = undefined;
-    try {
-      return await this.db.transaction().execute(async (tx) => {
-        try {
-          return await work(tx);
-        } catch (error) {
-          original = error;
-          throw error;
-        }
-      });
-    } catch (error) {
-      // Work that failed says why; otherwise it was the COMMIT, hidden behind a failed ROLLBACK.
-      throw asStoreError(original ?? abortedTransaction(error, this.location));
-    }
+  private transact<T>(work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return transact(this.db, this.location, work);
   }
 
   async listInstances(): Promise<GatewayInstance[]> {

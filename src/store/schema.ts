@@ -67,12 +67,79 @@ export interface RepairPausesTable {
   since: string;
 }
 
+/**
+ * A gateway's session (one transcript). Not tied to `bots` by a foreign key:
+ * it outlives its bot (history), and the ingest may see a session's messages
+ * before the session itself.
+ */
+export interface SessionsTable {
+  bot_id: string;
+  session_id: string;
+  bot_name: string;
+  session_key: string;
+  agent_id: string;
+  channel: string | null;
+  peer: string | null;
+  model_configured: string | null;
+  model_used: string | null;
+  status: string | null;
+  started_at: string | null;
+  last_activity_at: string | null;
+  /** What lists sort by: the last activity, else the start, else `updated_at` (never null). */
+  activity_at: string;
+  message_count: number;
+  tokens_input: number;
+  tokens_output: number;
+  tokens_cache_read: number;
+  tokens_cache_write: number;
+  /** US dollars as a double: sums of fractions of a cent stay exact to far below a cent. */
+  cost_usd: number;
+  cost_source: string;
+  deleted_on_gateway: number;
+  updated_at: string;
+}
+
+/** One transcript message; the usage columns are null together (a message without usage). */
+export interface MessagesTable {
+  bot_id: string;
+  session_id: string;
+  seq: number;
+  role: string;
+  text: string;
+  text_bytes: number;
+  /** ToolCall[] as JSON text. */
+  tool_calls: string;
+  tool_call_id: string | null;
+  is_error: number;
+  tokens_input: number | null;
+  tokens_output: number | null;
+  tokens_cache_read: number | null;
+  tokens_cache_write: number | null;
+  cost_usd: number | null;
+  stop_reason: string | null;
+  model: string | null;
+  latency_ms: number | null;
+  /** UTC ISO 8601 (`toISOString()`), so text order is time order and the first 10 characters are the day. */
+  at: string;
+}
+
+/** Where the ingest's catch-up left off, per bot and scope (a session id, or `*` for the gateway). */
+export interface IngestCursorsTable {
+  bot_id: string;
+  scope: string;
+  cursor: string;
+  updated_at: string;
+}
+
 export interface Database {
   bots: BotsTable;
   events: EventsTable;
   gateway_instances: GatewayInstancesTable;
   repairs: RepairsTable;
   repair_pauses: RepairPausesTable;
+  sessions: SessionsTable;
+  messages: MessagesTable;
+  ingest_cursors: IngestCursorsTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

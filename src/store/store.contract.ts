@@ -3,6 +3,8 @@ import { OpsError } from "../core/errors.js";
 import { newInstance } from "../core/gateway-state.js";
 import type { StoredEventInput } from "../core/events.js";
 import type { RepairRecord } from "../core/repair.js";
+import { sessionCostContract } from "./session-cost.contract.js";
+import { sessionStoreContract } from "./session-store.contract.js";
 import type { NewBot, Store } from "./store.js";
 
 function newBot(name: string, port: number, extra: Partial<NewBot> = {}): NewBot {
@@ -58,10 +60,10 @@ export function describeStoreContract(
     it("migrates idempotently and reports the current version", async () => {
       const again = await store.migrate();
       expect(again.applied).toEqual([]);
-      expect(again.current).toBe("004-event-version");
+      expect(again.current).toBe("005-sessions");
       const other = await env.open();
       try {
-        expect(await other.migrate()).toEqual({ applied: [], current: "004-event-version" });
+        expect(await other.migrate()).toEqual({ applied: [], current: "005-sessions" });
       } finally {
         await other.close();
       }
@@ -293,6 +295,10 @@ export function describeStoreContract(
         await other.close();
       }
     });
+
+    const sessions = { store: () => store, open: () => env.open() };
+    sessionStoreContract(sessions);
+    sessionCostContract(sessions);
   });
 }
 

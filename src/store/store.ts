@@ -3,6 +3,7 @@ import type { OpsEvent, StoredEventInput } from "../core/events.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import type { RepairPause, RepairRecord } from "../core/repair.js";
 import type { Dialect } from "./schema.js";
+import type { SessionStore } from "./session-store.js";
 
 export type { Dialect };
 
@@ -75,6 +76,9 @@ export interface Store {
   savePause(pause: RepairPause): Promise<void>;
   /** Lifts the pause of a bot (or of the fleet, null); false when there was none. */
   removePause(botId: string | null): Promise<boolean>;
+
+  /** Sessions, transcripts, usage and cost (its own interface: session-store.ts). */
+  readonly sessions: SessionStore;
 
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { initial } from "./001-initial.js";
 import { supervisor } from "./002-supervisor.js";
 import { repair } from "./003-repair.js";
 import { eventVersion } from "./004-event-version.js";
+import { sessions } from "./005-sessions.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -15,6 +16,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "002-supervisor": supervisor(dialect),
     "003-repair": repair(),
     "004-event-version": eventVersion(),
+    "005-sessions": sessions(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -1,0 +1,356 @@
+import { type Kysely, type RawBuilder, type SqlBool, sql } from "kysely";
+import type { MessageRecord, SessionRecord } from "../core/session.js";
+import { insertMessages } from "./message-insert.js";
+import type { Database, Dialect, MessagesTable, SessionsTable } from "./schema.js";
+import {
+  fromMessage,
+  fromSession,
+  id,
+  invalid,
+  toMessage,
+  toSession,
+  toUsage,
+  utcTime,
+} from "./session-rows.js";
+import type {
+  CostGroup,
+  CostQuery,
+  CostRow,
+  DeletedChange,
+  MessageQuery,
+  SessionPage,
+  SessionQuery,
+  SessionStore,
+} from "./session-store.js";
+import { storeErrors, transact, valuesPerStatement, writeInChunks } from "./transact.js";
+
+/** Ids per `IN (...)` list. */
+const ID_CHUNK = 1_000;
+const COST_GROUPS: readonly CostGroup[] = ["bot", "model", "owner", "day"];
+
+/** The columns an upsert replaces: all but the key. */
+const SESSION_UPDATES = [
+  "bot_name",
+  "session_key",
+  "agent_id",
+  "channel",
+  "peer",
+  "model_configured",
+  "model_used",
+  "status",
+  "started_at",
+  "last_activity_at",
+  "activity_at",
+  "message_count",
+  "tokens_input",
+  "tokens_output",
+  "tokens_cache_read",
+  "tokens_cache_write",
+  "cost_usd",
+  "cost_source",
+  "deleted_on_gateway",
+  "updated_at",
+] as const satisfies readonly (keyof SessionsTable)[];
+
+/** The SessionStore on the store's Kysely, either dialect. */
+export class KyselySessionStore implements SessionStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly location: string,
+  ) {}
+
+  async saveSessions(sessions: readonly SessionRecord[]): Promise<void> {
+    // The last of a key wins; PostgreSQL refuses an upsert that touches a row twice.
+    const rows = new Map<string, SessionsTable>();
+    sessions.forEach((s, i) => {
+      const row = fromSession(s, `sessions[${i}]`);
+      rows.set(`${row.bot_id}\0${row.session_id}`, row);
+    });
+    await writeInChunks(
+      this.db,
+      this.location,
+      [...rows.values()],
+      valuesPerStatement(this.dialect, SESSION_UPDATES.length + 2),
+      async (db, chunk) => {
+        await db
+          .insertInto("sessions")
+          .values(chunk)
+          .onConflict((oc) =>
+            oc
+              .columns(["bot_id", "session_id"])
+              .doUpdateSet((eb) =>
+                Object.fromEntries(SESSION_UPDATES.map((c) => [c, eb.ref(`excluded.${c}`)])),
+              ),
+          )
+          .execute();
+        return [];
+      },
+    );
+  }
+
+  async getSession(botId: string, sessionId: string): Promise<SessionRecord | null> {
+    const row = await this.db
+      .selectFrom("sessions")
+      .selectAll()
+      .where("bot_id", "=", botId)
+      .where("session_id", "=", sessionId)
+      .executeTakeFirst();
+    return row ? toSession(row) : null;
+  }
+
+  async listSessions(query: SessionQuery = {}): Promise<SessionPage> {
+    const limit = pageSize(query.limit, 50, 500);
+    let q = this.db.selectFrom("sessions").selectAll();
+    if (query.botId !== undefined) q = q.where("bot_id", "=", query.botId);
+    if (query.since !== undefined) q = q.where("activity_at", ">=", utcTime(query.since, "since"));
+    if (query.search) {
+      const pattern = `%${query.search.replace(/[\\%_]/g, "\\$&")}%`;
+      // SQLite's LIKE ignores ASCII case already; PostgreSQL's needs ILIKE.
+      const like = sql.raw(this.dialect === "postgres" ? "ilike" : "like");
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("messages as m")
+            .select(sql`1`.as("one"))
+            .whereRef("m.bot_id", "=", "sessions.bot_id")
+            .whereRef("m.session_id", "=", "sessions.session_id")
+            .where(sql<SqlBool>`m.text ${like} ${pattern} escape '\\'`),
+        ),
+      );
+    }
+    if (query.cursor !== undefined) {
+      const [activityAt, botId, sessionId] = decodeCursor(query.cursor);
+      q = q.where((eb) =>
+        eb(
+          eb.refTuple("activity_at", "bot_id", "session_id"),
+          "<",
+          eb.tuple(activityAt, botId, sessionId),
+        ),
+      );
+    }
+    const rows = await q
+      .orderBy("activity_at", "desc")
+      .orderBy("bot_id", "desc")
+      .orderBy("session_id", "desc")
+      .limit(limit + 1)
+      .execute();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      sessions: page.map(toSession),
+      nextCursor:
+        rows.length > limit && last
+          ? encodeCursor([last.activity_at, last.bot_id, last.session_id])
+          : null,
+    };
+  }
+
+  async markDeleted(botId: string, presentSessionIds: readonly string[]): Promise<DeletedChange> {
+    id(botId, "botId");
+    if (!Array.isArray(presentSessionIds)) {
+      throw invalid("presentSessionIds", "an array of session ids", presentSessionIds);
+    }
+    const present = new Set(presentSessionIds);
+    return transact(this.db, this.location, async (tx) => {
+      const known = await tx
+        .selectFrom("sessions")
+        .select(["session_id", "deleted_on_gateway"])
+        .where("bot_id", "=", botId)
+        .orderBy("session_id")
+        .execute();
+      const change: DeletedChange = { deleted: [], restored: [] };
+      for (const { session_id, deleted_on_gateway } of known) {
+        if (deleted_on_gateway === 0 && !present.has(session_id)) change.deleted.push(session_id);
+        if (deleted_on_gateway === 1 && present.has(session_id)) change.restored.push(session_id);
+      }
+      const updatedAt = new Date().toISOString();
+      for (const [ids, flag] of [
+        [change.deleted, 1],
+        [change.restored, 0],
+      ] as const) {
+        for (let i = 0; i < ids.length; i += ID_CHUNK) {
+          await tx
+            .updateTable("sessions")
+            .set({ deleted_on_gateway: flag, updated_at: updatedAt })
+            .where("bot_id", "=", botId)
+            .where("session_id", "in", ids.slice(i, i + ID_CHUNK))
+            .execute();
+        }
+      }
+      return change;
+    });
+  }
+
+  async addMessages(messages: readonly MessageRecord[]): Promise<MessageRecord[]> {
+    const rows: MessagesTable[] = [];
+    const records: MessageRecord[] = [];
+    const keys: string[] = [];
+    const seen = new Set<string>();
+    messages.forEach((m, i) => {
+      const row = fromMessage(m, `messages[${i}]`);
+      const key = `${row.bot_id}\0${row.session_id}\0${row.seq}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      rows.push(row);
+      keys.push(key);
+      // What listMessages will return: the time in UTC, NUL replaced.
+      records.push(
+        row.at === m.at && row.text === m.text ? m : { ...m, at: row.at, text: row.text },
+      );
+    });
+    const inserted = await insertMessages(this.db, this.dialect, this.location, rows);
+    const fresh = new Set(inserted.map((r) => `${r.bot_id}\0${r.session_id}\0${r.seq}`));
+    return records.filter((_, i) => fresh.has(keys[i]!));
+  }
+
+  async listMessages(
+    botId: string,
+    sessionId: string,
+    query: MessageQuery = {},
+  ): Promise<MessageRecord[]> {
+    const limit = pageSize(query.limit, 200, 1000);
+    let q = this.db
+      .selectFrom("messages")
+      .selectAll()
+      .where("bot_id", "=", botId)
+      .where("session_id", "=", sessionId);
+    if (query.afterSeq !== undefined) {
+      if (!Number.isSafeInteger(query.afterSeq)) {
+        throw invalid("afterSeq", "a whole number", query.afterSeq);
+      }
+      q = q.where("seq", ">", query.afterSeq);
+    }
+    const rows = await q.orderBy("seq").limit(limit).execute();
+    return rows.map(toMessage);
+  }
+
+  async pruneMessages(before: string): Promise<number> {
+    const result = await storeErrors(
+      this.db.deleteFrom("messages").where("at", "<", utcTime(before, "before")).executeTakeFirst(),
+    );
+    return Number(result.numDeletedRows);
+  }
+
+  async costBy(group: CostGroup, query: CostQuery = {}): Promise<CostRow[]> {
+    if (!COST_GROUPS.includes(group)) throw invalid("group", COST_GROUPS.join(", "), group);
+    let q = this.db
+      .selectFrom("messages as m")
+      .leftJoin("bots as b", "b.id", "m.bot_id")
+      .where("m.tokens_input", "is not", null);
+    if (query.since !== undefined) q = q.where("m.at", ">=", utcTime(query.since, "since"));
+    if (query.until !== undefined) q = q.where("m.at", "<", utcTime(query.until, "until"));
+    if (query.botId !== undefined) q = q.where("m.bot_id", "=", query.botId);
+    const key = groupKey(group);
+    const rows = await q
+      .select([
+        key.as("key"),
+        sql<number>`count(*)`.as("messages"),
+        sql<number>`sum(m.tokens_input)`.as("tokens_input"),
+        sql<number>`sum(m.tokens_output)`.as("tokens_output"),
+        sql<number>`sum(m.tokens_cache_read)`.as("tokens_cache_read"),
+        sql<number>`sum(m.tokens_cache_write)`.as("tokens_cache_write"),
+        sql<number>`sum(m.cost_usd)`.as("cost_usd"),
+      ])
+      .groupBy(key)
+      .execute();
+    const labels = group === "bot" ? await this.botNames(rows.map((r) => r.key!)) : null;
+    return rows
+      .map((r) => ({
+        key: r.key,
+        label: labels ? (labels.get(r.key!) ?? null) : r.key,
+        messages: Number(r.messages),
+        ...toUsage(r),
+      }))
+      .sort((a, b) => b.costUsd - a.costUsd || (a.key ?? "").localeCompare(b.key ?? ""));
+  }
+
+  async getCursor(botId: string, scope: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom("ingest_cursors")
+      .select("cursor")
+      .where("bot_id", "=", botId)
+      .where("scope", "=", scope)
+      .executeTakeFirst();
+    return row ? row.cursor : null;
+  }
+
+  async saveCursor(botId: string, scope: string, cursor: string): Promise<void> {
+    if (typeof cursor !== "string") throw invalid("cursor", "a string", cursor);
+    const row = {
+      bot_id: id(botId, "botId"),
+      scope: id(scope, "scope"),
+      cursor,
+      updated_at: new Date().toISOString(),
+    };
+    await storeErrors(
+      this.db
+        .insertInto("ingest_cursors")
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(["bot_id", "scope"]).doUpdateSet({ cursor, updated_at: row.updated_at }),
+        )
+        .execute(),
+    );
+  }
+
+  /** The bots' names now, else a name their sessions were saved with (a removed bot). */
+  private async botNames(botIds: string[]): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    for (let i = 0; i < botIds.length; i += ID_CHUNK) {
+      const ids = botIds.slice(i, i + ID_CHUNK);
+      const saved = await this.db
+        .selectFrom("sessions")
+        .select(["bot_id", (eb) => eb.fn.max("bot_name").as("bot_name")])
+        .where("bot_id", "in", ids)
+        .groupBy("bot_id")
+        .execute();
+      for (const s of saved) names.set(s.bot_id, s.bot_name);
+      const bots = await this.db
+        .selectFrom("bots")
+        .select(["id", "name"])
+        .where("id", "in", ids)
+        .execute();
+      for (const b of bots) names.set(b.id, b.name);
+    }
+    return names;
+  }
+}
+
+/** The group's key over `messages as m` (and `bots as b`); the day from UTC ISO text. */
+function groupKey(group: CostGroup): RawBuilder<string | null> {
+  switch (group) {
+    case "bot":
+      return sql<string | null>`m.bot_id`;
+    case "model":
+      return sql<string | null>`m.model`;
+    case "owner":
+      return sql<string | null>`b.owner`;
+    case "day":
+      return sql<string | null>`substr(m.at, 1, 10)`;
+  }
+}
+
+/** A limit as given, capped at `max`; `VALIDATION` when not a whole number >= 1. */
+function pageSize(limit: number | undefined, fallback: number, max: number): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw invalid("limit", "a whole number >= 1", limit);
+  return Math.min(limit, max);
+}
+
+function encodeCursor(key: [string, string, string]): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+function decodeCursor(cursor: string): [string, string, string] {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(key) && key.length === 3 && key.every((k) => typeof k === "string")) {
+      return key as [string, string, string];
+    }
+  } catch {
+    // Reported below, as any other cursor this store did not make.
+  }
+  throw invalid("cursor", "a nextCursor from listSessions", cursor);
+}

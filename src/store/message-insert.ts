@@ -1,0 +1,80 @@
+import { type Kysely, sql } from "kysely";
+import type { Database, Dialect, MessagesTable } from "./schema.js";
+import { valuesPerStatement, writeInChunks } from "./transact.js";
+
+/** A stored message's identity, as the insert returns it. */
+export interface MessageKey {
+  bot_id: string;
+  session_id: string;
+  seq: number;
+}
+
+/**
+ * PostgreSQL's type of each message column (as 005-sessions made them), in
+ * insert order: on PostgreSQL a batch goes as one array per column.
+ */
+const PG_TYPES: Record<keyof MessagesTable, string> = {
+  bot_id: "text",
+  session_id: "text",
+  seq: "bigint",
+  role: "text",
+  text: "text",
+  text_bytes: "bigint",
+  tool_calls: "text",
+  tool_call_id: "text",
+  is_error: "integer",
+  tokens_input: "bigint",
+  tokens_output: "bigint",
+  tokens_cache_read: "bigint",
+  tokens_cache_write: "bigint",
+  cost_usd: "double precision",
+  stop_reason: "text",
+  model: "text",
+  latency_ms: "bigint",
+  at: "text",
+};
+const COLUMNS = Object.keys(PG_TYPES) as (keyof MessagesTable)[];
+/** Rows per PostgreSQL statement: its parameters do not grow with its rows; this bounds its memory. */
+const PG_ROWS = 10_000;
+
+/**
+ * Inserts the rows, skipping those whose (bot, session, seq) is stored
+ * already, and returns the keys of the inserted ones. One statement, or one
+ * transaction of several: all or nothing.
+ */
+export async function insertMessages(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  location: string,
+  rows: readonly MessagesTable[],
+): Promise<MessageKey[]> {
+  if (dialect === "postgres") return writeInChunks(db, location, rows, PG_ROWS, insertByColumn);
+  const perStatement = valuesPerStatement(dialect, COLUMNS.length);
+  return writeInChunks(db, location, rows, perStatement, (tx, chunk) =>
+    tx
+      .insertInto("messages")
+      .values(chunk)
+      .onConflict((oc) => oc.columns(["bot_id", "session_id", "seq"]).doNothing())
+      .returning(["bot_id", "session_id", "seq"])
+      .execute(),
+  );
+}
+
+/**
+ * PostgreSQL: one array per column, unnested into rows. Against a multi-row
+ * VALUES list of 250 messages (4,500 parameters) it took about a quarter
+ * less CPU in clawops and a fifth less in the server (no 4,500-parameter
+ * statement to parse and plan), and it has no parameter limit.
+ */
+async function insertByColumn(
+  db: Kysely<Database>,
+  rows: readonly MessagesTable[],
+): Promise<MessageKey[]> {
+  const columns = COLUMNS.map((c) => sql.ref(c));
+  const arrays = COLUMNS.map((c) => sql`${rows.map((r) => r[c])}::${sql.raw(PG_TYPES[c])}[]`);
+  const result = await sql<MessageKey>`insert into messages (${sql.join(columns)})
+    select * from unnest(${sql.join(arrays)})
+    on conflict (bot_id, session_id, seq) do nothing
+    returning bot_id, session_id, seq`.execute(db);
+  return result.rows;
+}
