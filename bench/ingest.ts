@@ -103,6 +103,7 @@ function syntheticMessage(
         : [],
     toolCallId: null,
     isError: false,
+    costSource: assistant ? "gateway" : null,
     usage: assistant
       ? {
           input: 1_200 + (i % 800),

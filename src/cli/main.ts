@@ -9,6 +9,7 @@ import { registerRepairCommands } from "./commands/repair.js";
 import { registerEvents } from "./commands/events.js";
 import { registerGatewayCommands } from "./commands/gateway.js";
 import { registerOpenClawCommands } from "./commands/openclaw.js";
+import { registerSessionCommands } from "./commands/sessions.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
 import { registerVersion } from "./commands/version.js";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerBotCommands(program);
   registerChat(program);
   registerEvents(program);
+  registerSessionCommands(program);
   registerGatewayCommands(program);
   registerDoctor(program);
   registerProvision(program);

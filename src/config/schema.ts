@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ingestConfigSchema } from "../ingest/settings.js";
 import { duration } from "../core/duration.js";
 import { checksConfigSchema } from "../checks/index.js";
 import { botInputSchema, portSchema } from "../core/bot.js";
@@ -168,6 +169,7 @@ export const configSchema = z.strictObject({
   provision: provisionSchema,
   repair: repairConfigSchema,
   notify: notifyConfigSchema,
+  ingest: ingestConfigSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

@@ -55,3 +55,15 @@ export function duration(defaultValue: string) {
       return ms;
     });
 }
+
+/**
+ * A `--since` value as an ISO 8601 time: a duration back from `now`
+ * (`"24h"`, `"7d"`) or a date or time (`"2026-11-01"`). Undefined when it is neither.
+ */
+export function resolveSince(value: string, now = Date.now()): string | undefined {
+  const back = /^\d+$/.test(value.trim()) ? undefined : resolveDurationMs(value);
+  if (back !== undefined) return new Date(now - back).toISOString();
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value.trim())) return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+}

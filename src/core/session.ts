@@ -79,6 +79,8 @@ export interface MessageRecord {
   /** A tool result that reported an error, or a failed assistant turn. */
   isError: boolean;
   usage: Usage | null;
+  /** Where `usage.costUsd` came from; null without usage. */
+  costSource: CostSource | null;
   stopReason: string | null;
   /** `provider/model` that produced it (assistant messages). */
   model: string | null;

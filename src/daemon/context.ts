@@ -1,6 +1,7 @@
 import type { ClawopsConfig } from "../config/schema.js";
 import type { DoctorService } from "../doctor/service.js";
 import type { EventBus } from "../events/bus.js";
+import type { IngestService } from "../ingest/service.js";
 import type { NotificationHub } from "../notifiers/index.js";
 import type { RepairService } from "../repair/service.js";
 import type { RegistryDeps } from "../fleet/registry.js";
@@ -24,6 +25,7 @@ export interface DaemonContext {
   doctor: DoctorService;
   repair: RepairService;
   notifier: NotificationHub;
+  ingest: IngestService;
   registry: RegistryDeps;
   readiness(): Promise<Readiness>;
 }

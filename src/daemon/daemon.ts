@@ -9,6 +9,8 @@ import { CLAWOPS_VERSION } from "../core/version.js";
 import { DoctorRouter } from "../doctor/off-thread.js";
 import { DoctorService } from "../doctor/service.js";
 import { EventBus } from "../events/bus.js";
+import { IngestService } from "../ingest/service.js";
+import { gatewayEnv } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
 import { buildHttpServer } from "../http/server.js";
 import { openPostgresStore } from "../store/postgres.js";
@@ -136,6 +138,16 @@ async function start(
   undo.push(() => notifier.close());
   for (const issue of notifier.issues()) log.error({ ...issue }, "notify.config_issue");
 
+  const ingest = new IngestService({
+    settings: config.ingest,
+    store,
+    bus,
+    log: log.child({ part: "ingest" }),
+    instances: () => supervisor.instances(),
+    envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
+  });
+  undo.push(() => ingest.close());
+
   const context: DaemonContext = {
     config,
     version: CLAWOPS_VERSION,
@@ -155,6 +167,7 @@ async function start(
     },
     repair,
     notifier,
+    ingest,
     readiness: () =>
       checkReadiness({ store: store, bus, loops, notifierIssues: () => notifier.issues() }),
   };
@@ -177,7 +190,15 @@ async function start(
     recordGatewayMetrics(metrics, bots, await supervisor.instances());
     await supervisor.reconcile("daemon");
     supervisor.rotateLogs();
+    await ingest.reconcile();
   });
+  if (config.ingest.retention > 0) {
+    loops.every("retention", 3_600_000, abort.signal, async () => {
+      const before = new Date(Date.now() - config.ingest.retention).toISOString();
+      const pruned = await store.sessions.pruneMessages(before);
+      if (pruned > 0) log.info({ pruned, before }, "ingest.retention_pruned");
+    });
+  }
 
   const app = buildHttpServer(context, log.child({ part: "http" }));
   undo.push(() => app.close());
@@ -193,6 +214,10 @@ async function start(
   // Not awaited: a chat API that is slow to answer must not delay start-up.
   notifier.start(abort.signal).catch((error: unknown) => {
     log.error({ err: errorMessage(error) }, "notify.start_failed");
+  });
+  // Not awaited: it connects to the gateways that are live now, the rest as they come up.
+  ingest.start().catch((error: unknown) => {
+    log.error({ err: errorMessage(error) }, "ingest.start_failed");
   });
   // Not awaited: gateways take seconds to boot; their progress is in their states.
   const resumed = supervisor.resumeAll().catch((error: unknown) => {
@@ -210,6 +235,7 @@ async function start(
       await loops.settled();
       await resumed;
       await repairsClosed;
+      ingest.close();
       await supervisor.shutdown();
       await doctor.close();
       bus.publish({

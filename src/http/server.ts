@@ -10,6 +10,7 @@ import { createHostGuard } from "./host-guard.js";
 import { botRoutes } from "./routes/bots.js";
 import { doctorRoutes } from "./routes/doctor.js";
 import { eventRoutes } from "./routes/events.js";
+import { sessionRoutes } from "./routes/sessions.js";
 import { probeRoutes } from "./routes/probes.js";
 import { repairRoutes } from "./routes/repairs.js";
 import { statusRoutes } from "./routes/status.js";
@@ -100,6 +101,7 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
   botRoutes(app, ctx);
   doctorRoutes(app, ctx);
   eventRoutes(app, ctx);
+  sessionRoutes(app, ctx);
   repairRoutes(app, ctx);
   return app;
 }

@@ -147,6 +147,7 @@ function parseMessage(
       role === "tool" && typeof message.toolCallId === "string" ? message.toolCallId : null,
     isError,
     usage: role === "assistant" ? usageFrom(message.usage) : null,
+    costSource: role === "assistant" ? "gateway" : null,
     stopReason: typeof message.stopReason === "string" ? message.stopReason : null,
     model: role === "assistant" ? modelName(message.provider, message.model) : null,
     // An assistant message's own timestamp is when its model call began: the difference

@@ -88,7 +88,10 @@ export function normalizeMessage(raw: unknown, botId: string, sessionId: string)
     .join("\n");
   const cut = full.endsWith(TRUNCATION_MARK);
   const text = cut ? full.slice(0, -TRUNCATION_MARK.length) : full || (m.errorMessage ?? "");
-  const at = m.timestamp ?? m.__openclaw.recordTimestampMs;
+  // `timestamp` is when the message began (an answer: when its model call started);
+  // `recordTimestampMs` when the gateway wrote it. Their difference is the call's latency.
+  const started = m.timestamp;
+  const written = m.__openclaw.recordTimestampMs ?? started;
   return {
     ok: true,
     message: {
@@ -102,10 +105,14 @@ export function normalizeMessage(raw: unknown, botId: string, sessionId: string)
       toolCallId: m.toolCallId ?? null,
       isError: m.isError === true || m.stopReason === "error",
       usage: m.usage ? usage(m.usage) : null,
+      costSource: m.usage ? "gateway" : null,
       stopReason: m.stopReason ?? null,
       model: m.provider && m.model ? `${m.provider}/${m.model}` : (m.model ?? null),
-      latencyMs: null,
-      at: new Date(at ?? Date.now()).toISOString(),
+      latencyMs:
+        role === "assistant" && started !== undefined && written !== undefined
+          ? Math.max(0, written - started)
+          : null,
+      at: new Date(written ?? Date.now()).toISOString(),
     },
     cut,
   };
@@ -136,24 +143,6 @@ export function bounded(text: string): string {
     0,
     last >= 0xd800 && last <= 0xdbff ? MESSAGE_TEXT_LIMIT - 1 : MESSAGE_TEXT_LIMIT,
   );
-}
-
-/**
- * Gives each assistant message the time since the user message that started
- * its turn: the nearest earlier `user` message in the batch, else the one at
- * `turnStart` (ms) seen before it. Returns the turn start after the batch.
- */
-export function withLatency(
-  messages: readonly MessageRecord[],
-  turnStart: number | null = null,
-): { messages: MessageRecord[]; turnStart: number | null } {
-  let start = turnStart;
-  const timed = messages.map((m) => {
-    if (m.role === "user") start = Date.parse(m.at);
-    if (m.role !== "assistant" || start === null) return m;
-    return { ...m, latencyMs: Math.max(0, Date.parse(m.at) - start) };
-  });
-  return { messages: timed, turnStart: start };
 }
 
 /** What the gateway says about a session; the totals are clawops's own sums of its messages. */

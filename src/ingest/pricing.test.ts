@@ -12,18 +12,23 @@ const usage = (u: Partial<Usage>): Usage => ({ ...EMPTY_USAGE, ...u });
 const MILLION = usage({ input: 1_000_000, output: 1_000_000 });
 
 function sources(extra: Partial<PriceSources> = {}): PriceSources {
-  return { config: new Map(), overrides: {}, database: () => null, ...extra };
+  return {
+    config: new Map(),
+    overrides: {},
+    database: () => Promise.resolve(() => null),
+    ...extra,
+  };
 }
 
 describe("priceMessage", () => {
-  it("takes the gateway's own cost first", () => {
-    expect(priceMessage("a/b", usage({ input: 10, costUsd: 0.5 }), sources())).toEqual({
+  it("takes the gateway's own cost first", async () => {
+    expect(await priceMessage("a/b", usage({ input: 10, costUsd: 0.5 }), sources())).toEqual({
       costUsd: 0.5,
       source: "gateway",
     });
   });
 
-  it("then the config's price, skipping its all-zero placeholder, then the override, then the database", () => {
+  it("then the config's price, skipping its all-zero placeholder, then the override, then the database", async () => {
     const config = new Map([
       ["acme/big", { input: 3, output: 15 }],
       ["local/free", { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }],
@@ -31,16 +36,22 @@ describe("priceMessage", () => {
     const all = sources({
       config,
       overrides: { "local/free": { input: 1, output: 1 }, "x/y": { input: 2, output: 2 } },
-      database: (model) => (model === "openai/gpt-4o" ? 12.5 : null),
+      database: () => Promise.resolve((model) => (model === "openai/gpt-4o" ? 12.5 : null)),
     });
-    expect(priceMessage("acme/big", MILLION, all)).toEqual({ costUsd: 18, source: "config" });
-    expect(priceMessage("local/free", MILLION, all)).toEqual({ costUsd: 2, source: "override" });
-    expect(priceMessage("openai/gpt-4o", MILLION, all)).toEqual({
+    expect(await priceMessage("acme/big", MILLION, all)).toEqual({ costUsd: 18, source: "config" });
+    expect(await priceMessage("local/free", MILLION, all)).toEqual({
+      costUsd: 2,
+      source: "override",
+    });
+    expect(await priceMessage("openai/gpt-4o", MILLION, all)).toEqual({
       costUsd: 12.5,
       source: "price-db",
     });
-    expect(priceMessage("nobody/knows", MILLION, all)).toEqual({ costUsd: 0, source: "none" });
-    expect(priceMessage(null, MILLION, all)).toEqual({ costUsd: 0, source: "none" });
+    expect(await priceMessage("nobody/knows", MILLION, all)).toEqual({
+      costUsd: 0,
+      source: "none",
+    });
+    expect(await priceMessage(null, MILLION, all)).toEqual({ costUsd: 0, source: "none" });
   });
 
   it("prices cache tokens at their own rates, or the input rate when the config has none", () => {

@@ -15,9 +15,12 @@ export interface PriceSources {
   config: ReadonlyMap<string, ModelPrice>;
   /** The operator's prices in clawops.yaml (`ingest.prices`), by `provider/model`. */
   overrides: Readonly<Record<string, ModelPrice>>;
-  /** The price database; null when it does not know the model. */
-  database(model: string, usage: Usage): number | null;
+  /** The price database, loaded on the first message that needs it. */
+  database(): Promise<PriceDatabase>;
 }
+
+/** A model's cost for some usage in the price database; null when it does not know the model. */
+export type PriceDatabase = (model: string, usage: Usage) => number | null;
 
 export interface Priced {
   costUsd: number;
@@ -31,7 +34,11 @@ export interface Priced {
  * the price database. `none` when no source knows the model: the cost stays
  * 0 and the reconciliation reports it.
  */
-export function priceMessage(model: string | null, usage: Usage, sources: PriceSources): Priced {
+export async function priceMessage(
+  model: string | null,
+  usage: Usage,
+  sources: PriceSources,
+): Promise<Priced> {
   if (usage.costUsd > 0) return { costUsd: usage.costUsd, source: "gateway" };
   const tokens = usage.input + usage.output + usage.cacheRead + usage.cacheWrite;
   if (!model || tokens === 0) return { costUsd: 0, source: tokens === 0 ? "gateway" : "none" };
@@ -40,7 +47,7 @@ export function priceMessage(model: string | null, usage: Usage, sources: PriceS
     return { costUsd: costOf(usage, configured), source: "config" };
   const override = sources.overrides[model];
   if (override) return { costUsd: costOf(usage, override), source: "override" };
-  const fromDatabase = sources.database(model, usage);
+  const fromDatabase = (await sources.database())(model, usage);
   if (fromDatabase !== null) return { costUsd: fromDatabase, source: "price-db" };
   return { costUsd: 0, source: "none" };
 }
@@ -89,7 +96,7 @@ type CalcPrice = typeof calcPrice;
  * fetched). Loaded on first use: it is 0.8 MB of data that a fleet whose
  * gateways report their own costs never needs.
  */
-export async function loadPriceDatabase(): Promise<PriceSources["database"]> {
+export async function loadPriceDatabase(): Promise<PriceDatabase> {
   const prices = (await import("@pydantic/genai-prices")) as { calcPrice: CalcPrice };
   return (model, usage) => {
     const slash = model.indexOf("/");

@@ -9,7 +9,6 @@ import {
   type SessionMeta,
   normalizeMessage,
   normalizeSession,
-  withLatency,
 } from "./normalize.js";
 
 /** Where a sync writes; the store implements it. Every write is idempotent. */
@@ -97,8 +96,6 @@ export class SessionSync {
   private readonly keys = new Map<string, { chain: Promise<void>; timer: NodeJS.Timeout | null }>();
   private readonly unsubscribe: (() => void)[] = [];
   private catchUp: Promise<void> = Promise.resolve();
-  /** Per transcript: when its current turn's user message was written (ms), for answer latency. */
-  private readonly turnStarts = new Map<string, number>();
   private stopped = false;
 
   constructor(private readonly options: SessionSyncOptions) {}
@@ -292,10 +289,7 @@ export class SessionSync {
       else if (keepCut || !r.cut) messages.push(r.message);
     }
     if (messages.length === 0) return lastSeq;
-    const { sessionId } = messages[0]!;
-    const timed = withLatency(messages, this.turnStarts.get(sessionId) ?? null);
-    if (timed.turnStart !== null) this.turnStarts.set(sessionId, timed.turnStart);
-    const added = await this.options.sink.addMessages(timed.messages);
+    const added = await this.options.sink.addMessages(messages);
     if (added.length > 0) this.options.onMessages(added, session);
     return Math.max(lastSeq, ...messages.map((m) => m.seq));
   }

@@ -28,6 +28,7 @@ const PG_TYPES: Record<keyof MessagesTable, string> = {
   tokens_cache_read: "bigint",
   tokens_cache_write: "bigint",
   cost_usd: "double precision",
+  cost_source: "text",
   stop_reason: "text",
   model: "text",
   latency_ms: "bigint",

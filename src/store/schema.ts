@@ -116,6 +116,7 @@ export interface MessagesTable {
   tokens_cache_read: number | null;
   tokens_cache_write: number | null;
   cost_usd: number | null;
+  cost_source: string | null;
   stop_reason: string | null;
   model: string | null;
   latency_ms: number | null;

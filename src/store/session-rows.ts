@@ -189,6 +189,8 @@ export function fromMessage(m: MessageRecord, path: string): MessagesTable {
     tool_call_id: textOrNull(m.toolCallId, `${path}.toolCallId`),
     is_error: m.isError ? 1 : 0,
     ...(u ? usageColumns(u) : NO_USAGE),
+    cost_source:
+      m.costSource === null ? null : oneOf(COST_SOURCES, m.costSource, `${path}.costSource`),
     stop_reason: textOrNull(m.stopReason, `${path}.stopReason`),
     model: textOrNull(m.model, `${path}.model`),
     latency_ms: m.latencyMs === null ? null : count(m.latencyMs, `${path}.latencyMs`),
@@ -208,6 +210,7 @@ export function toMessage(row: Selectable<MessagesTable>): MessageRecord {
     toolCallId: row.tool_call_id,
     isError: row.is_error === 1,
     usage: row.tokens_input === null ? null : toUsage(row as UsageColumns),
+    costSource: row.cost_source as CostSource | null,
     stopReason: row.stop_reason,
     model: row.model,
     latencyMs: row.latency_ms === null ? null : Number(row.latency_ms),

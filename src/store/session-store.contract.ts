@@ -51,6 +51,7 @@ export function message(
     toolCallId: null,
     isError: false,
     usage: null,
+    costSource: null,
     stopReason: null,
     model: null,
     latencyMs: null,

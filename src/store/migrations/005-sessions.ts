@@ -70,6 +70,7 @@ export function sessions(dialect: Dialect): Migration {
         .addColumn("tokens_cache_read", big)
         .addColumn("tokens_cache_write", big)
         .addColumn("cost_usd", usd)
+        .addColumn("cost_source", "text")
         .addColumn("stop_reason", "text")
         .addColumn("model", "text")
         .addColumn("latency_ms", big)

@@ -1,0 +1,162 @@
+import type { Logger } from "pino";
+import type { Bot } from "../core/bot.js";
+import { errorMessage } from "../core/errors.js";
+import type { BusEvent } from "../core/events.js";
+import { LIVE_STATES, type GatewayInstance } from "../core/gateway-state.js";
+import type { EventBus } from "../events/bus.js";
+import { GatewayClient } from "../gateway/client.js";
+import { gatewayTokenFrom, readOpenClawConfig } from "../gateway/openclaw-config.js";
+import type { Store } from "../store/store.js";
+import { type PriceDatabase, configPrices, loadPriceDatabase } from "./pricing.js";
+import { SessionSync } from "./session-sync.js";
+import type { IngestSettings } from "./settings.js";
+import { StoreSink } from "./store-sink.js";
+
+export interface IngestDeps {
+  settings: IngestSettings;
+  store: Store;
+  bus: EventBus;
+  log: Logger;
+  /** The supervisor's view of every gateway. */
+  instances(): Promise<GatewayInstance[]>;
+  /** The environment the bot's gateway runs with (its token may come from there). */
+  envFor(bot: Bot): NodeJS.ProcessEnv;
+}
+
+interface Follow {
+  port: number;
+  client: GatewayClient;
+  sync: SessionSync;
+}
+
+/** Gateways in these states are followed; in any other the connection is closed. */
+const FOLLOWED = new Set(["running", "degraded"]);
+
+/**
+ * Follows every live gateway's sessions into the store: one held protocol
+ * connection and one `SessionSync` per gateway, opened when the gateway is
+ * running (or degraded), closed when it stops. A gateway restart is the
+ * client's reconnect, followed by a catch-up.
+ */
+export class IngestService {
+  private readonly follows = new Map<string, Follow>();
+  private readonly opening = new Set<string>();
+  private priceDatabase: Promise<PriceDatabase> | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private closed = false;
+  /** Messages and sessions the gateways sent that could not be read, since start. */
+  skipped = 0;
+
+  constructor(private readonly deps: IngestDeps) {}
+
+  /** Follows the gateways live now and those that come up later. */
+  async start(): Promise<void> {
+    if (!this.deps.settings.enabled) return;
+    this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
+    await this.reconcile();
+  }
+
+  /** Opens what should be followed and closes what should not (also run by the housekeeping loop). */
+  async reconcile(): Promise<void> {
+    if (!this.deps.settings.enabled || this.closed) return;
+    const live = new Map(
+      (await this.deps.instances())
+        .filter((g) => FOLLOWED.has(g.state))
+        .map((g) => [g.botId, g] as const),
+    );
+    for (const botId of this.follows.keys()) if (!live.has(botId)) this.drop(botId);
+    for (const botId of live.keys()) await this.follow(botId);
+  }
+
+  /** Resolves once every followed gateway's catch-up and queued writes so far are done. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.follows.values()].map((f) => f.sync.idle()));
+  }
+
+  /** Which gateways are followed and whether their connection is up. */
+  status(): { botId: string; connected: boolean }[] {
+    return [...this.follows].map(([botId, f]) => ({ botId, connected: f.client.connected }));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe?.();
+    for (const botId of [...this.follows.keys()]) this.drop(botId);
+  }
+
+  private onEvent(event: BusEvent) {
+    if (event.type !== "gateway.state" || !event.botId) return;
+    const botId = event.botId;
+    if (FOLLOWED.has(event.data.to)) void this.follow(botId);
+    else if (!LIVE_STATES.has(event.data.to) || event.data.to === "stopping") this.drop(botId);
+  }
+
+  private async follow(botId: string) {
+    if (this.closed || this.follows.has(botId) || this.opening.has(botId)) return;
+    this.opening.add(botId);
+    try {
+      const bot = await this.deps.store.findBot(botId);
+      if (!bot) return;
+      const follow = await this.open(bot);
+      if (this.closed || !this.opening.has(botId)) {
+        follow.sync.stop();
+        follow.client.close();
+        return;
+      }
+      this.follows.set(botId, follow);
+      follow.sync.start();
+    } catch (error) {
+      // The next state change or housekeeping tick tries again.
+      this.deps.log.warn({ bot: botId, err: errorMessage(error) }, "ingest.follow_failed");
+    } finally {
+      this.opening.delete(botId);
+    }
+  }
+
+  private async open(bot: Bot): Promise<Follow> {
+    const config = readOpenClawConfig(bot.configPath);
+    const token = gatewayTokenFrom(config, this.deps.envFor(bot)) ?? undefined;
+    const client = await GatewayClient.connect({
+      url: `ws://127.0.0.1:${bot.port}/`,
+      ...(token ? { token } : {}),
+      auth: "backend",
+      reconnect: true,
+    });
+    const log = this.deps.log.child({ bot: bot.name });
+    const sink = new StoreSink({
+      store: this.deps.store,
+      bus: this.deps.bus,
+      bot,
+      configPrices: configPrices(config),
+      overrides: this.deps.settings.prices,
+      loadDatabase: () => this.loadDatabase(),
+    });
+    const sync = new SessionSync({
+      botId: bot.id,
+      client,
+      sink,
+      log,
+      settleMs: this.deps.settings.settle,
+      onMessages: (messages) => sink.published(messages),
+      onSkipped: (why) => {
+        this.skipped += 1;
+        log.warn({ why }, "ingest.skipped");
+      },
+    });
+    return { port: bot.port, client, sync };
+  }
+
+  private drop(botId: string) {
+    this.opening.delete(botId);
+    const follow = this.follows.get(botId);
+    if (!follow) return;
+    this.follows.delete(botId);
+    follow.sync.stop();
+    follow.client.close();
+  }
+
+  /** The price database, loaded once, on the first message that needs it. */
+  private loadDatabase(): Promise<PriceDatabase> {
+    return (this.priceDatabase ??= loadPriceDatabase());
+  }
+}

@@ -1,0 +1,181 @@
+import type { Bot } from "../core/bot.js";
+import { EMPTY_USAGE, type MessageRecord, type SessionRecord } from "../core/session.js";
+import type { EventBus } from "../events/bus.js";
+import type { Store } from "../store/store.js";
+import type { SessionMeta } from "./normalize.js";
+import { type ModelPrice, type PriceDatabase, priceMessage } from "./pricing.js";
+import type { IngestSink } from "./session-sync.js";
+
+export interface StoreSinkOptions {
+  store: Store;
+  bus: EventBus;
+  bot: Bot;
+  /** The bot's gateway config's prices, by `provider/model`. */
+  configPrices: ReadonlyMap<string, ModelPrice>;
+  overrides: Readonly<Record<string, ModelPrice>>;
+  loadDatabase(): Promise<PriceDatabase>;
+}
+
+/** The characters of a message's text that its event carries. */
+const PREVIEW = 200;
+
+/**
+ * One gateway's sessions into the store: each message priced on the way in
+ * (`priceMessage`), new sessions and gone ones published as events.
+ */
+export class StoreSink implements IngestSink {
+  constructor(private readonly options: StoreSinkOptions) {}
+
+  async saveSession(meta: SessionMeta): Promise<void> {
+    const { store, bot, bus } = this.options;
+    const existing = await store.sessions.getSession(meta.botId, meta.sessionId);
+    const now = new Date().toISOString();
+    const record: SessionRecord = existing
+      ? { ...existing, ...definedOf(meta), updatedAt: now }
+      : {
+          ...meta,
+          botName: bot.name,
+          messageCount: 0,
+          usage: { ...EMPTY_USAGE },
+          costSource: "none",
+          deletedOnGateway: false,
+          updatedAt: now,
+        };
+    await store.sessions.saveSessions([record]);
+    if (existing) return;
+    bus.publish({
+      type: "session.started",
+      botId: bot.id,
+      actor: "ingest",
+      data: {
+        sessionId: meta.sessionId,
+        sessionKey: meta.sessionKey,
+        agentId: meta.agentId,
+        channel: meta.channel,
+      },
+    });
+  }
+
+  /** Prices and inserts the messages, then adds the new ones to their sessions' totals. */
+  async addMessages(messages: readonly MessageRecord[]): Promise<MessageRecord[]> {
+    const priced = await Promise.all(messages.map((m) => this.price(m)));
+    const added = await this.options.store.sessions.addMessages(priced);
+    const bySession = new Map<string, MessageRecord[]>();
+    for (const m of added) bySession.set(m.sessionId, [...(bySession.get(m.sessionId) ?? []), m]);
+    const now = new Date().toISOString();
+    const updated: SessionRecord[] = [];
+    for (const [sessionId, news] of bySession) {
+      const session = await this.options.store.sessions.getSession(this.options.bot.id, sessionId);
+      if (session) updated.push(withTotals(session, news, now));
+    }
+    if (updated.length > 0) await this.options.store.sessions.saveSessions(updated);
+    return added;
+  }
+
+  async markDeleted(botId: string, present: readonly string[]): Promise<void> {
+    const change = await this.options.store.sessions.markDeleted(botId, present);
+    for (const sessionId of change.deleted) {
+      const session = await this.options.store.sessions.getSession(botId, sessionId);
+      this.options.bus.publish({
+        type: "session.deleted_on_gateway",
+        botId,
+        actor: "ingest",
+        data: { sessionId, sessionKey: session?.sessionKey ?? "" },
+      });
+    }
+  }
+
+  cursor(botId: string, scope: string): Promise<string | null> {
+    return this.options.store.sessions.getCursor(botId, scope);
+  }
+
+  saveCursor(botId: string, scope: string, cursor: string): Promise<void> {
+    return this.options.store.sessions.saveCursor(botId, scope, cursor);
+  }
+
+  /** Publishes messages the store kept for the first time. */
+  published(messages: readonly MessageRecord[]): void {
+    for (const m of messages) {
+      this.options.bus.publish({
+        type: "session.message",
+        botId: m.botId,
+        actor: "ingest",
+        data: {
+          sessionId: m.sessionId,
+          seq: m.seq,
+          role: m.role,
+          preview: m.text.slice(0, PREVIEW),
+          toolCalls: m.toolCalls.map((c) => c.name),
+          isError: m.isError,
+          model: m.model,
+          tokens: m.usage
+            ? {
+                input: m.usage.input,
+                output: m.usage.output,
+                cacheRead: m.usage.cacheRead,
+                cacheWrite: m.usage.cacheWrite,
+              }
+            : null,
+          costUsd: m.usage ? m.usage.costUsd : null,
+          at: m.at,
+        },
+      });
+    }
+  }
+
+  private async price(message: MessageRecord): Promise<MessageRecord> {
+    if (!message.usage) return message;
+    const priced = await priceMessage(message.model, message.usage, {
+      config: this.options.configPrices,
+      overrides: this.options.overrides,
+      database: () => this.options.loadDatabase(),
+    });
+    return {
+      ...message,
+      usage: { ...message.usage, costUsd: priced.costUsd },
+      costSource: priced.source,
+    };
+  }
+}
+
+/**
+ * The session with `news` (messages it did not have) counted in: clawops's
+ * totals are the sums of the messages it keeps, so a replay adds nothing and
+ * a session deleted on the gateway keeps its cost.
+ */
+export function withTotals(
+  session: SessionRecord,
+  news: readonly MessageRecord[],
+  now: string,
+): SessionRecord {
+  const usage = { ...session.usage };
+  let { modelUsed, costSource, lastActivityAt } = session;
+  for (const m of news) {
+    if (m.usage) {
+      usage.input += m.usage.input;
+      usage.output += m.usage.output;
+      usage.cacheRead += m.usage.cacheRead;
+      usage.cacheWrite += m.usage.cacheWrite;
+      usage.costUsd += m.usage.costUsd;
+      costSource = m.costSource ?? costSource;
+    }
+    if (m.role === "assistant" && m.model) modelUsed = m.model;
+    if (!lastActivityAt || m.at > lastActivityAt) lastActivityAt = m.at;
+  }
+  return {
+    ...session,
+    usage,
+    messageCount: session.messageCount + news.length,
+    modelUsed,
+    costSource,
+    lastActivityAt,
+    updatedAt: now,
+  };
+}
+
+/** The fields the gateway did say: a missing one never erases what clawops knew. */
+function definedOf(meta: SessionMeta): Partial<SessionMeta> {
+  return Object.fromEntries(
+    Object.entries(meta).filter(([, value]) => value !== null && value !== undefined),
+  );
+}
