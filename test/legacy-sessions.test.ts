@@ -10,6 +10,14 @@ import {
   type TailPosition,
   createJsonlTailer,
 } from "../src/ingest/jsonl-tailer.js";
+import pino from "pino";
+import type { SessionRecord } from "../src/core/session.js";
+import { EventBus } from "../src/events/bus.js";
+import { followLegacySessions } from "../src/ingest/legacy.js";
+import { loadPriceDatabase } from "../src/ingest/pricing.js";
+import { StoreSink } from "../src/ingest/store-sink.js";
+import { openSqliteStore } from "../src/store/sqlite.js";
+import { tempDir } from "./helpers/cli.js";
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_HOOK_TIMEOUT,
@@ -38,6 +46,8 @@ describe.runIf(gatewayRuntimeAvailable(GATEWAY_RUNTIME_2026_7))(
     const stopTailer = new AbortController();
     let tailing: Promise<void>;
     let sessionsDir: string;
+    /** The transcript the reset archived. */
+    let resetId = "";
 
     const records = (): MessageRecord[] => batches.flatMap((b) => b.records);
     async function until<T>(find: () => T | undefined, ms: number, what: string): Promise<T> {
@@ -171,6 +181,7 @@ describe.runIf(gatewayRuntimeAvailable(GATEWAY_RUNTIME_2026_7))(
         "the reset archive's batch",
       );
       expect(archived.records).toEqual([]);
+      resetId = archived.sessionId;
       expect(records()).toHaveLength(before);
       // The new transcript a reset creates holds its header only.
       await until(
@@ -181,6 +192,75 @@ describe.runIf(gatewayRuntimeAvailable(GATEWAY_RUNTIME_2026_7))(
         5_000,
         "the new transcript's header",
       );
+    });
+
+    it("reaches the store the same way as a current gateway's: sessions, cost, the reset flagged", async () => {
+      const scratch = tempDir("clawops-legacy-store-");
+      const store = openSqliteStore(path.join(scratch.dir, "clawops.db"));
+      const log = pino({ level: "silent" });
+      const bus = new EventBus((batch) => store.appendEvents(batch), log);
+      try {
+        await store.migrate();
+        const bot = await store.createBot({
+          name: "legacy",
+          owner: null,
+          driver: "adopted",
+          stateDir: path.join(gateway.dir, "state"),
+          configPath: path.join(gateway.dir, "openclaw.json"),
+          port: gateway.port,
+          desiredState: "running",
+          labels: {},
+          openclawBin: null,
+        });
+        const sink = new StoreSink({
+          store,
+          bus,
+          bot,
+          configPrices: new Map(),
+          overrides: {},
+          loadDatabase: loadPriceDatabase,
+        });
+        const skipped: string[] = [];
+        const follower = followLegacySessions({
+          botId: bot.id,
+          stateDir: bot.stateDir,
+          sink,
+          log,
+          onMessages: (messages) => sink.published(messages),
+          onSkipped: (why) => skipped.push(why),
+          pollIntervalMs: 200,
+        });
+        const deadline = Date.now() + 10_000;
+        let session: SessionRecord | undefined;
+        while (!session && Date.now() < deadline) {
+          const { sessions } = await store.sessions.listSessions({ botId: bot.id });
+          session = sessions.find((s) => s.sessionId === resetId && s.messageCount === 4);
+          await sleep(100);
+        }
+        await follower.stop();
+        expect(session, "the legacy session in the store").toBeDefined();
+        expect(session).toMatchObject({
+          // Read first as an archive: the reset dropped it from sessions.json, and its header
+          // names no key. (Followed live, it keeps the key it had: test/ingest-live.test.ts.)
+          sessionKey: `agent:main:${resetId}`,
+          agentId: "main",
+          modelUsed: "fake/fake-model",
+          costSource: "gateway",
+          // The reset archived its transcript: kept in clawops, flagged.
+          deletedOnGateway: true,
+        });
+        expect(session!.usage.costUsd).toBeCloseTo(
+          (session!.usage.input * 3 + session!.usage.output * 15) / 1e6,
+          6,
+        );
+        const messages = await store.sessions.listMessages(bot.id, session!.sessionId);
+        expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+        expect(skipped).toEqual([]);
+      } finally {
+        await bus.flush(5_000);
+        await store.close();
+        scratch.remove();
+      }
     });
   },
 );

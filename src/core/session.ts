@@ -92,3 +92,16 @@ export interface MessageRecord {
 
 /** Characters of a message's text that are kept; the rest is counted, not stored. */
 export const MESSAGE_TEXT_LIMIT = 64 * 1024;
+
+/**
+ * The first MESSAGE_TEXT_LIMIT characters, never ending inside a surrogate
+ * pair, and the whole text's UTF-8 size (what was there, not what was kept).
+ */
+export function boundText(text: string): { text: string; bytes: number } {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (text.length <= MESSAGE_TEXT_LIMIT) return { text, bytes };
+  let cut = MESSAGE_TEXT_LIMIT;
+  const last = text.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut -= 1;
+  return { text: text.slice(0, cut), bytes };
+}

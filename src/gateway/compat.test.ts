@@ -26,11 +26,20 @@ describe("OpenClaw version support", () => {
 
   it("exports no feature table nobody reads", () => {
     expect(Object.keys(compat).sort()).toEqual([
+      "SQLITE_SESSIONS_SINCE",
       "SUPPORTED_PROTOCOLS",
       "TESTED_VERSIONS",
       "compareVersions",
+      "keepsJsonlSessions",
       "parseVersion",
       "versionSupport",
     ]);
+  });
+
+  it("knows which gateways keep their sessions as JSONL files", () => {
+    expect(compat.keepsJsonlSessions("2026.7.35")).toBe(true);
+    expect(compat.keepsJsonlSessions("2026.8.0")).toBe(false);
+    expect(compat.keepsJsonlSessions("2026.9.6")).toBe(false);
+    expect(compat.keepsJsonlSessions("dev")).toBe(false);
   });
 });

@@ -13,6 +13,14 @@ export const SUPPORTED_PROTOCOLS = { min: 4, max: 4 } as const;
 /** Gateway versions clawops's tests run against (the pinned one is last). */
 export const TESTED_VERSIONS = ["2026.9.6"] as const;
 
+/** The first version that keeps sessions in SQLite; before it they are JSONL files. */
+export const SQLITE_SESSIONS_SINCE = "2026.8.0";
+
+/** Whether a gateway of this version keeps its sessions as JSONL files (read them from disk). */
+export function keepsJsonlSessions(version: string): boolean {
+  return parseVersion(version) !== null && compareVersions(version, SQLITE_SESSIONS_SINCE) < 0;
+}
+
 /** Parses `2026.9.6` (or `v2026.9.6`, `2026.9.6-beta.1`); null when it is not a version. */
 export function parseVersion(version: string): semver.SemVer | null {
   return semver.parse(version.trim());

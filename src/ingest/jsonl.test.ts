@@ -3,7 +3,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { MESSAGE_TEXT_LIMIT } from "../core/session.js";
-import { type ParsedLine, boundText, parseJsonlLine } from "./jsonl.js";
+import { boundText } from "../core/session.js";
+import { type ParsedLine, parseJsonlLine } from "./jsonl.js";
 
 const FIXTURES = path.resolve(
   fileURLToPath(import.meta.url),

@@ -1,6 +1,6 @@
 import {
-  MESSAGE_TEXT_LIMIT,
   type MessageRecord,
+  boundText,
   type MessageRole,
   type ToolCall,
   type Usage,
@@ -194,19 +194,6 @@ function usageFrom(value: unknown): Usage | null {
     cacheWrite: count(value.cacheWrite),
     costUsd: typeof cost.total === "number" && Number.isFinite(cost.total) ? cost.total : 0,
   };
-}
-
-/**
- * The first MESSAGE_TEXT_LIMIT characters, never ending inside a surrogate
- * pair, and the whole text's UTF-8 size (what was there, not what was kept).
- */
-export function boundText(text: string): { text: string; bytes: number } {
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (text.length <= MESSAGE_TEXT_LIMIT) return { text, bytes };
-  let cut = MESSAGE_TEXT_LIMIT;
-  const last = text.charCodeAt(cut - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut -= 1;
-  return { text: text.slice(0, cut), bytes };
 }
 
 function modelName(provider: unknown, model: unknown): string | null {

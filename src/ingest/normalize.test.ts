@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { MESSAGE_TEXT_LIMIT, type MessageRecord } from "../core/session.js";
-import { bounded, normalizeMessage, normalizeSession } from "./normalize.js";
+import { MESSAGE_TEXT_LIMIT, type MessageRecord, boundText } from "../core/session.js";
+import { normalizeMessage, normalizeSession } from "./normalize.js";
 
 const SAMPLES = "test/fixtures/openclaw-2026.9.6/samples";
 const sample = (name: string) =>
@@ -110,7 +110,7 @@ describe("normalizeMessage", () => {
 
   it("never cuts a surrogate pair in half", () => {
     const text = `${"a".repeat(MESSAGE_TEXT_LIMIT - 1)}😀tail`;
-    expect(bounded(text)).toBe("a".repeat(MESSAGE_TEXT_LIMIT - 1));
+    expect(boundText(text).text).toBe("a".repeat(MESSAGE_TEXT_LIMIT - 1));
   });
 
   it("gives an answer the latency of its model call: from its start to its write", () => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import {
-  MESSAGE_TEXT_LIMIT,
+  boundText,
   type MessageRecord,
   type MessageRole,
   type SessionRecord,
@@ -87,7 +87,9 @@ export function normalizeMessage(raw: unknown, botId: string, sessionId: string)
     .flatMap((b) => (b.type === "text" && b.text !== undefined ? [b.text] : []))
     .join("\n");
   const cut = full.endsWith(TRUNCATION_MARK);
-  const text = cut ? full.slice(0, -TRUNCATION_MARK.length) : full || (m.errorMessage ?? "");
+  const kept = boundText(
+    cut ? full.slice(0, -TRUNCATION_MARK.length) : full || (m.errorMessage ?? ""),
+  );
   // `timestamp` is when the message began (an answer: when its model call started);
   // `recordTimestampMs` when the gateway wrote it. Their difference is the call's latency.
   const started = m.timestamp;
@@ -99,8 +101,8 @@ export function normalizeMessage(raw: unknown, botId: string, sessionId: string)
       sessionId,
       seq: m.__openclaw.seq,
       role,
-      text: bounded(text),
-      textBytes: Buffer.byteLength(text),
+      text: kept.text,
+      textBytes: kept.bytes,
       toolCalls: (blocks ?? []).flatMap((b) => (b.type === "toolCall" ? [toolCall(b)] : [])),
       toolCallId: m.toolCallId ?? null,
       isError: m.isError === true || m.stopReason === "error",
@@ -121,7 +123,7 @@ export function normalizeMessage(raw: unknown, botId: string, sessionId: string)
 function toolCall(block: z.infer<typeof blockSchema>): ToolCall {
   const args =
     typeof block.arguments === "string" ? block.arguments : JSON.stringify(block.arguments ?? {});
-  return { id: block.id ?? null, name: block.name ?? "unknown", arguments: bounded(args) };
+  return { id: block.id ?? null, name: block.name ?? "unknown", arguments: boundText(args).text };
 }
 
 function usage(u: z.infer<typeof usageSchema>): Usage {
@@ -132,17 +134,6 @@ function usage(u: z.infer<typeof usageSchema>): Usage {
     cacheWrite: u.cacheWrite,
     costUsd: u.cost?.total ?? 0,
   };
-}
-
-/** The first MESSAGE_TEXT_LIMIT characters; the byte size of the whole is kept beside it. */
-export function bounded(text: string): string {
-  if (text.length <= MESSAGE_TEXT_LIMIT) return text;
-  // Never half a surrogate pair: the cut text must stay valid UTF-16.
-  const last = text.charCodeAt(MESSAGE_TEXT_LIMIT - 1);
-  return text.slice(
-    0,
-    last >= 0xd800 && last <= 0xdbff ? MESSAGE_TEXT_LIMIT - 1 : MESSAGE_TEXT_LIMIT,
-  );
 }
 
 /** What the gateway says about a session; the totals are clawops's own sums of its messages. */

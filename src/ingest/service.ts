@@ -4,10 +4,13 @@ import { errorMessage } from "../core/errors.js";
 import type { BusEvent } from "../core/events.js";
 import { LIVE_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import type { EventBus } from "../events/bus.js";
+import type { MessageRecord } from "../core/session.js";
 import { GatewayClient } from "../gateway/client.js";
+import { keepsJsonlSessions } from "../gateway/compat.js";
 import { gatewayTokenFrom, readOpenClawConfig } from "../gateway/openclaw-config.js";
 import type { Store } from "../store/store.js";
 import { type PriceDatabase, configPrices, loadPriceDatabase } from "./pricing.js";
+import { followLegacySessions } from "./legacy.js";
 import { SessionSync } from "./session-sync.js";
 import type { IngestSettings } from "./settings.js";
 import { StoreSink } from "./store-sink.js";
@@ -23,10 +26,14 @@ export interface IngestDeps {
   envFor(bot: Bot): NodeJS.ProcessEnv;
 }
 
+/** One followed gateway: over the protocol (2026.8 and later) or its JSONL files (before). */
 interface Follow {
-  port: number;
-  client: GatewayClient;
-  sync: SessionSync;
+  path: "protocol" | "jsonl";
+  connected(): boolean;
+  start(): void;
+  /** Resolves once its catch-up and queued writes so far are done. */
+  idle(): Promise<void>;
+  stop(): void;
 }
 
 /** Gateways in these states are followed; in any other the connection is closed. */
@@ -70,12 +77,16 @@ export class IngestService {
 
   /** Resolves once every followed gateway's catch-up and queued writes so far are done. */
   async idle(): Promise<void> {
-    await Promise.all([...this.follows.values()].map((f) => f.sync.idle()));
+    await Promise.all([...this.follows.values()].map((f) => f.idle()));
   }
 
   /** Which gateways are followed and whether their connection is up. */
-  status(): { botId: string; connected: boolean }[] {
-    return [...this.follows].map(([botId, f]) => ({ botId, connected: f.client.connected }));
+  status(): { botId: string; path: Follow["path"]; connected: boolean }[] {
+    return [...this.follows].map(([botId, f]) => ({
+      botId,
+      path: f.path,
+      connected: f.connected(),
+    }));
   }
 
   close(): void {
@@ -99,12 +110,11 @@ export class IngestService {
       if (!bot) return;
       const follow = await this.open(bot);
       if (this.closed || !this.opening.has(botId)) {
-        follow.sync.stop();
-        follow.client.close();
+        follow.stop();
         return;
       }
       this.follows.set(botId, follow);
-      follow.sync.start();
+      follow.start();
     } catch (error) {
       // The next state change or housekeeping tick tries again.
       this.deps.log.warn({ bot: botId, err: errorMessage(error) }, "ingest.follow_failed");
@@ -131,19 +141,64 @@ export class IngestService {
       overrides: this.deps.settings.prices,
       loadDatabase: () => this.loadDatabase(),
     });
+    const onSkipped = (why: string) => {
+      this.skipped += 1;
+      log.warn({ why }, "ingest.skipped");
+    };
+    const onMessages = (messages: MessageRecord[]) => sink.published(messages);
+    if (keepsJsonlSessions(client.hello.server.version)) {
+      client.close();
+      return this.followFiles(bot, sink, log, onMessages, onSkipped);
+    }
     const sync = new SessionSync({
       botId: bot.id,
       client,
       sink,
       log,
       settleMs: this.deps.settings.settle,
-      onMessages: (messages) => sink.published(messages),
-      onSkipped: (why) => {
-        this.skipped += 1;
-        log.warn({ why }, "ingest.skipped");
-      },
+      onMessages,
+      onSkipped,
     });
-    return { port: bot.port, client, sync };
+    return {
+      path: "protocol",
+      connected: () => client.connected,
+      start: () => sync.start(),
+      idle: () => sync.idle(),
+      stop: () => {
+        sync.stop();
+        client.close();
+      },
+    };
+  }
+
+  /** A gateway before 2026.8: its sessions are JSONL files in its state dir. */
+  private followFiles(
+    bot: Bot,
+    sink: StoreSink,
+    log: Logger,
+    onMessages: (messages: MessageRecord[]) => void,
+    onSkipped: (why: string) => void,
+  ): Follow {
+    let follower: { stop(): Promise<void> } | null = null;
+    return {
+      path: "jsonl",
+      connected: () => follower !== null,
+      start: () => {
+        follower = followLegacySessions({
+          botId: bot.id,
+          stateDir: bot.stateDir,
+          sink,
+          log,
+          onMessages,
+          onSkipped,
+        });
+      },
+      idle: () => Promise.resolve(),
+      stop: () => {
+        void follower?.stop();
+        follower = null;
+      },
+    };
   }
 
   private drop(botId: string) {
@@ -151,8 +206,7 @@ export class IngestService {
     const follow = this.follows.get(botId);
     if (!follow) return;
     this.follows.delete(botId);
-    follow.sync.stop();
-    follow.client.close();
+    follow.stop();
   }
 
   /** The price database, loaded once, on the first message that needs it. */

@@ -13,8 +13,12 @@ import {
 
 /** Where a sync writes; the store implements it. Every write is idempotent. */
 export interface IngestSink {
-  /** Inserts or updates what the gateway says about a session (its totals are clawops's own). */
-  saveSession(meta: SessionMeta): Promise<void>;
+  /**
+   * Inserts or updates what the gateway says about a session (its totals are
+   * clawops's own); with `keyKnown: false` its key is a stand-in that never
+   * replaces a known one.
+   */
+  saveSession(meta: SessionMeta, options?: { keyKnown?: boolean }): Promise<void>;
   /** Inserts, skipping (bot, session, seq) already kept; returns the messages that were new. */
   addMessages(messages: readonly MessageRecord[]): Promise<MessageRecord[]>;
   /** Flags the bot's sessions whose id is not in `present` as gone from the gateway, un-flags the rest. */

@@ -26,12 +26,18 @@ const PREVIEW = 200;
 export class StoreSink implements IngestSink {
   constructor(private readonly options: StoreSinkOptions) {}
 
-  async saveSession(meta: SessionMeta): Promise<void> {
+  /**
+   * Inserts or updates a session. `keyKnown: false`: the source could not
+   * name its key (a legacy transcript archived before clawops saw it), so
+   * `meta.sessionKey` is a stand-in that never replaces a known key.
+   */
+  async saveSession(meta: SessionMeta, { keyKnown = true } = {}): Promise<void> {
     const { store, bot, bus } = this.options;
     const existing = await store.sessions.getSession(meta.botId, meta.sessionId);
     const now = new Date().toISOString();
+    const known = keyKnown ? meta : { ...meta, sessionKey: undefined };
     const record: SessionRecord = existing
-      ? { ...existing, ...definedOf(meta), updatedAt: now }
+      ? { ...existing, ...definedOf(known), updatedAt: now }
       : {
           ...meta,
           botName: bot.name,
@@ -174,7 +180,7 @@ export function withTotals(
 }
 
 /** The fields the gateway did say: a missing one never erases what clawops knew. */
-function definedOf(meta: SessionMeta): Partial<SessionMeta> {
+function definedOf(meta: Partial<SessionMeta>): Partial<SessionMeta> {
   return Object.fromEntries(
     Object.entries(meta).filter(([, value]) => value !== null && value !== undefined),
   );
