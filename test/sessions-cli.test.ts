@@ -160,6 +160,16 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
     ).then((r) => r.json())) as { messages: MessageRecord[]; nextAfter: number | null };
     expect(page.messages.map((m) => m.seq)).toEqual([2, 3]);
     expect(page.nextAfter).toBe(3);
+    const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.text());
+    const sample = (line: string) => Number(new RegExp(`^${line} (\\S+)$`, "m").exec(metrics)?.[1]);
+    expect(
+      sample(
+        'openclaw_tokens_total\\{bot="alpha",provider="fake",model="fake-model",token="input"\\}',
+      ),
+    ).toBe(session.usage.input);
+    expect(
+      sample('openclaw_cost_usd_total\\{bot="alpha",provider="fake",model="fake-model"\\}'),
+    ).toBeCloseTo(session.usage.costUsd, 9);
     const bad = await fetch(`${api}/sessions?since=yesterday`);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain("since");

@@ -24,7 +24,7 @@ import { describeListener, findTcpListener } from "../system/proc.js";
 import type { DaemonContext } from "./context.js";
 import { type DaemonLock, acquireDaemonLock } from "./lock.js";
 import { Loops } from "./loops.js";
-import { type Metrics, createMetrics } from "./metrics.js";
+import { type Metrics, countUsage, createMetrics } from "./metrics.js";
 import { checkReadiness } from "./readiness.js";
 
 export interface Daemon {
@@ -147,6 +147,12 @@ async function start(
     envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
   });
   undo.push(() => ingest.close());
+  const botNames = new Map<string, string>();
+  bus.subscribe((event) => {
+    if (event.type !== "session.message" || !event.data.tokens || !event.botId) return;
+    const bot = botNames.get(event.botId) ?? event.botId;
+    countUsage(metrics, bot, event.data.model, event.data.tokens, event.data.costUsd ?? 0);
+  });
 
   const context: DaemonContext = {
     config,
@@ -175,6 +181,7 @@ async function start(
   const declared = await syncDeclaredBots(context.registry, config.fleet.bots);
   if (declared.created.length + declared.updated.length > 0)
     log.info(declared, "fleet.declared_synced");
+  for (const bot of await store.listBots()) botNames.set(bot.id, bot.name);
 
   loops.every("housekeeping", config.daemon.selfCheckPeriod, abort.signal, async () => {
     // One readiness check per tick: it pings the store, so no second ping here.
@@ -184,6 +191,7 @@ async function start(
     if (!storePart?.ok) throw new Error(storePart?.reason ?? "store not ready");
     metrics.storePing.observe(Number(storePart.latencyMs) / 1000);
     const bots = await store.listBots();
+    for (const bot of bots) botNames.set(bot.id, bot.name);
     metrics.bots.reset();
     for (const bot of bots) metrics.bots.inc({ desired_state: bot.desiredState });
     metrics.eventsPending.set(bus.health().pending);

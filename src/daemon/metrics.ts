@@ -64,7 +64,46 @@ export function createMetrics() {
       help: "1 when the daemon's last self-check found every part ready",
       registers: [registry],
     }),
+    // Named after OpenClaw's own OpenTelemetry metrics (openclaw.tokens, openclaw.cost.usd),
+    // counted from the messages clawops ingests: the same meaning, per bot.
+    tokens: new Counter({
+      name: "openclaw_tokens_total",
+      help: "Tokens of the messages clawops ingested, by bot, provider, model and kind (input, output, cache_read, cache_write)",
+      labelNames: ["bot", "provider", "model", "token"] as const,
+      registers: [registry],
+    }),
+    cost: new Counter({
+      name: "openclaw_cost_usd_total",
+      help: "Cost in US dollars of the messages clawops ingested, by bot, provider and model",
+      labelNames: ["bot", "provider", "model"] as const,
+      registers: [registry],
+    }),
   };
+}
+
+/** Counts a newly stored message's tokens and cost (`model` is `provider/model`). */
+export function countUsage(
+  metrics: Metrics,
+  bot: string,
+  model: string | null,
+  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number },
+  costUsd: number,
+): void {
+  const slash = model?.indexOf("/") ?? -1;
+  const labels = {
+    bot,
+    provider: model && slash > 0 ? model.slice(0, slash) : "",
+    model: model && slash > 0 ? model.slice(slash + 1) : (model ?? ""),
+  };
+  const kinds = [
+    ["input", tokens.input],
+    ["output", tokens.output],
+    ["cache_read", tokens.cacheRead],
+    ["cache_write", tokens.cacheWrite],
+  ] as const;
+  for (const [token, count] of kinds)
+    if (count > 0) metrics.tokens.inc({ ...labels, token }, count);
+  if (costUsd > 0) metrics.cost.inc(labels, costUsd);
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
