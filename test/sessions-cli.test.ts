@@ -146,6 +146,9 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
     expect(byModel.rows[0]!.costUsd).toBeCloseTo(session.usage.costUsd, 9);
     const byOwner = await json<{ rows: CostRow[] }>(["cost", "--by", "owner"]);
     expect(byOwner.rows.map((r) => r.key)).toEqual(["team-a"]);
+    const check = await cli(["cost", "--check"]);
+    expect(check.code, check.stdout).toBe(0);
+    expect(check.stdout).toContain("no findings");
     const table = await cli(["cost", "--by", "day", "--since", "1d"]);
     expect(table.stdout).toMatch(/^DAY\s+MESSAGES/m);
     expect(table.stdout).toContain("total $");
@@ -170,6 +173,10 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
     expect(
       sample('openclaw_cost_usd_total\\{bot="alpha",provider="fake",model="fake-model"\\}'),
     ).toBeCloseTo(session.usage.costUsd, 9);
+    const findings = (await fetch(`${api}/cost/findings?since=1d`).then((r) => r.json())) as {
+      findings: unknown[];
+    };
+    expect(findings.findings).toEqual([]);
     const bad = await fetch(`${api}/sessions?since=yesterday`);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain("since");

@@ -3,6 +3,7 @@ import { resolveSince } from "../../core/duration.js";
 import { OpsError } from "../../core/errors.js";
 import type { MessageRecord, SessionRecord, Usage } from "../../core/session.js";
 import { requireBot } from "../../fleet/registry.js";
+import { reconcileCost } from "../../ingest/reconcile.js";
 import type { CostGroup, CostRow } from "../../store/session-store.js";
 import type { Store } from "../../store/store.js";
 import { act } from "../act.js";
@@ -24,6 +25,7 @@ interface SessionOptions extends CommandOptions {
 
 interface CostOptions extends CommandOptions {
   by: CostGroup;
+  check?: boolean;
   bot?: string;
   since?: string;
   until?: string;
@@ -92,9 +94,14 @@ export function registerSessionCommands(program: Command) {
     .option("--bot <name>", "only this bot")
     .option("--since <when>", 'from a time ("24h", "30d", "2026-11-01")', parseSince)
     .option("--until <when>", "up to a time (exclusive)", parseSince)
+    .option(
+      "--check",
+      "reconcile instead: tokens without a price, answers by another model than configured, spend spikes (exit 1 when any)",
+    )
     .option("--json", "print JSON")
     .action(
       act(async (options: CostOptions) => {
+        if (options.check) return checkCost(options);
         await withRegistry(options, async ({ store }) => {
           const botId = options.bot ? (await requireBot(store, options.bot)).id : undefined;
           const rows = await store.sessions.costBy(options.by, {
@@ -107,6 +114,22 @@ export function registerSessionCommands(program: Command) {
         return EXIT.ok;
       }),
     );
+}
+
+async function checkCost(options: CostOptions): Promise<number> {
+  const findings = await withRegistry(options, async ({ store }) => {
+    const bots = options.bot ? [await requireBot(store, options.bot)] : await store.listBots();
+    return reconcileCost(store, bots, { since: options.since });
+  });
+  emit(options, { findings }, ({ findings: list }) =>
+    list.length === 0
+      ? "no findings: every token has a price, every session its configured model, no spike"
+      : table(
+          ["KIND", "BOT", "FINDING"],
+          list.map((f) => [f.kind, f.bot, f.message]),
+        ),
+  );
+  return findings.length === 0 ? EXIT.ok : EXIT.failure;
 }
 
 function parseGroup(value: string): CostGroup {

@@ -4,6 +4,7 @@ import { resolveSince } from "../../core/duration.js";
 import { OpsError } from "../../core/errors.js";
 import type { DaemonContext } from "../../daemon/context.js";
 import { requireBot } from "../../fleet/registry.js";
+import { reconcileCost } from "../../ingest/reconcile.js";
 import { parseQuery } from "../query.js";
 
 const when = z
@@ -77,6 +78,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: DaemonContext) {
       return { messages, nextAfter: last && messages.length === (limit ?? 200) ? last.seq : null };
     },
   );
+
+  app.get("/api/v1/cost/findings", async (request) => {
+    const { bot, since } = parseQuery(costQuery.omit({ by: true, until: true }), request.query);
+    const bots = bot ? [await requireBot(ctx.store, bot)] : await ctx.store.listBots();
+    return { findings: await reconcileCost(ctx.store, bots, { since }) };
+  });
 
   app.get("/api/v1/cost", async (request) => {
     const { by, bot, since, until } = parseQuery(costQuery, request.query);
