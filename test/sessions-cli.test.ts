@@ -42,10 +42,14 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
   };
   const sessions = () => json<{ sessions: SessionRecord[] }>(["sessions"]);
 
+  /** Polls the API (a CLI run costs a Node start per poll, which would be what is timed). */
   async function sessionOf(key: string, messages: number, timeoutMs = 10_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = (await sessions()).sessions.find((s) => s.sessionKey === key);
+      const listed = (await fetch(`http://127.0.0.1:${httpPort}/api/v1/sessions`)
+        .then((r) => r.json())
+        .catch(() => ({ sessions: [] }))) as { sessions: SessionRecord[] };
+      const found = listed.sessions.find((s) => s.sessionKey === key);
       if (found && found.messageCount >= messages) return found;
       if (Date.now() > deadline)
         throw new Error(`no session ${key} with ${messages} messages: ${JSON.stringify(found)}`);
@@ -107,8 +111,10 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
     const answered = Date.now();
     const session = await sessionOf("agent:main:ops", 4);
     const lagMs = Date.now() - answered;
-    console.log(`chat answered -> all 4 messages in \`clawops sessions\`: ${lagMs} ms`);
+    console.log(`chat answered -> all 4 messages in GET /api/v1/sessions: ${lagMs} ms`);
     expect(lagMs).toBeLessThan(3_000);
+    const viaCli = await sessions();
+    expect(viaCli.sessions.map((s) => s.sessionId)).toContain(session.sessionId);
     expect(session).toMatchObject({
       botName: "alpha",
       modelUsed: "fake/fake-model",
@@ -195,6 +201,42 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
     const ops = again.sessions.find((s) => s.sessionKey === "agent:main:ops");
     expect(ops?.messageCount).toBe(4);
   }, 120_000);
+
+  it("a planned restart waits for the chat turn in flight, and says so", async () => {
+    // Eight words at 500 ms a chunk: the answer streams for about five seconds.
+    llm.setChunkDelayMs(500);
+    llm.enqueue({ text: "one two three four five six seven eight" });
+    const asked = llm.requests.length;
+    const chat = cli(["chat", "alpha", "Take your time.", "--session", "agent:main:slow"]);
+    try {
+      const deadline = Date.now() + 60_000;
+      while (llm.requests.length === asked) {
+        if (Date.now() > deadline) throw new Error("the turn never reached the LLM");
+        await sleep(50);
+      }
+      const restart = await cli(["bot", "restart", "alpha"]);
+      expect(restart.code, restart.stderr).toBe(0);
+      const answered = await chat;
+      expect(answered.code, answered.stderr).toBe(0);
+      expect(answered.stdout).toContain("one two three four five six seven eight");
+    } finally {
+      llm.setChunkDelayMs(5);
+      await chat;
+    }
+    const { events } = await json<{ events: { type: string; data: Record<string, unknown> }[] }>([
+      "events",
+      "--bot",
+      "alpha",
+      "--type",
+      "gateway.",
+    ]);
+    const draining = events.filter((e) => e.type === "gateway.draining");
+    expect(draining.at(-1)?.data).toEqual({ activeTurns: 1, budgetMs: 60_000 });
+    const stopping = events.filter((e) => e.type === "gateway.state" && e.data.to === "stopping");
+    expect(String(stopping.at(-1)?.data.reason)).toMatch(
+      /after 1 chat turn\(s\) in flight finished \(\d+ms\)/,
+    );
+  }, 180_000);
 
   it("refuses bad input with a clear error", async () => {
     const unknown = await cli(["session", "no-such-session"]);

@@ -117,6 +117,11 @@ const supervisorSchema = z
     readyTimeout: duration("60s"),
     /** SIGTERM to SIGKILL: the gateway's drain budget when stopping. */
     stopTimeout: duration("30s"),
+    /**
+     * A planned restart (operator, repair of a live gateway) first waits this
+     * long at most for chat turns in flight to finish; a crash or hang never waits.
+     */
+    drainTimeout: duration("60s"),
     /** Run the doctor's quick rules before every start; an error finding refuses the start. */
     doctorBeforeStart: z.boolean().default(true),
     restart: z

@@ -141,6 +141,16 @@ export const EVENT_CATALOGUE = {
       cmdline: z.string().nullable().describe("the holder's command line, when known"),
     }),
   }),
+  "gateway.draining": spec({
+    version: 1,
+    summary:
+      "A planned restart waits for the gateway's chat turns in flight to finish (at most supervisor.drainTimeout) before it stops the gateway.",
+    scope: "bot",
+    data: z.strictObject({
+      activeTurns: z.number().int().describe("chat turns in flight when the wait began"),
+      budgetMs: z.number().describe("the longest it waits"),
+    }),
+  }),
   "gateway.crash_loop": spec({
     version: 1,
     summary: "The gateway failed too often in the window: the supervisor stopped restarting it.",

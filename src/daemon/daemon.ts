@@ -103,11 +103,12 @@ async function start(
     }),
   );
   undo.push(() => doctor.close());
-  const supervisor = new Supervisor({
+  const supervisor: Supervisor = new Supervisor({
     config,
     store,
     bus,
     log: log.child({ part: "supervisor" }),
+    activeTurns: (bot: Bot): Promise<number | null> => ingest.activeTurns(bot.id),
     ...(config.supervisor.doctorBeforeStart
       ? {
           preflight: (bot: Bot, options?: { planned?: boolean }) =>
@@ -138,7 +139,7 @@ async function start(
   undo.push(() => notifier.close());
   for (const issue of notifier.issues()) log.error({ ...issue }, "notify.config_issue");
 
-  const ingest = new IngestService({
+  const ingest: IngestService = new IngestService({
     settings: config.ingest,
     store,
     bus,

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { z } from "zod";
 import type { Bot } from "../core/bot.js";
 import { errorMessage } from "../core/errors.js";
 import type { BusEvent } from "../core/events.js";
@@ -33,8 +34,18 @@ interface Follow {
   start(): void;
   /** Resolves once its catch-up and queued writes so far are done. */
   idle(): Promise<void>;
+  /** Sessions with a run in flight; null when the gateway cannot say. */
+  activeTurns(): Promise<number | null>;
   stop(): void;
 }
+
+/** How long a planned restart's question "any chat turn in flight?" may take. */
+const ACTIVE_TURNS_TIMEOUT_MS = 2_000;
+const activeSchema = z.looseObject({
+  sessions: z.array(z.looseObject({ hasActiveRun: z.boolean().optional() })),
+  hasMore: z.boolean().default(false),
+  nextOffset: z.number().nullish(),
+});
 
 /** Gateways in these states are followed; in any other the connection is closed. */
 const FOLLOWED = new Set(["running", "degraded"]);
@@ -78,6 +89,15 @@ export class IngestService {
   /** Resolves once every followed gateway's catch-up and queued writes so far are done. */
   async idle(): Promise<void> {
     await Promise.all([...this.follows.values()].map((f) => f.idle()));
+  }
+
+  /**
+   * Chat turns in flight on the bot's gateway (sessions with an active run),
+   * from its followed connection; null when it is not followed or does not
+   * answer within 2 s (a hung gateway: nothing to wait for).
+   */
+  async activeTurns(botId: string): Promise<number | null> {
+    return (await this.follows.get(botId)?.activeTurns()) ?? null;
   }
 
   /** Which gateways are followed and whether their connection is up. */
@@ -164,6 +184,7 @@ export class IngestService {
       connected: () => client.connected,
       start: () => sync.start(),
       idle: () => sync.idle(),
+      activeTurns: () => countActiveRuns(client).catch(() => null),
       stop: () => {
         sync.stop();
         client.close();
@@ -194,6 +215,7 @@ export class IngestService {
         });
       },
       idle: () => Promise.resolve(),
+      activeTurns: () => Promise.resolve(null),
       stop: () => {
         void follower?.stop();
         follower = null;
@@ -213,4 +235,20 @@ export class IngestService {
   private loadDatabase(): Promise<PriceDatabase> {
     return (this.priceDatabase ??= loadPriceDatabase());
   }
+}
+
+/** Sessions whose run is in flight, over every page of `sessions.list`. */
+async function countActiveRuns(client: GatewayClient): Promise<number> {
+  let active = 0;
+  for (let offset: number | null | undefined = 0; offset != null;) {
+    const page: z.infer<typeof activeSchema> = await client.request(
+      "sessions.list",
+      { offset },
+      activeSchema,
+      { timeoutMs: ACTIVE_TURNS_TIMEOUT_MS },
+    );
+    active += page.sessions.filter((s) => s.hasActiveRun === true).length;
+    offset = page.hasMore && page.sessions.length > 0 ? page.nextOffset : null;
+  }
+  return active;
 }

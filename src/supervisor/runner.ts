@@ -10,6 +10,7 @@ import type { ClawopsConfig } from "../config/schema.js";
 import type { RestartPolicy } from "./restart-policy.js";
 import { CommandQueue } from "./command-queue.js";
 import { InstanceRecord } from "./instance-record.js";
+import { describeDrain, drainTurns } from "./drain.js";
 import { GatewayLifecycle } from "./lifecycle.js";
 
 export type SupervisorSettings = ClawopsConfig["supervisor"];
@@ -25,6 +26,11 @@ export interface RunnerDeps {
   envFor(bot: Bot): NodeJS.ProcessEnv;
   /** Every secret this bot's gateway knows (from its config and environment): masked in what it printed. */
   secretsFor(bot: Bot): string[];
+  /**
+   * Chat turns the bot's gateway has in flight; null when it cannot say.
+   * Absent: a planned restart does not wait.
+   */
+  activeTurns?(bot: Bot): Promise<number | null>;
   /**
    * Refuses a start whose config would fail (the doctor's gate): throws
    * CONFIG_INVALID. `planned`: a restart of a running gateway, checked before
@@ -107,9 +113,28 @@ export class GatewayRunner {
     return this.command(async () => {
       const pid = this.life.livePid;
       if (pid !== null) await this.checkBeforeRestart(pid);
-      await this.life.halt(actor, reason);
-      await this.life.launch(actor, reason, { fresh: true, restart: true });
+      const drained = pid === null ? null : describeDrain(await this.drain());
+      const why = drained ? `${reason}, ${drained}` : reason;
+      await this.life.halt(actor, why);
+      await this.life.launch(actor, why, { fresh: true, restart: true });
     });
+  }
+
+  /** Waits for the chat turns in flight (at most `drainTimeout`), saying so in an event. */
+  private drain() {
+    const { deps } = this;
+    const { settings } = deps;
+    const bot = this.life.bot;
+    return drainTurns(
+      () => deps.activeTurns?.(bot) ?? Promise.resolve(null),
+      settings.drainTimeout,
+      (inFlight) =>
+        this.record.publish({
+          type: "gateway.draining",
+          actor: "supervisor",
+          data: { activeTurns: inFlight, budgetMs: settings.drainTimeout },
+        }),
+    );
   }
 
   private async checkBeforeRestart(pid: number): Promise<void> {

@@ -26,6 +26,8 @@ export interface SupervisorDeps {
   pollMs?: number;
   /** Checks a bot's config before each start (the doctor's gate); absent: no check. */
   preflight?: (bot: Bot, options?: { planned?: boolean }) => Promise<void>;
+  /** Chat turns a bot's gateway has in flight (a planned restart waits for them); absent: none known. */
+  activeTurns?: (bot: Bot) => Promise<number | null>;
   /** The drivers to use instead of the standard ones (a benchmark times them). */
   drivers?: Record<Driver, GatewayDriver>;
 }
@@ -75,6 +77,7 @@ export class Supervisor {
       envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
       secretsFor: (bot) => gatewaySecrets(config.supervisor.env, bot),
       ...(options.preflight ? { preflight: options.preflight } : {}),
+      ...(options.activeTurns ? { activeTurns: options.activeTurns } : {}),
       settings: config.supervisor,
       policy,
       dataDir: config.dataDir,
