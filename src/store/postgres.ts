@@ -1,5 +1,5 @@
 import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import type pg from "pg";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { KyselyStore } from "./kysely-store.js";
 import type { Database } from "./schema.js";
@@ -26,7 +26,9 @@ export async function openPostgresStore(
   connectTimeoutMs: number,
 ): Promise<KyselyStore> {
   const location = redactDatabaseUrl(url);
-  const pool = new pg.Pool({
+  // Loaded here, not at the top: a daemon on SQLite (the default) never needs it (~3 MB of heap).
+  const { default: driver } = await import("pg");
+  const pool = new driver.Pool({
     connectionString: url,
     connectionTimeoutMillis: connectTimeoutMs,
     max: 10,
@@ -35,7 +37,7 @@ export async function openPostgresStore(
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
         oid === INT8_OID
           ? Number
-          : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
+          : (driver.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
     },
   });
   // An idle client losing its connection must not crash the daemon; the next query reports it.

@@ -63,17 +63,32 @@ async function runOnce(
   signal: AbortSignal,
   history: CheckHistory,
 ): Promise<CheckOutcome> {
-  const limit = AbortSignal.any([signal, AbortSignal.timeout(settings.timeout + 250)]);
+  // A controller, a timer and a listener of this run's own, all released when the run ends.
+  // Not AbortSignal.any/timeout: on Node 20 a composite signal with a listener stays in a
+  // module-level set for good (with the timeout's DOMException and its stack), and every one
+  // adds a WeakRef to the loop's signal: ~2 KB kept per run, 40 runs a second at 100 gateways.
+  const limit = new AbortController();
+  const stop = () => limit.abort(signal.reason);
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<CheckOutcome>((resolve) => {
+    limit.signal.addEventListener(
+      "abort",
+      () => resolve({ ok: false, message: `no verdict within ${settings.timeout}ms` }),
+      { once: true },
+    );
+    timer = setTimeout(
+      () => limit.abort(new DOMException("The operation timed out", "TimeoutError")),
+      settings.timeout + 250,
+    );
+  });
+  if (signal.aborted) stop();
+  else signal.addEventListener("abort", stop, { once: true });
   try {
-    return await Promise.race([
-      check.run(target, settings, limit, history),
-      new Promise<CheckOutcome>((resolve) =>
-        limit.addEventListener("abort", () =>
-          resolve({ ok: false, message: `no verdict within ${settings.timeout}ms` }),
-        ),
-      ),
-    ]);
+    return await Promise.race([check.run(target, settings, limit.signal, history), overrun]);
   } catch (error) {
     return { ok: false, message: `check failed: ${errorMessage(error)}` };
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", stop);
   }
 }

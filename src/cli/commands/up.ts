@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import pino, { type Logger } from "pino";
-import pretty from "pino-pretty";
 import type { ClawopsConfig } from "../../config/schema.js";
 import { type Daemon, startDaemon } from "../../daemon/daemon.js";
 import { act } from "../act.js";
@@ -28,7 +27,7 @@ export function registerUp(program: Command) {
         const signal = firstSignal();
         const { config, file } = loadCliConfig(merged);
         const json = merged.json === true || !process.stdout.isTTY;
-        const log = daemonLogger(config.log.level, json);
+        const log = await daemonLogger(config.log.level, json);
         // Logged once the daemon holds its lock: a refused second start prints only its refusal.
         const daemon = await startDaemon(config, log);
         log.info({ config: file ?? "(defaults)", dataDir: config.dataDir }, "config.loaded");
@@ -59,9 +58,11 @@ async function firstSteps(config: ClawopsConfig, daemon: Daemon): Promise<string
   ];
 }
 
-function daemonLogger(level: string, json: boolean): Logger {
+async function daemonLogger(level: string, json: boolean): Promise<Logger> {
   const options = { level, redact: REDACT, base: { service: "clawops" } };
   if (json) return pino(options, pino.destination({ fd: 1, sync: true }));
+  // Only a terminal needs it: a daemon under systemd or in a container logs JSON (~1 MB of heap).
+  const { default: pretty } = await import("pino-pretty");
   return pino(
     options,
     pretty({ colorize: true, sync: true, singleLine: true, ignore: "service,hostname" }),
