@@ -84,11 +84,19 @@ export class GatewayRunner {
    * `timeoutMs`; resolves with the record then. A repair's restart waits for
    * the supervisor's own relaunch rather than racing it.
    */
-  awaitRelaunch(timeoutMs: number, signal: AbortSignal): Promise<GatewayInstance> {
-    return this.record.whenNot(
-      RELAUNCHING,
-      AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-    );
+  async awaitRelaunch(timeoutMs: number, signal: AbortSignal): Promise<GatewayInstance> {
+    // A controller of its own, released at the end: on Node 20 a signal made by
+    // AbortSignal.any is kept for good (the check loop leaked that way).
+    const done = new AbortController();
+    const stop = () => done.abort();
+    const timer = setTimeout(stop, timeoutMs);
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      return await this.record.whenNot(RELAUNCHING, done.signal);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", stop);
+    }
   }
 
   /** Starts the gateway unless it is already live; resolves once it has left `starting`. */
