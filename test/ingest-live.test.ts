@@ -9,8 +9,6 @@ import type { MessageRecord } from "../src/core/session.js";
 import { EventBus } from "../src/events/bus.js";
 import { GatewayClient } from "../src/gateway/client.js";
 import { SessionSync } from "../src/ingest/session-sync.js";
-import { StoreSink } from "../src/ingest/store-sink.js";
-import { loadPriceDatabase } from "../src/ingest/pricing.js";
 import { openSqliteStore } from "../src/store/sqlite.js";
 import type { Store } from "../src/store/store.js";
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
@@ -21,6 +19,7 @@ import {
   startGateway,
 } from "./harness/gateway.js";
 import { tempDir } from "./helpers/cli.js";
+import { registerGateway, storeSink } from "./helpers/ingest.js";
 
 /**
  * The live path of the session ingest against a real gateway, into a real
@@ -40,15 +39,8 @@ describe.runIf(gatewayRuntimeAvailable())("live session sync against a real gate
   const skipped: string[] = [];
 
   const sync = () => {
-    const sink = new StoreSink({
-      store,
-      bus,
-      bot,
-      configPrices: new Map(),
-      // The fake model has no price anywhere else: the operator's price applies.
-      overrides: { "fake/fake-model": { input: 3, output: 15 } },
-      loadDatabase: loadPriceDatabase,
-    });
+    // The fake model has no price anywhere else: the operator's price applies.
+    const sink = storeSink(store, bus, bot, { "fake/fake-model": { input: 3, output: 15 } });
     return new SessionSync({
       botId: bot.id,
       client,
@@ -103,17 +95,7 @@ describe.runIf(gatewayRuntimeAvailable())("live session sync against a real gate
     await store.migrate();
     bus = new EventBus((batch) => store.appendEvents(batch), log);
     bus.subscribe((event) => events.push({ event, at: performance.now() }));
-    bot = await store.createBot({
-      name: "live",
-      owner: "ops",
-      driver: "adopted",
-      stateDir: path.join(gateway.dir, "state"),
-      configPath: path.join(gateway.dir, "openclaw.json"),
-      port: gateway.port,
-      desiredState: "running",
-      labels: {},
-      openclawBin: null,
-    });
+    bot = await registerGateway(store, gateway, "live", "ops");
   }, GATEWAY_HOOK_TIMEOUT);
 
   afterAll(async () => {

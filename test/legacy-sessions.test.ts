@@ -14,10 +14,9 @@ import pino from "pino";
 import type { SessionRecord } from "../src/core/session.js";
 import { EventBus } from "../src/events/bus.js";
 import { followLegacySessions } from "../src/ingest/legacy.js";
-import { loadPriceDatabase } from "../src/ingest/pricing.js";
-import { StoreSink } from "../src/ingest/store-sink.js";
 import { openSqliteStore } from "../src/store/sqlite.js";
 import { tempDir } from "./helpers/cli.js";
+import { registerGateway, storeSink } from "./helpers/ingest.js";
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_HOOK_TIMEOUT,
@@ -201,25 +200,8 @@ describe.runIf(gatewayRuntimeAvailable(GATEWAY_RUNTIME_2026_7))(
       const bus = new EventBus((batch) => store.appendEvents(batch), log);
       try {
         await store.migrate();
-        const bot = await store.createBot({
-          name: "legacy",
-          owner: null,
-          driver: "adopted",
-          stateDir: path.join(gateway.dir, "state"),
-          configPath: path.join(gateway.dir, "openclaw.json"),
-          port: gateway.port,
-          desiredState: "running",
-          labels: {},
-          openclawBin: null,
-        });
-        const sink = new StoreSink({
-          store,
-          bus,
-          bot,
-          configPrices: new Map(),
-          overrides: {},
-          loadDatabase: loadPriceDatabase,
-        });
+        const bot = await registerGateway(store, gateway, "legacy");
+        const sink = storeSink(store, bus, bot);
         const skipped: string[] = [];
         const follower = followLegacySessions({
           botId: bot.id,
