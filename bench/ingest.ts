@@ -1,11 +1,16 @@
 /**
- * Ingest benchmark (issue 15): messages/s through `store.sessions.addMessages`,
- * the one path live events and history catch-up write through, then the same
- * batches again (a replay after a reconnect), which must store nothing.
+ * Ingest benchmarks (issue 15). Each mode prints its figures and the target.
  *
- *   npm run bench:ingest
- *   CLAWOPS_TEST_DATABASE_URL=postgres://... npm run bench:ingest   PostgreSQL too
+ *   npm run bench:ingest                     throughput + latency + crash
+ *   npm run bench:ingest -- throughput       messages/s through store.sessions.addMessages, event-loop delay meanwhile
+ *   npm run bench:ingest -- latency          real gateway under clawops up: chat final → stored, → published (TURNS, 30)
+ *   npm run bench:ingest -- crash            kill -9 of clawops up mid-ingest (KILLS, 50), then missing/duplicates/totals
+ *   CLAWOPS_TEST_DATABASE_URL=postgres://... npm run bench:ingest -- throughput   PostgreSQL too
  *
+ * throughput: messages/s through `store.sessions.addMessages`, the one path
+ * live events and history catch-up write through, then the same batches
+ * again (a replay after a reconnect), which must store nothing; and the
+ * event loop's delay meanwhile (the supervisor shares that loop in the daemon).
  * SQLite is a temp file opened as the daemon opens it (openSqliteStore: WAL,
  * synchronous=NORMAL). PostgreSQL runs on a scratch database of that server
  * (`bash scripts/services.sh start DIR` starts one; it runs with fsync off).
@@ -14,11 +19,14 @@
  * tool call on one turn in four), in two shapes, each on an empty database:
  * live (ACTIVE (50) sessions interleaved) and catch-up (a session's history
  * page by page).
+ * latency and crash: bench/ingest-latency.ts and bench/ingest-crash.ts (they
+ * need `bash scripts/install-gateway-runtime.sh`; they build clawops first).
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import pg from "pg";
 import type { MessageRecord } from "../src/core/session.js";
 import { openPostgresStore } from "../src/store/postgres.js";
@@ -26,6 +34,8 @@ import { openSqliteStore } from "../src/store/sqlite.js";
 import type { Store } from "../src/store/store.js";
 import { tempDir } from "../test/helpers/cli.js";
 import { createTestDatabase } from "../test/helpers/postgres.js";
+import { benchCrash } from "./ingest-crash.js";
+import { benchLatency } from "./ingest-latency.js";
 import { type Summary, formatRows, machine, summarize } from "./stats.js";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 200_000);
@@ -33,6 +43,10 @@ const BATCH = Number(process.env.BATCH ?? 250);
 const SESSIONS = Number(process.env.SESSIONS ?? 400);
 const ACTIVE = Number(process.env.ACTIVE ?? 50);
 const TARGETS = { sqlite: 20_000, postgres: 30_000 } as const;
+/** The event loop's delay p99 while the store writes: the supervisor shares that loop in the daemon. */
+const LOOP_DELAY_TARGET_MS = 20;
+/** The resolution of the daemon's own event-loop metric (prom-client's default): the same ruler. */
+const LOOP_RESOLUTION_MS = 10;
 /** Linux's USER_HZ: /proc counts CPU time in these. */
 const CLOCK_TICKS = 100;
 
@@ -137,13 +151,19 @@ async function pass(opened: Opened, batches: MessageRecord[][]) {
   const batchMs: number[] = [];
   let fresh = 0;
   const server = await opened.serverCpuUs();
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   const cpu = process.cpuUsage();
   const started = performance.now();
+  loop.enable();
   for (const batch of batches) {
     const t = performance.now();
     fresh += (await opened.store.sessions.addMessages(batch)).length;
     batchMs.push(performance.now() - t);
+    // In the daemon each batch arrives as I/O (a gateway frame, a history page): the loop
+    // turns between batches. Awaiting the next batch at once would only chain microtasks.
+    await new Promise((resolve) => setImmediate(resolve));
   }
+  loop.disable();
   const seconds = (performance.now() - started) / 1_000;
   const used = process.cpuUsage(cpu);
   const serverAfter = await opened.serverCpuUs();
@@ -153,6 +173,11 @@ async function pass(opened: Opened, batches: MessageRecord[][]) {
     batchMs,
     fresh,
     cpuUs: perMessage(used.user + used.system),
+    loopMs: {
+      p50: loop.percentile(50) / 1e6,
+      p99: loop.percentile(99) / 1e6,
+      max: loop.max / 1e6,
+    },
     serverCpuUs: server === null || serverAfter === null ? null : perMessage(serverAfter - server),
   };
 }
@@ -181,6 +206,18 @@ async function backendCpuUs(adminUrl: string, database: string): Promise<number 
   }
 }
 
+/**
+ * The event loop's delay with nothing to do, for `ms`: on a machine shared
+ * with other work this is the floor a pass's figure stands on.
+ */
+async function idleLoopDelay(ms = 2_000) {
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loop.enable();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  loop.disable();
+  return { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
+}
+
 /** Both shapes on `name`, each on a store that `open` makes empty; prints the figures and the target. */
 async function measure(name: keyof typeof TARGETS, open: () => Promise<Opened>) {
   const rows: [string, Summary][] = [];
@@ -193,14 +230,19 @@ async function measure(name: keyof typeof TARGETS, open: () => Promise<Opened>) 
     try {
       await opened.store.migrate();
       location = opened.store.location;
+      const idle = await idleLoopDelay();
       const first = await pass(opened, batches);
       const replay = await pass(opened, batches);
       rows.push([`${shape}, batch of ${BATCH}`, summarize(first.batchMs)]);
       rows.push([`${shape}, replayed batch`, summarize(replay.batchMs)]);
       const verdict = first.perSecond >= target ? "ok" : "MISSED";
+      const r = (n: number) => n.toFixed(1);
       lines.push(
+        `  ${shape}: idle loop just before, p50 ${r(idle.p50)} ms, p99 ${r(idle.p99)} ms, max ${r(idle.max)} ms (the machine's share)`,
         `  ${shape.padEnd(8)} ${rate(first.perSecond)} messages/s, ${first.fresh.toLocaleString("en")} new, ${cpu(first)}   (target >= ${target.toLocaleString("en")}/s: ${verdict})`,
+        `           ${loopDelay(first.loopMs)}`,
         `  replay   ${rate(replay.perSecond)} messages/s, ${replay.fresh} new, ${cpu(replay)}   (target: 0 new)`,
+        `           ${loopDelay(replay.loopMs)}`,
       );
       if (first.fresh !== MESSAGES || replay.fresh !== 0) {
         throw new Error(`expected ${MESSAGES} new then 0, got ${first.fresh} then ${replay.fresh}`);
@@ -216,14 +258,21 @@ async function measure(name: keyof typeof TARGETS, open: () => Promise<Opened>) 
 
 const rate = (n: number) => n.toLocaleString("en").padStart(7);
 
+/** The event loop's delay meanwhile (monitorEventLoopDelay at 10 ms: an idle loop reads ~10 ms). */
+function loopDelay(ms: { p50: number; p99: number; max: number }): string {
+  const verdict = ms.p99 <= LOOP_DELAY_TARGET_MS ? "ok" : "MISSED";
+  const r = (n: number) => n.toFixed(1);
+  return `event loop delay p50 ${r(ms.p50)} ms, p99 ${r(ms.p99)} ms, max ${r(ms.max)} ms   (target p99 <= ${LOOP_DELAY_TARGET_MS} ms: ${verdict})`;
+}
+
 /** CPU per message in this process and, when measurable, in the server's backends. */
 function cpu(p: { cpuUs: number; serverCpuUs: number | null }): string {
   const server = p.serverCpuUs === null ? "" : ` + ${p.serverCpuUs} server`;
   return `CPU ${p.cpuUs}${server} µs/message`;
 }
 
-async function main() {
-  console.log(`machine: ${await machine()}, load average ${os.loadavg()[0]!.toFixed(1)}`);
+async function benchThroughput() {
+  console.log(`load average ${os.loadavg()[0]!.toFixed(1)}`);
   const sample = syntheticBatches("live").flat();
   const bytes = sample.reduce((sum, m) => sum + m.textBytes, 0);
   console.log(
@@ -265,4 +314,31 @@ async function main() {
   });
 }
 
-await main();
+const MODES: Record<string, () => Promise<void>> = {
+  throughput: benchThroughput,
+  latency: benchLatency,
+  crash: benchCrash,
+};
+
+async function main() {
+  const asked = process.argv.slice(2);
+  const modes = asked.length > 0 ? asked : Object.keys(MODES);
+  const started = performance.now();
+  for (const mode of modes) {
+    const run = MODES[mode];
+    if (!run) throw new Error(`unknown mode ${mode}; one of ${Object.keys(MODES).join(", ")}`);
+    console.log(`\n== ${mode} ==`);
+    const t = performance.now();
+    await run();
+    console.log(`(${mode}: ${Math.round((performance.now() - t) / 1_000)} s)`);
+  }
+  console.log(`\nmachine: ${await machine()}`);
+  console.log(
+    `date: ${new Date().toISOString()}, ${Math.round((performance.now() - started) / 1_000)} s in all`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

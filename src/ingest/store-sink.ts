@@ -47,7 +47,8 @@ export class StoreSink implements IngestSink {
           deletedOnGateway: false,
           updatedAt: now,
         };
-    await store.sessions.saveSessions([record]);
+    // Its totals are the store's to add to (addMessages): an old copy must not overwrite them.
+    await store.sessions.saveSessions([record], { keepTotals: true });
     if (existing) return;
     bus.publish({
       type: "session.started",
@@ -62,20 +63,10 @@ export class StoreSink implements IngestSink {
     });
   }
 
-  /** Prices and inserts the messages, then adds the new ones to their sessions' totals. */
+  /** Prices and inserts the messages; the store adds the new ones to their sessions' totals. */
   async addMessages(messages: readonly MessageRecord[]): Promise<MessageRecord[]> {
     const priced = await Promise.all(messages.map((m) => this.price(m)));
-    const added = await this.options.store.sessions.addMessages(priced);
-    const bySession = new Map<string, MessageRecord[]>();
-    for (const m of added) bySession.set(m.sessionId, [...(bySession.get(m.sessionId) ?? []), m]);
-    const now = new Date().toISOString();
-    const updated: SessionRecord[] = [];
-    for (const [sessionId, news] of bySession) {
-      const session = await this.options.store.sessions.getSession(this.options.bot.id, sessionId);
-      if (session) updated.push(withTotals(session, news, now));
-    }
-    if (updated.length > 0) await this.options.store.sessions.saveSessions(updated);
-    return added;
+    return this.options.store.sessions.addMessages(priced);
   }
 
   async markDeleted(botId: string, present: readonly string[]): Promise<void> {
@@ -142,41 +133,6 @@ export class StoreSink implements IngestSink {
       costSource: priced.source,
     };
   }
-}
-
-/**
- * The session with `news` (messages it did not have) counted in: clawops's
- * totals are the sums of the messages it keeps, so a replay adds nothing and
- * a session deleted on the gateway keeps its cost.
- */
-export function withTotals(
-  session: SessionRecord,
-  news: readonly MessageRecord[],
-  now: string,
-): SessionRecord {
-  const usage = { ...session.usage };
-  let { modelUsed, costSource, lastActivityAt } = session;
-  for (const m of news) {
-    if (m.usage) {
-      usage.input += m.usage.input;
-      usage.output += m.usage.output;
-      usage.cacheRead += m.usage.cacheRead;
-      usage.cacheWrite += m.usage.cacheWrite;
-      usage.costUsd += m.usage.costUsd;
-      costSource = m.costSource ?? costSource;
-    }
-    if (m.role === "assistant" && m.model) modelUsed = m.model;
-    if (!lastActivityAt || m.at > lastActivityAt) lastActivityAt = m.at;
-  }
-  return {
-    ...session,
-    usage,
-    messageCount: session.messageCount + news.length,
-    modelUsed,
-    costSource,
-    lastActivityAt,
-    updatedAt: now,
-  };
 }
 
 /** The fields the gateway did say: a missing one never erases what clawops knew. */

@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, type SqlBool, sql } from "kysely";
 import type { MessageRecord, SessionRecord } from "../core/session.js";
 import { insertMessages } from "./message-insert.js";
+import { addToSessionTotals, resolveAdditions } from "./session-totals.js";
 import type { Database, Dialect, MessagesTable, SessionsTable } from "./schema.js";
 import {
   fromMessage,
@@ -28,6 +29,17 @@ import { storeErrors, transact, valuesPerStatement, writeInChunks } from "./tran
 const ID_CHUNK = 1_000;
 const COST_GROUPS: readonly CostGroup[] = ["bot", "model", "owner", "day"];
 
+/** clawops's own sums of a session's messages: `addMessages` adds to them in place. */
+const TOTALS = [
+  "message_count",
+  "tokens_input",
+  "tokens_output",
+  "tokens_cache_read",
+  "tokens_cache_write",
+  "cost_usd",
+  "cost_source",
+] as const satisfies readonly (keyof SessionsTable)[];
+
 /** The columns an upsert replaces: all but the key. */
 const SESSION_UPDATES = [
   "bot_name",
@@ -41,16 +53,15 @@ const SESSION_UPDATES = [
   "started_at",
   "last_activity_at",
   "activity_at",
-  "message_count",
-  "tokens_input",
-  "tokens_output",
-  "tokens_cache_read",
-  "tokens_cache_write",
-  "cost_usd",
-  "cost_source",
+  ...TOTALS,
   "deleted_on_gateway",
   "updated_at",
 ] as const satisfies readonly (keyof SessionsTable)[];
+
+/** What `saveSessions` with `keepTotals` replaces. */
+const UPDATES_KEEPING_TOTALS = SESSION_UPDATES.filter(
+  (c) => !(TOTALS as readonly string[]).includes(c),
+);
 
 /** The SessionStore on the store's Kysely, either dialect. */
 export class KyselySessionStore implements SessionStore {
@@ -60,7 +71,11 @@ export class KyselySessionStore implements SessionStore {
     private readonly location: string,
   ) {}
 
-  async saveSessions(sessions: readonly SessionRecord[]): Promise<void> {
+  async saveSessions(
+    sessions: readonly SessionRecord[],
+    { keepTotals = false }: { keepTotals?: boolean } = {},
+  ): Promise<void> {
+    const updates = keepTotals ? UPDATES_KEEPING_TOTALS : SESSION_UPDATES;
     // The last of a key wins; PostgreSQL refuses an upsert that touches a row twice.
     const rows = new Map<string, SessionsTable>();
     sessions.forEach((s, i) => {
@@ -80,7 +95,7 @@ export class KyselySessionStore implements SessionStore {
             oc
               .columns(["bot_id", "session_id"])
               .doUpdateSet((eb) =>
-                Object.fromEntries(SESSION_UPDATES.map((c) => [c, eb.ref(`excluded.${c}`)])),
+                Object.fromEntries(updates.map((c) => [c, eb.ref(`excluded.${c}`)])),
               ),
           )
           .execute();
@@ -199,9 +214,17 @@ export class KyselySessionStore implements SessionStore {
         row.at === m.at && row.text === m.text ? m : { ...m, at: row.at, text: row.text },
       );
     });
-    const inserted = await insertMessages(this.db, this.dialect, this.location, rows);
-    const fresh = new Set(inserted.map((r) => `${r.bot_id}\0${r.session_id}\0${r.seq}`));
-    return records.filter((_, i) => fresh.has(keys[i]!));
+    if (rows.length === 0) return [];
+    // The messages and what they add to their sessions' totals commit together: a crash
+    // between the two would lose the count for good (a replay finds them stored).
+    return transact(this.db, this.location, async (tx) => {
+      const inserted = await insertMessages(tx, this.dialect, rows);
+      const fresh = new Set(inserted.map((r) => `${r.bot_id}\0${r.session_id}\0${r.seq}`));
+      const added = records.filter((_, i) => fresh.has(keys[i]!));
+      const now = new Date().toISOString();
+      await addToSessionTotals(tx, this.dialect, resolveAdditions(added), now);
+      return added;
+    });
   }
 
   async listMessages(

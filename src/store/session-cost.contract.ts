@@ -117,6 +117,48 @@ export function sessionCostContract(ctx: { store(): Store }) {
     expect(await costBy("bot", { botId: randomUUID() })).toEqual([]);
   });
 
+  it("adds new messages to their session's totals in place; a replay or an old copy changes nothing", async () => {
+    const { sessions } = ctx.store();
+    const id = randomUUID();
+    const saved = session(id, "s", { status: "running" });
+    await sessions.saveSessions([saved]);
+    const answer = (seq: number, u: Usage, minute: number) =>
+      message(id, "s", seq, {
+        role: "assistant",
+        usage: u,
+        costSource: "gateway",
+        model: "fake/fake-model",
+        at: `2026-11-01T10:${minute}:00.000Z`,
+      });
+    const batch = [message(id, "s", 1), answer(2, usage(10, 5, 0.25, 1), 20)];
+    await sessions.addMessages(batch);
+    await sessions.addMessages([...batch, answer(3, usage(1, 2, 0.5), 30), message(id, "x", 1)]);
+    const totals = {
+      messageCount: 3,
+      usage: { input: 11, output: 7, cacheRead: 1, cacheWrite: 1, costUsd: 0.75 },
+      modelUsed: "fake/fake-model",
+      costSource: "gateway",
+      lastActivityAt: "2026-11-01T10:30:00.000Z",
+    };
+    expect(await sessions.getSession(id, "s")).toMatchObject(totals);
+    // A writer holding the session as it was before the messages: its totals are not written back.
+    await sessions.saveSessions([{ ...saved, status: "done" }], { keepTotals: true });
+    const { messageCount, usage: sums, costSource } = totals;
+    expect(await sessions.getSession(id, "s")).toMatchObject({
+      messageCount,
+      usage: sums,
+      costSource,
+      status: "done",
+    });
+    await sessions.saveSessions([saved]);
+    expect(await sessions.getSession(id, "s")).toMatchObject({
+      messageCount: 0,
+      status: "running",
+    });
+    // Messages of a session not stored change no session.
+    expect(await sessions.getSession(id, "x")).toBeNull();
+  });
+
   it("prunes messages written before a time, keeping their sessions", async () => {
     const { sessions } = ctx.store();
     const id = randomUUID();

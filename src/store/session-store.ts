@@ -73,8 +73,16 @@ export interface CostRow {
  * that call is written.
  */
 export interface SessionStore {
-  /** Inserts or replaces sessions by (bot id, session id), in one transaction. */
-  saveSessions(sessions: readonly SessionRecord[]): Promise<void>;
+  /**
+   * Inserts or replaces sessions by (bot id, session id), in one transaction.
+   * With `keepTotals` a stored session keeps its message count, usage, cost
+   * and cost source (what `addMessages` adds to): a writer that read the
+   * session before messages were added cannot write the old totals back.
+   */
+  saveSessions(
+    sessions: readonly SessionRecord[],
+    options?: { keepTotals?: boolean },
+  ): Promise<void>;
   getSession(botId: string, sessionId: string): Promise<SessionRecord | null>;
   /**
    * Newest activity first (the last activity, else the start, else
@@ -96,7 +104,11 @@ export interface SessionStore {
    * Inserts messages, skipping any already stored under the same (bot id,
    * session id, seq): a replay writes nothing. Returns the new ones in input
    * order (the first of duplicates within the batch), for the caller to
-   * publish. One transaction per call. Text is stored as given (cutting it to
+   * publish. The new ones are added to their stored session's totals (message
+   * count, usage, cost; its cost source, model used and last activity from
+   * them) in place, in the same transaction: a session's totals stay the sums
+   * of its messages through a replay or a crash; messages of a session not
+   * stored change no session. One transaction per call. Text is stored as given (cutting it to
    * `MESSAGE_TEXT_LIMIT` is the ingest's job) but for NUL characters, which
    * become U+FFFD (PostgreSQL's text cannot hold them). Built for batches of
    * hundreds.

@@ -1,0 +1,104 @@
+import { type Kysely, sql } from "kysely";
+import type { MessageRecord, Usage } from "../core/session.js";
+import type { Database, Dialect } from "./schema.js";
+import { valuesPerStatement } from "./transact.js";
+
+/** What newly stored messages add to their session's totals: their count and usage summed. */
+export interface SessionAddition extends Usage {
+  botId: string;
+  sessionId: string;
+  messages: number;
+  /** The model of the last assistant message that names one; null: unchanged. */
+  modelUsed: string | null;
+  /** The cost source of the last message with usage; null: unchanged. */
+  costSource: string | null;
+  /** The latest message time (UTC ISO 8601). */
+  lastActivityAt: string;
+}
+
+/**
+ * The messages (stored for the first time, in input order) folded per
+ * session: clawops's totals are the sums of the messages it keeps, so a
+ * replay, which stores nothing, adds nothing.
+ */
+export function resolveAdditions(added: readonly MessageRecord[]): SessionAddition[] {
+  const bySession = new Map<string, SessionAddition>();
+  for (const m of added) {
+    const key = `${m.botId}\0${m.sessionId}`;
+    let a = bySession.get(key);
+    if (!a) {
+      a = {
+        botId: m.botId,
+        sessionId: m.sessionId,
+        messages: 0,
+        input: 0,
+        output: 0,
+        cacheRead: 0,
+        cacheWrite: 0,
+        costUsd: 0,
+        modelUsed: null,
+        costSource: null,
+        lastActivityAt: m.at,
+      };
+      bySession.set(key, a);
+    }
+    a.messages += 1;
+    if (m.usage) {
+      a.input += m.usage.input;
+      a.output += m.usage.output;
+      a.cacheRead += m.usage.cacheRead;
+      a.cacheWrite += m.usage.cacheWrite;
+      a.costUsd += m.usage.costUsd;
+      a.costSource = m.costSource ?? a.costSource;
+    }
+    if (m.role === "assistant" && m.model) a.modelUsed = m.model;
+    if (m.at > a.lastActivityAt) a.lastActivityAt = m.at;
+  }
+  return [...bySession.values()];
+}
+
+const ADDITION_COLUMNS = 11;
+
+/**
+ * Adds to the stored sessions' totals in place (`message_count =
+ * message_count + n`, ...), never by reading and writing back: a session
+ * saved meanwhile keeps what was added. Sessions not stored are left alone.
+ * Run it in the transaction that stored the messages, so that a crash
+ * cannot keep the messages without their count, or count them twice.
+ */
+export async function addToSessionTotals(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  additions: readonly SessionAddition[],
+  now: string,
+): Promise<void> {
+  const perStatement = valuesPerStatement(dialect, ADDITION_COLUMNS);
+  for (let i = 0; i < additions.length; i += perStatement) {
+    // Typed in the VALUES list: PostgreSQL would take untyped parameters there as text.
+    const values = additions.slice(i, i + perStatement).map(
+      (a) =>
+        sql`(cast(${a.botId} as text), cast(${a.sessionId} as text), cast(${a.messages} as bigint),
+          cast(${a.input} as bigint), cast(${a.output} as bigint), cast(${a.cacheRead} as bigint),
+          cast(${a.cacheWrite} as bigint), cast(${a.costUsd} as double precision),
+          cast(${a.modelUsed} as text), cast(${a.costSource} as text), cast(${a.lastActivityAt} as text))`,
+    );
+    const latest = sql`case when sessions.last_activity_at is null
+      or sessions.last_activity_at < v.last_at then v.last_at else sessions.last_activity_at end`;
+    await sql`with v (bot_id, session_id, n, input, output, cache_read, cache_write, cost,
+        model, cost_source, last_at) as (values ${sql.join(values)})
+      update sessions set
+        message_count = sessions.message_count + v.n,
+        tokens_input = sessions.tokens_input + v.input,
+        tokens_output = sessions.tokens_output + v.output,
+        tokens_cache_read = sessions.tokens_cache_read + v.cache_read,
+        tokens_cache_write = sessions.tokens_cache_write + v.cache_write,
+        cost_usd = sessions.cost_usd + v.cost,
+        model_used = coalesce(v.model, sessions.model_used),
+        cost_source = coalesce(v.cost_source, sessions.cost_source),
+        last_activity_at = ${latest},
+        activity_at = ${latest},
+        updated_at = ${now}
+      from v
+      where sessions.bot_id = v.bot_id and sessions.session_id = v.session_id`.execute(db);
+  }
+}
