@@ -46,7 +46,6 @@ describe("reconcileCost", () => {
         session(b.id, `${b.name}-s`, {
           botName: b.name,
           modelConfigured: "acme/big",
-          modelUsed: b === spiky ? "acme/fallback" : "acme/big",
           lastActivityAt: at(3_600_000),
         }),
       ]);
@@ -65,14 +64,22 @@ describe("reconcileCost", () => {
           role: "assistant",
           usage: usage(today),
           costSource: "gateway",
-          model: "acme/big",
+          // The answer's model becomes the session's model used.
+          model: b === spiky ? "acme/fallback" : "acme/big",
           at: at(3_600_000),
         }),
       ]);
     }
-    // Tokens of a model nobody prices.
+    // Tokens of a model nobody prices, in a session configured for it.
+    await store.sessions.saveSessions([
+      session(steady.id, "steady-m", {
+        botName: "steady",
+        modelConfigured: "local/mystery",
+        lastActivityAt: at(1_800_000),
+      }),
+    ]);
     await store.sessions.addMessages([
-      message(steady.id, "steady-s", 21, {
+      message(steady.id, "steady-m", 1, {
         role: "assistant",
         usage: usage(0),
         costSource: "none",
