@@ -10,6 +10,7 @@ import { DoctorRouter } from "../doctor/off-thread.js";
 import { DoctorService } from "../doctor/service.js";
 import { EventBus } from "../events/bus.js";
 import { IngestService } from "../ingest/service.js";
+import { BudgetService } from "../budget/service.js";
 import { gatewayEnv } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
 import { buildHttpServer } from "../http/server.js";
@@ -147,6 +148,14 @@ async function start(
     envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
   });
   undo.push(() => ingest.close());
+  const budgets = new BudgetService({
+    budgets: config.budgets,
+    store,
+    bus,
+    log: log.child({ part: "budget" }),
+    notify: (notification) => notifier.notify(notification),
+  });
+  undo.push(() => budgets.close());
 
   const context: DaemonContext = {
     config,
@@ -168,6 +177,7 @@ async function start(
     repair,
     notifier,
     ingest,
+    budgets,
     readiness: () =>
       checkReadiness({ store: store, bus, loops, notifierIssues: () => notifier.issues() }),
   };
@@ -192,6 +202,9 @@ async function start(
     supervisor.rotateLogs();
     await ingest.reconcile();
   });
+  // Also notices a new day or month: a pause lifts, a warning may be due again.
+  budgets.start();
+  loops.every("budgets", 60_000, abort.signal, () => budgets.evaluate());
   if (config.ingest.retention > 0) {
     loops.every("retention", 3_600_000, abort.signal, async () => {
       const before = new Date(Date.now() - config.ingest.retention).toISOString();
@@ -236,6 +249,7 @@ async function start(
       await resumed;
       await repairsClosed;
       ingest.close();
+      await budgets.close();
       await supervisor.shutdown();
       await doctor.close();
       bus.publish({
