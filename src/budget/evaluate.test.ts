@@ -20,6 +20,20 @@ const daily: BudgetLimit = {
   action: "pause",
 };
 
+/** A paused state of alpha's daily budget on 2026-11-30, changed by `extra`. */
+const state = (extra: Partial<BudgetState> = {}): BudgetState => ({
+  scope: "bot",
+  name: "alpha",
+  window: "day",
+  periodStart: "2026-11-30T00:00:00.000Z",
+  level: "exceeded",
+  paused: true,
+  spentUsd: 11,
+  limitUsd: 10,
+  updatedAt: "2026-11-30T10:00:00.000Z",
+  ...extra,
+});
+
 /** Feeds spends through evaluateWindow as the service does, saving each `next`. */
 function run(
   limit: BudgetLimit | null,
@@ -79,17 +93,7 @@ describe("evaluateWindow", () => {
     expect(steps.map((s) => s.crossed)).toEqual([[], ["warning"], [], ["exceeded"], []]);
     expect(steps.map((s) => s.paused)).toEqual([false, false, false, true, false]);
     expect(steps.map((s) => s.next !== null)).toEqual([false, true, false, true, false]);
-    expect(steps.at(-1)!.state).toEqual({
-      scope: "bot",
-      name: "alpha",
-      window: "day",
-      periodStart: "2026-11-30T00:00:00.000Z",
-      level: "exceeded",
-      paused: true,
-      spentUsd: 10.2,
-      limitUsd: 10,
-      updatedAt: "2026-11-30T10:00:00.000Z",
-    });
+    expect(steps.at(-1)!.state).toEqual(state({ spentUsd: 10.2 }));
   });
 
   it("crosses the warning and the limit together when one message jumps past both", () => {
@@ -135,17 +139,7 @@ describe("evaluateWindow", () => {
   });
 
   it("treats a state from an earlier period as over, even without evaluating at the boundary", () => {
-    const old: BudgetState = {
-      scope: "bot",
-      name: "alpha",
-      window: "day",
-      periodStart: "2026-11-28T00:00:00.000Z",
-      level: "exceeded",
-      paused: false,
-      spentUsd: 11,
-      limitUsd: 10,
-      updatedAt: "2026-11-28T20:00:00.000Z",
-    };
+    const old = state({ periodStart: "2026-11-28T00:00:00.000Z", paused: false });
     const [step] = run(daily, [["2026-11-30T12:00:00Z", 9]], old);
     expect(step!.crossed).toEqual(["warning"]);
     expect(step!.resumed).toBeNull();
@@ -184,18 +178,6 @@ describe("evaluateWindow", () => {
 
   it("finds the pauses holding a bot: its own and its owner's, in the current period only", () => {
     const now = at("2026-11-30T12:00:00Z");
-    const state = (extra: Partial<BudgetState>): BudgetState => ({
-      scope: "bot",
-      name: "alpha",
-      window: "day",
-      periodStart: "2026-11-30T00:00:00.000Z",
-      level: "exceeded",
-      paused: true,
-      spentUsd: 11,
-      limitUsd: 10,
-      updatedAt: "2026-11-30T10:00:00.000Z",
-      ...extra,
-    });
     const states = [
       state({}),
       state({ name: "beta" }),
