@@ -59,7 +59,10 @@ export class BudgetService {
     });
   }
 
-  /** Follows costed messages; without budgets there is nothing to follow. */
+  /**
+   * Follows costed messages; without budgets there is nothing to follow (and
+   * nothing to evaluate: `clawops chat` ignores a pause whose budget is gone).
+   */
   start(): void {
     if (this.limits.length === 0 || this.unsubscribe) return;
     this.unsubscribe = this.deps.bus.subscribe((event) => {

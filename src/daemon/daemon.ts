@@ -202,9 +202,11 @@ async function start(
     supervisor.rotateLogs();
     await ingest.reconcile();
   });
-  // Also notices a new day or month: a pause lifts, a warning may be due again.
-  budgets.start();
-  loops.every("budgets", 60_000, abort.signal, () => budgets.evaluate());
+  if (config.budgets.length > 0) {
+    budgets.start();
+    // Also notices a new day or month: a pause lifts, a warning may be due again.
+    loops.every("budgets", 60_000, abort.signal, () => budgets.evaluate());
+  }
   if (config.ingest.retention > 0) {
     loops.every("retention", 3_600_000, abort.signal, async () => {
       const before = new Date(Date.now() - config.ingest.retention).toISOString();
