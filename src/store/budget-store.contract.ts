@@ -56,11 +56,6 @@ export function budgetStoreContract(ctx: { store(): Store; open(): Promise<Store
     } finally {
       await other.close();
     }
-
-    expect(await budgets.removeState({ scope: "bot", name: bot, window: "day" })).toBe(true);
-    expect(await budgets.removeState({ scope: "bot", name: bot, window: "day" })).toBe(false);
-    expect(await budgets.removeState({ scope: "owner", name: bot, window: "month" })).toBe(false);
-    expect(mine(await budgets.listStates(), [bot, owner])).toEqual([resumed, team]);
   });
 
   it("refuses a budget state that breaks its type, naming the field", async () => {

@@ -1,11 +1,4 @@
-import type { BudgetScope, BudgetState, BudgetWindow } from "../core/budget.js";
-
-/** Which budget state: a scope, a name and a window. */
-export interface BudgetStateKey {
-  scope: BudgetScope;
-  name: string;
-  window: BudgetWindow;
-}
+import type { BudgetState } from "../core/budget.js";
 
 /**
  * What clawops remembers of its spending budgets (src/budget/): one state
@@ -18,6 +11,4 @@ export interface BudgetStore {
   listStates(): Promise<BudgetState[]>;
   /** Inserts or replaces the state of its (scope, name, window). */
   saveState(state: BudgetState): Promise<void>;
-  /** Forgets a state (a budget taken out of clawops.yaml); false when there was none. */
-  removeState(key: BudgetStateKey): Promise<boolean>;
 }

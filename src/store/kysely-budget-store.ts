@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { BUDGET_LEVELS, BUDGET_SCOPES, BUDGET_WINDOWS, type BudgetState } from "../core/budget.js";
-import type { BudgetStateKey, BudgetStore } from "./budget-store.js";
+import type { BudgetStore } from "./budget-store.js";
 import type { BudgetStatesTable, Database } from "./schema.js";
 import { id, invalid, utcTime } from "./session-rows.js";
 import { storeErrors } from "./transact.js";
@@ -30,16 +30,6 @@ export class KyselyBudgetStore implements BudgetStore {
         .onConflict((oc) => oc.columns(["scope", "name", "period"]).doUpdateSet(changes))
         .execute(),
     );
-  }
-
-  async removeState(key: BudgetStateKey): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom("budget_states")
-      .where("scope", "=", key.scope)
-      .where("name", "=", key.name)
-      .where("period", "=", key.window)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
   }
 }
 
