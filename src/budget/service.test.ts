@@ -77,6 +77,8 @@ describe("BudgetService", () => {
       notify: (n) => notes.push(n),
       now: () => now,
       coalesceMs,
+      // Evaluate as soon as the messages settle, however long the last evaluation took.
+      cpuShare: 1,
     });
     made.start();
     services.push(made);
@@ -140,6 +142,35 @@ describe("BudgetService", () => {
     expect(notes.map((n) => [n.kind, n.title])).toEqual([
       ["warning", "alpha reached 84 % of its daily budget"],
     ]);
+  });
+
+  it("waits longer after slow evaluations, keeping to its share of a core", async () => {
+    const svc = new BudgetService({
+      budgets: [budget({ bot: "alpha", daily: 1 })],
+      store,
+      bus,
+      log,
+      notify: (n) => notes.push(n),
+      now: () => now,
+      coalesceMs: 20,
+      cpuShare: 0.1,
+    });
+    svc.start();
+    services.push(svc);
+    const read = store.sessions.costBy.bind(store.sessions);
+    const costBy = vi.spyOn(store.sessions, "costBy").mockImplementation(async (group, query) => {
+      await sleep(query?.until === undefined ? 30 : 0);
+      return read(group, query);
+    });
+    const reads = () => costBy.mock.calls.filter(([, q]) => q?.until === undefined).length;
+    await svc.evaluate();
+    await spend("alpha", 0.9);
+    // 30 ms or more per evaluation at a tenth of a core: 300 ms or more, not the 20 ms configured.
+    await sleep(200);
+    expect(reads()).toBe(1);
+    for (let i = 0; i < 50 && types().length === 0; i++) await sleep(100);
+    expect(types()).toEqual(["budget.warning:alpha"]);
+    expect(reads()).toBe(2);
   });
 
   it("sums an owner's bots, pauses them all at the limit, and names the owner", async () => {

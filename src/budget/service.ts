@@ -23,8 +23,13 @@ export interface BudgetServiceDeps {
   log: Logger;
   notify: (notification: Notification) => void;
   now?: () => number;
-  /** After a costed message, wait this long (gathering more) before evaluating. Default 2 s. */
+  /**
+   * After a costed message, wait this long (gathering more) before evaluating;
+   * longer when evaluations are slow (see `schedule`). Default 2 s.
+   */
   coalesceMs?: number;
+  /** The share of a core evaluations after messages may take at most. Default 0.01. */
+  cpuShare?: number;
 }
 
 /**
@@ -44,6 +49,8 @@ export class BudgetService {
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private closed = false;
+  /** How long the last evaluation took, ms. */
+  private lastEvaluationMs = 0;
 
   constructor(private readonly deps: BudgetServiceDeps) {
     this.limits = resolveLimits(deps.budgets);
@@ -94,14 +101,25 @@ export class BudgetService {
     await this.queue.catch(() => undefined);
   }
 
+  /**
+   * One evaluation after a burst of messages. The wait grows with what an
+   * evaluation costs (its last duration over `cpuShare`: a hundred times it
+   * by default), so that following a busy fleet's messages takes at most
+   * about 1 % of a core: a large fleet's crossing is seen seconds later,
+   * never at the ingest's expense.
+   */
   private schedule(): void {
     if (this.timer || this.closed) return;
+    const waitMs = Math.max(
+      this.deps.coalesceMs ?? 2_000,
+      this.lastEvaluationMs / (this.deps.cpuShare ?? 0.01),
+    );
     this.timer = setTimeout(() => {
       this.timer = null;
       this.evaluate().catch((error: unknown) => {
         this.deps.log.warn({ err: errorMessage(error) }, "budget.evaluate_failed");
       });
-    }, this.deps.coalesceMs ?? 2_000);
+    }, waitMs);
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
@@ -111,6 +129,15 @@ export class BudgetService {
   }
 
   private async evaluateNow(): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.evaluateWindows();
+    } finally {
+      this.lastEvaluationMs = performance.now() - started;
+    }
+  }
+
+  private async evaluateWindows(): Promise<void> {
     const { store } = this.deps;
     const nowMs = this.now();
     const states = await store.budgets.listStates();

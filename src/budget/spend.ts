@@ -13,33 +13,33 @@ export interface BotSpend {
  * Spend per bot in the current UTC day and month, summed from the stored
  * messages (`costBy`), cheap enough to read every few seconds for a fleet:
  * today's is read afresh (one range scan over today's messages, all bots at
- * once), while the sum of the month's earlier days is kept until a new day
- * begins or a message dated on one of them is stored (a catch-up after
- * clawops was down), so a month's history is not summed again and again.
+ * once), each earlier day of the month once and then kept, until a message
+ * dated on it is stored (a catch-up after clawops was down). Reading day by
+ * day also keeps each query short: SQLite's run on the daemon's thread.
  */
 export class SpendReader {
-  private earlier: { key: string; byBot: Map<string, number> } | null = null;
+  /** By UTC day (`YYYY-MM-DD`), earlier days of the current month: spend by bot id. */
+  private readonly days = new Map<string, Map<string, number>>();
   /** Counts invalidations, so that a read in flight does not keep a sum a late message made stale. */
   private generation = 0;
 
   constructor(private readonly sessions: SessionStore) {}
 
-  /** A message dated `at` (ISO 8601) was stored: the month's earlier days are read again when it falls in them. */
+  /** A message dated `at` (ISO 8601) was stored: its day is read again when it is an earlier one. */
   noteMessage(at: string, nowMs: number): void {
-    if (Date.parse(at) >= Date.parse(periodStart("day", nowMs))) return;
-    this.earlier = null;
+    const ms = Date.parse(at);
+    if (Number.isNaN(ms) || ms >= Date.parse(periodStart("day", nowMs))) return;
+    this.days.delete(new Date(ms).toISOString().slice(0, 10));
     this.generation += 1;
   }
 
   /** By bot id; bots without spend are absent. */
   async read(nowMs: number): Promise<Map<string, BotSpend>> {
-    const day = periodStart("day", nowMs);
-    const month = periodStart("month", nowMs);
-    const earlier = await this.earlierDays(month, day);
-    const today = await this.sessions.costBy("bot", { since: day });
+    const today = periodStart("day", nowMs);
     const spend = new Map<string, BotSpend>();
-    for (const [botId, usd] of earlier) spend.set(botId, { day: 0, month: usd });
-    for (const row of today) {
+    for (const [botId, usd] of await this.earlierDays(periodStart("month", nowMs), today))
+      spend.set(botId, { day: 0, month: usd });
+    for (const row of await this.sessions.costBy("bot", { since: today })) {
       if (row.key === null) continue;
       const before = spend.get(row.key)?.month ?? 0;
       spend.set(row.key, { day: row.costUsd, month: before + row.costUsd });
@@ -47,18 +47,30 @@ export class SpendReader {
     return spend;
   }
 
-  private async earlierDays(month: string, day: string): Promise<Map<string, number>> {
-    const key = `${month}/${day}`;
-    if (this.earlier?.key === key) return this.earlier.byBot;
+  /** The month's days before today, summed by bot. */
+  private async earlierDays(month: string, today: string): Promise<Map<string, number>> {
+    for (const day of this.days.keys()) if (day < month.slice(0, 10)) this.days.delete(day);
+    const sum = new Map<string, number>();
+    for (let start = month; start < today; start = nextDay(start)) {
+      const byBot = this.days.get(start.slice(0, 10)) ?? (await this.readDay(start));
+      for (const [botId, usd] of byBot) sum.set(botId, (sum.get(botId) ?? 0) + usd);
+    }
+    return sum;
+  }
+
+  private async readDay(start: string): Promise<Map<string, number>> {
     const generation = this.generation;
     const byBot = new Map<string, number>();
-    if (month !== day) {
-      for (const row of await this.sessions.costBy("bot", { since: month, until: day }))
-        if (row.key !== null) byBot.set(row.key, row.costUsd);
-    }
-    if (generation === this.generation) this.earlier = { key, byBot };
+    for (const row of await this.sessions.costBy("bot", { since: start, until: nextDay(start) }))
+      if (row.key !== null) byBot.set(row.key, row.costUsd);
+    if (generation === this.generation) this.days.set(start.slice(0, 10), byBot);
     return byBot;
   }
+}
+
+/** The ISO 8601 start of the UTC day after the one starting at `start`. */
+function nextDay(start: string): string {
+  return new Date(Date.parse(start) + 86_400_000).toISOString();
 }
 
 /** The registered bots a budget covers: the bot of that name, or every bot of that owner. */
