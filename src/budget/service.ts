@@ -130,11 +130,9 @@ export class BudgetService {
 
   private async evaluateNow(): Promise<void> {
     const started = performance.now();
-    try {
-      await this.evaluateWindows();
-    } finally {
-      this.lastEvaluationMs = performance.now() - started;
-    }
+    await this.evaluateWindows();
+    // What following messages costs: an evaluation that read the month's history is a one-off.
+    if (this.spend.daysRead === 0) this.lastEvaluationMs = performance.now() - started;
   }
 
   private async evaluateWindows(): Promise<void> {

@@ -22,6 +22,8 @@ export class SpendReader {
   private readonly days = new Map<string, Map<string, number>>();
   /** Counts invalidations, so that a read in flight does not keep a sum a late message made stale. */
   private generation = 0;
+  /** How many earlier days the last `read` had to read (0 once they are kept). */
+  daysRead = 0;
 
   constructor(private readonly sessions: SessionStore) {}
 
@@ -51,6 +53,7 @@ export class SpendReader {
   private async earlierDays(month: string, today: string): Promise<Map<string, number>> {
     for (const day of this.days.keys()) if (day < month.slice(0, 10)) this.days.delete(day);
     const sum = new Map<string, number>();
+    this.daysRead = 0;
     for (let start = month; start < today; start = nextDay(start)) {
       const byBot = this.days.get(start.slice(0, 10)) ?? (await this.readDay(start));
       for (const [botId, usd] of byBot) sum.set(botId, (sum.get(botId) ?? 0) + usd);
@@ -60,6 +63,7 @@ export class SpendReader {
 
   private async readDay(start: string): Promise<Map<string, number>> {
     const generation = this.generation;
+    this.daysRead += 1;
     const byBot = new Map<string, number>();
     for (const row of await this.sessions.costBy("bot", { since: start, until: nextDay(start) }))
       if (row.key !== null) byBot.set(row.key, row.costUsd);
