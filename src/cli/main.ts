@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { registerBotCommands } from "./commands/bot.js";
+import { registerBudgetCommands } from "./commands/budget.js";
 import { registerChat } from "./commands/chat.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDoctor } from "./commands/doctor.js";
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerChat(program);
   registerEvents(program);
   registerSessionCommands(program);
+  registerBudgetCommands(program);
   registerGatewayCommands(program);
   registerDoctor(program);
   registerProvision(program);

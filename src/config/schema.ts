@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { budgetsConfigSchema } from "../budget/settings.js";
 import { ingestConfigSchema } from "../ingest/settings.js";
 import { duration } from "../core/duration.js";
 import { checksConfigSchema } from "../checks/index.js";
@@ -175,6 +176,7 @@ export const configSchema = z.strictObject({
   repair: repairConfigSchema,
   notify: notifyConfigSchema,
   ingest: ingestConfigSchema,
+  budgets: budgetsConfigSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

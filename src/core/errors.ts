@@ -23,6 +23,8 @@ export type OpsErrorCode =
   | "GATEWAY_BAD_RESPONSE"
   | "PAYLOAD_TOO_LARGE"
   | "FORBIDDEN"
+  /** A bot paused by its spending budget (or its owner's): new chats through clawops are refused. */
+  | "BUDGET_EXCEEDED"
   /** A planned restart whose new config fails the doctor: the running gateway was kept. */
   | "RESTART_REFUSED"
   /** HTTP requests malformed before they reach a route (bad URL, bad framing, bad body). */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BUDGET_ACTIONS, BUDGET_RESUME_REASONS, BUDGET_SCOPES, BUDGET_WINDOWS } from "./budget.js";
 import { GATEWAY_STATES } from "./gateway-state.js";
 import { REPAIR_OUTCOMES, REPAIR_TRIGGERS } from "./repair.js";
 import { startFailureSchema } from "./start-failure.js";
@@ -33,6 +34,21 @@ interface EventSpec<Data extends z.ZodType> {
 }
 
 const spec = <Data extends z.ZodType>(entry: EventSpec<Data>) => entry;
+
+/** Which budget an event is about (src/budget/, docs/budgets.md). */
+const budgetFields = {
+  scope: z.enum(BUDGET_SCOPES).describe("`bot`: one bot's spend; `owner`: all of one owner's bots"),
+  name: z.string().describe("the bot's or the owner's name"),
+  window: z.enum(BUDGET_WINDOWS).describe("the UTC day or the UTC month"),
+  periodStart: isoTime.describe("the start of the period (UTC midnight, or the 1st)"),
+};
+const budgetCrossing = {
+  ...budgetFields,
+  spentUsd: z.number().describe("the scope's spend in the period so far, US dollars"),
+  limitUsd: z.number().describe("the budget's limit, US dollars"),
+  percent: z.number().describe("spentUsd as a percentage of limitUsd"),
+  owner: z.string().nullable().describe("the owner told: the bot's owner, or the owner itself"),
+};
 
 export const EVENT_CATALOGUE = {
   "daemon.started": spec({
@@ -251,6 +267,42 @@ export const EVENT_CATALOGUE = {
     data: z.strictObject({
       sessionId: z.string().describe("the transcript's id"),
       sessionKey: z.string().describe("the conversation's key"),
+    }),
+  }),
+  "budget.warning": spec({
+    version: 1,
+    summary:
+      "A budget's spend reached its warning share (`warnAt`, 80 % by default) in the current period; sent once per period.",
+    scope: "either",
+    data: z.strictObject({
+      ...budgetCrossing,
+      warnAt: z.number().describe("the warning share, 0 to 1"),
+    }),
+  }),
+  "budget.exceeded": spec({
+    version: 1,
+    summary:
+      "A budget's spend reached its limit in the current period; sent once per period. With action `pause`, clawops refuses new chats with the scope's bots (their gateways stay up) until the period ends or an operator resumes them.",
+    scope: "either",
+    data: z.strictObject({
+      ...budgetCrossing,
+      action: z.enum(BUDGET_ACTIONS).describe("`notify`, or `pause`: the bots are paused"),
+      pausedBots: z.array(z.string()).describe("the bots paused now (empty for `notify`)"),
+      resumesAt: isoTime.describe("when the period ends and a pause lifts by itself"),
+    }),
+  }),
+  "budget.resumed": spec({
+    version: 1,
+    summary: "A budget pause ended: new chats with the scope's bots go through clawops again.",
+    scope: "either",
+    data: z.strictObject({
+      ...budgetFields,
+      reason: z
+        .enum(BUDGET_RESUME_REASONS)
+        .describe(
+          "`operator` (`clawops budget resume`), `period` (a new day or month), `limit` (the budget was raised, removed or set to notify)",
+        ),
+      bots: z.array(z.string()).describe("the bots the pause held"),
     }),
   }),
 } as const;

@@ -1,3 +1,4 @@
+import type { BudgetService } from "../budget/service.js";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { DoctorService } from "../doctor/service.js";
 import type { EventBus } from "../events/bus.js";
@@ -26,6 +27,7 @@ export interface DaemonContext {
   repair: RepairService;
   notifier: NotificationHub;
   ingest: IngestService;
+  budgets: BudgetService;
   registry: RegistryDeps;
   readiness(): Promise<Readiness>;
 }

@@ -10,6 +10,7 @@ import { DoctorRouter } from "../doctor/off-thread.js";
 import { DoctorService } from "../doctor/service.js";
 import { EventBus } from "../events/bus.js";
 import { IngestService } from "../ingest/service.js";
+import { BudgetService } from "../budget/service.js";
 import { gatewayEnv } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
 import { buildHttpServer } from "../http/server.js";
@@ -154,6 +155,14 @@ async function start(
     const bot = botNames.get(event.botId) ?? event.botId;
     countUsage(metrics, bot, event.data.model, event.data.tokens, event.data.costUsd ?? 0);
   });
+  const budgets = new BudgetService({
+    budgets: config.budgets,
+    store,
+    bus,
+    log: log.child({ part: "budget" }),
+    notify: (notification) => notifier.notify(notification),
+  });
+  undo.push(() => budgets.close());
 
   const context: DaemonContext = {
     config,
@@ -175,6 +184,7 @@ async function start(
     repair,
     notifier,
     ingest,
+    budgets,
     readiness: () =>
       checkReadiness({ store: store, bus, loops, notifierIssues: () => notifier.issues() }),
   };
@@ -201,6 +211,11 @@ async function start(
     supervisor.rotateLogs();
     await ingest.reconcile();
   });
+  if (config.budgets.length > 0) {
+    budgets.start();
+    // Also notices a new day or month: a pause lifts, a warning may be due again.
+    loops.every("budgets", 60_000, abort.signal, () => budgets.evaluate());
+  }
   if (config.ingest.retention > 0) {
     loops.every("retention", 3_600_000, abort.signal, async () => {
       const before = new Date(Date.now() - config.ingest.retention).toISOString();
@@ -245,6 +260,7 @@ async function start(
       await resumed;
       await repairsClosed;
       ingest.close();
+      await budgets.close();
       await supervisor.shutdown();
       await doctor.close();
       bus.publish({

@@ -35,6 +35,8 @@ const STATUS: Record<OpsErrorCode, number> = {
   HEADERS_TOO_LARGE: 431,
   FORBIDDEN: 403,
   RESTART_REFUSED: 409,
+  // A spent quota, as LLM APIs answer it; the error's details say when it lifts (resumesAt).
+  BUDGET_EXCEEDED: 429,
   INTERNAL: 500,
 };
 

@@ -8,6 +8,7 @@ import type { DaemonContext } from "../daemon/context.js";
 import { createClientErrorHandler, errorBody, handleHttpError } from "./errors.js";
 import { createHostGuard } from "./host-guard.js";
 import { botRoutes } from "./routes/bots.js";
+import { budgetRoutes } from "./routes/budgets.js";
 import { doctorRoutes } from "./routes/doctor.js";
 import { eventRoutes } from "./routes/events.js";
 import { sessionRoutes } from "./routes/sessions.js";
@@ -103,5 +104,6 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
   eventRoutes(app, ctx);
   sessionRoutes(app, ctx);
   repairRoutes(app, ctx);
+  budgetRoutes(app, ctx);
   return app;
 }

@@ -18,6 +18,8 @@ import {
   toRepair,
 } from "./rows.js";
 import type { BotsTable, Database, Dialect } from "./schema.js";
+import type { BudgetStore } from "./budget-store.js";
+import { KyselyBudgetStore } from "./kysely-budget-store.js";
 import { KyselySessionStore } from "./kysely-session-store.js";
 import type { SessionStore } from "./session-store.js";
 import type { EventQuery, MigrationReport, NewBot, RepairQuery, Store } from "./store.js";
@@ -32,6 +34,7 @@ const UNIQUE_FIELDS = [
 /** The one Store implementation; the dialect only changes how Kysely connects. */
 export class KyselyStore implements Store {
   readonly sessions: SessionStore;
+  readonly budgets: BudgetStore;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -39,6 +42,7 @@ export class KyselyStore implements Store {
     readonly location: string,
   ) {
     this.sessions = new KyselySessionStore(db, dialect, location);
+    this.budgets = new KyselyBudgetStore(db);
   }
 
   async migrate(): Promise<MigrationReport> {

@@ -132,6 +132,20 @@ export interface IngestCursorsTable {
   updated_at: string;
 }
 
+/** One budget window's state (core/budget.ts `BudgetState`). */
+export interface BudgetStatesTable {
+  scope: string;
+  name: string;
+  /** `day` or `month` (the state's window). */
+  period: string;
+  period_start: string;
+  level: string;
+  paused: number;
+  spent_usd: number;
+  limit_usd: number;
+  updated_at: string;
+}
+
 export interface Database {
   bots: BotsTable;
   events: EventsTable;
@@ -141,6 +155,7 @@ export interface Database {
   sessions: SessionsTable;
   messages: MessagesTable;
   ingest_cursors: IngestCursorsTable;
+  budget_states: BudgetStatesTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -3,6 +3,7 @@ import { OpsError } from "../core/errors.js";
 import { newInstance } from "../core/gateway-state.js";
 import type { StoredEventInput } from "../core/events.js";
 import type { RepairRecord } from "../core/repair.js";
+import { budgetStoreContract } from "./budget-store.contract.js";
 import { sessionCostContract } from "./session-cost.contract.js";
 import { sessionStoreContract } from "./session-store.contract.js";
 import type { NewBot, Store } from "./store.js";
@@ -60,10 +61,10 @@ export function describeStoreContract(
     it("migrates idempotently and reports the current version", async () => {
       const again = await store.migrate();
       expect(again.applied).toEqual([]);
-      expect(again.current).toBe("005-sessions");
+      expect(again.current).toBe("006-budgets");
       const other = await env.open();
       try {
-        expect(await other.migrate()).toEqual({ applied: [], current: "005-sessions" });
+        expect(await other.migrate()).toEqual({ applied: [], current: "006-budgets" });
       } finally {
         await other.close();
       }
@@ -299,6 +300,7 @@ export function describeStoreContract(
     const sessions = { store: () => store, open: () => env.open() };
     sessionStoreContract(sessions);
     sessionCostContract(sessions);
+    budgetStoreContract(sessions);
   });
 }
 

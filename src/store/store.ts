@@ -2,6 +2,7 @@ import type { Bot, BotPatch } from "../core/bot.js";
 import type { OpsEvent, StoredEventInput } from "../core/events.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import type { RepairPause, RepairRecord } from "../core/repair.js";
+import type { BudgetStore } from "./budget-store.js";
 import type { Dialect } from "./schema.js";
 import type { SessionStore } from "./session-store.js";
 
@@ -79,6 +80,8 @@ export interface Store {
 
   /** Sessions, transcripts, usage and cost (its own interface: session-store.ts). */
   readonly sessions: SessionStore;
+  /** Spending budgets' states (its own interface: budget-store.ts). */
+  readonly budgets: BudgetStore;
 
   close(): Promise<void>;
 }

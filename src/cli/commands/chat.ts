@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { assertNotBudgetPaused } from "../../budget/ledger.js";
+import { resolveLimits } from "../../budget/settings.js";
 import { OpsError } from "../../core/errors.js";
 import { requireBot } from "../../fleet/registry.js";
 import { type ChatTurnResult, chatTurn } from "../../gateway/chat.js";
@@ -28,7 +30,16 @@ export function registerChat(program: Command) {
     .action(
       act(async (options: ChatOptions, name: string, message: string) => {
         const loaded = loadCliConfig(options);
-        const bot = await withRegistry(options, ({ store }) => requireBot(store, name), loaded);
+        const bot = await withRegistry(
+          options,
+          async ({ store, config }) => {
+            const found = await requireBot(store, name);
+            // A bot its budget paused takes no new chat through clawops (its gateway stays up).
+            await assertNotBudgetPaused(store, resolveLimits(config.budgets), found, Date.now());
+            return found;
+          },
+          loaded,
+        );
         const token = gatewayTokenFrom(
           readOpenClawConfig(bot.configPath),
           gatewayEnv(loaded.config.supervisor.env, bot),

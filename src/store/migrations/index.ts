@@ -5,6 +5,7 @@ import { supervisor } from "./002-supervisor.js";
 import { repair } from "./003-repair.js";
 import { eventVersion } from "./004-event-version.js";
 import { sessions } from "./005-sessions.js";
+import { budgets } from "./006-budgets.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -17,6 +18,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "003-repair": repair(),
     "004-event-version": eventVersion(),
     "005-sessions": sessions(dialect),
+    "006-budgets": budgets(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
