@@ -17,6 +17,7 @@
  * (a) and (b) is the ingest's own cost. All times are this process's
  * performance.now().
  */
+import { gatewaySecrets } from "../src/gateway/environment.js";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -63,6 +64,7 @@ export async function benchLatency(): Promise<void> {
       log,
       instances: () => Promise.resolve([running]),
       envFor: () => ({}),
+      secretsFor: (b) => gatewaySecrets({}, b),
     });
     const answers: number[] = [];
     bus.subscribe((event) => {

@@ -11,7 +11,7 @@ import { DoctorService } from "../doctor/service.js";
 import { EventBus } from "../events/bus.js";
 import { IngestService } from "../ingest/service.js";
 import { BudgetService } from "../budget/service.js";
-import { gatewayEnv } from "../gateway/environment.js";
+import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
 import { buildHttpServer } from "../http/server.js";
 import { openPostgresStore } from "../store/postgres.js";
@@ -147,6 +147,7 @@ async function start(
     log: log.child({ part: "ingest" }),
     instances: () => supervisor.instances(),
     envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
+    secretsFor: (bot) => gatewaySecrets(config.supervisor.env, bot),
   });
   undo.push(() => ingest.close());
   const botNames = new Map<string, string>();

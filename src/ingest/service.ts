@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { Bot } from "../core/bot.js";
 import { errorMessage } from "../core/errors.js";
+import { createRedactor } from "../core/redact.js";
 import type { BusEvent } from "../core/events.js";
 import { LIVE_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import type { EventBus } from "../events/bus.js";
@@ -25,6 +26,8 @@ export interface IngestDeps {
   instances(): Promise<GatewayInstance[]>;
   /** The environment the bot's gateway runs with (its token may come from there). */
   envFor(bot: Bot): NodeJS.ProcessEnv;
+  /** Every secret the bot's gateway knows: masked in the messages clawops keeps. */
+  secretsFor(bot: Bot): string[];
 }
 
 /** One followed gateway: over the protocol (2026.8 and later) or its JSONL files (before). */
@@ -160,6 +163,7 @@ export class IngestService {
       configPrices: configPrices(config),
       overrides: this.deps.settings.prices,
       loadDatabase: () => this.loadDatabase(),
+      redact: createRedactor(this.deps.secretsFor(bot)),
     });
     const onSkipped = (why: string) => {
       this.skipped += 1;

@@ -14,6 +14,13 @@ export interface StoreSinkOptions {
   configPrices: ReadonlyMap<string, ModelPrice>;
   overrides: Readonly<Record<string, ModelPrice>>;
   loadDatabase(): Promise<PriceDatabase>;
+  /**
+   * Masks the secrets clawops knows for this bot (its gateway token, keys in
+   * its config and environment) in what is kept: a user who pastes the token
+   * into a chat, or a tool that prints the environment, must not put it in
+   * clawops's store, API answers or events. Default: nothing masked.
+   */
+  redact?: (text: string) => string;
 }
 
 /** The characters of a message's text that its event carries. */
@@ -120,7 +127,19 @@ export class StoreSink implements IngestSink {
     }
   }
 
-  private async price(message: MessageRecord): Promise<MessageRecord> {
+  /** The message with known secrets masked in its text and tool arguments (its size stays the original's). */
+  private mask(message: MessageRecord): MessageRecord {
+    const { redact } = this.options;
+    if (!redact) return message;
+    return {
+      ...message,
+      text: redact(message.text),
+      toolCalls: message.toolCalls.map((call) => ({ ...call, arguments: redact(call.arguments) })),
+    };
+  }
+
+  private async price(raw: MessageRecord): Promise<MessageRecord> {
+    const message = this.mask(raw);
     if (!message.usage) return message;
     const priced = await priceMessage(message.model, message.usage, {
       config: this.options.configPrices,
