@@ -1,3 +1,4 @@
+import { sessionMessageEvent } from "../ingest/store-sink.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -93,23 +94,7 @@ describe("BudgetService", () => {
       usage: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: usd },
     });
     await store.sessions.addMessages([m]);
-    bus.publish({
-      type: "session.message",
-      botId: m.botId,
-      actor: "ingest",
-      data: {
-        sessionId: m.sessionId,
-        seq: m.seq,
-        role: "assistant",
-        preview: "",
-        toolCalls: [],
-        isError: false,
-        model: null,
-        tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 },
-        costUsd: usd,
-        at,
-      },
-    });
+    bus.publish(sessionMessageEvent(m));
   }
 
   const budget = (extra: Partial<BudgetSettings>): BudgetSettings => ({

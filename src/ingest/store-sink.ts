@@ -1,5 +1,6 @@
 import type { Bot } from "../core/bot.js";
 import { EMPTY_USAGE, type MessageRecord, type SessionRecord } from "../core/session.js";
+import type { OpsEventInput } from "../core/events.js";
 import type { EventBus } from "../events/bus.js";
 import type { Store } from "../store/store.js";
 import type { SessionMeta } from "./normalize.js";
@@ -99,32 +100,7 @@ export class StoreSink implements IngestSink {
 
   /** Publishes messages the store kept for the first time. */
   published(messages: readonly MessageRecord[]): void {
-    for (const m of messages) {
-      this.options.bus.publish({
-        type: "session.message",
-        botId: m.botId,
-        actor: "ingest",
-        data: {
-          sessionId: m.sessionId,
-          seq: m.seq,
-          role: m.role,
-          preview: m.text.slice(0, PREVIEW),
-          toolCalls: m.toolCalls.map((c) => c.name),
-          isError: m.isError,
-          model: m.model,
-          tokens: m.usage
-            ? {
-                input: m.usage.input,
-                output: m.usage.output,
-                cacheRead: m.usage.cacheRead,
-                cacheWrite: m.usage.cacheWrite,
-              }
-            : null,
-          costUsd: m.usage ? m.usage.costUsd : null,
-          at: m.at,
-        },
-      });
-    }
+    for (const m of messages) this.options.bus.publish(sessionMessageEvent(m));
   }
 
   /** The message with known secrets masked in its text and tool arguments (its size stays the original's). */
@@ -159,4 +135,32 @@ function definedOf(meta: Partial<SessionMeta>): Partial<SessionMeta> {
   return Object.fromEntries(
     Object.entries(meta).filter(([, value]) => value !== null && value !== undefined),
   );
+}
+
+/** The `session.message` event of a message the store kept for the first time. */
+export function sessionMessageEvent(m: MessageRecord): OpsEventInput {
+  return {
+    type: "session.message",
+    botId: m.botId,
+    actor: "ingest",
+    data: {
+      sessionId: m.sessionId,
+      seq: m.seq,
+      role: m.role,
+      preview: m.text.slice(0, PREVIEW),
+      toolCalls: m.toolCalls.map((c) => c.name),
+      isError: m.isError,
+      model: m.model,
+      tokens: m.usage
+        ? {
+            input: m.usage.input,
+            output: m.usage.output,
+            cacheRead: m.usage.cacheRead,
+            cacheWrite: m.usage.cacheWrite,
+          }
+        : null,
+      costUsd: m.usage ? m.usage.costUsd : null,
+      at: m.at,
+    },
+  };
 }
