@@ -1,21 +1,12 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import type { BudgetStatus } from "../src/budget/ledger.js";
 import type { GatewayInstance } from "../src/core/gateway-state.js";
 import type { OpsEvent } from "../src/core/events.js";
 import { sleep } from "../src/core/time.js";
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import { type FakeTelegram, startFakeTelegram } from "./harness/fake-telegram.js";
-import {
-  GATEWAY_HOOK_TIMEOUT,
-  acquireGatewaySlot,
-  gatewayRuntimeAvailable,
-  minimalGatewayConfig,
-  supervisedClawopsConfig,
-} from "./harness/gateway.js";
-import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
+import { GATEWAY_HOOK_TIMEOUT, gatewayRuntimeAvailable } from "./harness/gateway.js";
+import { type Supervised, upWithGateway } from "./helpers/supervised.js";
 
 const CHAT = 4343;
 /**
@@ -36,24 +27,13 @@ const words = (n: number) => Array.from({ length: n }, (_, i) => `word${i}`).joi
  * resume` lifts it.
  */
 describe.runIf(gatewayRuntimeAvailable())("budgets on a real gateway", () => {
-  const scratch = tempDir("clawops-budgets-");
-  const dir = scratch.dir;
-  const botDir = path.join(dir, "alpha");
-  const configPath = path.join(botDir, "openclaw.json");
   let llm: FakeLlm;
   let telegram: FakeTelegram;
-  let daemon: RunningDaemon | null = null;
+  let setup: Supervised;
   let httpPort = 0;
-  let release: () => void = () => undefined;
 
-  const cli = (args: string[]) => runCli(args, { cwd: dir });
-  const json = async <T>(args: string[]): Promise<T> => {
-    const result = await cli([...args, "--json"]);
-    expect(result.code, result.stderr).toBe(0);
-    return JSON.parse(result.stdout) as T;
-  };
-  const up = () =>
-    startUp({ cwd: dir, port: httpPort, env: { CLAWOPS_TELEGRAM_TOKEN: telegram.token } });
+  const cli = (args: string[]) => setup.cli(args);
+  const json = <T>(args: string[]) => setup.json<T>(args);
   const api = (route: string, init?: RequestInit) =>
     fetch(`http://127.0.0.1:${httpPort}/api/v1${route}`, init);
 
@@ -78,67 +58,41 @@ describe.runIf(gatewayRuntimeAvailable())("budgets on a real gateway", () => {
   }
 
   beforeAll(async () => {
-    release = await acquireGatewaySlot();
     llm = await startFakeLlm();
     telegram = await startFakeTelegram();
-    httpPort = await freePort();
-    const port = await freePort();
-    mkdirSync(path.join(botDir, "state"), { recursive: true });
-    const config = minimalGatewayConfig({
-      dir: botDir,
-      port,
-      token: "b".repeat(48),
+    setup = await upWithGateway({
+      prefix: "clawops-budgets-",
+      bot: "alpha",
+      owner: "team-a",
       llmBaseUrl: llm.baseUrl,
-    });
-    config.models.providers.fake.models[0]!.cost = PRICE;
-    writeFileSync(configPath, JSON.stringify(config, null, 2));
-    writeFileSync(
-      path.join(dir, "clawops.yaml"),
-      stringify(
-        supervisedClawopsConfig(dir, httpPort, {
-          supervisor: { onExit: "keep" },
-          notify: {
-            notifiers: [
-              { type: "telegram", chatIds: [CHAT], apiRoot: telegram.apiRoot, pollTimeout: "1s" },
-            ],
-          },
-          budgets: [
-            { bot: "alpha", daily: 0.1, action: "pause" },
-            { owner: "team-a", monthly: 1 },
+      editConfig: (config) => {
+        config.models.providers.fake.models[0]!.cost = PRICE;
+      },
+      clawops: {
+        notify: {
+          notifiers: [
+            { type: "telegram", chatIds: [CHAT], apiRoot: telegram.apiRoot, pollTimeout: "1s" },
           ],
-        }),
-      ),
-    );
-    daemon = await up();
-    const added = await cli([
-      "bot",
-      "add",
-      "alpha",
-      "--port",
-      String(port),
-      "--config",
-      configPath,
-      "--state-dir",
-      path.join(botDir, "state"),
-      "--owner",
-      "team-a",
-    ]);
-    expect(added.code, added.stderr).toBe(0);
-    expect((await cli(["bot", "start", "alpha"])).code).toBe(0);
+        },
+        budgets: [
+          { bot: "alpha", daily: 0.1, action: "pause" },
+          { owner: "team-a", monthly: 1 },
+        ],
+      },
+      env: { CLAWOPS_TELEGRAM_TOKEN: telegram.token },
+    });
+    httpPort = setup.httpPort;
   }, GATEWAY_HOOK_TIMEOUT);
 
   afterAll(async () => {
-    await cli(["bot", "stop", "alpha"]);
-    await daemon?.stop("SIGTERM");
+    await setup?.close();
     await telegram?.close();
     await llm?.close();
-    release();
-    scratch.remove();
   });
 
   afterEach((context) => {
     if (context.task.result?.state === "fail")
-      console.error(daemon?.output().split("\n").slice(-60).join("\n"));
+      console.error(setup.daemon()?.output().split("\n").slice(-60).join("\n"));
   });
 
   it("warns at 80 %, pauses at 100 % naming the owner, and refuses the next chat while the gateway stays up", async () => {
@@ -216,8 +170,8 @@ describe.runIf(gatewayRuntimeAvailable())("budgets on a real gateway", () => {
 
   it("keeps the pause across a restart of clawops without re-sending anything, and `clawops budget resume` lifts it", async () => {
     const sent = budgetMessages().length;
-    await daemon!.stop("SIGTERM");
-    daemon = await up();
+    await setup.stopDaemon();
+    await setup.startDaemon();
     // The first evaluation runs at start; give it (and a coalesced one) time to say anything.
     await sleep(4_000);
     expect(budgetMessages()).toHaveLength(sent);

@@ -1,19 +1,10 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import type { MessageRecord, SessionRecord } from "../src/core/session.js";
 import type { CostRow } from "../src/store/session-store.js";
 import { sleep } from "../src/core/time.js";
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
-import {
-  GATEWAY_HOOK_TIMEOUT,
-  acquireGatewaySlot,
-  gatewayRuntimeAvailable,
-  minimalGatewayConfig,
-  supervisedClawopsConfig,
-} from "./harness/gateway.js";
-import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
+import { GATEWAY_HOOK_TIMEOUT, gatewayRuntimeAvailable } from "./harness/gateway.js";
+import { type Supervised, upWithGateway } from "./helpers/supervised.js";
 
 /** US dollars per million tokens in the gateway's config: the gateway prices its own answers. */
 const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
@@ -25,21 +16,11 @@ const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
  * what is said while clawops is down is caught up when it comes back.
  */
 describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and API", () => {
-  const scratch = tempDir("clawops-sessions-");
-  const dir = scratch.dir;
-  const botDir = path.join(dir, "alpha");
-  const configPath = path.join(botDir, "openclaw.json");
   let llm: FakeLlm;
-  let daemon: RunningDaemon | null = null;
+  let up: Supervised;
   let httpPort = 0;
-  let release: () => void = () => undefined;
-
-  const cli = (args: string[]) => runCli(args, { cwd: dir });
-  const json = async <T>(args: string[]): Promise<T> => {
-    const result = await cli([...args, "--json"]);
-    expect(result.code, result.stderr).toBe(0);
-    return JSON.parse(result.stdout) as T;
-  };
+  const cli = (args: string[]) => up.cli(args);
+  const json = <T>(args: string[]) => up.json<T>(args);
   const sessions = () => json<{ sessions: SessionRecord[] }>(["sessions"]);
 
   /** Polls the API (a CLI run costs a Node start per poll, which would be what is timed). */
@@ -58,47 +39,22 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
   }
 
   beforeAll(async () => {
-    release = await acquireGatewaySlot();
     llm = await startFakeLlm();
-    httpPort = await freePort();
-    const port = await freePort();
-    mkdirSync(path.join(botDir, "state"), { recursive: true });
-    const config = minimalGatewayConfig({
-      dir: botDir,
-      port,
-      token: "s".repeat(48),
+    up = await upWithGateway({
+      prefix: "clawops-sessions-",
+      bot: "alpha",
+      owner: "team-a",
       llmBaseUrl: llm.baseUrl,
+      editConfig: (config) => {
+        config.models.providers.fake.models[0]!.cost = PRICE;
+      },
     });
-    config.models.providers.fake.models[0]!.cost = PRICE;
-    writeFileSync(configPath, JSON.stringify(config, null, 2));
-    writeFileSync(
-      path.join(dir, "clawops.yaml"),
-      stringify(supervisedClawopsConfig(dir, httpPort, { supervisor: { onExit: "keep" } })),
-    );
-    daemon = await startUp({ cwd: dir, port: httpPort });
-    const added = await cli([
-      "bot",
-      "add",
-      "alpha",
-      "--port",
-      String(port),
-      "--config",
-      configPath,
-      "--state-dir",
-      path.join(botDir, "state"),
-      "--owner",
-      "team-a",
-    ]);
-    expect(added.code, added.stderr).toBe(0);
-    expect((await cli(["bot", "start", "alpha"])).code).toBe(0);
+    httpPort = up.httpPort;
   }, GATEWAY_HOOK_TIMEOUT);
 
   afterAll(async () => {
-    await cli(["bot", "stop", "alpha"]);
-    await daemon?.stop("SIGTERM");
+    await up?.close();
     await llm?.close();
-    release();
-    scratch.remove();
   });
 
   it("shows a chat turn with its tool call in `clawops sessions` and `clawops session` within seconds, with tokens and cost", async () => {
@@ -189,12 +145,11 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
   }, 120_000);
 
   it("catches up what was said while clawops was down", async () => {
-    await daemon!.stop("SIGTERM");
-    daemon = null;
+    await up.stopDaemon();
     // onExit: keep — the gateway runs on while clawops is away.
     const chat = await cli(["chat", "alpha", "Anyone there?", "--session", "agent:main:away"]);
     expect(chat.code, chat.stderr).toBe(0);
-    daemon = await startUp({ cwd: dir, port: httpPort });
+    await up.startDaemon();
     const session = await sessionOf("agent:main:away", 2, 30_000);
     expect(session.usage.output).toBeGreaterThan(0);
     const again = await sessions();

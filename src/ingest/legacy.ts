@@ -132,7 +132,9 @@ async function store(
   for (const problem of batch.problems)
     options.onSkipped(`${batch.file} line ${problem.seq}: ${problem.reason}`);
   if (batch.records.length > 0) {
-    const added = await sink.addMessages(batch.records);
+    // A transcript OpenClaw rewrote (a tool result cut, a failed turn repaired) is read again
+    // from its first line: what changed replaces what was kept.
+    const added = await sink.addMessages(batch.records, { replace: batch.reread !== null });
     if (added.length > 0) options.onMessages(added);
   }
   // A reset or delete renamed the transcript: the sessions the indexes still name are the live ones.

@@ -52,6 +52,38 @@ const activeSchema = z.looseObject({
 
 /** Gateways in these states are followed; in any other the connection is closed. */
 const FOLLOWED = new Set(["running", "degraded"]);
+/** After a failed open, the wait before the next try: doubles per failure, up to the max. */
+const RETRY_FIRST_MS = 5_000;
+const RETRY_MAX_MS = 300_000;
+
+/**
+ * When a gateway whose follow failed may be tried again. A gateway that
+ * refuses the connection (a wrong token, no WebSocket on its port) would
+ * otherwise be asked again on every housekeeping tick (5 s) with a new
+ * socket and a warning each time: at 100 such bots that alone cost the
+ * daemon ~2 % of a core. A fresh start of the gateway clears its wait.
+ */
+export class RetryGate {
+  private readonly waits = new Map<string, { failures: number; notBefore: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  mayTry(key: string): boolean {
+    return (this.waits.get(key)?.notBefore ?? 0) <= this.now();
+  }
+
+  /** Records a failure; returns the wait before the next try, in ms. */
+  failed(key: string): number {
+    const failures = (this.waits.get(key)?.failures ?? 0) + 1;
+    const waitMs = Math.min(RETRY_FIRST_MS * 2 ** (failures - 1), RETRY_MAX_MS);
+    this.waits.set(key, { failures, notBefore: this.now() + waitMs });
+    return waitMs;
+  }
+
+  clear(key: string): void {
+    this.waits.delete(key);
+  }
+}
 
 /**
  * Follows every live gateway's sessions into the store: one held protocol
@@ -62,6 +94,7 @@ const FOLLOWED = new Set(["running", "degraded"]);
 export class IngestService {
   private readonly follows = new Map<string, Follow>();
   private readonly opening = new Set<string>();
+  private readonly retry = new RetryGate();
   private priceDatabase: Promise<PriceDatabase> | null = null;
   private unsubscribe: (() => void) | null = null;
   private closed = false;
@@ -121,12 +154,15 @@ export class IngestService {
   private onEvent(event: BusEvent) {
     if (event.type !== "gateway.state" || !event.botId) return;
     const botId = event.botId;
+    // A gateway that (re)started is worth asking at once, whatever failed before.
+    if (event.data.to === "running" && event.data.from !== "degraded") this.retry.clear(botId);
     if (FOLLOWED.has(event.data.to)) void this.follow(botId);
     else if (!LIVE_STATES.has(event.data.to) || event.data.to === "stopping") this.drop(botId);
   }
 
   private async follow(botId: string) {
     if (this.closed || this.follows.has(botId) || this.opening.has(botId)) return;
+    if (!this.retry.mayTry(botId)) return;
     this.opening.add(botId);
     try {
       const bot = await this.deps.store.findBot(botId);
@@ -137,10 +173,15 @@ export class IngestService {
         return;
       }
       this.follows.set(botId, follow);
+      this.retry.clear(botId);
       follow.start();
     } catch (error) {
-      // The next state change or housekeeping tick tries again.
-      this.deps.log.warn({ bot: botId, err: errorMessage(error) }, "ingest.follow_failed");
+      // A housekeeping tick after the wait, or the gateway's next start, tries again.
+      const retryInMs = this.retry.failed(botId);
+      this.deps.log.warn(
+        { bot: botId, err: errorMessage(error), retryInMs },
+        "ingest.follow_failed",
+      );
     } finally {
       this.opening.delete(botId);
     }

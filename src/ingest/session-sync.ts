@@ -19,8 +19,14 @@ export interface IngestSink {
    * replaces a known one.
    */
   saveSession(meta: SessionMeta, options?: { keyKnown?: boolean }): Promise<void>;
-  /** Inserts, skipping (bot, session, seq) already kept; returns the messages that were new. */
-  addMessages(messages: readonly MessageRecord[]): Promise<MessageRecord[]>;
+  /**
+   * Inserts, skipping (bot, session, seq) already kept (with `replace`, replacing those whose
+   * content changed); returns the messages that were new or changed.
+   */
+  addMessages(
+    messages: readonly MessageRecord[],
+    options?: { replace?: boolean },
+  ): Promise<MessageRecord[]>;
   /** Flags the bot's sessions whose id is not in `present` as gone from the gateway, un-flags the rest. */
   markDeleted(botId: string, present: readonly string[]): Promise<void>;
   cursor(botId: string, scope: string): Promise<string | null>;

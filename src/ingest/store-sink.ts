@@ -72,9 +72,12 @@ export class StoreSink implements IngestSink {
   }
 
   /** Prices and inserts the messages; the store adds the new ones to their sessions' totals. */
-  async addMessages(messages: readonly MessageRecord[]): Promise<MessageRecord[]> {
+  async addMessages(
+    messages: readonly MessageRecord[],
+    options: { replace?: boolean } = {},
+  ): Promise<MessageRecord[]> {
     const priced = await Promise.all(messages.map((m) => this.price(m)));
-    return this.options.store.sessions.addMessages(priced);
+    return this.options.store.sessions.addMessages(priced, options);
   }
 
   async markDeleted(botId: string, present: readonly string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { type Kysely, type RawBuilder, type SqlBool, sql } from "kysely";
 import type { MessageRecord, SessionRecord } from "../core/session.js";
-import { insertMessages } from "./message-insert.js";
+import { insertMessages, removeChanged } from "./message-insert.js";
 import { addToSessionTotals, resolveAdditions } from "./session-totals.js";
 import type { Database, Dialect, MessagesTable, SessionsTable } from "./schema.js";
 import {
@@ -197,7 +197,10 @@ export class KyselySessionStore implements SessionStore {
     });
   }
 
-  async addMessages(messages: readonly MessageRecord[]): Promise<MessageRecord[]> {
+  async addMessages(
+    messages: readonly MessageRecord[],
+    options: { replace?: boolean } = {},
+  ): Promise<MessageRecord[]> {
     const rows: MessagesTable[] = [];
     const records: MessageRecord[] = [];
     const keys: string[] = [];
@@ -218,11 +221,13 @@ export class KyselySessionStore implements SessionStore {
     // The messages and what they add to their sessions' totals commit together: a crash
     // between the two would lose the count for good (a replay finds them stored).
     return transact(this.db, this.location, async (tx) => {
+      const replaced = options.replace ? await removeChanged(tx, rows) : [];
       const inserted = await insertMessages(tx, this.dialect, rows);
       const fresh = new Set(inserted.map((r) => `${r.bot_id}\0${r.session_id}\0${r.seq}`));
       const added = records.filter((_, i) => fresh.has(keys[i]!));
       const now = new Date().toISOString();
-      await addToSessionTotals(tx, this.dialect, resolveAdditions(added), now);
+      const additions = resolveAdditions(added, replaced.map(toMessage));
+      await addToSessionTotals(tx, this.dialect, additions, now);
       return added;
     });
   }

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import type { Database, Dialect, MessagesTable } from "./schema.js";
 import { setImmediate as turn } from "node:timers/promises";
 import { valuesPerStatement } from "./transact.js";
@@ -94,4 +94,65 @@ async function insertByColumn(
     on conflict (bot_id, session_id, seq) do nothing
     returning bot_id, session_id, seq`.execute(db);
   return result.rows;
+}
+
+/** Seqs per `IN (...)` list when looking up stored rows. */
+const SEQ_CHUNK = 1_000;
+
+/**
+ * Deletes the stored rows that `rows` bring with other content, and returns
+ * them (their usage is to be taken back from their sessions' totals); rows
+ * stored with the same content stay, so that inserting `rows` afterwards
+ * writes only what is new or changed. Run it in the insert's transaction.
+ */
+export async function removeChanged(
+  db: Kysely<Database>,
+  rows: readonly MessagesTable[],
+): Promise<Selectable<MessagesTable>[]> {
+  const bySession = new Map<string, MessagesTable[]>();
+  for (const row of rows) {
+    const key = `${row.bot_id}\0${row.session_id}`;
+    const list = bySession.get(key) ?? [];
+    list.push(row);
+    bySession.set(key, list);
+  }
+  const removed: Selectable<MessagesTable>[] = [];
+  for (const list of bySession.values()) {
+    const { bot_id: botId, session_id: sessionId } = list[0]!;
+    const incoming = new Map(list.map((r) => [Number(r.seq), r]));
+    const seqs = [...incoming.keys()];
+    for (let i = 0; i < seqs.length; i += SEQ_CHUNK) {
+      const stored = await db
+        .selectFrom("messages")
+        .selectAll()
+        .where("bot_id", "=", botId)
+        .where("session_id", "=", sessionId)
+        .where("seq", "in", seqs.slice(i, i + SEQ_CHUNK))
+        .execute();
+      const changed = stored.filter((s) => !sameMessage(s, incoming.get(Number(s.seq))!));
+      if (changed.length === 0) continue;
+      await db
+        .deleteFrom("messages")
+        .where("bot_id", "=", botId)
+        .where("session_id", "=", sessionId)
+        .where(
+          "seq",
+          "in",
+          changed.map((s) => s.seq),
+        )
+        .execute();
+      removed.push(...changed);
+    }
+  }
+  return removed;
+}
+
+/** A stored row and an incoming one hold the same message (numbers compared as numbers: PostgreSQL's bigint comes back as text). */
+function sameMessage(stored: Selectable<MessagesTable>, incoming: MessagesTable): boolean {
+  return COLUMNS.every((c) => {
+    const a = stored[c];
+    const b = incoming[c];
+    if (a === null || b === null) return a === b;
+    return typeof a === "string" && typeof b === "string" ? a === b : Number(a) === Number(b);
+  });
 }

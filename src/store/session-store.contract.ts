@@ -143,6 +143,43 @@ export function sessionStoreContract(ctx: { store(): Store; open(): Promise<Stor
     expect(page[0]!.seq).toBe(3_501);
   });
 
+  it("replaces a message whose content changed, taking its usage back from the totals", async () => {
+    const { sessions } = ctx.store();
+    const bot = randomUUID();
+    await sessions.saveSessions([session(bot, "s")]);
+    const usage = (costUsd: number) => ({
+      input: 100,
+      output: 10,
+      cacheRead: 0,
+      cacheWrite: 0,
+      costUsd,
+    });
+    const first = [
+      message(bot, "s", 0),
+      message(bot, "s", 1, { role: "assistant", usage: usage(0.5), model: "fake/a" }),
+      message(bot, "s", 2, { role: "tool", text: "a very long tool result" }),
+    ];
+    await sessions.addMessages(first);
+    // The transcript rewritten in place: the tool result cut, the answer re-priced, a line added.
+    const rewritten = [
+      first[0]!,
+      message(bot, "s", 1, { role: "assistant", usage: usage(0.25), model: "fake/a" }),
+      message(bot, "s", 2, { role: "tool", text: "a very long…" }),
+      message(bot, "s", 3, { role: "assistant", usage: usage(1), model: "fake/b" }),
+    ];
+    // Without `replace` a stored seq is kept as it was.
+    expect(await sessions.addMessages(rewritten.slice(0, 3))).toEqual([]);
+    expect(await sessions.addMessages(rewritten, { replace: true })).toEqual(rewritten.slice(1));
+    expect(await sessions.listMessages(bot, "s")).toEqual(rewritten);
+    const totals = (await sessions.getSession(bot, "s"))!;
+    expect(totals.messageCount).toBe(4);
+    expect(totals.usage).toEqual({ ...usage(1.25), input: 200, output: 20 });
+    expect(totals.modelUsed).toBe("fake/b");
+    // The same content again changes nothing.
+    expect(await sessions.addMessages(rewritten, { replace: true })).toEqual([]);
+    expect((await sessions.getSession(bot, "s"))!.usage.costUsd).toBeCloseTo(1.25, 9);
+  });
+
   it("stores a 5 MB text as given (cutting it is the ingest's job), NUL as U+FFFD", async () => {
     const { sessions } = ctx.store();
     const bot = randomUUID();

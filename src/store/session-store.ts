@@ -112,8 +112,16 @@ export interface SessionStore {
    * `MESSAGE_TEXT_LIMIT` is the ingest's job) but for NUL characters, which
    * become U+FFFD (PostgreSQL's text cannot hold them). Built for batches of
    * hundreds.
+   *
+   * With `replace`, a stored message under the same key whose content
+   * differs is replaced, and its usage taken back from the session's totals
+   * before the new one's is added (a legacy transcript OpenClaw rewrote in
+   * place); the replaced ones are returned with the new ones.
    */
-  addMessages(messages: readonly MessageRecord[]): Promise<MessageRecord[]>;
+  addMessages(
+    messages: readonly MessageRecord[],
+    options?: { replace?: boolean },
+  ): Promise<MessageRecord[]>;
   /** In seq order. */
   listMessages(botId: string, sessionId: string, query?: MessageQuery): Promise<MessageRecord[]>;
   /** Deletes messages written before `before` (ISO 8601); returns how many. Sessions stay. */

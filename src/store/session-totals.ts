@@ -19,11 +19,17 @@ export interface SessionAddition extends Usage {
 /**
  * The messages (stored for the first time, in input order) folded per
  * session: clawops's totals are the sums of the messages it keeps, so a
- * replay, which stores nothing, adds nothing.
+ * replay, which stores nothing, adds nothing. `replaced` are stored
+ * messages that `added` took the place of: their count and usage are taken
+ * back.
  */
-export function resolveAdditions(added: readonly MessageRecord[]): SessionAddition[] {
+export function resolveAdditions(
+  added: readonly MessageRecord[],
+  replaced: readonly MessageRecord[] = [],
+): SessionAddition[] {
   const bySession = new Map<string, SessionAddition>();
-  for (const m of added) {
+  const entries = [...added.map((m) => [m, 1] as const), ...replaced.map((m) => [m, -1] as const)];
+  for (const [m, sign] of entries) {
     const key = `${m.botId}\0${m.sessionId}`;
     let a = bySession.get(key);
     if (!a) {
@@ -42,15 +48,16 @@ export function resolveAdditions(added: readonly MessageRecord[]): SessionAdditi
       };
       bySession.set(key, a);
     }
-    a.messages += 1;
+    a.messages += sign;
     if (m.usage) {
-      a.input += m.usage.input;
-      a.output += m.usage.output;
-      a.cacheRead += m.usage.cacheRead;
-      a.cacheWrite += m.usage.cacheWrite;
-      a.costUsd += m.usage.costUsd;
-      a.costSource = m.costSource ?? a.costSource;
+      a.input += sign * m.usage.input;
+      a.output += sign * m.usage.output;
+      a.cacheRead += sign * m.usage.cacheRead;
+      a.cacheWrite += sign * m.usage.cacheWrite;
+      a.costUsd += sign * m.usage.costUsd;
+      if (sign > 0) a.costSource = m.costSource ?? a.costSource;
     }
+    if (sign < 0) continue;
     if (m.role === "assistant" && m.model) a.modelUsed = m.model;
     if (m.at > a.lastActivityAt) a.lastActivityAt = m.at;
   }

@@ -20,7 +20,13 @@ interface StatusAnswer {
   };
   readiness: Readiness;
   bots: Bot[];
-  gateways: (GatewayInstance & { bot: string })[];
+  gateways: (GatewayInstance & { bot: string; sessions?: SessionFollow | null })[];
+}
+
+/** How clawops follows a gateway's sessions; null when it does not (stopped, or ingest off). */
+interface SessionFollow {
+  path: "protocol" | "jsonl";
+  connected: boolean;
 }
 
 interface StatusOptions extends CommandOptions {
@@ -78,7 +84,19 @@ export function renderStatus(s: StatusAnswer, now = Date.now()): string {
   const gateways = new Map(s.gateways.map((g) => [g.botId, g]));
   lines.push(
     table(
-      ["BOT", "STATE", "PID", "PORT", "VERSION", "UPTIME", "RESTARTS", "READY", "RSS", "LAST EXIT"],
+      [
+        "BOT",
+        "STATE",
+        "PID",
+        "PORT",
+        "VERSION",
+        "UPTIME",
+        "RESTARTS",
+        "READY",
+        "RSS",
+        "SESSIONS",
+        "LAST EXIT",
+      ],
       s.bots.map((bot) => gatewayRow(bot, gateways.get(bot.id), now)),
     ),
   );
@@ -92,8 +110,12 @@ export function renderStatus(s: StatusAnswer, now = Date.now()): string {
   return lines.join("\n");
 }
 
-function gatewayRow(bot: Bot, g: GatewayInstance | undefined, now: number): string[] {
-  if (!g) return [bot.name, "stopped", "-", String(bot.port), "-", "-", "0", "-", "-", "-"];
+function gatewayRow(
+  bot: Bot,
+  g: StatusAnswer["gateways"][number] | undefined,
+  now: number,
+): string[] {
+  if (!g) return [bot.name, "stopped", "-", String(bot.port), "-", "-", "0", "-", "-", "-", "-"];
   const live = LIVE_STATES.has(g.state) && g.startedAt !== null;
   return [
     bot.name,
@@ -105,8 +127,16 @@ function gatewayRow(bot: Bot, g: GatewayInstance | undefined, now: number): stri
     String(g.restarts),
     g.ready === null || !live ? "-" : g.ready ? "yes" : "no",
     g.rssBytes === null || !live ? "-" : `${Math.round(g.rssBytes / 1024 ** 2)} MiB`,
+    describeFollow(g.sessions ?? null),
     g.lastExit
       ? `${g.lastExit.reason} (${formatDurationMs(now - Date.parse(g.lastExit.at))} ago)`
       : "-",
   ];
+}
+
+/** "live" over the protocol, "files" from JSONL (OpenClaw <= 2026.7), "reconnecting", or "-". */
+function describeFollow(follow: SessionFollow | null): string {
+  if (!follow) return "-";
+  if (follow.path === "jsonl") return "files";
+  return follow.connected ? "live" : "reconnecting";
 }

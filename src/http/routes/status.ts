@@ -10,6 +10,10 @@ export function statusRoutes(app: FastifyInstance, ctx: DaemonContext) {
       ctx.supervisor.instances(),
     ]);
     const names = new Map(bots.map((bot) => [bot.id, bot.name]));
+    // How each live gateway's sessions are followed: over the protocol or its JSONL files.
+    const followed = new Map(
+      ctx.ingest.status().map(({ botId, path, connected }) => [botId, { path, connected }]),
+    );
     return {
       daemon: {
         version: ctx.version,
@@ -26,7 +30,8 @@ export function statusRoutes(app: FastifyInstance, ctx: DaemonContext) {
       // a removed bot's last record is not shown.
       gateways: gateways.flatMap((gateway) => {
         const bot = names.get(gateway.botId);
-        return bot ? [{ bot, ...gateway }] : [];
+        const sessions = followed.get(gateway.botId) ?? null;
+        return bot ? [{ bot, ...gateway, sessions }] : [];
       }),
     };
   });
