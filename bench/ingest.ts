@@ -26,7 +26,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { PerformanceObserver, monitorEventLoopDelay } from "node:perf_hooks";
 import pg from "pg";
 import type { MessageRecord } from "../src/core/session.js";
 import { openPostgresStore } from "../src/store/postgres.js";
@@ -152,6 +152,13 @@ async function pass(opened: Opened, batches: MessageRecord[][]) {
   let fresh = 0;
   const server = await opened.serverCpuUs();
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  // This process holds every synthetic message (for the replay): its GC pauses are the
+  // bench's own weight, which a daemon receiving a batch at a time does not carry.
+  const gcMs: number[] = [];
+  const gc = new PerformanceObserver((list) =>
+    gcMs.push(...list.getEntries().map((e) => e.duration)),
+  );
+  gc.observe({ entryTypes: ["gc"] });
   const cpu = process.cpuUsage();
   const started = performance.now();
   loop.enable();
@@ -164,6 +171,7 @@ async function pass(opened: Opened, batches: MessageRecord[][]) {
     await new Promise((resolve) => setImmediate(resolve));
   }
   loop.disable();
+  gc.disconnect();
   const seconds = (performance.now() - started) / 1_000;
   const used = process.cpuUsage(cpu);
   const serverAfter = await opened.serverCpuUs();
@@ -179,6 +187,11 @@ async function pass(opened: Opened, batches: MessageRecord[][]) {
       max: loop.max / 1e6,
     },
     serverCpuUs: server === null || serverAfter === null ? null : perMessage(serverAfter - server),
+    gc: {
+      pauses: gcMs.length,
+      maxMs: Math.max(0, ...gcMs),
+      over10Ms: gcMs.filter((d) => d > 10).length,
+    },
   };
 }
 
@@ -241,6 +254,7 @@ async function measure(name: keyof typeof TARGETS, open: () => Promise<Opened>) 
         `  ${shape}: idle loop just before, p50 ${r(idle.p50)} ms, p99 ${r(idle.p99)} ms, max ${r(idle.max)} ms (the machine's share)`,
         `  ${shape.padEnd(8)} ${rate(first.perSecond)} messages/s, ${first.fresh.toLocaleString("en")} new, ${cpu(first)}   (target >= ${target.toLocaleString("en")}/s: ${verdict})`,
         `           ${loopDelay(first.loopMs)}`,
+        `           GC pauses ${first.gc.pauses}, longest ${r(first.gc.maxMs)} ms, ${first.gc.over10Ms} over 10 ms (the bench's 200k messages in memory)`,
         `  replay   ${rate(replay.perSecond)} messages/s, ${replay.fresh} new, ${cpu(replay)}   (target: 0 new)`,
         `           ${loopDelay(replay.loopMs)}`,
       );

@@ -1,6 +1,6 @@
 import { type Kysely, type RawBuilder, type SqlBool, sql } from "kysely";
 import type { MessageRecord, SessionRecord } from "../core/session.js";
-import { insertMessages, removeChanged } from "./message-insert.js";
+import { type InsertMessages, removeChanged } from "./message-insert.js";
 import { addToSessionTotals, resolveAdditions } from "./session-totals.js";
 import type { Database, Dialect, MessagesTable, SessionsTable } from "./schema.js";
 import {
@@ -69,6 +69,7 @@ export class KyselySessionStore implements SessionStore {
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
     private readonly location: string,
+    private readonly insertMessages: InsertMessages,
   ) {}
 
   async saveSessions(
@@ -222,7 +223,7 @@ export class KyselySessionStore implements SessionStore {
     // between the two would lose the count for good (a replay finds them stored).
     return transact(this.db, this.location, async (tx) => {
       const replaced = options.replace ? await removeChanged(tx, rows) : [];
-      const inserted = await insertMessages(tx, this.dialect, rows);
+      const inserted = await this.insertMessages(tx, rows);
       const fresh = new Set(inserted.map((r) => `${r.bot_id}\0${r.session_id}\0${r.seq}`));
       const added = records.filter((_, i) => fresh.has(keys[i]!));
       const now = new Date().toISOString();

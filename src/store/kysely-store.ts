@@ -5,6 +5,8 @@ import { OpsError, errorMessage } from "../core/errors.js";
 import type { OpsEvent, StoredEventInput } from "../core/events.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import type { RepairPause, RepairRecord } from "../core/repair.js";
+import type SqliteDatabase from "better-sqlite3";
+import { messageInserter } from "./message-insert.js";
 import { migrationProvider } from "./migrations/index.js";
 import {
   fromInstance,
@@ -36,12 +38,21 @@ export class KyselyStore implements Store {
   readonly sessions: SessionStore;
   readonly budgets: BudgetStore;
 
+  /**
+   * `sqlite` is the connection the SQLite dialect wraps (required on SQLite):
+   * the message insert runs statements prepared on it once.
+   */
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
     readonly location: string,
+    sqlite?: SqliteDatabase.Database,
   ) {
-    this.sessions = new KyselySessionStore(db, dialect, location);
+    if (dialect === "sqlite" && !sqlite) throw new Error("a SQLite store needs its connection");
+    const insert = messageInserter(
+      sqlite ? { dialect: "sqlite", connection: sqlite } : { dialect: "postgres" },
+    );
+    this.sessions = new KyselySessionStore(db, dialect, location, insert);
     this.budgets = new KyselyBudgetStore(db);
   }
 

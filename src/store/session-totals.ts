@@ -79,20 +79,17 @@ export async function addToSessionTotals(
   additions: readonly SessionAddition[],
   now: string,
 ): Promise<void> {
-  const perStatement = valuesPerStatement(dialect, ADDITION_COLUMNS);
+  // PostgreSQL takes every addition as one array per column (a fixed 11 parameters, no
+  // VALUES list to parse and plan); SQLite as a VALUES list, as many as a statement binds.
+  const perStatement =
+    dialect === "postgres" ? additions.length : valuesPerStatement(dialect, ADDITION_COLUMNS);
   for (let i = 0; i < additions.length; i += perStatement) {
-    // Typed in the VALUES list: PostgreSQL would take untyped parameters there as text.
-    const values = additions.slice(i, i + perStatement).map(
-      (a) =>
-        sql`(cast(${a.botId} as text), cast(${a.sessionId} as text), cast(${a.messages} as bigint),
-          cast(${a.input} as bigint), cast(${a.output} as bigint), cast(${a.cacheRead} as bigint),
-          cast(${a.cacheWrite} as bigint), cast(${a.costUsd} as double precision),
-          cast(${a.modelUsed} as text), cast(${a.costSource} as text), cast(${a.lastActivityAt} as text))`,
-    );
+    const chunk = additions.slice(i, i + perStatement);
+    const source = dialect === "postgres" ? unnestAdditions(chunk) : valuesOf(chunk);
     const latest = sql`case when sessions.last_activity_at is null
       or sessions.last_activity_at < v.last_at then v.last_at else sessions.last_activity_at end`;
     await sql`with v (bot_id, session_id, n, input, output, cache_read, cache_write, cost,
-        model, cost_source, last_at) as (values ${sql.join(values)})
+        model, cost_source, last_at) as (${source})
       update sessions set
         message_count = sessions.message_count + v.n,
         tokens_input = sessions.tokens_input + v.input,
@@ -108,4 +105,35 @@ export async function addToSessionTotals(
       from v
       where sessions.bot_id = v.bot_id and sessions.session_id = v.session_id`.execute(db);
   }
+}
+
+/** The additions as a VALUES list, each typed (PostgreSQL would take untyped parameters as text). */
+function valuesOf(additions: readonly SessionAddition[]) {
+  const rows = additions.map(
+    (a) =>
+      sql`(cast(${a.botId} as text), cast(${a.sessionId} as text), cast(${a.messages} as bigint),
+        cast(${a.input} as bigint), cast(${a.output} as bigint), cast(${a.cacheRead} as bigint),
+        cast(${a.cacheWrite} as bigint), cast(${a.costUsd} as double precision),
+        cast(${a.modelUsed} as text), cast(${a.costSource} as text), cast(${a.lastActivityAt} as text))`,
+  );
+  return sql`values ${sql.join(rows)}`;
+}
+
+/** PostgreSQL: the additions as one array per column, unnested into rows. */
+function unnestAdditions(additions: readonly SessionAddition[]) {
+  const column = <T>(pick: (a: SessionAddition) => T, type: string) =>
+    sql`${additions.map(pick)}::${sql.raw(type)}[]`;
+  return sql`select * from unnest(${sql.join([
+    column((a) => a.botId, "text"),
+    column((a) => a.sessionId, "text"),
+    column((a) => a.messages, "bigint"),
+    column((a) => a.input, "bigint"),
+    column((a) => a.output, "bigint"),
+    column((a) => a.cacheRead, "bigint"),
+    column((a) => a.cacheWrite, "bigint"),
+    column((a) => a.costUsd, "double precision"),
+    column((a) => a.modelUsed, "text"),
+    column((a) => a.costSource, "text"),
+    column((a) => a.lastActivityAt, "text"),
+  ])})`;
 }
