@@ -206,7 +206,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
 
     const human = await cli(["status"]);
     expect(human.stdout).toMatch(
-      /BOT\s+STATE\s+PID\s+PORT\s+VERSION\s+UPTIME\s+RESTARTS\s+READY\s+RSS\s+LAST EXIT/,
+      /BOT\s+STATE\s+PID\s+PORT\s+VERSION\s+UPTIME\s+RESTARTS\s+READY\s+RSS\s+SESSIONS\s+LAST EXIT/,
     );
     expect(human.stdout).toMatch(
       new RegExp(`real\\s+running\\s+${first.pid}\\s+${port}\\s+2026\\.9\\.6`),
