@@ -6,6 +6,7 @@ import {
   createJsonSchemaTransformObject,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { SAFE_METHODS } from "./client.js";
 
 /** Where the OpenAPI document is served. */
 export const OPENAPI_PATH = "/api/openapi.json";
@@ -38,7 +39,15 @@ const zodToJsonConfig = {
       delete ctx.jsonSchema.additionalProperties;
   },
 };
-const transform = createJsonSchemaTransform({ zodToJsonConfig });
+const zodTransform = createJsonSchemaTransform({ zodToJsonConfig });
+
+/** Every state-changing call needs `x-clawops-client` (server.ts): the document says so per operation. */
+const transform: typeof zodTransform = (input) => {
+  const output = zodTransform(input);
+  const methods = [input.route.method].flat();
+  if (output.schema.hide || methods.every((method) => SAFE_METHODS.has(method))) return output;
+  return { ...output, schema: { ...output.schema, security: [{ clawopsClient: [] }] } };
+};
 const componentsOf = createJsonSchemaTransformObject({ zodToJsonConfig });
 
 /**
@@ -86,6 +95,17 @@ export function registerOpenApi(app: FastifyInstance, version: string) {
         version,
         description:
           "The clawops daemon's REST API. Every error answers `{error: {code, message, issues?, details?, requestId}}`; see docs/api.md.",
+      },
+      components: {
+        securitySchemes: {
+          clawopsClient: {
+            type: "apiKey",
+            in: "header",
+            name: "x-clawops-client",
+            description:
+              'Who calls: a short lowercase name ("script"; the CLI sends "cli"). Required on every POST and DELETE (403 without it): a web page on another origin cannot send it.',
+          },
+        },
       },
     },
     transform,

@@ -57,6 +57,8 @@ describe("route schemas", () => {
       // A handler that reads the query must have it validated (and documented) first.
       if (route.handler.toString().includes(".query") && !schema.querystring)
         missing.push(`${name}: reads the query without a querystring schema`);
+      if (route.url !== OPENAPI_PATH && !(schema.tags?.length && schema.summary))
+        missing.push(`${name}: no tag or summary for the reference page`);
       const errors = Object.keys(schema.response ?? {}).filter((status) => status >= "400");
       if (route.url !== OPENAPI_PATH && !errors.includes("400"))
         missing.push(`${name}: no error envelope schema`);
@@ -86,6 +88,9 @@ describe("OpenAPI document", () => {
       for (const method of methodsOf(route).filter((m) => m !== "HEAD"))
         expect(documented, `${method} ${path}`).toContain(`${method} ${path}`);
     }
+    // State-changing calls say they need x-clawops-client; reads do not.
+    expect(doc.paths["/api/v1/bots"]?.post).toMatchObject({ security: [{ clawopsClient: [] }] });
+    expect(doc.paths["/api/v1/bots"]?.get).not.toHaveProperty("security");
     const sessions = doc.paths["/api/v1/sessions"]?.get;
     expect(Object.keys(sessions?.responses ?? {})).toEqual(
       expect.arrayContaining(["200", "400", "404", "500"]),

@@ -14,6 +14,7 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/bots",
     {
       schema: {
+        tags: ["fleet"],
         summary: "List the registered bots",
         response: withErrors({ 200: z.object({ bots: z.array(botSchema) }) }),
       },
@@ -23,7 +24,14 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
 
   app.get(
     "/api/v1/bots/:name",
-    { schema: { summary: "One bot", params: botParams, response: withErrors({ 200: botAnswer }) } },
+    {
+      schema: {
+        tags: ["fleet"],
+        summary: "One bot",
+        params: botParams,
+        response: withErrors({ 200: botAnswer }),
+      },
+    },
     async (request) => ({ bot: await requireBot(ctx.store, request.params.name) }),
   );
 
@@ -31,6 +39,7 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/bots",
     {
       schema: {
+        tags: ["fleet"],
         summary: "Register a bot",
         description:
           "Paths must be absolute and inside `http.allowedRoots`; `openclawBin` is refused (403): only clawops.yaml and the local CLI choose an executable.",
@@ -62,6 +71,7 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/bots/:name",
     {
       schema: {
+        tags: ["fleet"],
         summary: "Unregister a bot (refused with 409 while its gateway runs); its files stay",
         params: botParams,
         response: withErrors({ 200: z.object({ removed: botSchema }) }, 403, 409),
@@ -78,6 +88,7 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
       `/api/v1/bots/:name/${action}`,
       {
         schema: {
+          tags: ["fleet"],
           summary: `${action[0]!.toUpperCase()}${action.slice(1)} a bot's gateway`,
           params: botParams,
           response: withErrors({ 200: lifecycleAnswer }, 403, 409),

@@ -10,6 +10,7 @@ export function budgetRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/budgets",
     {
       schema: {
+        tags: ["budgets"],
         summary: "Every budget's spend and state",
         response: withErrors({ 200: z.object({ budgets: z.array(budgetStatusSchema) }) }),
       },
@@ -21,6 +22,7 @@ export function budgetRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/bots/:name/budget/resume",
     {
       schema: {
+        tags: ["budgets"],
         summary: "Lift a bot's budget pause for the rest of the period",
         params: botParams,
         response: withErrors(

@@ -18,6 +18,7 @@ export function doctorRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/bots/:name/doctor",
     {
       schema: {
+        tags: ["doctor"],
         summary: "Check a bot's config and state (read-only)",
         params: botParams,
         querystring: doctorQuery,

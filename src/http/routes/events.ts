@@ -17,6 +17,7 @@ export function eventRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/events",
     {
       schema: {
+        tags: ["events"],
         summary: "The lifecycle and audit log",
         querystring: querySchema,
         response: withErrors({ 200: z.object({ events: z.array(eventSchema) }) }),

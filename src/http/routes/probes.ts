@@ -10,6 +10,7 @@ export function probeRoutes(app: Api, ctx: DaemonContext) {
     {
       logLevel: "warn",
       schema: {
+        tags: ["probes"],
         summary: "Liveness: the daemon answers",
         response: { 200: z.object({ ok: z.literal(true), status: z.literal("live") }) },
       },
@@ -22,6 +23,7 @@ export function probeRoutes(app: Api, ctx: DaemonContext) {
     {
       logLevel: "warn",
       schema: {
+        tags: ["probes"],
         summary: "Readiness: 200 when every part of the daemon can do its job, 503 otherwise",
         response: { 200: readinessSchema, 503: readinessSchema },
       },
@@ -37,6 +39,7 @@ export function probeRoutes(app: Api, ctx: DaemonContext) {
     {
       logLevel: "warn",
       schema: {
+        tags: ["probes"],
         summary: "Prometheus metrics (text exposition format)",
         produces: ["text/plain"],
         response: { 200: z.string() },

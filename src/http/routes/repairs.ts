@@ -27,6 +27,7 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/repairs",
     {
       schema: {
+        tags: ["repair"],
         summary: "Repair history, newest first",
         querystring: listQuery,
         response: withErrors({ 200: z.object({ repairs: z.array(repairSchema) }) }),
@@ -39,6 +40,7 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/repairs/stats",
     {
       schema: {
+        tags: ["repair"],
         summary: "Repair figures: rates and mean times",
         querystring: listQuery.pick({ bot: true }),
         response: withErrors({ 200: z.object({ stats: repairStatsSchema }) }),
@@ -51,6 +53,7 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/repairs/status",
     {
       schema: {
+        tags: ["repair"],
         summary: "Whether repair acts now: pauses and each bot's budget",
         response: withErrors({ 200: repairStatusSchema }),
       },
@@ -62,6 +65,7 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/bots/:name/repair",
     {
       schema: {
+        tags: ["repair"],
         summary: "Repair a bot now (answers when the repair is over)",
         params: botParams,
         querystring: repairQuery,
@@ -85,6 +89,7 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
       `${base}/pause`,
       {
         schema: {
+          tags: ["repair"],
           summary: `Pause automatic repair of ${whose}`,
           params,
           querystring: pauseQuery,
@@ -103,6 +108,7 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
       `${base}/resume`,
       {
         schema: {
+          tags: ["repair"],
           summary: `Resume automatic repair of ${whose}`,
           params,
           response: withErrors({ 200: z.object({ resumed: z.boolean() }) }, 403),

@@ -60,6 +60,7 @@ export function sessionRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/sessions",
     {
       schema: {
+        tags: ["sessions"],
         summary: "Sessions of every gateway, newest activity first, paged by cursor",
         querystring: listQuery,
         response: withErrors({ 200: sessionPageSchema }),
@@ -76,6 +77,7 @@ export function sessionRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/bots/:name/sessions/:id",
     {
       schema: {
+        tags: ["sessions"],
         summary: "One session",
         params: sessionParams,
         response: withErrors({ 200: z.object({ session: sessionSchema }) }),
@@ -94,6 +96,7 @@ export function sessionRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/bots/:name/sessions/:id/messages",
     {
       schema: {
+        tags: ["sessions"],
         summary: "A session's transcript, paged by seq",
         params: sessionParams,
         querystring: messagesQuery,
@@ -116,6 +119,7 @@ export function sessionRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/cost/findings",
     {
       schema: {
+        tags: ["sessions"],
         summary: "Cost reconciliation: unknown prices, model mismatches, spend spikes",
         querystring: costQuery.omit({ by: true, until: true }),
         response: withErrors({ 200: costFindingsSchema }),
@@ -132,6 +136,7 @@ export function sessionRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/cost",
     {
       schema: {
+        tags: ["sessions"],
         summary: "Tokens and cost summed by bot, model, owner or day",
         querystring: costQuery,
         response: withErrors({ 200: costSchema }),

@@ -5,6 +5,7 @@ import { type Api, withErrors } from "../schema.js";
 /** `GET /api/v1/status`: the daemon and its fleet at a glance (what `clawops status` shows). */
 export function statusRoutes(app: Api, ctx: DaemonContext) {
   const schema = {
+    tags: ["fleet"],
     summary: "The daemon and its fleet at a glance",
     response: withErrors({ 200: statusSchema }),
   };
