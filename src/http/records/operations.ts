@@ -75,6 +75,9 @@ export const repairStatusSchema = z.object({
   ),
 });
 
+/** A place in a JSON document: object keys and array indexes (src/core/finding.ts `JsonPath`). */
+const jsonPath = z.array(z.union([z.string(), z.number().int()])).readonly();
+
 /** A doctor finding (src/core/finding.ts `Finding`); its `fix` as the doctor describes it. */
 const findingSchema = z
   .object({
@@ -87,8 +90,32 @@ const findingSchema = z
     column: z.number().int().optional(),
     evidence: evidence.optional(),
     fix: z
-      .looseObject({ kind: z.enum(["edit-config", "chmod", "manual"]), summary: z.string() })
-      .optional(),
+      .discriminatedUnion("kind", [
+        z.object({
+          kind: z.literal("edit-config"),
+          summary: z.string(),
+          edits: z.array(
+            z.discriminatedUnion("op", [
+              z.object({ op: z.literal("set"), path: jsonPath, value: z.unknown() }),
+              z.object({ op: z.literal("copy"), from: jsonPath, path: jsonPath }),
+              z.object({ op: z.literal("remove"), path: jsonPath }),
+            ]),
+          ),
+        }),
+        z.object({
+          kind: z.literal("chmod"),
+          summary: z.string(),
+          file: z.string(),
+          mode: z.number().int(),
+        }),
+        z.object({
+          kind: z.literal("manual"),
+          summary: z.string(),
+          command: z.string().optional(),
+        }),
+      ])
+      .optional()
+      .meta({ description: "`edit-config` and `chmod` are applied by `clawops doctor --fix`" }),
   })
   .meta({ id: "Finding" });
 
