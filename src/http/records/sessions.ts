@@ -86,11 +86,7 @@ export const costSchema = z.object({
       key: z.string().nullable(),
       label: z.string().nullable(),
       messages: z.number().int(),
-      input: z.number(),
-      output: z.number(),
-      cacheRead: z.number(),
-      cacheWrite: z.number(),
-      costUsd: z.number(),
+      ...usageSchema.shape,
     }),
   ),
 });
