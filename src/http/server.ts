@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { DaemonContext } from "../daemon/context.js";
 import { createClientErrorHandler, errorBody, handleHttpError } from "./errors.js";
 import { createHostGuard } from "./host-guard.js";
+import { registerOpenApi } from "./openapi.js";
 import { botRoutes } from "./routes/bots.js";
 import { budgetRoutes } from "./routes/budgets.js";
 import { doctorRoutes } from "./routes/doctor.js";
@@ -15,6 +16,7 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { probeRoutes } from "./routes/probes.js";
 import { repairRoutes } from "./routes/repairs.js";
 import { statusRoutes } from "./routes/status.js";
+import { type Api, serializerCompiler, validatorCompiler } from "./schema.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -97,13 +99,22 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
       ),
   );
 
-  probeRoutes(app, ctx);
-  statusRoutes(app, ctx);
-  botRoutes(app, ctx);
-  doctorRoutes(app, ctx);
-  eventRoutes(app, ctx);
-  sessionRoutes(app, ctx);
-  repairRoutes(app, ctx);
-  budgetRoutes(app, ctx);
+  // Requests are validated, and answers described, by each route's zod schemas.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerOpenApi(app, ctx.version);
+  // Declared in a plugin so that they come after the OpenAPI plugin, which collects routes as
+  // they are declared; the hooks and handlers above apply to them as to every route.
+  void app.register(async (scope) => {
+    const api: Api = scope.withTypeProvider();
+    probeRoutes(api, ctx);
+    statusRoutes(api, ctx);
+    botRoutes(api, ctx);
+    doctorRoutes(api, ctx);
+    eventRoutes(api, ctx);
+    sessionRoutes(api, ctx);
+    repairRoutes(api, ctx);
+    budgetRoutes(api, ctx);
+  });
   return app;
 }

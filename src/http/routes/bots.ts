@@ -1,27 +1,65 @@
-import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
-import type { BotInput } from "../../core/bot.js";
 import { registerBot, requireBot, unregisterBot } from "../../fleet/registry.js";
 import { apiPathPolicy, checkApiBotPaths } from "../bot-paths.js";
 import { actorOf } from "../client.js";
+import { botRegistrationSchema, botSchema, gatewaySchema } from "../records/fleet.js";
+import { type Api, botParams, withErrors } from "../schema.js";
+
+const botAnswer = z.object({ bot: botSchema });
 
 /** The fleet registry over REST. */
-export function botRoutes(app: FastifyInstance, ctx: DaemonContext) {
-  app.get("/api/v1/bots", async () => ({ bots: await ctx.store.listBots() }));
-
-  app.get<{ Params: { name: string } }>("/api/v1/bots/:name", async (request) => ({
-    bot: await requireBot(ctx.store, request.params.name),
-  }));
-
-  app.post<{ Body: BotInput & { allowMissingConfig?: boolean } }>(
+export function botRoutes(app: Api, ctx: DaemonContext) {
+  app.get(
     "/api/v1/bots",
+    {
+      schema: {
+        tags: ["fleet"],
+        summary: "List the registered bots",
+        response: withErrors({ 200: z.object({ bots: z.array(botSchema) }) }),
+      },
+    },
+    async () => ({ bots: await ctx.store.listBots() }),
+  );
+
+  app.get(
+    "/api/v1/bots/:name",
+    {
+      schema: {
+        tags: ["fleet"],
+        summary: "One bot",
+        params: botParams,
+        response: withErrors({ 200: botAnswer }),
+      },
+    },
+    async (request) => ({ bot: await requireBot(ctx.store, request.params.name) }),
+  );
+
+  app.post(
+    "/api/v1/bots",
+    {
+      schema: {
+        tags: ["fleet"],
+        summary: "Register a bot",
+        description:
+          "Paths must be absolute and inside `http.allowedRoots`; `openclawBin` is refused (403): only clawops.yaml and the local CLI choose an executable.",
+        body: botRegistrationSchema,
+        response: withErrors({ 201: botAnswer }, 403, 409),
+      },
+      // What the daemon will execute and read is checked here, at the network boundary, before
+      // the body's shape: a refused executable or path is what the caller must hear about first.
+      // clawops.yaml and the local CLI register through the same registry without it.
+      preValidation: async (request) => {
+        const others = (await ctx.store.listBots()).map((bot) => bot.stateDir);
+        request.body = checkApiBotPaths(
+          request.body ?? {},
+          apiPathPolicy(ctx.config, others),
+        ) as typeof request.body;
+      },
+    },
     async (request, reply) => {
       // `allowMissingConfig` is the CLI's --allow-missing: an option of the call, not of the bot.
-      const { allowMissingConfig, ...body } = request.body ?? {};
-      // What the daemon will execute and read is checked here, at the network boundary:
-      // clawops.yaml and the local CLI register through the same registry without it.
-      const others = (await ctx.store.listBots()).map((bot) => bot.stateDir);
-      const input = checkApiBotPaths(body, apiPathPolicy(ctx.config, others)) as BotInput;
+      const { allowMissingConfig, ...input } = request.body;
       const bot = await registerBot(ctx.registry, input, actorOf(request), {
         allowMissingConfig: allowMissingConfig === true,
       });
@@ -29,14 +67,37 @@ export function botRoutes(app: FastifyInstance, ctx: DaemonContext) {
     },
   );
 
-  app.delete<{ Params: { name: string } }>("/api/v1/bots/:name", async (request) => ({
-    removed: await unregisterBot(ctx.registry, request.params.name, actorOf(request)),
-  }));
+  app.delete(
+    "/api/v1/bots/:name",
+    {
+      schema: {
+        tags: ["fleet"],
+        summary: "Unregister a bot (refused with 409 while its gateway runs); its files stay",
+        params: botParams,
+        response: withErrors({ 200: z.object({ removed: botSchema }) }, 403, 409),
+      },
+    },
+    async (request) => ({
+      removed: await unregisterBot(ctx.registry, request.params.name, actorOf(request)),
+    }),
+  );
 
+  const lifecycleAnswer = z.object({ bot: botSchema, gateway: gatewaySchema });
   for (const action of ["start", "stop", "restart"] as const) {
-    app.post<{ Params: { name: string } }>(`/api/v1/bots/:name/${action}`, async (request) => {
-      const gateway = await ctx.supervisor[action](request.params.name, actorOf(request));
-      return { bot: await requireBot(ctx.store, request.params.name), gateway };
-    });
+    app.post(
+      `/api/v1/bots/:name/${action}`,
+      {
+        schema: {
+          tags: ["fleet"],
+          summary: `${action[0]!.toUpperCase()}${action.slice(1)} a bot's gateway`,
+          params: botParams,
+          response: withErrors({ 200: lifecycleAnswer }, 403, 409),
+        },
+      },
+      async (request) => {
+        const gateway = await ctx.supervisor[action](request.params.name, actorOf(request));
+        return { bot: await requireBot(ctx.store, request.params.name), gateway };
+      },
+    );
   }
 }

@@ -1,56 +1,127 @@
-import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
 import { actorOf } from "../client.js";
-import { parseQuery, queryBoolean } from "../query.js";
+import {
+  repairPauseSchema,
+  repairSchema,
+  repairStatsSchema,
+  repairStatusSchema,
+} from "../records/operations.js";
+import { type Api, botParams, queryBoolean, withErrors } from "../schema.js";
 
 const listQuery = z.strictObject({
   bot: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
-const repairQuery = z.strictObject({ dryRun: queryBoolean });
+const repairQuery = z.strictObject({
+  dryRun: queryBoolean.meta({ description: "plan only: nothing is changed" }),
+});
 const pauseQuery = z.strictObject({ reason: z.string().max(500).optional() });
 
 /**
  * The repair pipeline over REST: history, stats, status (pauses, budgets),
  * a manual repair (it answers when the repair is over), pause and resume.
  */
-export function repairRoutes(app: FastifyInstance, ctx: DaemonContext) {
-  app.get("/api/v1/repairs", async (request) => {
-    const query = parseQuery(listQuery, request.query);
-    return { repairs: await ctx.repair.ledger.list(query) };
-  });
+export function repairRoutes(app: Api, ctx: DaemonContext) {
+  app.get(
+    "/api/v1/repairs",
+    {
+      schema: {
+        tags: ["repair"],
+        summary: "Repair history, newest first",
+        querystring: listQuery,
+        response: withErrors({ 200: z.object({ repairs: z.array(repairSchema) }) }),
+      },
+    },
+    async (request) => ({ repairs: await ctx.repair.ledger.list(request.query) }),
+  );
 
-  app.get("/api/v1/repairs/stats", async (request) => {
-    const { bot } = parseQuery(listQuery.pick({ bot: true }), request.query);
-    return { stats: await ctx.repair.ledger.stats(bot) };
-  });
+  app.get(
+    "/api/v1/repairs/stats",
+    {
+      schema: {
+        tags: ["repair"],
+        summary: "Repair figures: rates and mean times",
+        querystring: listQuery.pick({ bot: true }),
+        response: withErrors({ 200: z.object({ stats: repairStatsSchema }) }),
+      },
+    },
+    async (request) => ({ stats: await ctx.repair.ledger.stats(request.query.bot) }),
+  );
 
-  app.get("/api/v1/repairs/status", async () => ctx.repair.status());
+  app.get(
+    "/api/v1/repairs/status",
+    {
+      schema: {
+        tags: ["repair"],
+        summary: "Whether repair acts now: pauses and each bot's budget",
+        response: withErrors({ 200: repairStatusSchema }),
+      },
+    },
+    async () => ctx.repair.status(),
+  );
 
-  app.post<{ Params: { name: string } }>("/api/v1/bots/:name/repair", async (request) => {
-    const { dryRun } = parseQuery(repairQuery, request.query);
-    const repair = await ctx.repair.repair(request.params.name, {
-      actor: actorOf(request),
-      dryRun,
-    });
-    return { repair };
-  });
+  app.post(
+    "/api/v1/bots/:name/repair",
+    {
+      schema: {
+        tags: ["repair"],
+        summary: "Repair a bot now (answers when the repair is over)",
+        params: botParams,
+        querystring: repairQuery,
+        response: withErrors({ 200: z.object({ repair: repairSchema }) }, 403, 409),
+      },
+    },
+    async (request) => {
+      const repair = await ctx.repair.repair(request.params.name, {
+        actor: actorOf(request),
+        dryRun: request.query.dryRun,
+      });
+      return { repair };
+    },
+  );
 
   for (const scope of ["bot", "fleet"] as const) {
     const base = scope === "bot" ? "/api/v1/bots/:name/repair" : "/api/v1/repairs";
-    app.post<{ Params: { name?: string } }>(`${base}/pause`, async (request) => {
-      const { reason } = parseQuery(pauseQuery, request.query);
-      return {
+    const params = scope === "bot" ? botParams : z.object({});
+    const whose = scope === "bot" ? "a bot" : "the fleet";
+    app.post(
+      `${base}/pause`,
+      {
+        schema: {
+          tags: ["repair"],
+          summary: `Pause automatic repair of ${whose}`,
+          params,
+          querystring: pauseQuery,
+          response: withErrors({ 200: z.object({ pause: repairPauseSchema }) }, 403),
+        },
+      },
+      async (request) => ({
         pause: await ctx.repair.ledger.pause(
-          request.params.name ?? null,
+          nameOf(request.params),
           actorOf(request),
-          reason ?? "",
+          request.query.reason ?? "",
         ),
-      };
-    });
-    app.post<{ Params: { name?: string } }>(`${base}/resume`, async (request) => ({
-      resumed: await ctx.repair.ledger.resume(request.params.name ?? null, actorOf(request)),
-    }));
+      }),
+    );
+    app.post(
+      `${base}/resume`,
+      {
+        schema: {
+          tags: ["repair"],
+          summary: `Resume automatic repair of ${whose}`,
+          params,
+          response: withErrors({ 200: z.object({ resumed: z.boolean() }) }, 403),
+        },
+      },
+      async (request) => ({
+        resumed: await ctx.repair.ledger.resume(nameOf(request.params), actorOf(request)),
+      }),
+    );
   }
+}
+
+/** The bot a pause or resume is about; null for the fleet's. */
+function nameOf(params: { name?: string }): string | null {
+  return params.name ?? null;
 }

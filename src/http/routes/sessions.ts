@@ -1,11 +1,17 @@
-import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { resolveSince } from "../../core/duration.js";
 import { OpsError } from "../../core/errors.js";
 import type { DaemonContext } from "../../daemon/context.js";
 import { requireBot } from "../../fleet/registry.js";
 import { reconcileCost } from "../../ingest/reconcile.js";
-import { parseQuery } from "../query.js";
+import {
+  costFindingsSchema,
+  costSchema,
+  messagePageSchema,
+  sessionPageSchema,
+  sessionSchema,
+} from "../records/sessions.js";
+import { type Api, botParams, withErrors } from "../schema.js";
 
 const when = z
   .string()
@@ -20,7 +26,8 @@ const when = z
     }
     return at;
   })
-  .optional();
+  .optional()
+  .meta({ description: 'a duration back from now ("24h", "7d") or an ISO 8601 time' });
 
 const listQuery = z.strictObject({
   bot: z.string().min(1).optional(),
@@ -39,23 +46,43 @@ const costQuery = z.strictObject({
   since: when,
   until: when,
 });
+const sessionParams = botParams.extend({ id: z.string() });
 
 /**
  * Sessions, transcripts and cost over REST, paged by cursor:
  * `GET /api/v1/sessions`, `GET /api/v1/bots/:name/sessions/:id`,
  * `GET /api/v1/bots/:name/sessions/:id/messages`, `GET /api/v1/cost`.
  */
-export function sessionRoutes(app: FastifyInstance, ctx: DaemonContext) {
+export function sessionRoutes(app: Api, ctx: DaemonContext) {
   const sessions = ctx.store.sessions;
 
-  app.get("/api/v1/sessions", async (request) => {
-    const { bot, ...query } = parseQuery(listQuery, request.query);
-    const botId = bot ? (await requireBot(ctx.store, bot)).id : undefined;
-    return sessions.listSessions({ ...query, botId });
-  });
+  app.get(
+    "/api/v1/sessions",
+    {
+      schema: {
+        tags: ["sessions"],
+        summary: "Sessions of every gateway, newest activity first, paged by cursor",
+        querystring: listQuery,
+        response: withErrors({ 200: sessionPageSchema }),
+      },
+    },
+    async (request) => {
+      const { bot, ...query } = request.query;
+      const botId = bot ? (await requireBot(ctx.store, bot)).id : undefined;
+      return sessions.listSessions({ ...query, botId });
+    },
+  );
 
-  app.get<{ Params: { name: string; id: string } }>(
+  app.get(
     "/api/v1/bots/:name/sessions/:id",
+    {
+      schema: {
+        tags: ["sessions"],
+        summary: "One session",
+        params: sessionParams,
+        response: withErrors({ 200: z.object({ session: sessionSchema }) }),
+      },
+    },
     async (request) => {
       const bot = await requireBot(ctx.store, request.params.name);
       const session = await sessions.getSession(bot.id, request.params.id);
@@ -65,10 +92,19 @@ export function sessionRoutes(app: FastifyInstance, ctx: DaemonContext) {
     },
   );
 
-  app.get<{ Params: { name: string; id: string } }>(
+  app.get(
     "/api/v1/bots/:name/sessions/:id/messages",
+    {
+      schema: {
+        tags: ["sessions"],
+        summary: "A session's transcript, paged by seq",
+        params: sessionParams,
+        querystring: messagesQuery,
+        response: withErrors({ 200: messagePageSchema }),
+      },
+    },
     async (request) => {
-      const { after, limit } = parseQuery(messagesQuery, request.query);
+      const { after, limit } = request.query;
       const bot = await requireBot(ctx.store, request.params.name);
       const messages = await sessions.listMessages(bot.id, request.params.id, {
         afterSeq: after,
@@ -79,15 +115,37 @@ export function sessionRoutes(app: FastifyInstance, ctx: DaemonContext) {
     },
   );
 
-  app.get("/api/v1/cost/findings", async (request) => {
-    const { bot, since } = parseQuery(costQuery.omit({ by: true, until: true }), request.query);
-    const bots = bot ? [await requireBot(ctx.store, bot)] : await ctx.store.listBots();
-    return { findings: await reconcileCost(ctx.store, bots, { since }) };
-  });
+  app.get(
+    "/api/v1/cost/findings",
+    {
+      schema: {
+        tags: ["sessions"],
+        summary: "Cost reconciliation: unknown prices, model mismatches, spend spikes",
+        querystring: costQuery.omit({ by: true, until: true }),
+        response: withErrors({ 200: costFindingsSchema }),
+      },
+    },
+    async (request) => {
+      const { bot, since } = request.query;
+      const bots = bot ? [await requireBot(ctx.store, bot)] : await ctx.store.listBots();
+      return { findings: await reconcileCost(ctx.store, bots, { since }) };
+    },
+  );
 
-  app.get("/api/v1/cost", async (request) => {
-    const { by, bot, since, until } = parseQuery(costQuery, request.query);
-    const botId = bot ? (await requireBot(ctx.store, bot)).id : undefined;
-    return { by, rows: await sessions.costBy(by, { botId, since, until }) };
-  });
+  app.get(
+    "/api/v1/cost",
+    {
+      schema: {
+        tags: ["sessions"],
+        summary: "Tokens and cost summed by bot, model, owner or day",
+        querystring: costQuery,
+        response: withErrors({ 200: costSchema }),
+      },
+    },
+    async (request) => {
+      const { by, bot, since, until } = request.query;
+      const botId = bot ? (await requireBot(ctx.store, bot)).id : undefined;
+      return { by, rows: await sessions.costBy(by, { botId, since, until }) };
+    },
+  );
 }

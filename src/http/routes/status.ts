@@ -1,9 +1,15 @@
-import type { FastifyInstance } from "fastify";
 import type { DaemonContext } from "../../daemon/context.js";
+import { statusSchema } from "../records/fleet.js";
+import { type Api, withErrors } from "../schema.js";
 
 /** `GET /api/v1/status`: the daemon and its fleet at a glance (what `clawops status` shows). */
-export function statusRoutes(app: FastifyInstance, ctx: DaemonContext) {
-  app.get("/api/v1/status", async () => {
+export function statusRoutes(app: Api, ctx: DaemonContext) {
+  const schema = {
+    tags: ["fleet"],
+    summary: "The daemon and its fleet at a glance",
+    response: withErrors({ 200: statusSchema }),
+  };
+  app.get("/api/v1/status", { schema }, async () => {
     const [readiness, bots, gateways] = await Promise.all([
       ctx.readiness(),
       ctx.store.listBots(),

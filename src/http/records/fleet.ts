@@ -1,0 +1,97 @@
+import { z } from "zod";
+import { DESIRED_STATES, DRIVERS, botInputSchema } from "../../core/bot.js";
+import { GATEWAY_STATES } from "../../core/gateway-state.js";
+
+/** A registered bot (src/core/bot.ts `Bot`). */
+export const botSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    owner: z.string().nullable(),
+    driver: z.enum(DRIVERS),
+    stateDir: z.string().meta({ description: "absolute path of the gateway's state dir" }),
+    configPath: z.string().meta({ description: "absolute path of the gateway's openclaw.json" }),
+    port: z.number().int(),
+    desiredState: z.enum(DESIRED_STATES),
+    labels: z.record(z.string(), z.string()),
+    openclawBin: z.string().nullable().meta({ description: "null: clawops's default" }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "Bot" });
+
+/**
+ * `POST /api/v1/bots`: the registry's own input schema plus the call's
+ * `allowMissingConfig` (a non-boolean counts as false, as it always has).
+ * `openclawBin` is in the registry's schema but refused over the API (403).
+ */
+export const botRegistrationSchema = botInputSchema
+  .extend({
+    allowMissingConfig: z
+      .boolean()
+      .optional()
+      .catch(undefined)
+      .meta({ description: "register even though the config file does not exist yet" }),
+  })
+  .meta({ title: "bot" });
+
+const exitSchema = z.object({
+  code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  reason: z.string(),
+  at: z.string(),
+  logTail: z.array(z.string()).optional(),
+});
+
+/** One bot's gateway as the supervisor keeps it (src/core/gateway-state.ts `GatewayInstance`). */
+export const gatewaySchema = z
+  .object({
+    botId: z.string(),
+    state: z.enum(GATEWAY_STATES),
+    reason: z.string(),
+    pid: z.number().int().nullable(),
+    pidStartTime: z.number().nullable(),
+    startedAt: z.string().nullable(),
+    stateSince: z.string(),
+    version: z.string().nullable(),
+    restarts: z.number().int(),
+    recentFailures: z.array(z.string()),
+    lastExit: exitSchema.nullable(),
+    rssBytes: z.number().nullable(),
+    ready: z.boolean().nullable(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "Gateway" });
+
+/** The daemon's readiness (src/daemon/readiness.ts `Readiness`); also `/readyz`'s answer. */
+export const readinessSchema = z
+  .object({
+    ready: z.boolean(),
+    failing: z.array(z.object({ part: z.string(), reason: z.string() })),
+    parts: z.record(z.string(), z.looseObject({ ok: z.boolean(), reason: z.string().optional() })),
+  })
+  .meta({ id: "Readiness" });
+
+/** `GET /api/v1/status`. */
+export const statusSchema = z.object({
+  daemon: z.object({
+    version: z.string(),
+    pid: z.number().int(),
+    startedAt: z.string(),
+    uptimeMs: z.number(),
+    dataDir: z.string(),
+    store: z.object({ dialect: z.string(), location: z.string() }),
+    http: z.string(),
+  }),
+  readiness: readinessSchema,
+  bots: z.array(botSchema),
+  gateways: z.array(
+    gatewaySchema.extend({
+      bot: z.string().meta({ description: "the bot's name" }),
+      sessions: z
+        .object({ path: z.enum(["protocol", "jsonl"]), connected: z.boolean() })
+        .nullable()
+        .meta({ description: "how its sessions are followed; null when they are not" }),
+    }),
+  ),
+});
