@@ -140,8 +140,7 @@ export function vaultStoreContract(ctx: { store(): Store; open(): Promise<Store>
   it("refuses a record that breaks its type, naming the field", async () => {
     const { vault } = ctx.store();
     const name = `${prefix()}bad`;
-    const bad = (extra: Record<string, unknown>) =>
-      vault.put({ ...sealed(name), ...extra } as unknown as SealedSecret);
+    const bad = (extra: Record<string, unknown>) => vault.put({ ...sealed(name), ...extra });
     await expectValidation(bad({ name: "Upper" }), /^name must be 1 to 200 characters/);
     await expectValidation(bad({ name: "a b" }), /^name must be/);
     await expectValidation(bad({ kekId: "" }), /^kekId must be a non-empty string/);
