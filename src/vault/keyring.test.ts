@@ -56,7 +56,7 @@ describe("vault key ring", () => {
     const error = refusal(() => unset.current());
     expect(error.code).toBe("VAULT_KEY_MISSING");
     expect(error.message).toMatch(
-      /vault key "primary" is not set: set CLAWOPS_VAULT_KEY to the key/,
+      /vault key "primary" is not set: set CLAWOPS_VAULT_KEY to the key that sealed its records/,
     );
     expect(error.message).toContain("openssl rand -base64 32");
     expect(unset.describe()[0]!.problem).toBe(error.message);

@@ -5,7 +5,8 @@ import type { VaultKeySettings, VaultSettings } from "./settings.js";
 
 /** Base64 of exactly 32 bytes, padded (what `openssl rand -base64 32` prints). */
 const KEY_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
-const NEW_KEY_HINT = "a new key: `openssl rand -base64 32` (docs/vault.md)";
+/** Never "make a new key" alone: a new key cannot read the records sealed by the lost one. */
+const NEW_KEY_HINT = "the first key of a new vault: `openssl rand -base64 32` (docs/vault.md)";
 
 /** A configured key as loaded: its bytes, or why they could not be read. Never the bytes themselves. */
 export interface KeyInfo {
@@ -95,7 +96,7 @@ function loadKey(key: VaultKeySettings, env: NodeJS.ProcessEnv): Loaded {
     source: `env ${key.env}`,
     problem: new OpsError(
       "VAULT_KEY_MISSING",
-      `vault key "${key.id}" is not set: set ${key.env} to the key (base64 of 32 bytes), or give the key a file in vault.keys; ${NEW_KEY_HINT}`,
+      `vault key "${key.id}" is not set: set ${key.env} to the key that sealed its records (base64 of 32 bytes), or give the key a file in vault.keys; ${NEW_KEY_HINT}`,
       { details: { kekId: key.id, env: key.env } },
     ),
   };
