@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { registerSecret } from "../../test/helpers/witness.js";
-import { OpsError } from "../core/errors.js";
+import { refusal } from "../../test/helpers/refusal.js";
 import {
   type Envelope,
   type Kek,
@@ -17,21 +17,9 @@ const kek = (id: string): Kek => ({
 });
 const SECRET = registerSecret("xoxb-envelope-secret-4f9a1c77d2", "envelope test value");
 
-/** The error `work` throws, checked to be an OpsError that never carries the secret or a key. */
-function refusal(work: () => unknown, ...keys: Kek[]): OpsError {
-  let caught: unknown = null;
-  try {
-    work();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(OpsError);
-  const error = caught as OpsError;
-  const text = `${error.message} ${JSON.stringify(error.details)} ${String(error.stack)}`;
-  expect(text).not.toContain(SECRET);
-  for (const k of keys) expect(text).not.toContain(k.key.toString("base64"));
-  return error;
-}
+/** The refusal `work` throws, with neither the value nor any of `keys` in it. */
+const refused = (work: () => unknown, ...keys: Kek[]) =>
+  refusal(work, [SECRET, ...keys.map((k) => k.key.toString("base64"))]);
 
 /** A copy of `e` with one byte of `part` flipped. */
 function flip(e: Envelope, part: keyof Envelope, at = 0): Envelope {
@@ -74,7 +62,7 @@ describe("vault envelope", () => {
     const sealed = seal(k1, "provider/openai", Buffer.from(SECRET));
     for (const part of ["ciphertext", "tag", "iv", "wrappedKey", "keyIv", "keyTag"] as const) {
       for (const at of [0, sealed[part].length - 1]) {
-        const error = refusal(() => openEnvelope(k1, flip(sealed, part, at)), k1);
+        const error = refused(() => openEnvelope(k1, flip(sealed, part, at)), k1);
         expect(error.code, `${part}[${at}]`).toBe("VAULT_TAMPERED");
         expect(error.message).toMatch(/^vault record "provider\/openai" was refused: its /);
       }
@@ -91,11 +79,11 @@ describe("vault envelope", () => {
       ["ciphertext", sealed.ciphertext.subarray(1), /its value failed authentication/],
     ];
     for (const [part, bytes, message] of cases) {
-      const error = refusal(() => openEnvelope(k1, { ...sealed, [part]: bytes }), k1);
+      const error = refused(() => openEnvelope(k1, { ...sealed, [part]: bytes }), k1);
       expect(error.code).toBe("VAULT_TAMPERED");
       expect(error.message).toMatch(message);
     }
-    expect(refusal(() => openEnvelope(k1, { ...sealed, version: 2 })).message).toMatch(
+    expect(refused(() => openEnvelope(k1, { ...sealed, version: 2 })).message).toMatch(
       /format version is 2/,
     );
   });
@@ -103,25 +91,25 @@ describe("vault envelope", () => {
   it("binds the record's name: a record copied to another name is refused", () => {
     const sealed = seal(k1, "bot/alpha/token", Buffer.from(SECRET));
     const moved = { ...sealed, name: "bot/beta/token" };
-    const error = refusal(() => openEnvelope(k1, moved), k1);
+    const error = refused(() => openEnvelope(k1, moved), k1);
     expect(error.code).toBe("VAULT_TAMPERED");
     expect(error.message).toContain('"bot/beta/token"');
     // Only the value moved (a wrapping of its own for the other name): refused too.
     const other = seal(k1, "bot/beta/token", Buffer.from("another value"));
     const spliced = { ...other, iv: sealed.iv, ciphertext: sealed.ciphertext, tag: sealed.tag };
-    expect(refusal(() => openEnvelope(k1, spliced), k1).code).toBe("VAULT_TAMPERED");
+    expect(refused(() => openEnvelope(k1, spliced), k1).code).toBe("VAULT_TAMPERED");
   });
 
   it("tells a wrong key from a changed record", () => {
     const sealed = seal(k1, "n", Buffer.from(SECRET));
     const impostor: Kek = { id: "k1", key: randomBytes(32) };
-    const error = refusal(() => openEnvelope(impostor, sealed), k1, impostor);
+    const error = refused(() => openEnvelope(impostor, sealed), k1, impostor);
     expect(error.code).toBe("VAULT_KEY_WRONG");
     expect(error.message).toMatch(/the key configured as "k1" is not the key that sealed it/);
     // Relabelled to another key id (with that key's check value): refused, the id is bound.
     const k2 = kek("k2");
     const relabelled = { ...sealed, kekId: "k2", kekCheck: kekCheck(k2.key) };
-    expect(refusal(() => openEnvelope(k2, relabelled), k1, k2).code).toBe("VAULT_TAMPERED");
+    expect(refused(() => openEnvelope(k2, relabelled), k1, k2).code).toBe("VAULT_TAMPERED");
   });
 
   it("re-wraps under another key: same value and ciphertext, new wrapping", () => {
@@ -132,11 +120,11 @@ describe("vault envelope", () => {
     expect(rewrapped.ciphertext).toEqual(sealed.ciphertext);
     expect(rewrapped.keyIv.equals(sealed.keyIv)).toBe(false);
     expect(openEnvelope(k2, rewrapped).toString()).toBe(SECRET);
-    expect(refusal(() => openEnvelope(k1, { ...rewrapped, kekId: "k1" }), k1).code).toMatch(
+    expect(refused(() => openEnvelope(k1, { ...rewrapped, kekId: "k1" }), k1).code).toMatch(
       /^VAULT_/,
     );
     // A tampered record is not re-wrapped (that would bless it).
-    expect(refusal(() => rewrapEnvelope(k1, k2, flip(sealed, "tag")), k1, k2).code).toBe(
+    expect(refused(() => rewrapEnvelope(k1, k2, flip(sealed, "tag")), k1, k2).code).toBe(
       "VAULT_TAMPERED",
     );
   });

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { registerSecret } from "../../test/helpers/witness.js";
 import { resolveConfig } from "../config/load.js";
-import { OpsError } from "../core/errors.js";
+import { refusal } from "../../test/helpers/refusal.js";
 import { kekCheck } from "./envelope.js";
 import { KeyRing } from "./keyring.js";
 import { type VaultSettings, vaultConfigSchema } from "./settings.js";
@@ -21,18 +21,6 @@ function keyFile(name: string, text: string, mode: number): string {
   writeFileSync(file, text);
   chmodSync(file, mode);
   return file;
-}
-
-function refusal(work: () => unknown, ...secrets: string[]): OpsError {
-  let caught: unknown = null;
-  try {
-    work();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(OpsError);
-  for (const secret of secrets) expect((caught as OpsError).message).not.toContain(secret);
-  return caught as OpsError;
 }
 
 describe("vault key ring", () => {
@@ -65,7 +53,7 @@ describe("vault key ring", () => {
   it("refuses a key that is not base64 of 32 bytes without printing it", () => {
     for (const bad of [randomBytes(16).toString("base64"), "x".repeat(44), "not a key"]) {
       const ring = KeyRing.load(settings([{ id: "k", env: "K" }]), { K: bad });
-      const error = refusal(() => ring.current(), bad);
+      const error = refusal(() => ring.current(), [bad]);
       expect(error.code).toBe("VAULT_KEY_INVALID");
       expect(error.message).toMatch(/^vault key "k" from env K is not base64 of 32 bytes/);
     }
@@ -82,7 +70,7 @@ describe("vault key ring", () => {
       const open = keyFile(`open-${mode.toString(8)}.key`, key, mode);
       const error = refusal(
         () => KeyRing.load(settings([{ id: "f", file: open }]), {}).current(),
-        key,
+        [key],
       );
       expect(error.code).toBe("VAULT_KEY_INVALID");
       expect(error.message).toBe(

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../test/helpers/postgres.js";
 import { serviceUrl } from "../../test/helpers/services.js";
 import { registerSecret } from "../../test/helpers/witness.js";
-import { OpsError } from "../core/errors.js";
+import { rejection } from "../../test/helpers/refusal.js";
 import type { SealedSecret } from "../core/vault.js";
 import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
@@ -18,17 +18,9 @@ const newKey = (label: string) => registerSecret(randomBytes(32).toString("base6
 const KEYS = { k1: newKey("vault test k1"), k2: newKey("vault test k2") };
 const value = (i: number) => registerSecret(`tg-${i}-${randomBytes(12).toString("hex")}`, "value");
 
-/** Every string an error shows, checked for the secrets given. */
-async function refusal(promise: Promise<unknown>, ...secrets: string[]): Promise<OpsError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(OpsError);
-  const text = `${(error as OpsError).message} ${JSON.stringify((error as OpsError).details)}`;
-  for (const s of [...secrets, KEYS.k1, KEYS.k2]) expect(text).not.toContain(s);
-  return error as OpsError;
-}
+/** The refusal of `promise`, with none of `secrets` and neither test key in it. */
+const refusal = (promise: Promise<unknown>, ...secrets: string[]) =>
+  rejection(promise, [...secrets, KEYS.k1, KEYS.k2]);
 
 function describeVault(
   name: string,

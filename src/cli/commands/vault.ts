@@ -146,8 +146,13 @@ async function readValue(name: string): Promise<string> {
   let size = 0;
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
     size += chunk.length;
-    // Stop reading early: more than this is refused anyway.
-    if (size > MAX_VALUE_BYTES + 2) break;
+    // A trailing newline may come on top of the largest value; more is refused unread.
+    if (size > MAX_VALUE_BYTES + 2) {
+      throw new OpsError(
+        "VALIDATION",
+        `the value of "${name}" on stdin is larger than ${MAX_VALUE_BYTES / 1024} KiB: a credential, not a file`,
+      );
+    }
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString("utf8");
