@@ -13,6 +13,7 @@ import { registerOpenClawCommands } from "./commands/openclaw.js";
 import { registerSessionCommands } from "./commands/sessions.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
+import { registerVaultCommands } from "./commands/vault.js";
 import { registerVersion } from "./commands/version.js";
 import { EXIT } from "./output.js";
 
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerProvision(program);
   registerRepairCommands(program);
   registerConfigCommands(program);
+  registerVaultCommands(program);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }

@@ -10,6 +10,11 @@ const USAGE_CODES: ReadonlySet<OpsErrorCode> = new Set([
   "USAGE",
   "VALIDATION",
   "STORE_UNREACHABLE",
+  // The vault's keys are configuration; a tampered record is a failure (exit 1).
+  "VAULT_KEY_MISSING",
+  "VAULT_KEY_INVALID",
+  "VAULT_KEY_UNKNOWN",
+  "VAULT_KEY_WRONG",
 ]);
 
 export interface OutputOptions {

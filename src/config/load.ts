@@ -19,6 +19,8 @@ export const ENV_OVERRIDES: Readonly<
 
 /** Variables read elsewhere, so not reported as unknown: the config path; stack traces (cli/output.ts). */
 const OTHER_ENV = new Set(["CLAWOPS_CONFIG", "CLAWOPS_DEBUG"]);
+/** Vault keys (`vault.keys[].env`): `CLAWOPS_VAULT_KEY`, `CLAWOPS_VAULT_KEY_2026_05`... */
+const VAULT_KEY_ENV = /^CLAWOPS_VAULT_KEY(_[A-Z0-9_]+)?$/;
 
 export interface LoadedConfig {
   config: ClawopsConfig;
@@ -116,7 +118,7 @@ function applyEnvOverrides(
     if (!name.startsWith("CLAWOPS_") || value === undefined) continue;
     const override = ENV_OVERRIDES[name];
     if (!override) {
-      if (!OTHER_ENV.has(name) && !name.startsWith("CLAWOPS_TEST_")) {
+      if (!OTHER_ENV.has(name) && !VAULT_KEY_ENV.test(name) && !name.startsWith("CLAWOPS_TEST_")) {
         warnings.push({
           path: name,
           message: "unknown CLAWOPS_ variable, ignored",
@@ -174,6 +176,8 @@ export function resolveConfig(
     );
   if (config.provision.templateDir)
     config.provision.templateDir = path.resolve(options.baseDir, config.provision.templateDir);
+  for (const key of config.vault.keys)
+    if (key.file) key.file = path.resolve(options.baseDir, key.file);
   for (const bot of config.fleet.bots) {
     if (bot.stateDir) bot.stateDir = path.resolve(options.baseDir, bot.stateDir);
     if (bot.configPath) bot.configPath = path.resolve(options.baseDir, bot.configPath);

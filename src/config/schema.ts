@@ -6,6 +6,7 @@ import { checksConfigSchema } from "../checks/index.js";
 import { botInputSchema, portSchema } from "../core/bot.js";
 import { notifyConfigSchema } from "../notifiers/index.js";
 import { repairConfigSchema } from "../repair/settings.js";
+import { vaultConfigSchema } from "../vault/settings.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -177,6 +178,7 @@ export const configSchema = z.strictObject({
   notify: notifyConfigSchema,
   ingest: ingestConfigSchema,
   budgets: budgetsConfigSchema,
+  vault: vaultConfigSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

@@ -36,6 +36,16 @@ export type OpsErrorCode =
   | "EXPECTATION_FAILED"
   /** A `Host` that is not one of the daemon's names (DNS rebinding). */
   | "HOST_NOT_ALLOWED"
+  /** A vault key that is configured but cannot be read (variable unset, file absent). */
+  | "VAULT_KEY_MISSING"
+  /** A vault key that is not base64 of 32 bytes, or a key file others can read. */
+  | "VAULT_KEY_INVALID"
+  /** A vault record sealed under a key id that is not configured. */
+  | "VAULT_KEY_UNKNOWN"
+  /** The key configured under a record's key id is not the key that sealed it. */
+  | "VAULT_KEY_WRONG"
+  /** A vault record that fails authentication: changed, truncated or moved from another name. */
+  | "VAULT_TAMPERED"
   | "INTERNAL";
 
 /** A problem found while validating input: where it is, what is wrong, and how bad. */

@@ -37,6 +37,12 @@ const STATUS: Record<OpsErrorCode, number> = {
   RESTART_REFUSED: 409,
   // A spent quota, as LLM APIs answer it; the error's details say when it lifts (resumesAt).
   BUDGET_EXCEEDED: 429,
+  // The daemon's own key configuration: nothing the client can change.
+  VAULT_KEY_MISSING: 503,
+  VAULT_KEY_INVALID: 503,
+  VAULT_KEY_UNKNOWN: 503,
+  VAULT_KEY_WRONG: 503,
+  VAULT_TAMPERED: 500,
   INTERNAL: 500,
 };
 

@@ -146,6 +146,22 @@ export interface BudgetStatesTable {
   updated_at: string;
 }
 
+/** One vault record (core/vault.ts `SealedSecret`): binary parts as BLOB (SQLite) or bytea (PostgreSQL). */
+export interface VaultRecordsTable {
+  name: string;
+  version: number;
+  kek_id: string;
+  kek_check: string;
+  key_iv: Buffer;
+  wrapped_key: Buffer;
+  key_tag: Buffer;
+  iv: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   bots: BotsTable;
   events: EventsTable;
@@ -156,6 +172,7 @@ export interface Database {
   messages: MessagesTable;
   ingest_cursors: IngestCursorsTable;
   budget_states: BudgetStatesTable;
+  vault_records: VaultRecordsTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -6,6 +6,7 @@ import type { RepairRecord } from "../core/repair.js";
 import { budgetStoreContract } from "./budget-store.contract.js";
 import { sessionCostContract } from "./session-cost.contract.js";
 import { sessionStoreContract } from "./session-store.contract.js";
+import { vaultStoreContract } from "./vault-store.contract.js";
 import type { NewBot, Store } from "./store.js";
 
 function newBot(name: string, port: number, extra: Partial<NewBot> = {}): NewBot {
@@ -61,10 +62,10 @@ export function describeStoreContract(
     it("migrates idempotently and reports the current version", async () => {
       const again = await store.migrate();
       expect(again.applied).toEqual([]);
-      expect(again.current).toBe("006-budgets");
+      expect(again.current).toBe("007-vault");
       const other = await env.open();
       try {
-        expect(await other.migrate()).toEqual({ applied: [], current: "006-budgets" });
+        expect(await other.migrate()).toEqual({ applied: [], current: "007-vault" });
       } finally {
         await other.close();
       }
@@ -301,6 +302,7 @@ export function describeStoreContract(
     sessionStoreContract(sessions);
     sessionCostContract(sessions);
     budgetStoreContract(sessions);
+    vaultStoreContract(sessions);
   });
 }
 

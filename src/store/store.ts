@@ -5,6 +5,7 @@ import type { RepairPause, RepairRecord } from "../core/repair.js";
 import type { BudgetStore } from "./budget-store.js";
 import type { Dialect } from "./schema.js";
 import type { SessionStore } from "./session-store.js";
+import type { VaultStore } from "./vault-store.js";
 
 export type { Dialect };
 
@@ -82,6 +83,8 @@ export interface Store {
   readonly sessions: SessionStore;
   /** Spending budgets' states (its own interface: budget-store.ts). */
   readonly budgets: BudgetStore;
+  /** The credential vault's sealed records (its own interface: vault-store.ts). */
+  readonly vault: VaultStore;
 
   close(): Promise<void>;
 }

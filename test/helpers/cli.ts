@@ -26,10 +26,10 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-/** Runs `clawops ARGS` to completion (argv only, no shell). */
+/** Runs `clawops ARGS` to completion (argv only, no shell); `input` is written to its stdin. */
 export function runCli(
   args: string[],
-  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string },
 ): Promise<CliResult> {
   // `bot start` waits for the gateway's boot, which takes 30 s and more on a loaded 2-core machine.
   return runFile(process.execPath, [CLI, ...args], { timeoutMs: 120_000, ...options }).then(
@@ -50,10 +50,10 @@ function commandName(args: readonly string[]): string {
 export function runFile(
   file: string,
   args: string[],
-  options: { cwd: string; env?: Record<string, string>; timeoutMs: number },
+  options: { cwd: string; env?: Record<string, string>; timeoutMs: number; input?: string },
 ): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       {
@@ -67,6 +67,7 @@ export function runFile(
         resolve({ code, stdout, stderr });
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 

@@ -6,6 +6,7 @@ import { repair } from "./003-repair.js";
 import { eventVersion } from "./004-event-version.js";
 import { sessions } from "./005-sessions.js";
 import { budgets } from "./006-budgets.js";
+import { vault } from "./007-vault.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -19,6 +20,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "004-event-version": eventVersion(),
     "005-sessions": sessions(dialect),
     "006-budgets": budgets(dialect),
+    "007-vault": vault(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
