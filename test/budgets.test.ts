@@ -65,9 +65,7 @@ describe.runIf(gatewayRuntimeAvailable())("budgets on a real gateway", () => {
       bot: "alpha",
       owner: "team-a",
       llmBaseUrl: llm.baseUrl,
-      editConfig: (config) => {
-        config.models.providers.fake.models[0]!.cost = PRICE;
-      },
+      modelCost: PRICE,
       clawops: {
         notify: {
           notifiers: [

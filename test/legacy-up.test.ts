@@ -2,7 +2,6 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessageRecord, SessionRecord } from "../src/core/session.js";
-import { sleep } from "../src/core/time.js";
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import {
   GATEWAY_HOOK_TIMEOUT,
@@ -37,18 +36,6 @@ describe.runIf(gatewayRuntimeAvailable(GATEWAY_RUNTIME_2026_7))(
     let up: Supervised;
     let session: SessionRecord;
 
-    async function sessionWhere(match: (s: SessionRecord) => boolean, what: string) {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const listed = (await fetch(`http://127.0.0.1:${up.httpPort}/api/v1/sessions`)
-          .then((r) => r.json())
-          .catch(() => ({ sessions: [] }))) as { sessions: SessionRecord[] };
-        const found = listed.sessions.find(match);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(listed.sessions)}`);
-        await sleep(100);
-      }
-    }
     const messagesOf = async (id: string) =>
       (await up.json<{ messages: MessageRecord[] }>(["session", id])).messages;
 
@@ -59,9 +46,7 @@ describe.runIf(gatewayRuntimeAvailable(GATEWAY_RUNTIME_2026_7))(
         bot: "old",
         runtime: GATEWAY_RUNTIME_2026_7,
         llmBaseUrl: llm.baseUrl,
-        editConfig: (config) => {
-          config.models.providers.fake.models[0]!.cost = PRICE;
-        },
+        modelCost: PRICE,
       });
       mkdirSync(path.join(up.botDir, "workspace"), { recursive: true });
       writeFileSync(path.join(up.botDir, "workspace/notes.txt"), "line one\nline two\n");
@@ -89,7 +74,7 @@ describe.runIf(gatewayRuntimeAvailable(GATEWAY_RUNTIME_2026_7))(
       expect(chat.code, chat.stderr).toBe(0);
       expect(chat.stdout).toContain("notes.txt has two lines.");
       const answered = Date.now();
-      session = await sessionWhere(
+      session = await up.sessionWhere(
         (s) => s.sessionKey === KEY && s.messageCount === 4,
         "the turn's session with 4 messages",
       );
@@ -149,7 +134,7 @@ describe.runIf(gatewayRuntimeAvailable(GATEWAY_RUNTIME_2026_7))(
       writeFileSync(temp, rewritten.join("\n"));
       renameSync(temp, file);
 
-      const changed = await sessionWhere(
+      const changed = await up.sessionWhere(
         (s) => s.sessionId === session.sessionId && s.usage.costUsd > session.usage.costUsd + 1.5,
         "the rewritten session's totals",
       );

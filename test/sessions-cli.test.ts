@@ -23,20 +23,12 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
   const json = <T>(args: string[]) => up.json<T>(args);
   const sessions = () => json<{ sessions: SessionRecord[] }>(["sessions"]);
 
-  /** Polls the API (a CLI run costs a Node start per poll, which would be what is timed). */
-  async function sessionOf(key: string, messages: number, timeoutMs = 10_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const listed = (await fetch(`http://127.0.0.1:${httpPort}/api/v1/sessions`)
-        .then((r) => r.json())
-        .catch(() => ({ sessions: [] }))) as { sessions: SessionRecord[] };
-      const found = listed.sessions.find((s) => s.sessionKey === key);
-      if (found && found.messageCount >= messages) return found;
-      if (Date.now() > deadline)
-        throw new Error(`no session ${key} with ${messages} messages: ${JSON.stringify(found)}`);
-      await sleep(100);
-    }
-  }
+  const sessionOf = (key: string, messages: number, timeoutMs = 10_000) =>
+    up.sessionWhere(
+      (s) => s.sessionKey === key && s.messageCount >= messages,
+      `no session ${key} with ${messages} messages`,
+      timeoutMs,
+    );
 
   beforeAll(async () => {
     llm = await startFakeLlm();
@@ -45,9 +37,7 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
       bot: "alpha",
       owner: "team-a",
       llmBaseUrl: llm.baseUrl,
-      editConfig: (config) => {
-        config.models.providers.fake.models[0]!.cost = PRICE;
-      },
+      modelCost: PRICE,
     });
     httpPort = up.httpPort;
   }, GATEWAY_HOOK_TIMEOUT);

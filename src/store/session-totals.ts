@@ -79,13 +79,9 @@ export async function addToSessionTotals(
   additions: readonly SessionAddition[],
   now: string,
 ): Promise<void> {
-  // PostgreSQL takes every addition as one array per column (a fixed 11 parameters, no
-  // VALUES list to parse and plan); SQLite as a VALUES list, as many as a statement binds.
-  const perStatement =
-    dialect === "postgres" ? additions.length : valuesPerStatement(dialect, ADDITION_COLUMNS);
+  const perStatement = valuesPerStatement(dialect, ADDITION_COLUMNS);
   for (let i = 0; i < additions.length; i += perStatement) {
-    const chunk = additions.slice(i, i + perStatement);
-    const source = dialect === "postgres" ? unnestAdditions(chunk) : valuesOf(chunk);
+    const source = valuesOf(additions.slice(i, i + perStatement));
     const latest = sql`case when sessions.last_activity_at is null
       or sessions.last_activity_at < v.last_at then v.last_at else sessions.last_activity_at end`;
     await sql`with v (bot_id, session_id, n, input, output, cache_read, cache_write, cost,
@@ -117,23 +113,4 @@ function valuesOf(additions: readonly SessionAddition[]) {
         cast(${a.modelUsed} as text), cast(${a.costSource} as text), cast(${a.lastActivityAt} as text))`,
   );
   return sql`values ${sql.join(rows)}`;
-}
-
-/** PostgreSQL: the additions as one array per column, unnested into rows. */
-function unnestAdditions(additions: readonly SessionAddition[]) {
-  const column = <T>(pick: (a: SessionAddition) => T, type: string) =>
-    sql`${additions.map(pick)}::${sql.raw(type)}[]`;
-  return sql`select * from unnest(${sql.join([
-    column((a) => a.botId, "text"),
-    column((a) => a.sessionId, "text"),
-    column((a) => a.messages, "bigint"),
-    column((a) => a.input, "bigint"),
-    column((a) => a.output, "bigint"),
-    column((a) => a.cacheRead, "bigint"),
-    column((a) => a.cacheWrite, "bigint"),
-    column((a) => a.costUsd, "double precision"),
-    column((a) => a.modelUsed, "text"),
-    column((a) => a.costSource, "text"),
-    column((a) => a.lastActivityAt, "text"),
-  ])})`;
 }

@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
+import type { SessionRecord } from "../../src/core/session.js";
+import { sleep } from "../../src/core/time.js";
 import { stringify } from "yaml";
 import {
   GATEWAY_RUNTIME,
@@ -24,6 +26,8 @@ export interface SupervisedOptions {
   runtime?: GatewayRuntime;
   /** `--owner` of the bot. */
   owner?: string;
+  /** The fake model's price in the gateway's config (USD per million tokens): the gateway prices its answers. */
+  modelCost?: GatewayConfig["models"]["providers"]["fake"]["models"][number]["cost"];
   /** Changes the gateway's config before it is written. */
   editConfig?: (config: GatewayConfig) => void;
   /** More of clawops.yaml, over `supervisedClawopsConfig`'s (`supervisor.onExit: keep` is set). */
@@ -45,6 +49,15 @@ export interface Supervised {
   cli(args: string[]): Promise<CliResult>;
   /** Runs a command with `--json`, expects exit 0 and parses its output. */
   json<T>(args: string[]): Promise<T>;
+  /**
+   * Polls `GET /api/v1/sessions` (a CLI run would cost a Node start a poll, which tests
+   * time) until a session matches; throws naming `what` after `timeoutMs`.
+   */
+  sessionWhere(
+    match: (s: SessionRecord) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<SessionRecord>;
   /** The running `clawops up`; null between `stopDaemon` and `startDaemon`. */
   daemon(): RunningDaemon | null;
   /** Stops `clawops up`; the gateway keeps running (`onExit: keep`). */
@@ -83,6 +96,7 @@ export async function upWithGateway(options: SupervisedOptions): Promise<Supervi
       token,
       llmBaseUrl: options.llmBaseUrl,
     });
+    if (options.modelCost) config.models.providers.fake.models[0]!.cost = options.modelCost;
     options.editConfig?.(config);
     const written = runtime.adaptConfig?.(config) ?? config;
     writeFileSync(configPath, JSON.stringify(written, null, 2));
@@ -122,6 +136,18 @@ export async function upWithGateway(options: SupervisedOptions): Promise<Supervi
         const result = await cli([...args, "--json"]);
         expect(result.code, result.stderr).toBe(0);
         return JSON.parse(result.stdout) as T;
+      },
+      async sessionWhere(match, what, timeoutMs = 15_000) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const listed = (await fetch(`http://127.0.0.1:${httpPort}/api/v1/sessions`)
+            .then((r) => r.json())
+            .catch(() => ({ sessions: [] }))) as { sessions: SessionRecord[] };
+          const found = listed.sessions.find(match);
+          if (found) return found;
+          if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(listed.sessions)}`);
+          await sleep(100);
+        }
       },
       daemon: () => daemon,
       async stopDaemon() {
