@@ -235,10 +235,12 @@ describe.runIf(gatewayRuntimeAvailable(GATEWAY_RUNTIME_2026_7))(
           pollIntervalMs: 200,
         });
         const deadline = Date.now() + 10_000;
+        // The messages and the archive's flag land in two writes: wait for both.
         let session: SessionRecord | undefined;
-        while (!session && Date.now() < deadline) {
+        while (Date.now() < deadline) {
           const { sessions } = await store.sessions.listSessions({ botId: bot.id });
-          session = sessions.find((s) => s.sessionId === resetId && s.messageCount === 4);
+          session = sessions.find((s) => s.sessionId === resetId);
+          if (session?.messageCount === 4 && session.deletedOnGateway) break;
           await sleep(100);
         }
         await follower.stop();

@@ -325,7 +325,8 @@ async function launchGateway(
     // Workers left in the group (the gateway was SIGKILLed, say) go too; zombies do not count.
     killGroup(child.pid!, "SIGKILL");
     for (let i = 0; i < 50 && liveGroupMembers(child.pid!).length > 0; i += 1) await sleep(100);
-    rmSync(dir, { recursive: true, force: true });
+    // A worker's last log line can land while the tree is removed: retry on ENOTEMPTY.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     releaseSlot();
   };
 
