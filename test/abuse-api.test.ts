@@ -97,8 +97,18 @@ describe("API abuse", () => {
   let daemon: RunningDaemon;
   let port = 0;
   const answers: RawAnswer[] = [];
+  /** A request with the local CLI's credential, so that what is tested is past authentication. */
+  const authed = (
+    method: string,
+    target: string,
+    options: { headers?: Record<string, string>; body?: string } = {},
+  ) =>
+    request(port, method, target, {
+      ...options,
+      headers: { ...daemon.auth(), ...options.headers },
+    });
   const post = async (body: unknown, headers: Record<string, string> = {}) => {
-    const answer = await request(port, "POST", "/api/v1/bots", {
+    const answer = await authed("POST", "/api/v1/bots", {
       headers: { "x-clawops-client": "test", ...headers },
       body: JSON.stringify(body),
     });
@@ -155,13 +165,13 @@ describe("API abuse", () => {
       ).toEqual([field]);
     }
 
-    const listed = await request(port, "GET", "/api/v1/bots");
+    const listed = await authed("GET", "/api/v1/bots");
     expect(JSON.parse(listed.body)).toEqual({ bots: [] });
-    const events = JSON.parse((await request(port, "GET", "/api/v1/events?type=bot.")).body) as {
+    const events = JSON.parse((await authed("GET", "/api/v1/events?type=bot.")).body) as {
       events: unknown[];
     };
     expect(events.events).toEqual([]);
-    expect((await request(port, "GET", "/api/v1/bots/abuse/doctor")).status).toBe(404);
+    expect((await authed("GET", "/api/v1/bots/abuse/doctor")).status).toBe(404);
 
     // Inside the root, the daemon's own folder: registered, with the real path.
     writeConfig("fine");
@@ -200,7 +210,7 @@ describe("API abuse", () => {
       ["GET", "/nothing-here"],
     ] as const) {
       const error = expectEnvelope(
-        await request(port, method, target, { headers: { host: "evil.example" } }),
+        await authed(method, target, { headers: { host: "evil.example" } }),
         421,
         "HOST_NOT_ALLOWED",
       );
@@ -212,7 +222,7 @@ describe("API abuse", () => {
       "HOST_NOT_ALLOWED",
     );
     expectEnvelope(
-      await request(port, "POST", "/api/v1/repairs/pause", {
+      await authed("POST", "/api/v1/repairs/pause", {
         headers: { host: `evil.example:${port}`, "x-clawops-client": "test" },
       }),
       421,
@@ -229,18 +239,18 @@ describe("API abuse", () => {
       "FORBIDDEN",
     );
     const names = (
-      JSON.parse((await request(port, "GET", "/api/v1/bots")).body) as { bots: { name: string }[] }
+      JSON.parse((await authed("GET", "/api/v1/bots")).body) as { bots: { name: string }[] }
     ).bots.map((b) => b.name);
     expect(names).not.toContain("rebound");
     expect(names).not.toContain("crossorigin");
-    const repairs = JSON.parse((await request(port, "GET", "/api/v1/repairs/status")).body) as {
+    const repairs = JSON.parse((await authed("GET", "/api/v1/repairs/status")).body) as {
       pauses: unknown[];
     };
     expect(repairs.pauses).toEqual([]); // the rebound pause never happened
 
     // The daemon's own names still work, and its own origin may change state.
     expect(
-      (await request(port, "GET", "/healthz", { headers: { host: `localhost:${port}` } })).status,
+      (await authed("GET", "/healthz", { headers: { host: `localhost:${port}` } })).status,
     ).toBe(200);
     writeConfig("same-origin");
     const same = await post({ name: "same-origin" }, { origin: `http://127.0.0.1:${port}` });
@@ -248,19 +258,11 @@ describe("API abuse", () => {
   });
 
   it("answers every malformed request with the documented envelope, never a 500 or a hang", async () => {
-    expectEnvelope(await request(port, "GET", "/api/v1/bots/%E0%A4%A"), 400, "BAD_REQUEST");
+    expectEnvelope(await authed("GET", "/api/v1/bots/%E0%A4%A"), 400, "BAD_REQUEST");
+    expectEnvelope(await authed("GET", `/api/v1/bots/${"a".repeat(300)}`), 414, "URI_TOO_LONG");
+    expectEnvelope(await authed("GET", `/api/v1/${"a".repeat(20_000)}`), 414, "URI_TOO_LONG");
     expectEnvelope(
-      await request(port, "GET", `/api/v1/bots/${"a".repeat(300)}`),
-      414,
-      "URI_TOO_LONG",
-    );
-    expectEnvelope(
-      await request(port, "GET", `/api/v1/${"a".repeat(20_000)}`),
-      414,
-      "URI_TOO_LONG",
-    );
-    expectEnvelope(
-      await request(port, "GET", "/healthz", { headers: { "x-big": "b".repeat(20_000) } }),
+      await authed("GET", "/healthz", { headers: { "x-big": "b".repeat(20_000) } }),
       431,
       "HEADERS_TOO_LARGE",
     );
@@ -272,18 +274,18 @@ describe("API abuse", () => {
     expectEnvelope(await raw(port, "NOT A REQUEST\r\n\r\n"), 400, "BAD_REQUEST");
     expectEnvelope(await raw(port, "GET /healthz HTTP/1.0\r\n\r\n"), 400, "BAD_REQUEST");
     expectEnvelope(
-      await request(port, "GET", "/healthz", { headers: { expect: "teapot" } }),
+      await authed("GET", "/healthz", { headers: { expect: "teapot" } }),
       417,
       "EXPECTATION_FAILED",
     );
     const headers = { "x-clawops-client": "test" };
     expectEnvelope(
-      await request(port, "POST", "/api/v1/bots", { headers, body: "{not json" }),
+      await authed("POST", "/api/v1/bots", { headers, body: "{not json" }),
       400,
       "BAD_REQUEST",
     );
     expectEnvelope(
-      await request(port, "POST", "/api/v1/bots", {
+      await authed("POST", "/api/v1/bots", {
         headers: { ...headers, "content-type": "text/x-nothing" },
         body: "name=x",
       }),
@@ -291,40 +293,65 @@ describe("API abuse", () => {
       "UNSUPPORTED_MEDIA_TYPE",
     );
     expectEnvelope(
-      await request(port, "POST", "/api/v1/bots", { headers, body: `"${"x".repeat(1_100_000)}"` }),
+      await authed("POST", "/api/v1/bots", { headers, body: `"${"x".repeat(1_100_000)}"` }),
       413,
       "PAYLOAD_TOO_LARGE",
     );
-    expectEnvelope(await request(port, "GET", "/api/v1/events?limit=0"), 400, "VALIDATION");
+    expectEnvelope(await authed("GET", "/api/v1/events?limit=0"), 400, "VALIDATION");
     // Query parameters are validated before the bot is looked up: a bad one is a 400 naming it.
     for (const target of [
       "/api/v1/bots/abuse/doctor?fast=maybe",
       "/api/v1/bots/abuse/doctor?fast=",
     ]) {
-      const doctor = expectEnvelope(await request(port, "GET", target), 400, "VALIDATION");
+      const doctor = expectEnvelope(await authed("GET", target), 400, "VALIDATION");
       expect(doctor.issues?.map((i) => i.path)).toEqual(["fast"]);
       expect(doctor.message).toContain("fast");
     }
     expectEnvelope(
-      await request(port, "GET", "/api/v1/bots/abuse/doctor?fast=true&verbose=1"),
+      await authed("GET", "/api/v1/bots/abuse/doctor?fast=true&verbose=1"),
       400,
       "VALIDATION",
     );
-    expectEnvelope(await request(port, "GET", "/api/v1/nothing"), 404, "NOT_FOUND");
+    expectEnvelope(await authed("GET", "/api/v1/nothing"), 404, "NOT_FOUND");
     // Still serving after all of it.
-    expect((await request(port, "GET", "/readyz")).status).toBe(200);
+    expect((await authed("GET", "/readyz")).status).toBe(200);
   });
 
   it("takes an event type prefix literally: ?type=%. matches nothing", async () => {
     const types = async (type: string) =>
       (
         JSON.parse(
-          (await request(port, "GET", `/api/v1/events?type=${encodeURIComponent(type)}`)).body,
+          (await authed("GET", `/api/v1/events?type=${encodeURIComponent(type)}`)).body,
         ) as { events: { type: string }[] }
       ).events.map((e) => e.type);
     expect(await types("daemon.")).toContain("daemon.started");
     expect(await types("%.")).toEqual([]);
     expect(await types("_aemon.")).toEqual([]);
     expect(await types("DAEMON.")).toEqual([]);
+  });
+
+  it("answers 401 to a call without credentials or with forged ones, and audits the refused writes", async () => {
+    const forged = `clawops_0123456789ab_${"A".repeat(43)}`;
+    for (const headers of <Record<string, string>[]>[
+      {},
+      { authorization: `Bearer ${forged}` },
+      { authorization: "Basic eDp5" },
+    ]) {
+      const read = await request(port, "GET", "/api/v1/bots", { headers });
+      expectEnvelope(read, 401, "UNAUTHORIZED");
+      expect(read.headers["www-authenticate"]).toBe('Bearer realm="clawops"');
+      expectEnvelope(
+        await request(port, "POST", "/api/v1/bots/fine/start", {
+          headers: { ...headers, "x-clawops-client": "test" },
+        }),
+        401,
+        "UNAUTHORIZED",
+      );
+    }
+    const audit = JSON.parse((await authed("GET", "/api/v1/audit?actor=anonymous")).body) as {
+      entries: { route: string; status: number; source: string }[];
+    };
+    const refused = audit.entries.filter((e) => e.route === "/api/v1/bots/:name/start");
+    expect(refused.map((e) => [e.status, e.source])).toEqual(Array(3).fill([401, "127.0.0.1"]));
   });
 });

@@ -65,7 +65,7 @@ describe.runIf(mounted)("a full disk under the store", () => {
     expect(added.stderr).toMatch(/^clawops: the store's disk is full \((SQLITE_FULL|0 KiB free)/);
     expect(added.stderr).not.toMatch(/internal error|cannot rollback/);
 
-    const api = await fetch(`${daemon.url}/api/v1/bots`, {
+    const api = await daemon.fetch(`/api/v1/bots`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-clawops-client": "test" },
       body: JSON.stringify({ name: "during-api", allowMissingConfig: true }),

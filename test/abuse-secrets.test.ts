@@ -199,7 +199,9 @@ describe.runIf(gatewayRuntimeAvailable())("secrets in gateway output (real gatew
 
     const api = `http://127.0.0.1:${httpPort}/api/v1`;
     const served = await Promise.all(
-      ["status", "events?limit=1000", "bots"].map(async (p) => (await fetch(`${api}/${p}`)).text()),
+      ["status", "events?limit=1000", "bots"].map(async (p) =>
+        (await fetch(`${api}/${p}`, { headers: daemon!.auth() })).text(),
+      ),
     );
     const events = JSON.parse(served[1]!) as {
       events: { type: string; data: { lastExit?: { logTail: string[] } } }[];

@@ -30,12 +30,10 @@ describe.runIf(gatewayRuntimeAvailable())("budgets on a real gateway", () => {
   let llm: FakeLlm;
   let telegram: FakeTelegram;
   let setup: Supervised;
-  let httpPort = 0;
 
   const cli = (args: string[]) => setup.cli(args);
   const json = <T>(args: string[]) => setup.json<T>(args);
-  const api = (route: string, init?: RequestInit) =>
-    fetch(`http://127.0.0.1:${httpPort}/api/v1${route}`, init);
+  const api = (route: string, init?: RequestInit) => setup.api(route, init);
 
   /** The next Telegram message to the operators' chat (after `since`) whose text matches. */
   const message = (since: number, pattern: RegExp, timeoutMs = 30_000) =>
@@ -79,7 +77,6 @@ describe.runIf(gatewayRuntimeAvailable())("budgets on a real gateway", () => {
       },
       env: { CLAWOPS_TELEGRAM_TOKEN: telegram.token },
     });
-    httpPort = setup.httpPort;
   }, GATEWAY_HOOK_TIMEOUT);
 
   afterAll(async () => {

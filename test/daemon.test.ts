@@ -50,6 +50,7 @@ describe("clawops up on embedded SQLite", () => {
     expect(readiness.ready).toBe(true);
     expect(Object.keys(readiness.parts).sort()).toEqual([
       "events",
+      "loop:audit-retention",
       "loop:housekeeping",
       "notifiers",
       "store",
@@ -72,7 +73,7 @@ describe("clawops up on embedded SQLite", () => {
       /clawops_http_requests_total\{method="GET",route="\/healthz",status="200"\} [1-9]/,
     );
 
-    const notFound = await fetch(`${daemon.url}/api/v1/nothing`);
+    const notFound = await daemon.fetch(`/api/v1/nothing`);
     expect(notFound.status).toBe(404);
     expect(((await notFound.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
 
@@ -97,7 +98,7 @@ describe("clawops up on embedded SQLite", () => {
   it("answers the REST registry and the status command", async () => {
     const cwd = workDir();
     const daemon = await up(cwd);
-    const created = await fetch(`${daemon.url}/api/v1/bots`, {
+    const created = await daemon.fetch(`/api/v1/bots`, {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -112,7 +113,7 @@ describe("clawops up on embedded SQLite", () => {
       }),
     });
     expect(created.status).toBe(201);
-    const invalid = await fetch(`${daemon.url}/api/v1/bots`, {
+    const invalid = await daemon.fetch(`/api/v1/bots`, {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -128,7 +129,7 @@ describe("clawops up on embedded SQLite", () => {
     expect(body.error.code).toBe("VALIDATION");
     expect(body.error.issues.map((i) => i.path)).toEqual(["port"]);
     expect(body.error.requestId).toBe("req-7");
-    const conflict = await fetch(`${daemon.url}/api/v1/bots`, {
+    const conflict = await daemon.fetch(`/api/v1/bots`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-clawops-client": "test" },
       body: JSON.stringify({ name: "other", port: 18900, allowMissingConfig: true }),
@@ -148,24 +149,24 @@ describe("clawops up on embedded SQLite", () => {
     expect(human.stdout).toMatch(/ready\s+yes/);
     expect(human.stdout).toMatch(/api-bot\s+stopped\s+-\s+18900/);
 
-    const events = (await (await fetch(`${daemon.url}/api/v1/events?bot=api-bot`)).json()) as {
+    const events = (await (await daemon.fetch(`/api/v1/events?bot=api-bot`)).json()) as {
       events: { type: string; actor: string }[];
     };
-    expect(events.events).toMatchObject([{ type: "bot.registered", actor: "api#req-register" }]);
-    expect((await fetch(`${daemon.url}/api/v1/events?limit=0`)).status).toBe(400);
-    const foreign = await fetch(`${daemon.url}/api/v1/bots/api-bot`, { method: "DELETE" });
+    expect(events.events).toMatchObject([{ type: "bot.registered", actor: "cli#req-register" }]);
+    expect((await daemon.fetch(`/api/v1/events?limit=0`)).status).toBe(400);
+    const foreign = await daemon.fetch(`/api/v1/bots/api-bot`, { method: "DELETE" });
     expect(foreign.status).toBe(403);
     expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe("FORBIDDEN");
     const remove = { method: "DELETE", headers: { "x-clawops-client": "test" } };
-    expect((await fetch(`${daemon.url}/api/v1/bots/api-bot`, remove)).status).toBe(200);
-    expect((await fetch(`${daemon.url}/api/v1/bots/api-bot`)).status).toBe(404);
+    expect((await daemon.fetch(`/api/v1/bots/api-bot`, remove)).status).toBe(200);
+    expect((await daemon.fetch(`/api/v1/bots/api-bot`)).status).toBe(404);
   });
 
   it("puts a request's id on its log lines and on the events and repairs it caused", async () => {
     const cwd = workDir();
     const daemon = await up(cwd);
     const call = async (method: string, target: string, requestId: string, body?: unknown) => {
-      const answer = await fetch(`${daemon.url}${target}`, {
+      const answer = await daemon.fetch(target, {
         method,
         headers: {
           "x-clawops-client": "cli",
@@ -198,7 +199,7 @@ describe("clawops up on embedded SQLite", () => {
     expect((await call("POST", traced[3][1], traced[3][2])).status).toBe(200);
 
     // The record as the store keeps it, and the events each request caused.
-    const { repairs } = (await (await fetch(`${daemon.url}/api/v1/repairs?bot=traced`)).json()) as {
+    const { repairs } = (await (await daemon.fetch(`/api/v1/repairs?bot=traced`)).json()) as {
       repairs: { id: string; startedBy: string; cause: string }[];
     };
     expect(repairs).toMatchObject([
@@ -208,7 +209,7 @@ describe("clawops up on embedded SQLite", () => {
         cause: expect.stringMatching(/^requested by cli#req-repair;/) as string,
       },
     ]);
-    const { events } = (await (await fetch(`${daemon.url}/api/v1/events?bot=traced`)).json()) as {
+    const { events } = (await (await daemon.fetch(`/api/v1/events?bot=traced`)).json()) as {
       events: { type: string; actor: string; data: { to?: string } }[];
     };
     // What the supervisor then finds on its own (the start failing) is the supervisor's.
@@ -220,7 +221,7 @@ describe("clawops up on embedded SQLite", () => {
       ["repair.paused", "cli#req-pause", undefined],
       ["gateway.state", "cli#req-start", "starting"],
     ]);
-    const { pauses } = (await (await fetch(`${daemon.url}/api/v1/repairs/status`)).json()) as {
+    const { pauses } = (await (await daemon.fetch(`/api/v1/repairs/status`)).json()) as {
       pauses: { by: string }[];
     };
     expect(pauses).toMatchObject([{ by: "cli#req-pause" }]);
@@ -262,7 +263,7 @@ describe("clawops up on embedded SQLite", () => {
       "fleet:\n  bots:\n    - name: declared\n      port: 18950\n      desiredState: running\n      labels: { env: prod }\n",
     );
     const daemon = await up(cwd);
-    const { bot } = (await (await fetch(`${daemon.url}/api/v1/bots/declared`)).json()) as {
+    const { bot } = (await (await daemon.fetch(`/api/v1/bots/declared`)).json()) as {
       bot: { port: number; desiredState: string; labels: Record<string, string> };
     };
     expect(bot).toMatchObject({ port: 18950, desiredState: "running", labels: { env: "prod" } });
@@ -387,7 +388,7 @@ describe.runIf(pgUrl)("clawops up on PostgreSQL", () => {
       parts: { store: { ok: boolean; dialect: string } };
     };
     expect(readiness.parts.store).toMatchObject({ ok: true, dialect: "postgres" });
-    const { bots } = (await (await fetch(`${daemon.url}/api/v1/bots`)).json()) as {
+    const { bots } = (await (await daemon.fetch(`/api/v1/bots`)).json()) as {
       bots: { name: string }[];
     };
     expect(bots.map((b) => b.name)).toEqual(["pg-bot"]);

@@ -203,14 +203,14 @@ describe.runIf(gatewayRuntimeAvailable())("clawops doctor on the command line", 
     ).toBe(0);
     const daemon = await startUp({ cwd: dir, port });
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/api/v1/bots/apibot/doctor?fast=true`);
+      const response = await daemon.fetch(`/api/v1/bots/apibot/doctor?fast=true`);
       expect(response.status).toBe(200);
       const { report } = (await response.json()) as {
         report: { bot: string; counts: { error: number }; findings: { id: string }[] };
       };
       expect(report.bot).toBe("apibot");
       expect(report.counts.error).toBeGreaterThanOrEqual(3);
-      expect((await fetch(`http://127.0.0.1:${port}/api/v1/bots/nobody/doctor`)).status).toBe(404);
+      expect((await daemon.fetch(`/api/v1/bots/nobody/doctor`)).status).toBe(404);
     } finally {
       await daemon.stop("SIGTERM");
     }

@@ -105,14 +105,13 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
     expect(table.stdout).toMatch(/^DAY\s+MESSAGES/m);
     expect(table.stdout).toContain("total $");
 
-    const api = `http://127.0.0.1:${httpPort}/api/v1`;
-    const listed = (await fetch(`${api}/sessions?bot=alpha&search=list%20the`).then((r) =>
-      r.json(),
-    )) as { sessions: SessionRecord[] };
+    const listed = (await up
+      .api(`/sessions?bot=alpha&search=list%20the`)
+      .then((r) => r.json())) as { sessions: SessionRecord[] };
     expect(listed.sessions.map((s) => s.sessionId)).toEqual([session.sessionId]);
-    const page = (await fetch(
-      `${api}/bots/alpha/sessions/${session.sessionId}/messages?after=1&limit=2`,
-    ).then((r) => r.json())) as { messages: MessageRecord[]; nextAfter: number | null };
+    const page = (await up
+      .api(`/bots/alpha/sessions/${session.sessionId}/messages?after=1&limit=2`)
+      .then((r) => r.json())) as { messages: MessageRecord[]; nextAfter: number | null };
     expect(page.messages.map((m) => m.seq)).toEqual([2, 3]);
     expect(page.nextAfter).toBe(3);
     const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.text());
@@ -125,11 +124,11 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
     expect(
       sample('openclaw_cost_usd_total\\{bot="alpha",provider="fake",model="fake-model"\\}'),
     ).toBeCloseTo(session.usage.costUsd, 9);
-    const findings = (await fetch(`${api}/cost/findings?since=1d`).then((r) => r.json())) as {
+    const findings = (await up.api(`/cost/findings?since=1d`).then((r) => r.json())) as {
       findings: unknown[];
     };
     expect(findings.findings).toEqual([]);
-    const bad = await fetch(`${api}/sessions?since=yesterday`);
+    const bad = await up.api(`/sessions?since=yesterday`);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain("since");
   }, 120_000);

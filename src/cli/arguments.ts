@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { resolveDurationMs } from "../core/duration.js";
+import { resolveDurationMs, resolveSince } from "../core/duration.js";
 
 /** Commander parser for a `--port` value (the range itself is checked where the port is used). */
 export function parsePort(value: string): number {
@@ -23,4 +23,14 @@ export function parseDuration(value: string): number {
   if (ms === undefined || ms <= 0)
     throw new InvalidArgumentError('expected a duration such as "5s" or "500ms"');
   return ms;
+}
+
+/** Commander parser for `--since`/`--until`: a duration back from now (`7d`) or a date. */
+export function parseSince(value: string): string {
+  const since = resolveSince(value);
+  if (!since)
+    throw new InvalidArgumentError(
+      'expected a duration back from now ("24h", "7d") or a date ("2026-11-01")',
+    );
+  return since;
 }

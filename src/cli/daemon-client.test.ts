@@ -20,7 +20,7 @@ async function answering(status: number, body: unknown): Promise<string> {
 }
 
 async function rejection(url: string): Promise<OpsError> {
-  const error = await callDaemon(url).then(
+  const error = await callDaemon({ base: url, credential: null }, "").then(
     () => null,
     (e: unknown) => e,
   );
@@ -66,10 +66,25 @@ describe("callDaemon", () => {
   });
 
   it("returns a failing answer that is not an error (/readyz's 503) and refuses anything else", async () => {
-    expect(await callDaemon(await answering(503, { ready: false }))).toEqual({ ready: false });
+    expect(
+      await callDaemon({ base: await answering(503, { ready: false }), credential: null }, ""),
+    ).toEqual({ ready: false });
     await new Promise<void>((resolve) => server!.close(() => resolve()));
     server = undefined;
     const error = await rejection(await answering(502, "not json object"));
     expect([error.code, error.message]).toEqual(["UNAVAILABLE", "daemon answered 502"]);
+  });
+
+  it("sends the local credential as a bearer token, and names the CLI", async () => {
+    let seen: Record<string, unknown> = {};
+    server = createServer((req, res) => {
+      seen = { authorization: req.headers.authorization, client: req.headers["x-clawops-client"] };
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await callDaemon({ base, credential: "clawops_0123456789ab_secret" }, "/api/v1/status");
+    expect(seen).toEqual({ authorization: "Bearer clawops_0123456789ab_secret", client: "cli" });
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ClawopsConfig } from "../config/schema.js";
+import { readLocalCredential } from "../access/local-credential.js";
 import { OpsError, type OpsErrorCode, errorMessage } from "../core/errors.js";
 
 /**
@@ -27,9 +28,20 @@ const errorEnvelope = z.object({
   }),
 });
 
-/** The running daemon's base URL, from clawops.yaml. */
-export function daemonUrl(config: ClawopsConfig): string {
-  return `http://${config.http.host}:${config.http.port}`;
+/** Where the running daemon answers, and the local credential the CLI sends it. */
+export interface DaemonEndpoint {
+  /** `http://host:port`. */
+  base: string;
+  /** The token in `<dataDir>/cli-credential`; null when there is none to read. */
+  credential: string | null;
+}
+
+/** The running daemon's endpoint, from clawops.yaml. */
+export function daemonEndpoint(config: ClawopsConfig): DaemonEndpoint {
+  return {
+    base: `http://${config.http.host}:${config.http.port}`,
+    credential: readLocalCredential(config.dataDir),
+  };
 }
 
 /**
@@ -38,14 +50,18 @@ export function daemonUrl(config: ClawopsConfig): string {
  * with its `issues`, `retryable` and `details`.
  */
 export async function callDaemon<T>(
-  url: string,
+  endpoint: DaemonEndpoint,
+  path: string,
   options: { method?: "GET" | "POST"; timeoutMs?: number } = {},
 ): Promise<T> {
+  const url = `${endpoint.base}${path}`;
+  const headers: Record<string, string> = { "x-clawops-client": "cli" };
+  if (endpoint.credential) headers.authorization = `Bearer ${endpoint.credential}`;
   let response: Response;
   try {
     response = await fetch(url, {
       method: options.method ?? "GET",
-      headers: { "x-clawops-client": "cli" },
+      headers,
       signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
     });
   } catch (error) {

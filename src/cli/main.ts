@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { CLAWOPS_VERSION } from "../core/version.js";
+import { registerAccessCommands } from "./commands/access.js";
 import { registerBotCommands } from "./commands/bot.js";
 import { registerBudgetCommands } from "./commands/budget.js";
 import { registerChat } from "./commands/chat.js";
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerRepairCommands(program);
   registerConfigCommands(program);
   registerVaultCommands(program);
+  registerAccessCommands(program);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }

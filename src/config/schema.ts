@@ -163,6 +163,13 @@ const provisionSchema = z
   })
   .prefault({});
 
+const accessSchema = z
+  .strictObject({
+    /** Audit entries older than this are removed (daily); the floor is 30 days. */
+    auditRetention: duration("30d"),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   /** Where clawops keeps its database, lock and per-bot files. */
   dataDir: z.string().min(1).default("./.clawops"),
@@ -179,6 +186,7 @@ export const configSchema = z.strictObject({
   ingest: ingestConfigSchema,
   budgets: budgetsConfigSchema,
   vault: vaultConfigSchema,
+  access: accessSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

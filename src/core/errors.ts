@@ -23,6 +23,10 @@ export type OpsErrorCode =
   | "GATEWAY_BAD_RESPONSE"
   | "PAYLOAD_TOO_LARGE"
   | "FORBIDDEN"
+  /** No credentials, or credentials that are not (or no longer) valid. */
+  | "UNAUTHORIZED"
+  /** Too many attempts (logins, writes): the error's details say when to retry (retryAfterMs). */
+  | "RATE_LIMITED"
   /** A bot paused by its spending budget (or its owner's): new chats through clawops are refused. */
   | "BUDGET_EXCEEDED"
   /** A planned restart whose new config fails the doctor: the running gateway was kept. */

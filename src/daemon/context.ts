@@ -1,3 +1,4 @@
+import type { AccessService } from "../access/service.js";
 import type { BudgetService } from "../budget/service.js";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { DoctorService } from "../doctor/service.js";
@@ -29,5 +30,7 @@ export interface DaemonContext {
   ingest: IngestService;
   budgets: BudgetService;
   registry: RegistryDeps;
+  /** Users, tokens, logins: who a request is. */
+  access: AccessService;
   readiness(): Promise<Readiness>;
 }

@@ -13,6 +13,8 @@ import { IngestService } from "../ingest/service.js";
 import { BudgetService } from "../budget/service.js";
 import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
+import { localCredentialPath, writeLocalCredential } from "../access/local-credential.js";
+import { AccessService } from "../access/service.js";
 import { buildHttpServer } from "../http/server.js";
 import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
@@ -165,6 +167,18 @@ async function start(
   });
   undo.push(() => budgets.close());
 
+  const access = new AccessService({ store });
+  // The CLI on this host authenticates with this file (docs/access.md); a new one each start.
+  writeLocalCredential(config.dataDir, await access.mintLocalCredential(config.dataDir));
+  if ((await store.access.countUsers()) === 0)
+    log.info(
+      {
+        hint: "add the first user with: clawops user add NAME --role owner",
+        meanwhile: "the API answers the local CLI and API tokens",
+      },
+      "access.no_users",
+    );
+
   const context: DaemonContext = {
     config,
     version: CLAWOPS_VERSION,
@@ -186,6 +200,7 @@ async function start(
     notifier,
     ingest,
     budgets,
+    access,
     readiness: () =>
       checkReadiness({ store: store, bus, loops, notifierIssues: () => notifier.issues() }),
   };
@@ -225,6 +240,12 @@ async function start(
     });
   }
 
+  loops.every("audit-retention", 86_400_000, abort.signal, async () => {
+    const before = new Date(Date.now() - config.access.auditRetention).toISOString();
+    const pruned = await store.access.pruneAudit(before);
+    if (pruned > 0) log.info({ pruned, before }, "access.audit_pruned");
+  });
+
   const app = buildHttpServer(context, log.child({ part: "http" }));
   undo.push(() => app.close());
   await listen(app, config.http.host, config.http.port);
@@ -235,7 +256,15 @@ async function start(
     actor: "daemon",
     data: { pid: process.pid, version: CLAWOPS_VERSION, http: httpUrl, store: store.dialect },
   });
-  log.info({ http: httpUrl, pid: process.pid, version: CLAWOPS_VERSION }, "daemon.started");
+  log.info(
+    {
+      http: httpUrl,
+      pid: process.pid,
+      version: CLAWOPS_VERSION,
+      localCredential: localCredentialPath(config.dataDir),
+    },
+    "daemon.started",
+  );
   // Not awaited: a chat API that is slow to answer must not delay start-up.
   notifier.start(abort.signal).catch((error: unknown) => {
     log.error({ err: errorMessage(error) }, "notify.start_failed");
@@ -306,7 +335,7 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
 
 /** Removes a data dir this start created, unless something else has appeared in it. */
 function removeIfOnlyOurs(dir: string): void {
-  const ours = /^(clawops\.lock|clawops\.db(-wal|-shm|-journal)?)$/;
+  const ours = /^(clawops\.lock|clawops\.db(-wal|-shm|-journal)?|cli-credential)$/;
   if (readdirSync(dir).every((name) => ours.test(name)))
     rmSync(dir, { recursive: true, force: true });
 }

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import { actorName } from "../core/access.js";
 
 export const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 const CLIENT = /^[a-z][a-z0-9-]{0,31}$/;
@@ -10,12 +11,13 @@ export function clientOf(request: FastifyRequest): string | null {
 }
 
 /**
- * Who acts, as events and repair records name it: `cli` for clawops's CLI,
- * `api` for anyone else, then `#` and the request id (`cli#7f3a…`). The actor
- * is what the route hands down to the registry, the supervisor and the repair
- * pipeline, so every event and repair a request causes carries the id its log
- * lines have as `reqId`. `#` is not in a request id's alphabet (server.ts).
+ * Who acts, as events and repair records name it: the principal (`cli` for
+ * the local CLI's credential, `user:alice`, `token:ci`; `api` on a public
+ * route), then `#` and the request id (`cli#7f3a…`). The actor is what the
+ * route hands down to the registry, the supervisor and the repair pipeline,
+ * so every event and repair a request causes carries the id its log lines
+ * have as `reqId`. `#` is not in a request id's alphabet (server.ts).
  */
 export function actorOf(request: FastifyRequest): string {
-  return `${clientOf(request) === "cli" ? "cli" : "api"}#${request.id}`;
+  return `${request.principal ? actorName(request.principal) : "api"}#${request.id}`;
 }

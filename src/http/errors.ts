@@ -34,6 +34,8 @@ const STATUS: Record<OpsErrorCode, number> = {
   HOST_NOT_ALLOWED: 421,
   HEADERS_TOO_LARGE: 431,
   FORBIDDEN: 403,
+  UNAUTHORIZED: 401,
+  RATE_LIMITED: 429,
   RESTART_REFUSED: 409,
   // A spent quota, as LLM APIs answer it; the error's details say when it lifts (resumesAt).
   BUDGET_EXCEEDED: 429,
@@ -49,6 +51,7 @@ const STATUS: Record<OpsErrorCode, number> = {
 /** Fastify's own errors (body parsing, routing) by status: clawops's code for each. */
 const CODE_OF_STATUS: Record<number, OpsErrorCode> = {
   400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
   403: "FORBIDDEN",
   404: "NOT_FOUND",
   408: "REQUEST_TIMEOUT",
@@ -99,6 +102,10 @@ export function handleHttpError(
     const status = STATUS[error.code];
     if (status >= 500)
       request.log.error({ err: error.message, code: error.code }, "request.failed");
+    const retryAfterMs = error.details.retryAfterMs;
+    if (status === 429 && typeof retryAfterMs === "number")
+      void reply.header("retry-after", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    if (status === 401) void reply.header("www-authenticate", 'Bearer realm="clawops"');
     return reply.status(status).send(
       errorBody(error.code, error.message, request.id, {
         retryable: error.retryable,

@@ -6,6 +6,7 @@ import {
   createJsonSchemaTransformObject,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { CSRF_HEADER, LOGIN_COOKIE, accessOf } from "./auth.js";
 import { SAFE_METHODS } from "./client.js";
 
 /** Where the OpenAPI document is served. */
@@ -41,12 +42,25 @@ const zodToJsonConfig = {
 };
 const zodTransform = createJsonSchemaTransform({ zodToJsonConfig });
 
-/** Every state-changing call needs `x-clawops-client` (server.ts): the document says so per operation. */
+/**
+ * What each operation needs, per the route table (auth.ts `accessOf`): a
+ * bearer token or the login cookie; a write also `x-clawops-client` (and,
+ * with the cookie, the login's CSRF token). Public routes need nothing.
+ */
 const transform: typeof zodTransform = (input) => {
   const output = zodTransform(input);
-  const methods = [input.route.method].flat();
-  if (output.schema.hide || methods.every((method) => SAFE_METHODS.has(method))) return output;
-  return { ...output, schema: { ...output.schema, security: [{ clawopsClient: [] }] } };
+  const access = accessOf(input.route);
+  if (output.schema.hide || access === "public") return output;
+  const write = ![input.route.method].flat().every((method) => SAFE_METHODS.has(method));
+  const security: Record<string, string[]>[] = write
+    ? [
+        { bearerToken: [], clawopsClient: [] },
+        { loginCookie: [], csrfToken: [], clawopsClient: [] },
+      ]
+    : [{ bearerToken: [] }, { loginCookie: [] }];
+  const role = `Needs the ${access} role.`;
+  const description = output.schema.description ? `${output.schema.description}\n\n${role}` : role;
+  return { ...output, schema: { ...output.schema, security, description } };
 };
 const componentsOf = createJsonSchemaTransformObject({ zodToJsonConfig });
 
@@ -98,6 +112,25 @@ export function registerOpenApi(app: FastifyInstance, version: string) {
       },
       components: {
         securitySchemes: {
+          bearerToken: {
+            type: "http",
+            scheme: "bearer",
+            description:
+              "An API token (`clawops token create`): `clawops_<id>_<secret>`. The CLI on the daemon's host sends the local credential (docs/access.md).",
+          },
+          loginCookie: {
+            type: "apiKey",
+            in: "cookie",
+            name: LOGIN_COOKIE,
+            description: "Set by POST /api/v1/auth/login (HttpOnly, SameSite=Strict).",
+          },
+          csrfToken: {
+            type: "apiKey",
+            in: "header",
+            name: CSRF_HEADER,
+            description:
+              "The login's CSRF token (the login's answer): required on writes made with the cookie.",
+          },
           clawopsClient: {
             type: "apiKey",
             in: "header",

@@ -14,10 +14,17 @@ import { buildHttpServer } from "./server.js";
 function fakeContext(): DaemonContext {
   const page = { sessions: [], nextCursor: null };
   return {
-    config: { http: { host: "127.0.0.1", port: 0, allowedHosts: [] } },
+    config: { dataDir: "/nonexistent", http: { host: "127.0.0.1", port: 0, allowedHosts: [] } },
     version: "0.0.0-test",
     metrics: createMetrics(),
     store: { sessions: { listSessions: () => Promise.resolve(page) } },
+    // Who may call what is access.test.ts's subject: here every request is the local CLI.
+    access: {
+      authenticate: () =>
+        Promise.resolve({
+          principal: { kind: "local", id: "t", name: "local", org: "default", role: "owner" },
+        }),
+    },
   } as unknown as DaemonContext;
 }
 
@@ -88,9 +95,18 @@ describe("OpenAPI document", () => {
       for (const method of methodsOf(route).filter((m) => m !== "HEAD"))
         expect(documented, `${method} ${path}`).toContain(`${method} ${path}`);
     }
-    // State-changing calls say they need x-clawops-client; reads do not.
-    expect(doc.paths["/api/v1/bots"]?.post).toMatchObject({ security: [{ clawopsClient: [] }] });
-    expect(doc.paths["/api/v1/bots"]?.get).not.toHaveProperty("security");
+    // Every API call needs credentials; state-changing ones x-clawops-client too; probes nothing.
+    expect(doc.paths["/api/v1/bots"]?.post).toMatchObject({
+      security: [
+        { bearerToken: [], clawopsClient: [] },
+        { loginCookie: [], csrfToken: [], clawopsClient: [] },
+      ],
+    });
+    expect(doc.paths["/api/v1/bots"]?.get).toMatchObject({
+      security: [{ bearerToken: [] }, { loginCookie: [] }],
+    });
+    expect(doc.paths["/healthz"]?.get).not.toHaveProperty("security");
+    expect(doc.paths["/api/v1/auth/login"]?.post).not.toHaveProperty("security");
     const sessions = doc.paths["/api/v1/sessions"]?.get;
     expect(Object.keys(sessions?.responses ?? {})).toEqual(
       expect.arrayContaining(["200", "400", "404", "500"]),

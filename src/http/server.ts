@@ -5,9 +5,13 @@ import { OpsError } from "../core/errors.js";
 import { SAFE_METHODS, clientOf } from "./client.js";
 import type { Logger } from "pino";
 import type { DaemonContext } from "../daemon/context.js";
+import { localCredentialPath } from "../access/local-credential.js";
+import { createAuditHook } from "./audit.js";
+import { createAuthCheck } from "./auth.js";
 import { createClientErrorHandler, errorBody, handleHttpError } from "./errors.js";
 import { createHostGuard } from "./host-guard.js";
 import { registerOpenApi } from "./openapi.js";
+import { accessRoutes } from "./routes/access.js";
 import { botRoutes } from "./routes/bots.js";
 import { budgetRoutes } from "./routes/budgets.js";
 import { doctorRoutes } from "./routes/doctor.js";
@@ -65,6 +69,8 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
     allowedHosts: ctx.config.http.allowedHosts,
   });
 
+  const checkAuth = createAuthCheck(ctx.access, localCredentialPath(ctx.config.dataDir));
+  app.decorateRequest("principal", null);
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", request.id);
     checkHost(request);
@@ -76,7 +82,9 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
         `${request.method} needs the x-clawops-client header (e.g. "x-clawops-client: script"); clawops's CLI sends it`,
       );
     }
+    await checkAuth(request);
   });
+  app.addHook("onResponse", createAuditHook(ctx.store));
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
     ctx.metrics.httpRequests.inc({
@@ -108,6 +116,7 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
   void app.register(async (scope) => {
     const api: Api = scope.withTypeProvider();
     probeRoutes(api, ctx);
+    accessRoutes(api, ctx);
     statusRoutes(api, ctx);
     botRoutes(api, ctx);
     doctorRoutes(api, ctx);

@@ -61,3 +61,19 @@ function diskFull(what: string, cause: unknown): OpsError {
     { retryable: true, cause, details: { reason: "disk_full" } },
   );
 }
+
+/** SQLite's or PostgreSQL's unique-constraint failure (a second row of one key written at once). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    code === "SQLITE_CONSTRAINT_UNIQUE" ||
+    code === "SQLITE_CONSTRAINT_PRIMARYKEY" ||
+    code === "23505"
+  );
+}
+
+/** SQLite's or PostgreSQL's foreign-key failure (a row naming one that does not exist). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_CONSTRAINT_FOREIGNKEY" || code === "23503";
+}

@@ -24,6 +24,8 @@ import type { BudgetStore } from "./budget-store.js";
 import { KyselyBudgetStore } from "./kysely-budget-store.js";
 import { KyselySessionStore } from "./kysely-session-store.js";
 import type { SessionStore } from "./session-store.js";
+import type { AccessStore } from "./access-store.js";
+import { KyselyAccessStore } from "./kysely-access-store.js";
 import { KyselyVaultStore } from "./kysely-vault-store.js";
 import type { VaultStore } from "./vault-store.js";
 import type { EventQuery, MigrationReport, NewBot, RepairQuery, Store } from "./store.js";
@@ -40,6 +42,7 @@ export class KyselyStore implements Store {
   readonly sessions: SessionStore;
   readonly budgets: BudgetStore;
   readonly vault: VaultStore;
+  readonly access: AccessStore;
 
   /**
    * `sqlite` is the connection the SQLite dialect wraps (required on SQLite):
@@ -58,6 +61,7 @@ export class KyselyStore implements Store {
     this.sessions = new KyselySessionStore(db, dialect, location, insert);
     this.budgets = new KyselyBudgetStore(db);
     this.vault = new KyselyVaultStore(db, location);
+    this.access = new KyselyAccessStore(db, location);
   }
 
   async migrate(): Promise<MigrationReport> {

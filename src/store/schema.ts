@@ -162,6 +162,56 @@ export interface VaultRecordsTable {
   updated_at: string;
 }
 
+export interface OrgsTable {
+  name: string;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  org: string;
+  role: string;
+  password_hash: string;
+  created_at: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  org: string;
+  role: string;
+  kind: string;
+  user_id: string | null;
+  created_by: string;
+  secret_hash: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface LoginSessionsTable {
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  org: string | null;
+  method: string;
+  route: string;
+  target: string | null;
+  status: number;
+  request_id: string;
+  source: string;
+}
+
 export interface Database {
   bots: BotsTable;
   events: EventsTable;
@@ -173,6 +223,11 @@ export interface Database {
   ingest_cursors: IngestCursorsTable;
   budget_states: BudgetStatesTable;
   vault_records: VaultRecordsTable;
+  orgs: OrgsTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  login_sessions: LoginSessionsTable;
+  audit_log: AuditLogTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -5,6 +5,7 @@ import type { RepairPause, RepairRecord } from "../core/repair.js";
 import type { BudgetStore } from "./budget-store.js";
 import type { Dialect } from "./schema.js";
 import type { SessionStore } from "./session-store.js";
+import type { AccessStore } from "./access-store.js";
 import type { VaultStore } from "./vault-store.js";
 
 export type { Dialect };
@@ -85,6 +86,8 @@ export interface Store {
   readonly budgets: BudgetStore;
   /** The credential vault's sealed records (its own interface: vault-store.ts). */
   readonly vault: VaultStore;
+  /** Organisations, users, API tokens, logins and the audit trail (access-store.ts). */
+  readonly access: AccessStore;
 
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
@@ -98,6 +98,10 @@ export interface RunningDaemon {
   child: ChildProcess;
   url: string;
   output(): string;
+  /** The local CLI's credential as a header (read from the file the daemon names at start). */
+  auth(): { authorization: string };
+  /** `fetch` of `url + path` with the local credential added to `init`'s headers. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -137,15 +141,29 @@ export async function startUp(options: {
     }
     await sleep(100);
   }
+  const auth = () => ({ authorization: `Bearer ${localCredential(output)}` });
   return {
     child,
     url,
     output: () => output,
+    auth,
+    fetch: (target, init = {}) =>
+      fetch(`${url}${target}`, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string> | undefined), ...auth() },
+      }),
     stop: (signal = "SIGTERM") => {
       if (child.exitCode === null) child.kill(signal);
       return exited;
     },
   };
+}
+
+/** The token in the credential file a daemon's `daemon.started` log line names. */
+export function localCredential(daemonOutput: string): string {
+  const file = /"localCredential":"([^"]+)"/.exec(daemonOutput)?.[1];
+  if (!file) throw new Error(`the daemon named no local credential file:\n${daemonOutput}`);
+  return readFileSync(file, "utf8").trim();
 }
 
 /** This machine's first non-loopback IPv4: the address a "remote" client comes from. */

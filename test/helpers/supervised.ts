@@ -58,6 +58,8 @@ export interface Supervised {
     what: string,
     timeoutMs?: number,
   ): Promise<SessionRecord>;
+  /** `fetch` of clawops's `/api/v1` + `route` with the local CLI's credential. */
+  api(route: string, init?: RequestInit): Promise<Response>;
   /** The running `clawops up`; null between `stopDaemon` and `startDaemon`. */
   daemon(): RunningDaemon | null;
   /** Stops `clawops up`; the gateway keeps running (`onExit: keep`). */
@@ -117,6 +119,10 @@ export async function upWithGateway(options: SupervisedOptions): Promise<Supervi
     const up = () =>
       startUp({ cwd: dir, port: httpPort, ...(options.env ? { env: options.env } : {}) });
     daemon = await up();
+    const api = (route: string, init?: RequestInit) => {
+      if (!daemon) throw new Error("clawops up is stopped");
+      return daemon.fetch(`/api/v1${route}`, init);
+    };
     const add = ["bot", "add", options.bot, "--port", String(port), "--config", configPath];
     add.push("--state-dir", stateDir, ...(options.owner ? ["--owner", options.owner] : []));
     const added = await cli(add);
@@ -140,7 +146,7 @@ export async function upWithGateway(options: SupervisedOptions): Promise<Supervi
       async sessionWhere(match, what, timeoutMs = 15_000) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-          const listed = (await fetch(`http://127.0.0.1:${httpPort}/api/v1/sessions`)
+          const listed = (await api("/sessions")
             .then((r) => r.json())
             .catch(() => ({ sessions: [] }))) as { sessions: SessionRecord[] };
           const found = listed.sessions.find(match);
@@ -149,6 +155,7 @@ export async function upWithGateway(options: SupervisedOptions): Promise<Supervi
           await sleep(100);
         }
       },
+      api,
       daemon: () => daemon,
       async stopDaemon() {
         await daemon?.stop("SIGTERM");

@@ -6,7 +6,7 @@ import type { BudgetState } from "../../core/budget.js";
 import { isOpsError } from "../../core/errors.js";
 import { act } from "../act.js";
 import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
-import { callDaemon, daemonUrl } from "../daemon-client.js";
+import { callDaemon, daemonEndpoint } from "../daemon-client.js";
 import { EXIT, emit, table } from "../output.js";
 
 /** `clawops budget`: every budget's spend and state; `clawops budget resume <bot>`. */
@@ -57,8 +57,12 @@ export function registerBudgetCommands(program: Command) {
 async function resume(options: CommandOptions, bot: string): Promise<BudgetState[]> {
   const loaded = loadCliConfig(options);
   try {
-    const url = `${daemonUrl(loaded.config)}/api/v1/bots/${encodeURIComponent(bot)}/budget/resume`;
-    return (await callDaemon<{ lifted: BudgetState[] }>(url, { method: "POST" })).lifted;
+    const path = `/api/v1/bots/${encodeURIComponent(bot)}/budget/resume`;
+    return (
+      await callDaemon<{ lifted: BudgetState[] }>(daemonEndpoint(loaded.config), path, {
+        method: "POST",
+      })
+    ).lifted;
   } catch (error) {
     if (!isOpsError(error) || error.code !== "DAEMON_NOT_RUNNING") throw error;
   }

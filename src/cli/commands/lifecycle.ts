@@ -8,7 +8,7 @@ import { requireBot } from "../../fleet/registry.js";
 import { Supervisor } from "../../supervisor/supervisor.js";
 import { act } from "../act.js";
 import { type CommandOptions, commandLogger, loadCliConfig, withRegistry } from "../context.js";
-import { callDaemon, daemonUrl } from "../daemon-client.js";
+import { callDaemon, daemonEndpoint } from "../daemon-client.js";
 import { EXIT, emit } from "../output.js";
 
 type Action = "start" | "stop" | "restart";
@@ -56,14 +56,17 @@ export async function lifecycle(
   loaded: LoadedConfig = loadCliConfig(options),
 ): Promise<LifecycleAnswer> {
   const { config } = loaded;
-  const url = `${daemonUrl(config)}/api/v1/bots/${encodeURIComponent(name)}/${action}`;
+  const path = `/api/v1/bots/${encodeURIComponent(name)}/${action}`;
   if (process.stderr.isTTY && !options.json && action !== "stop")
     process.stderr.write(`${action}ing ${name}…\n`);
   const requestedAt = new Date().toISOString();
   try {
     const { startTimeout, readyTimeout, stopTimeout } = config.supervisor;
     const timeoutMs = startTimeout + readyTimeout + stopTimeout + 10_000;
-    const answer = await callDaemon<LifecycleAnswer>(url, { method: "POST", timeoutMs });
+    const answer = await callDaemon<LifecycleAnswer>(daemonEndpoint(config), path, {
+      method: "POST",
+      timeoutMs,
+    });
     return { ...answer, requestedAt };
   } catch (error) {
     if (!isOpsError(error) || error.code !== "DAEMON_NOT_RUNNING" || action === "restart")

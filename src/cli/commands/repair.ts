@@ -8,7 +8,7 @@ import { RepairLedger } from "../../repair/ledger.js";
 import { act } from "../act.js";
 import { parseCount } from "../arguments.js";
 import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
-import { callDaemon, daemonUrl } from "../daemon-client.js";
+import { callDaemon, daemonEndpoint } from "../daemon-client.js";
 import { EXIT, emit, table } from "../output.js";
 
 interface RepairOptions extends CommandOptions {
@@ -35,7 +35,7 @@ export function registerRepairCommands(program: Command) {
       act(async (options: RepairOptions, name: string) => {
         const { config } = loadCliConfig(options);
         const query = options.dryRun ? "?dryRun=true" : "";
-        const url = `${daemonUrl(config)}/api/v1/bots/${encodeURIComponent(name)}/repair${query}`;
+        const path = `/api/v1/bots/${encodeURIComponent(name)}/repair${query}`;
         if (process.stderr.isTTY && !options.json)
           process.stderr.write(
             `${options.dryRun ? "planning the repair of" : "repairing"} ${name}…\n`,
@@ -44,10 +44,14 @@ export function registerRepairCommands(program: Command) {
           config.repair.verifyTimeout * 3 +
           config.supervisor.stopTimeout +
           config.repair.ai.timeout;
-        const { repair } = await callDaemon<{ repair: RepairRecord }>(url, {
-          method: "POST",
-          timeoutMs,
-        }).catch((error: unknown) => {
+        const { repair } = await callDaemon<{ repair: RepairRecord }>(
+          daemonEndpoint(config),
+          path,
+          {
+            method: "POST",
+            timeoutMs,
+          },
+        ).catch((error: unknown) => {
           if (!isOpsError(error) || error.code !== "TIMEOUT") throw error;
           throw new OpsError(
             "TIMEOUT",
@@ -125,10 +129,14 @@ async function pauseOrResume(
         ? `automatic repair resumed for ${who}`
         : `${who} was not paused`;
   try {
-    const url = `${daemonUrl(config)}/api/v1/${scope}/${action}${action === "pause" ? reason : ""}`;
-    const answer = await callDaemon<{ pause?: RepairPause; resumed?: boolean }>(url, {
-      method: "POST",
-    });
+    const path = `/api/v1/${scope}/${action}${action === "pause" ? reason : ""}`;
+    const answer = await callDaemon<{ pause?: RepairPause; resumed?: boolean }>(
+      daemonEndpoint(config),
+      path,
+      {
+        method: "POST",
+      },
+    );
     return { ...answer, message: message(answer.resumed ?? true) };
   } catch (error) {
     if (!isOpsError(error) || error.code !== "DAEMON_NOT_RUNNING") throw error;

@@ -1,5 +1,4 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { resolveSince } from "../../core/duration.js";
 import { OpsError } from "../../core/errors.js";
 import type { MessageRecord, SessionRecord, Usage } from "../../core/session.js";
 import { requireBot } from "../../fleet/registry.js";
@@ -7,7 +6,7 @@ import { reconcileCost } from "../../ingest/reconcile.js";
 import type { CostGroup, CostRow } from "../../store/session-store.js";
 import type { Store } from "../../store/store.js";
 import { act } from "../act.js";
-import { parseCount } from "../arguments.js";
+import { parseCount, parseSince } from "../arguments.js";
 import { type CommandOptions, withRegistry } from "../context.js";
 import { EXIT, emit, table } from "../output.js";
 
@@ -32,16 +31,6 @@ interface CostOptions extends CommandOptions {
 }
 
 const COST_GROUPS: readonly CostGroup[] = ["bot", "model", "owner", "day"];
-
-/** Commander parser for `--since`/`--until`: a duration back from now (`7d`) or a date. */
-function parseSince(value: string): string {
-  const since = resolveSince(value);
-  if (!since)
-    throw new InvalidArgumentError(
-      'expected a duration back from now ("24h", "7d") or a date ("2026-11-01")',
-    );
-  return since;
-}
 
 export function registerSessionCommands(program: Command) {
   program

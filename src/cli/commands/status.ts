@@ -6,7 +6,7 @@ import { sleep } from "../../core/time.js";
 import type { Readiness } from "../../daemon/readiness.js";
 import { act } from "../act.js";
 import { type CommandOptions, loadCliConfig } from "../context.js";
-import { callDaemon, daemonUrl } from "../daemon-client.js";
+import { callDaemon, daemonEndpoint } from "../daemon-client.js";
 import { EXIT, emit, table } from "../output.js";
 
 interface StatusAnswer {
@@ -42,9 +42,9 @@ export function registerStatus(program: Command) {
     .action(
       act(async (options: StatusOptions) => {
         const { config } = loadCliConfig(options);
-        const url = `${daemonUrl(config)}/api/v1/status`;
+        const daemon = daemonEndpoint(config);
         if (options.watch === undefined) {
-          const answer = await callDaemon<StatusAnswer>(url);
+          const answer = await callDaemon<StatusAnswer>(daemon, "/api/v1/status");
           emit(options, answer, (a) => renderStatus(a));
           return answer.readiness.ready ? EXIT.ok : EXIT.failure;
         }
@@ -52,7 +52,7 @@ export function registerStatus(program: Command) {
         const stop = new AbortController();
         process.once("SIGINT", () => stop.abort());
         while (!stop.signal.aborted) {
-          const answer = await callDaemon<StatusAnswer>(url);
+          const answer = await callDaemon<StatusAnswer>(daemon, "/api/v1/status");
           if (options.json) process.stdout.write(`${JSON.stringify(answer)}\n`);
           else
             process.stdout.write(

@@ -6,6 +6,7 @@ import { MAX_VALUE_BYTES, Vault, type VaultStatus } from "../../vault/vault.js";
 import { act } from "../act.js";
 import { parseCount } from "../arguments.js";
 import { type CommandOptions, withRegistry } from "../context.js";
+import { readSecret } from "../secret-input.js";
 import { EXIT, emit, table } from "../output.js";
 
 interface RotateOptions extends CommandOptions {
@@ -131,33 +132,13 @@ function withVault<T>(options: CommandOptions, work: (vault: Vault) => Promise<T
   return withRegistry(options, ({ store, config }) => work(Vault.open(store.vault, config.vault)));
 }
 
-/**
- * The value from stdin, never from argv (argv shows in `ps` and shell
- * history). A terminal is refused: what is typed there would be echoed.
- */
-async function readValue(name: string): Promise<string> {
-  if (process.stdin.isTTY) {
-    throw new OpsError(
-      "USAGE",
-      `vault put reads the value from stdin, not from a terminal: printf '%s' "$VALUE" | clawops vault put ${name} (or < file)`,
-    );
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // A trailing newline may come on top of the largest value; more is refused unread.
-    if (size > MAX_VALUE_BYTES + 2) {
-      throw new OpsError(
-        "VALIDATION",
-        `the value of "${name}" on stdin is larger than ${MAX_VALUE_BYTES / 1024} KiB: a credential, not a file`,
-      );
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  // `echo` and here-strings add one newline; a value never ends with one on purpose.
-  return text.replace(/\r?\n$/, "");
+/** The value from stdin (a terminal is refused: what is typed there would be echoed). */
+function readValue(name: string): Promise<string> {
+  return readSecret({
+    what: `the value of "${name}"`,
+    maxBytes: MAX_VALUE_BYTES,
+    usage: `printf '%s' "$VALUE" | clawops vault put ${name} (or < file)`,
+  });
 }
 
 function renderStatus(s: VaultStatus): string {

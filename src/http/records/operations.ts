@@ -14,9 +14,10 @@ export const repairSchema = z
     botName: z.string(),
     trigger: z.enum(REPAIR_TRIGGERS),
     cause: z.string(),
-    startedBy: z
-      .string()
-      .meta({ description: "`repair`, `cli#<request id>`, `api#<request id>`, ..." }),
+    startedBy: z.string().meta({
+      description:
+        "`repair`, `cli#<request id>`, `user:alice#<request id>`, `token:ci#<request id>`, ...",
+    }),
     dryRun: z.boolean(),
     outcome: z.enum(REPAIR_OUTCOMES),
     tier: z.union([z.literal(0), tier]),

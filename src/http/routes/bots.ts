@@ -38,6 +38,8 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
   app.post(
     "/api/v1/bots",
     {
+      // What a gateway runs and reads is configuration: an admin's.
+      config: { access: "admin" },
       schema: {
         tags: ["fleet"],
         summary: "Register a bot",
@@ -70,6 +72,7 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
   app.delete(
     "/api/v1/bots/:name",
     {
+      config: { access: "admin" },
       schema: {
         tags: ["fleet"],
         summary: "Unregister a bot (refused with 409 while its gateway runs); its files stay",

@@ -7,6 +7,7 @@ import { eventVersion } from "./004-event-version.js";
 import { sessions } from "./005-sessions.js";
 import { budgets } from "./006-budgets.js";
 import { vault } from "./007-vault.js";
+import { access } from "./008-access.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -21,6 +22,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "005-sessions": sessions(dialect),
     "006-budgets": budgets(dialect),
     "007-vault": vault(dialect),
+    "008-access": access(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
