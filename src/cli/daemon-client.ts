@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ClawopsConfig } from "../config/schema.js";
-import { readLocalCredential } from "../access/local-credential.js";
+import { localCredentialPath, readLocalCredential } from "../access/local-credential.js";
 import { OpsError, type OpsErrorCode, errorMessage } from "../core/errors.js";
 
 /**
@@ -34,6 +34,8 @@ export interface DaemonEndpoint {
   base: string;
   /** The token in `<dataDir>/cli-credential`; null when there is none to read. */
   credential: string | null;
+  /** Where it was read from (named when the daemon refuses it). */
+  credentialFile?: string;
 }
 
 /** The running daemon's endpoint, from clawops.yaml. */
@@ -41,6 +43,7 @@ export function daemonEndpoint(config: ClawopsConfig): DaemonEndpoint {
   return {
     base: `http://${config.http.host}:${config.http.port}`,
     credential: readLocalCredential(config.dataDir),
+    credentialFile: localCredentialPath(config.dataDir),
   };
 }
 
@@ -81,7 +84,13 @@ export async function callDaemon<T>(
   if (response.ok) return body as T;
   const envelope = errorEnvelope.safeParse(body);
   if (envelope.success) {
-    const { code, message, retryable, issues, details } = envelope.data.error;
+    const { code, retryable, issues, details } = envelope.data.error;
+    let { message } = envelope.data.error;
+    if (code === "UNAUTHORIZED" && endpoint.credentialFile) {
+      message += endpoint.credential
+        ? `; the CLI sent the credential in ${endpoint.credentialFile}: is the daemon at ${endpoint.base} the one of this clawops.yaml, running as this user?`
+        : `; the CLI found no credential in ${endpoint.credentialFile}: run it as the daemon's user, with the daemon's clawops.yaml`;
+    }
     // The daemon only sends its own codes; the CLI maps them to exit codes as they are.
     throw new OpsError(code as OpsErrorCode, message, {
       retryable: retryable ?? false,

@@ -63,7 +63,7 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * need credentials (401), a role at least the route's (403), and for a
  * cookie-authenticated write the login's CSRF token in `x-csrf-token` (403).
  */
-export function createAuthCheck(access: AccessService, dataDirHint: string) {
+export function createAuthCheck(access: AccessService) {
   return async (request: FastifyRequest): Promise<void> => {
     request.principal = null;
     const needed = accessOf({
@@ -77,7 +77,7 @@ export function createAuthCheck(access: AccessService, dataDirHint: string) {
     if (!found) {
       throw new OpsError(
         "UNAUTHORIZED",
-        `no credentials: send "Authorization: Bearer <token>" (clawops token create) or log in; the CLI on this host reads ${dataDirHint}`,
+        'no credentials: send "Authorization: Bearer <token>" (clawops token create) or log in; the CLI on the daemon\'s host sends its local credential (docs/access.md)',
       );
     }
     const { principal, csrfToken } = found;

@@ -5,7 +5,6 @@ import { OpsError } from "../core/errors.js";
 import { SAFE_METHODS, clientOf } from "./client.js";
 import type { Logger } from "pino";
 import type { DaemonContext } from "../daemon/context.js";
-import { localCredentialPath } from "../access/local-credential.js";
 import { createAuditHook } from "./audit.js";
 import { createAuthCheck } from "./auth.js";
 import { createClientErrorHandler, errorBody, handleHttpError } from "./errors.js";
@@ -69,7 +68,7 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
     allowedHosts: ctx.config.http.allowedHosts,
   });
 
-  const checkAuth = createAuthCheck(ctx.access, localCredentialPath(ctx.config.dataDir));
+  const checkAuth = createAuthCheck(ctx.access);
   app.decorateRequest("principal", null);
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", request.id);
