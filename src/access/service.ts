@@ -14,7 +14,6 @@ import {
 } from "../core/access.js";
 import { OpsError } from "../core/errors.js";
 import type { Store } from "../store/store.js";
-import { FailureLimiter } from "./limiter.js";
 import { hashPassword, verifyPassword } from "./password.js";
 import { hashSecret, mintToken, parseToken, randomSecret, secretMatches } from "./tokens.js";
 
@@ -22,8 +21,6 @@ import { hashSecret, mintToken, parseToken, randomSecret, secretMatches } from "
 export const LOGIN_TTL_MS = 12 * 60 * 60 * 1000;
 /** A token's last use is written at most this often (a write per request would be a write per request). */
 const TOUCH_EVERY_MS = 60_000;
-/** The issue's bound: 100 failed logins an hour per account, then 429. */
-const LOGIN_FAILURES = { limit: 100, windowMs: 60 * 60 * 1000, what: "logins" };
 /** A password shorter than this is refused. */
 const MIN_PASSWORD = 12;
 
@@ -68,11 +65,9 @@ export interface NewTokenInput {
  */
 export class AccessService {
   private readonly now: () => number;
-  private readonly logins: FailureLimiter;
 
   constructor(private readonly deps: AccessDeps) {
     this.now = deps.now ?? Date.now;
-    this.logins = new FailureLimiter(LOGIN_FAILURES, this.now);
   }
 
   private get store() {
@@ -129,17 +124,13 @@ export class AccessService {
 
   /**
    * Checks a password and opens a login. A wrong name and a wrong password
-   * answer alike (and cost alike: the hash runs either way); 100 failures an
-   * hour for one name, then `RATE_LIMITED` until the oldest leaves the hour.
+   * answer alike (and cost alike: the hash runs either way). Failures are
+   * limited by the caller (the login route's limit, shared through Redis).
    */
   async login(name: string, password: string) {
-    this.logins.check(name);
     const user = await this.store.findUser(name);
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !ok) {
-      this.logins.fail(name);
-      throw unauthorized("wrong user name or password");
-    }
+    if (!user || !ok) throw unauthorized("wrong user name or password");
     const cookie = randomSecret();
     const csrfToken = randomSecret();
     const expiresAt = this.iso(LOGIN_TTL_MS);

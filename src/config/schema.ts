@@ -163,10 +163,40 @@ const provisionSchema = z
   })
   .prefault({});
 
+/** At most `max` within `window` (a fixed window, per key). */
+const limitSchema = (max: number, window: string) =>
+  z
+    .strictObject({
+      max: z.number().int().min(1).max(1_000_000).default(max),
+      window: duration(window),
+    })
+    .prefault({});
+
 const accessSchema = z
   .strictObject({
     /** Audit entries older than this are removed (daily); the issue's floor is 30 days. */
     auditRetention: duration("30d"),
+    /** Shared by every instance on one Redis when `redis.url` is set; in-process otherwise. */
+    limits: z
+      .strictObject({
+        /** State-changing calls per user or API token (the local CLI is not limited). */
+        writes: limitSchema(120, "1m"),
+        /** State-changing calls per organisation, all its users and tokens together. */
+        orgWrites: limitSchema(600, "1m"),
+        /** Failed logins per account name; then 429 until the window ends. */
+        loginFailures: limitSchema(100, "1h"),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const redisSchema = z
+  .strictObject({
+    /** `redis://host:port`: rate limits shared by every clawops instance on it. */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, { error: "expected a redis:// or rediss:// URL" })
+      .optional(),
   })
   .prefault({});
 
@@ -187,6 +217,7 @@ export const configSchema = z.strictObject({
   budgets: budgetsConfigSchema,
   vault: vaultConfigSchema,
   access: accessSchema,
+  redis: redisSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

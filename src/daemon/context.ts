@@ -1,4 +1,5 @@
 import type { AccessService } from "../access/service.js";
+import type { Redis } from "ioredis";
 import type { BudgetService } from "../budget/service.js";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { DoctorService } from "../doctor/service.js";
@@ -32,5 +33,7 @@ export interface DaemonContext {
   registry: RegistryDeps;
   /** Users, tokens, logins: who a request is. */
   access: AccessService;
+  /** The shared Redis (`redis.url`): rate limits across instances; null without one. */
+  redis: Redis | null;
   readiness(): Promise<Readiness>;
 }

@@ -16,6 +16,7 @@ import { syncDeclaredBots } from "../fleet/registry.js";
 import { localCredentialPath, writeLocalCredential } from "../access/local-credential.js";
 import { AccessService } from "../access/service.js";
 import { buildHttpServer } from "../http/server.js";
+import { Redis } from "ioredis";
 import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import type { Store } from "../store/store.js";
@@ -167,6 +168,8 @@ async function start(
   });
   undo.push(() => budgets.close());
 
+  const redis = config.redis.url ? await connectRedis(config.redis.url, log) : null;
+  if (redis) undo.push(() => redis.disconnect());
   const access = new AccessService({ store });
   // The CLI on this host authenticates with this file (docs/access.md); a new one each start.
   writeLocalCredential(config.dataDir, await access.mintLocalCredential(config.dataDir));
@@ -201,6 +204,7 @@ async function start(
     ingest,
     budgets,
     access,
+    redis,
     readiness: () =>
       checkReadiness({ store: store, bus, loops, notifierIssues: () => notifier.issues() }),
   };
@@ -334,6 +338,31 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
 }
 
 /** Removes a data dir this start created, unless something else has appeared in it. */
+/**
+ * The shared Redis: commands fail at once while it is away (no offline
+ * queue), so that a rate limit is skipped rather than a request stalled; it
+ * reconnects by itself. Its failures are logged once per outage.
+ */
+async function connectRedis(url: string, log: Logger): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+  });
+  let down = false;
+  redis.on("error", (error: Error) => {
+    if (!down) log.warn({ err: error.message }, "redis.unavailable");
+    down = true;
+  });
+  redis.on("ready", () => {
+    if (down) log.info("redis.available");
+    down = false;
+  });
+  await redis.connect().catch(() => undefined);
+  return redis;
+}
+
 function removeIfOnlyOurs(dir: string): void {
   const ours = /^(clawops\.lock|clawops\.db(-wal|-shm|-journal)?|cli-credential)$/;
   if (readdirSync(dir).every((name) => ours.test(name)))

@@ -2,6 +2,7 @@ import type { FastifyInstance, RouteOptions } from "fastify";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DaemonContext } from "../daemon/context.js";
+import { configSchema } from "../config/schema.js";
 import { createMetrics } from "../daemon/metrics.js";
 import { DOCS_PREFIX, OPENAPI_PATH } from "./openapi.js";
 import { buildHttpServer } from "./server.js";
@@ -14,7 +15,11 @@ import { buildHttpServer } from "./server.js";
 function fakeContext(): DaemonContext {
   const page = { sessions: [], nextCursor: null };
   return {
-    config: { dataDir: "/nonexistent", http: { host: "127.0.0.1", port: 0, allowedHosts: [] } },
+    config: {
+      dataDir: "/nonexistent",
+      http: { host: "127.0.0.1", port: 0, allowedHosts: [] },
+      access: configSchema.parse({}).access,
+    },
     version: "0.0.0-test",
     metrics: createMetrics(),
     store: { sessions: { listSessions: () => Promise.resolve(page) } },

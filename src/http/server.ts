@@ -10,6 +10,7 @@ import { createAuthCheck } from "./auth.js";
 import { createClientErrorHandler, errorBody, handleHttpError } from "./errors.js";
 import { createHostGuard } from "./host-guard.js";
 import { registerOpenApi } from "./openapi.js";
+import { createLimits, registerRateLimit } from "./rate-limits.js";
 import { accessRoutes } from "./routes/access.js";
 import { botRoutes } from "./routes/bots.js";
 import { budgetRoutes } from "./routes/budgets.js";
@@ -110,12 +111,16 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerOpenApi(app, ctx.version);
+  registerRateLimit(app, ctx.redis);
   // Declared in a plugin so that they come after the OpenAPI plugin, which collects routes as
   // they are declared; the hooks and handlers above apply to them as to every route.
   void app.register(async (scope) => {
     const api: Api = scope.withTypeProvider();
+    const limits = createLimits(scope, ctx.config.access.limits);
+    // After authentication (the root's onRequest): the caller is known.
+    scope.addHook("onRequest", (request) => limits.checkWrite(request));
     probeRoutes(api, ctx);
-    accessRoutes(api, ctx);
+    accessRoutes(api, ctx, limits);
     statusRoutes(api, ctx);
     botRoutes(api, ctx);
     doctorRoutes(api, ctx);

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { LOGIN_TTL_MS } from "../../access/service.js";
 import type { Principal } from "../../core/access.js";
-import { OpsError } from "../../core/errors.js";
+import { OpsError, isOpsError } from "../../core/errors.js";
 import type { DaemonContext } from "../../daemon/context.js";
 import { LOGIN_COOKIE, presented } from "../auth.js";
+import type { createLimits } from "../rate-limits.js";
 import {
   auditEntrySchema,
   loginBodySchema,
@@ -16,6 +17,7 @@ import {
 import { type Api, withErrors } from "../schema.js";
 
 const DAY_MS = 86_400_000;
+type Limits = ReturnType<typeof createLimits>;
 const auditQuery = z.strictObject({
   actor: z.string().min(1).max(200).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
@@ -24,7 +26,7 @@ const auditQuery = z.strictObject({
 });
 
 /** Logins, users, API tokens and the audit trail (admin routes are one organisation's). */
-export function accessRoutes(app: Api, ctx: DaemonContext) {
+export function accessRoutes(app: Api, ctx: DaemonContext, limits: Limits) {
   const { access } = ctx;
   const me = (principal: Principal | null): Principal => {
     if (!principal) throw new OpsError("UNAUTHORIZED", "no credentials");
@@ -49,10 +51,13 @@ export function accessRoutes(app: Api, ctx: DaemonContext) {
       },
     },
     async (request, reply) => {
-      const { cookie, csrfToken, expiresAt, user } = await access.login(
-        request.body.name,
-        request.body.password,
-      );
+      await limits.checkLogin(request);
+      const { cookie, csrfToken, expiresAt, user } = await access
+        .login(request.body.name, request.body.password)
+        .catch(async (error: unknown) => {
+          if (isOpsError(error) && error.code === "UNAUTHORIZED") await limits.loginFailed(request);
+          throw error;
+        });
       const secure = request.protocol === "https" ? "; Secure" : "";
       void reply.header(
         "set-cookie",
