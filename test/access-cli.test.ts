@@ -50,6 +50,21 @@ describe("clawops user, token and audit against a running daemon", () => {
     work.remove();
   });
 
+  it("refuses to serve a non-loopback address over plain HTTP unless told to", async () => {
+    const other = tempDir("clawops-exposed-");
+    try {
+      const refused = await runCli(["up"], {
+        cwd: other.dir,
+        env: { CLAWOPS_HTTP_HOST: "0.0.0.0", CLAWOPS_HTTP_PORT: String(await freePort()) },
+      });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("http.host 0.0.0.0 is not loopback");
+      expect(refused.stderr).toContain("http.insecure: true");
+    } finally {
+      other.remove();
+    }
+  });
+
   it("keeps the local credential private, and the CLI works through it", async () => {
     const file = path.join(work.dir, ".clawops", "cli-credential");
     expect(statSync(file).mode & 0o777).toBe(0o600);

@@ -41,6 +41,20 @@ const httpSchema = z
       )
       .default([]),
     /**
+     * Serve a non-loopback address over plain HTTP anyway: tokens, passwords
+     * and cookies then cross the network in clear. Refused at start unless
+     * true, and reported by /readyz while it is (docs/security.md).
+     */
+    insecure: z.boolean().default(false),
+    /** Web origins allowed to call the API from a browser (`https://ops.example.com`); none by default. */
+    corsOrigins: z
+      .array(
+        z
+          .string()
+          .regex(/^https?:\/\/[^/\s]+$/, { error: "expected an origin: scheme://host[:port]" }),
+      )
+      .default([]),
+    /**
      * Folders whose files and folders a bot registered over the API may use as
      * its state dir and config; default `<dataDir>/bots`. clawops.yaml and the
      * local CLI are not limited by it.

@@ -15,6 +15,7 @@ import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
 import { localCredentialPath, writeLocalCredential } from "../access/local-credential.js";
 import { AccessService } from "../access/service.js";
+import { checkExposure, exposureWarning } from "../http/exposure.js";
 import { buildHttpServer } from "../http/server.js";
 import { Redis } from "ioredis";
 import { openPostgresStore } from "../store/postgres.js";
@@ -63,6 +64,7 @@ async function start(
 ): Promise<Daemon> {
   const startedAt = Date.now();
   const httpUrl = `http://${config.http.host}:${config.http.port}`;
+  checkExposure(config.http);
 
   // A remote database is checked before anything is written locally.
   let store: Store | null = config.database.url
@@ -205,8 +207,17 @@ async function start(
     budgets,
     access,
     redis,
-    readiness: () =>
-      checkReadiness({ store: store, bus, loops, notifierIssues: () => notifier.issues() }),
+    readiness: async () => {
+      const readiness = await checkReadiness({
+        store: store,
+        bus,
+        loops,
+        notifierIssues: () => notifier.issues(),
+      });
+      const exposed = exposureWarning(config.http);
+      if (exposed) readiness.parts.http = { ok: true, warning: exposed };
+      return readiness;
+    },
   };
 
   const declared = await syncDeclaredBots(context.registry, config.fleet.bots);

@@ -80,7 +80,7 @@ beforeAll(async () => {
   const ctx = {
     config: {
       dataDir: scratch.dir,
-      http: { host: "127.0.0.1", port: 0, allowedHosts: [] },
+      http: configSchema.parse({}).http,
       access: configSchema.parse({}).access,
     },
     version: "0.0.0-test",

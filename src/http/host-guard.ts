@@ -96,6 +96,12 @@ function sameOrigin(origin: string, host: string): boolean {
   }
 }
 
+/** True when `host` (an address or `localhost`) can be reached from this machine only. */
+export function isLoopbackBind(host: string): boolean {
+  const name = normalizeName(host);
+  return name === "localhost" || isLoopbackAddress(name);
+}
+
 function isLoopbackAddress(name: string): boolean {
   if (isIP(name) === 4) return name.startsWith("127.");
   return name === "::1";

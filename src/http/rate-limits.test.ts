@@ -42,7 +42,7 @@ async function instance(redis: Redis | null): Promise<FastifyInstance> {
   const ctx = {
     config: {
       dataDir: scratch.dir,
-      http: { host: "127.0.0.1", port: 0, allowedHosts: [] },
+      http: configSchema.parse({}).http,
       access: configSchema.parse({ access: { limits: LIMITS } }).access,
     },
     version: "0.0.0-test",

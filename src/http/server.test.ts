@@ -17,7 +17,7 @@ function fakeContext(): DaemonContext {
   return {
     config: {
       dataDir: "/nonexistent",
-      http: { host: "127.0.0.1", port: 0, allowedHosts: [] },
+      http: configSchema.parse({}).http,
       access: configSchema.parse({}).access,
     },
     version: "0.0.0-test",

@@ -9,6 +9,7 @@ import { createAuditHook } from "./audit.js";
 import { createAuthCheck } from "./auth.js";
 import { createClientErrorHandler, errorBody, handleHttpError } from "./errors.js";
 import { createHostGuard } from "./host-guard.js";
+import { registerExposure } from "./exposure.js";
 import { registerOpenApi } from "./openapi.js";
 import { createLimits, registerRateLimit } from "./rate-limits.js";
 import { accessRoutes } from "./routes/access.js";
@@ -110,6 +111,7 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
   // Requests are validated, and answers described, by each route's zod schemas.
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  registerExposure(app, ctx.config.http);
   registerOpenApi(app, ctx.version);
   registerRateLimit(app, ctx.redis);
   // Declared in a plugin so that they come after the OpenAPI plugin, which collects routes as

@@ -1,0 +1,69 @@
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import type { FastifyInstance } from "fastify";
+import type { ClawopsConfig } from "../config/schema.js";
+import { OpsError } from "../core/errors.js";
+import { isLoopbackBind } from "./host-guard.js";
+
+type HttpConfig = ClawopsConfig["http"];
+
+/**
+ * Where the API may listen. clawops serves plain HTTP: on loopback only,
+ * unless `http.insecure` says the operator accepts credentials in clear (a
+ * TLS proxy on another host, say). Refused at start otherwise, naming why.
+ */
+export function checkExposure(http: HttpConfig): void {
+  if (isLoopbackBind(http.host) || http.insecure) return;
+  throw new OpsError(
+    "CONFIG_INVALID",
+    `http.host ${http.host} is not loopback: clawops serves plain HTTP, so API tokens, passwords and login cookies would cross the network in clear. Keep 127.0.0.1 behind a TLS reverse proxy on this host (docs/security.md), or set http.insecure: true to accept it`,
+    {
+      issues: [
+        {
+          path: "http.host",
+          message: "not loopback, and http.insecure is not set",
+          severity: "error",
+        },
+      ],
+    },
+  );
+}
+
+/** The /readyz note while the API is exposed in clear (null when it is not). */
+export function exposureWarning(http: HttpConfig): string | null {
+  return isLoopbackBind(http.host)
+    ? null
+    : `the API listens on ${http.host} over plain HTTP (http.insecure): credentials cross the network in clear`;
+}
+
+/**
+ * Security headers on every answer (@fastify/helmet; the API reference page
+ * keeps its own Content-Security-Policy) and CORS for the configured
+ * origins only: without any, no browser on another origin gets an answer it
+ * can read, nor a preflight that lets it send `x-clawops-client`.
+ */
+export function registerExposure(app: FastifyInstance, http: HttpConfig): void {
+  void app.register(helmet, {
+    // JSON answers load nothing: the strictest policy. The reference page sets its own.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
+    // Plain HTTP by default: HSTS belongs to the TLS proxy in front.
+    strictTransportSecurity: false,
+  });
+  if (http.corsOrigins.length > 0) {
+    void app.register(cors, {
+      origin: http.corsOrigins,
+      credentials: true,
+      allowedHeaders: [
+        "authorization",
+        "content-type",
+        "x-clawops-client",
+        "x-csrf-token",
+        "x-request-id",
+      ],
+      exposedHeaders: ["x-request-id", "retry-after"],
+    });
+  }
+}
