@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, type SqlBool, sql } from "kysely";
 import type { MessageRecord, SessionRecord } from "../core/session.js";
-import { type InsertMessages, removeChanged } from "./message-insert.js";
+import { type InsertMessages, type MessageKey, removeChanged } from "./message-insert.js";
+import type { WriteNewMessages } from "./pg-message-write.js";
 import { addToSessionTotals, resolveAdditions } from "./session-totals.js";
 import type { Database, Dialect, MessagesTable, SessionsTable } from "./schema.js";
 import {
@@ -70,6 +71,7 @@ export class KyselySessionStore implements SessionStore {
     private readonly dialect: Dialect,
     private readonly location: string,
     private readonly insertMessages: InsertMessages,
+    private readonly writeNew: WriteNewMessages | null = null,
   ) {}
 
   async saveSessions(
@@ -219,16 +221,23 @@ export class KyselySessionStore implements SessionStore {
       );
     });
     if (rows.length === 0) return [];
+    const addedOf = (inserted: readonly MessageKey[]) => {
+      const fresh = new Set(inserted.map((r) => `${r.bot_id}\0${r.session_id}\0${r.seq}`));
+      return records.filter((_, i) => fresh.has(keys[i]!));
+    };
     // The messages and what they add to their sessions' totals commit together: a crash
-    // between the two would lose the count for good (a replay finds them stored).
+    // between the two would lose the count for good (a replay finds them stored). PostgreSQL
+    // writes new messages pipelined (pg-message-write.ts); a replace reads and deletes first.
+    if (this.writeNew && !options.replace) {
+      let added: MessageRecord[] = [];
+      await this.writeNew(rows, (inserted) => resolveAdditions((added = addedOf(inserted))));
+      return added;
+    }
     return transact(this.db, this.location, async (tx) => {
       const replaced = options.replace ? await removeChanged(tx, rows) : [];
-      const inserted = await this.insertMessages(tx, rows);
-      const fresh = new Set(inserted.map((r) => `${r.bot_id}\0${r.session_id}\0${r.seq}`));
-      const added = records.filter((_, i) => fresh.has(keys[i]!));
-      const now = new Date().toISOString();
+      const added = addedOf(await this.insertMessages(tx, rows));
       const additions = resolveAdditions(added, replaced.map(toMessage));
-      await addToSessionTotals(tx, this.dialect, additions, now);
+      await addToSessionTotals(tx, this.dialect, additions, new Date().toISOString());
       return added;
     });
   }

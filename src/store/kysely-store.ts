@@ -6,8 +6,10 @@ import type { OpsEvent, StoredEventInput } from "../core/events.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import type { RepairPause, RepairRecord } from "../core/repair.js";
 import type SqliteDatabase from "better-sqlite3";
+import type pg from "pg";
 import { messageInserter } from "./message-insert.js";
 import { migrationProvider } from "./migrations/index.js";
+import { pipelinedMessageWriter } from "./pg-message-write.js";
 import {
   fromInstance,
   fromPause,
@@ -45,20 +47,24 @@ export class KyselyStore implements Store {
   readonly access: AccessStore;
 
   /**
-   * `sqlite` is the connection the SQLite dialect wraps (required on SQLite):
-   * the message insert runs statements prepared on it once.
+   * `native` is the driver under Kysely: SQLite's connection (required on
+   * SQLite: the message insert runs statements prepared on it once), or
+   * PostgreSQL's pool (new messages are written pipelined on one of its
+   * connections; without it, through Kysely's transaction).
    */
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
     readonly location: string,
-    sqlite?: SqliteDatabase.Database,
+    native?: { sqlite: SqliteDatabase.Database } | { pool: pg.Pool },
   ) {
+    const sqlite = native && "sqlite" in native ? native.sqlite : null;
     if (dialect === "sqlite" && !sqlite) throw new Error("a SQLite store needs its connection");
     const insert = messageInserter(
       sqlite ? { dialect: "sqlite", connection: sqlite } : { dialect: "postgres" },
     );
-    this.sessions = new KyselySessionStore(db, dialect, location, insert);
+    const writeNew = native && "pool" in native ? pipelinedMessageWriter(native.pool, db) : null;
+    this.sessions = new KyselySessionStore(db, dialect, location, insert, writeNew);
     this.budgets = new KyselyBudgetStore(db);
     this.vault = new KyselyVaultStore(db, location);
     this.access = new KyselyAccessStore(db, location);

@@ -32,6 +32,9 @@ export async function openPostgresStore(
     connectionString: url,
     connectionTimeoutMillis: connectTimeoutMs,
     max: 10,
+    // Queries go out without waiting for the one before when a caller sends several (the
+    // message writer, pg-message-write.ts); one at a time, as Kysely sends them, nothing changes.
+    pipeline: true,
     // Event ids are bigserial: numbers stay below 2^53 for any realistic log.
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
@@ -57,7 +60,7 @@ export async function openPostgresStore(
     );
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyStore(db, "postgres", location);
+  return new KyselyStore(db, "postgres", location, { pool });
 }
 
 function describe(error: unknown): string {

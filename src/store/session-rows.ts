@@ -36,11 +36,32 @@ export function invalid(path: string, expected: string, value: unknown): OpsErro
   });
 }
 
+/** `toISOString()`'s own form: a time in it that names a real hour and day comes back unchanged. */
+const UTC_ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** The time as UTC ISO 8601 (`toISOString()`), so that text order is time order. */
 export function utcTime(value: unknown, path: string): string {
   const ms = typeof value === "string" && ISO_TIME.test(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(ms)) throw invalid(path, "an ISO 8601 time with a zone", value);
+  // Most times arrive in that form already, and formatting took two thirds of the check
+  // (~1 µs a message). Date.parse takes Feb 30 or 24:00 as the next day: those are formatted.
+  const text = value as string;
+  if (UTC_ISO_TIME.test(text) && realHourAndDay(text)) return text;
   return new Date(ms).toISOString();
+}
+
+/** The hour is below 24 and the day exists in its month (`iso` in UTC_ISO_TIME's form). */
+function realHourAndDay(iso: string): boolean {
+  const year = twoDigits(iso, 0) * 100 + twoDigits(iso, 2);
+  const month = twoDigits(iso, 5);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+  return twoDigits(iso, 11) < 24 && twoDigits(iso, 8) <= days;
+}
+
+function twoDigits(text: string, at: number): number {
+  return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
 }
 
 function utcTimeOrNull(value: unknown, path: string): string | null {

@@ -31,5 +31,5 @@ export function openSqliteStore(file: string): KyselyStore {
     );
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return new KyselyStore(db, "sqlite", file, sqlite);
+  return new KyselyStore(db, "sqlite", file, { sqlite });
 }

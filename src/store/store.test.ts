@@ -57,7 +57,7 @@ describe("store errors", () => {
       new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
       "sqlite",
       path.join(dir, "clawops.db"),
-      sqlite,
+      { sqlite },
     );
     try {
       await store.migrate();
