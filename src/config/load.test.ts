@@ -40,7 +40,16 @@ describe("loadConfig", () => {
   it("uses defaults when there is no file", () => {
     const { config, file } = load(null);
     expect(file).toBeNull();
-    expect(config.http).toEqual({ host: "127.0.0.1", port: 7878, allowedHosts: [] });
+    expect(config.http).toEqual({
+      host: "127.0.0.1",
+      port: 7878,
+      allowedHosts: [],
+      insecure: false,
+      corsOrigins: [],
+    });
+    expect(config.access.limits.loginFailures).toEqual({ max: 100, window: 3_600_000 });
+    expect(config.access.auditRetention).toBe(30 * 86_400_000);
+    expect(config.redis.url).toBeUndefined();
     expect(config.dataDir).toBe(path.join(dir, ".clawops"));
     expect(config.database.sqlitePath).toBe(path.join(dir, ".clawops", "clawops.db"));
     expect(config.database.url).toBeUndefined();
