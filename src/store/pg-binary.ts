@@ -20,11 +20,11 @@ const SHORT_TEXT = 64;
 
 /**
  * Each column as a `type[]` in binary form (null elements are SQL NULL),
- * all in one exact-size allocation: a batch's arrays are ~170 KB outside
- * V8's heap, and allocation outside the heap is what drives V8 to full
- * collections (the event loop's longest pauses). Numbers for int8 and int4
- * must be safe integers (the rows are checked before): anything else throws
- * rather than being truncated.
+ * all in one exact-size allocation (~170 KB for a live batch of 250): sized
+ * for the worst case (3 bytes per UTF-16 unit) a batch took three times
+ * that outside V8's heap, for V8 to account and collect. Numbers for int8
+ * must be safe integers, for int4 32-bit ones (the rows are checked before):
+ * anything else throws rather than being truncated.
  *
  * Written through a DataView, and short ASCII strings by hand: Buffer's
  * writeInt32BE and write() check their arguments on every call, and that
