@@ -71,6 +71,10 @@ export interface Check<S extends CheckSettings = CheckSettings> {
   gatesReadiness?: boolean;
   /** Its settings in clawops.yaml (`supervisor.checks.<name>`), defaults included. */
   schema: z.ZodType<S>;
+  /**
+   * One run. `signal` aborts when the run overran its timeout or the checks stop; the runs
+   * of one process share it until it aborts, so a listener added to it is removed by the run.
+   */
   run(
     target: CheckTarget,
     settings: S,

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { duration } from "../core/duration.js";
+import { readText } from "../system/files.js";
 import { type Check, checkSettings } from "./check.js";
 
 const MIB = 1024 ** 2;
@@ -80,7 +80,7 @@ export function resolveSlopePerHour(
 
 export function readRssBytes(pid: number): number | null {
   try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readText(`/proc/${pid}/status`));
     return match ? Number(match[1]) * 1024 : null;
   } catch {
     return null;

@@ -17,7 +17,7 @@ import { localCredentialPath, writeLocalCredential } from "../access/local-crede
 import { AccessService } from "../access/service.js";
 import { checkExposure, exposureWarning } from "../http/exposure.js";
 import { buildHttpServer } from "../http/server.js";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import type { Store } from "../store/store.js";
@@ -355,6 +355,8 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
  * reconnects by itself. Its failures are logged once per outage.
  */
 async function connectRedis(url: string, log: Logger): Promise<Redis> {
+  // ioredis (~2 MB of heap) is loaded only by a daemon that has a Redis to talk to.
+  const { Redis } = await import("ioredis");
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 2_000,

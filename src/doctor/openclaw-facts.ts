@@ -3,7 +3,7 @@ import path from "node:path";
 import { errorMessage } from "../core/errors.js";
 import type { OpenClawCli } from "../gateway/openclaw-cli.js";
 import { writeFileAtomic } from "../system/files.js";
-import { SchemaValidator } from "./schema-validator.js";
+import type { SchemaValidator } from "./schema-validator.js";
 
 /** `openclaw doctor --lint --json`, as the doctor merges it. */
 export interface OpenClawLint {
@@ -54,6 +54,8 @@ export class OpenClawFacts {
   }
 
   private async loadSchema(instanceEnv: NodeJS.ProcessEnv): Promise<SchemaValidator> {
+    // ajv (~1 MB of heap) is loaded by the first check that has a schema to compile.
+    const { SchemaValidator } = await import("./schema-validator.js");
     const version = this.version;
     const file = version
       ? path.join(this.cacheDir, `openclaw-${version}-config-schema.json`)

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
@@ -38,6 +39,10 @@ export class DoctorService {
   private readonly commands = new Map<string, Promise<OpenClawCommand | null>>();
   /** Per bot, the signature of the inputs the start gate last passed. */
   private readonly passed = new Map<string, string>();
+  /** The fleet listing under way, which every gate that asks meanwhile shares. */
+  private listing: Promise<readonly Bot[]> | null = null;
+  /** Per fleet listing, the digest of its ports and paths (the same for every gate sharing it). */
+  private readonly fleetDigests = new WeakMap<readonly Bot[], string>();
 
   constructor(
     private readonly config: ClawopsConfig,
@@ -50,6 +55,15 @@ export class DoctorService {
     target: DoctorTarget,
     options: DoctorOptions & { extraEnv?: NodeJS.ProcessEnv } = {},
   ): Promise<DoctorReport> {
+    return this.checkAmong(target, options, await this.fleet());
+  }
+
+  /** `check` against a fleet already listed. */
+  private async checkAmong(
+    target: DoctorTarget,
+    options: DoctorOptions & { extraEnv?: NodeJS.ProcessEnv },
+    fleet: readonly Bot[],
+  ): Promise<DoctorReport> {
     const { config } = this;
     const bot = target.bot;
     const command = await this.commandFor(bot?.openclawBin);
@@ -59,7 +73,7 @@ export class DoctorService {
         ...(bot ? gatewayEnv(config.supervisor.env, bot) : process.env),
         ...options.extraEnv,
       },
-      fleet: await this.listBots(),
+      fleet,
       portSpacing: config.fleet.portSpacing,
       openclaw: command && {
         command,
@@ -87,11 +101,13 @@ export class DoctorService {
     if (!options.planned && findRunningGateway(bot)) return;
     // A restart after a crash must not wait for `models status` again when
     // nothing the gate looks at changed since it last passed.
-    const signature = await this.gateSignature(bot);
+    const fleet = await this.fleet();
+    const signature = this.gateSignature(bot, fleet);
     if (this.passed.get(bot.id) === signature) return;
-    const report = await this.check(
+    const report = await this.checkAmong(
       { configFile: bot.configPath, stateDir: bot.stateDir, bot },
       { speed: "fast" },
+      fleet,
     );
     const errors = report.findings.filter(
       (f) => f.severity === "error" && !LEFT_TO_THE_DRIVER.has(f.id) && !CHAT_TIME.has(f.id),
@@ -154,9 +170,10 @@ export class DoctorService {
    * bot's registration, the fleet's ports and paths, the gateway environment,
    * the legacy credential files of its state dir. The credential store is not
    * in it: a key removed from the store shows at the next changed config, or
-   * in `clawops doctor`.
+   * in `clawops doctor`. A digest: kept per bot, the inputs themselves (the
+   * whole fleet's paths) would be ~20 KB a bot at 100 bots.
    */
-  private async gateSignature(bot: Bot): Promise<string> {
+  private gateSignature(bot: Bot, fleet: readonly Bot[]): string {
     let file = "missing";
     try {
       const stat = statSync(bot.configPath);
@@ -164,10 +181,26 @@ export class DoctorService {
     } catch {
       // A missing config never passes, so its signature never matches.
     }
-    const fleet = (await this.listBots()).map((b) => [b.id, b.port, b.stateDir, b.configPath]);
+    let places = this.fleetDigests.get(fleet);
+    if (places === undefined) {
+      places = digest(JSON.stringify(fleet.map((b) => [b.id, b.port, b.stateDir, b.configPath])));
+      this.fleetDigests.set(fleet, places);
+    }
     // A legacy credential file dropped into the state dir makes the gateway exit at boot.
     const legacy = findLegacyAuthFiles(bot.stateDir);
-    return JSON.stringify([file, bot, fleet, this.config.supervisor.env, legacy]);
+    return digest(JSON.stringify([file, bot, places, this.config.supervisor.env, legacy]));
+  }
+
+  /**
+   * The registered bots. A check that asks while a listing is under way takes that one: a
+   * fleet of 100 starting at once read every row of the registry 200 times over (the gate,
+   * then the known-good config), as fast as the store answered, all of it at once in memory.
+   */
+  private fleet(): Promise<readonly Bot[]> {
+    this.listing ??= this.listBots().finally(() => {
+      this.listing = null;
+    });
+    return this.listing;
   }
 
   /** Where one openclaw CLI is; null when it cannot be found (its rules then say so). */
@@ -185,4 +218,8 @@ export class DoctorService {
     }
     return command;
   }
+}
+
+function digest(text: string): string {
+  return createHash("sha256").update(text).digest("base64");
 }

@@ -1,6 +1,7 @@
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import type { Bot } from "../core/bot.js";
+import { readText } from "../system/files.js";
 import {
   findTcpListener,
   isSameLiveProcess,
@@ -62,7 +63,7 @@ function findByLock(stateDir: string, port: number): RunningGateway | null {
 /** OPENCLAW_STATE_DIR in a running process's environment; null when absent or unreadable. */
 export function environStateDir(pid: number): string | null {
   try {
-    const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    const environ = readText(`/proc/${pid}/environ`).split("\0");
     const entry = environ.find((e) => e.startsWith("OPENCLAW_STATE_DIR="));
     return entry ? path.resolve(entry.slice("OPENCLAW_STATE_DIR=".length)) : null;
   } catch {
@@ -114,7 +115,7 @@ export function readLock(
   file: string,
 ): { pid: number; startTime: number; port: number | null } | null {
   try {
-    const text = readFileSync(file, "utf8");
+    const text = readText(file);
     const end = text.lastIndexOf("}");
     const value = JSON.parse(text.slice(0, end + 1)) as {
       pid?: unknown;

@@ -71,10 +71,14 @@ export function resolveNewBot(
  * config path, a free port nothing listens on), without creating it.
  */
 export async function planBot(deps: RegistryDeps, input: BotInput): Promise<NewBot> {
+  return planAmong(deps, input, await deps.store.listBots());
+}
+
+/** `planBot` against a listing of the registry already made. */
+function planAmong(deps: RegistryDeps, input: BotInput, existing: readonly Bot[]): NewBot {
   const parsed = parseBotInput(input);
   // A symlink to another bot's state dir is the same state dir: compare real paths.
   if (parsed.stateDir) parsed.stateDir = realPath(parsed.stateDir);
-  const existing = await deps.store.listBots();
   // A port picked for the user must not be one that something already listens on.
   const busy: number[] = [];
   let resolved = resolveNewBot(parsed, existing, deps, busy);
@@ -102,8 +106,19 @@ export async function registerBot(
   actor: string,
   options: RegisterOptions = {},
 ): Promise<Bot> {
-  const planned = await planBot(deps, input);
-  checkBotPaths(planned, await deps.store.listBots(), options);
+  return registerAmong(deps, input, actor, options, await deps.store.listBots());
+}
+
+/** `registerBot` against a listing of the registry already made. */
+async function registerAmong(
+  deps: RegistryDeps,
+  input: BotInput,
+  actor: string,
+  options: RegisterOptions,
+  existing: readonly Bot[],
+): Promise<Bot> {
+  const planned = planAmong(deps, input, existing);
+  checkBotPaths(planned, existing, options);
   const bot = await deps.store.createBot(planned);
   await deps.bus.publishAndWait({
     type: "bot.registered",
@@ -130,19 +145,19 @@ export function checkBotPaths(
       },
     );
   }
+  const mine = { "state dir": realPath(bot.stateDir), config: realPath(bot.configPath) };
+  const refuseShared = (other: Bot, what: "state dir" | "config", theirs: string) => {
+    if (mine[what] !== realPath(theirs)) return;
+    throw new OpsError(
+      "CONFLICT",
+      `${what} ${mine[what]} is already used by bot "${other.name}": each bot needs its own ${what} (two gateways on one ${what} fight over its ${what === "config" ? "port, workspace and log file" : "database"})`,
+      { details: { field: what === "config" ? "configPath" : "stateDir", bot: other.name } },
+    );
+  };
   for (const other of others) {
     if (other.name === bot.name) continue;
-    for (const [what, mine, theirs] of [
-      ["state dir", bot.stateDir, other.stateDir],
-      ["config", bot.configPath, other.configPath],
-    ] as const) {
-      if (realPath(mine) !== realPath(theirs)) continue;
-      throw new OpsError(
-        "CONFLICT",
-        `${what} ${realPath(mine)} is already used by bot "${other.name}": each bot needs its own ${what} (two gateways on one ${what} fight over its ${what === "config" ? "port, workspace and log file" : "database"})`,
-        { details: { field: what === "config" ? "configPath" : "stateDir", bot: other.name } },
-      );
-    }
+    refuseShared(other, "state dir", other.stateDir);
+    refuseShared(other, "config", other.configPath);
   }
   const config = fileKind(bot.configPath);
   if (config === "missing" && !options.allowMissingConfig) {
@@ -221,16 +236,20 @@ export async function syncDeclaredBots(
 ): Promise<{ created: string[]; updated: string[] }> {
   const created: string[] = [];
   const updated: string[] = [];
+  // One listing for the whole sync, kept current as it goes: per bot, a fleet of 100 read
+  // the registry 200 times (every row of it each time) as the daemon started.
+  const bots = await deps.store.listBots();
   for (const input of declared) {
-    const current = await deps.store.findBot(input.name);
+    const current = bots.find((b) => b.name === input.name || b.id === input.name);
     if (!current) {
       // A declared bot may be provisioned later: its config need not exist yet.
-      await registerBot(deps, input, "config", { allowMissingConfig: true });
+      const options = { allowMissingConfig: true };
+      bots.push(await registerAmong(deps, input, "config", options, bots));
       created.push(input.name);
       continue;
     }
     const next = resolveNewBot(input, [], { ...deps, portBase: current.port });
-    checkBotPaths(next, await deps.store.listBots(), { allowMissingConfig: true });
+    checkBotPaths(next, bots, { allowMissingConfig: true });
     const patch = {
       owner: next.owner,
       driver: next.driver,
@@ -245,7 +264,7 @@ export async function syncDeclaredBots(
       (k) => JSON.stringify(patch[k]) !== JSON.stringify(current[k]),
     );
     if (changed.length === 0) continue;
-    await deps.store.updateBot(current.id, patch);
+    bots[bots.indexOf(current)] = await deps.store.updateBot(current.id, patch);
     await deps.bus.publishAndWait({
       type: "bot.updated",
       botId: current.id,

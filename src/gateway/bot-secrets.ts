@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import JSON5 from "json5";
 import { SECRET_NAME, secretsInConfig, secretsInEnv } from "../core/redact.js";
+import { readText } from "../system/files.js";
 import { gatewayTokenFrom, resolveSecretInput, secretProviderFiles } from "./openclaw-config.js";
 
 /** A secrets file larger than this is not a token file (OpenClaw's own bound is 1 MiB). */
@@ -66,7 +67,7 @@ export function collectBotSecrets(sources: BotSecretSources): string[] {
 
 function readConfig(file: string): Record<string, unknown> | null {
   try {
-    const parsed: unknown = JSON5.parse(readFileSync(file, "utf8"));
+    const parsed: unknown = JSON5.parse(readText(file));
     return parsed && typeof parsed === "object" && !Array.isArray(parsed)
       ? (parsed as Record<string, unknown>)
       : null;
@@ -91,7 +92,7 @@ function secretFileValues(file: string, mode: unknown): string[] {
   let text: string;
   try {
     if (statSync(file).size > MAX_SECRET_FILE_BYTES) return [];
-    text = readFileSync(file, "utf8");
+    text = readText(file);
   } catch {
     return [];
   }

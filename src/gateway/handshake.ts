@@ -1,7 +1,9 @@
+import type { createConnection } from "node:net";
 import WebSocket from "ws";
 import { OpsError } from "../core/errors.js";
 import { type ConnectAuth, buildConnectParams, checkGrantedScopes, connectError } from "./auth.js";
 import { type HelloOk, challengeSchema, helloOkSchema, parseFrame } from "./frames.js";
+import { httpConnection } from "./tcp-connect.js";
 
 export interface HandshakeOptions {
   auth: ConnectAuth;
@@ -28,7 +30,15 @@ export interface HandshakeOptions {
 export function handshake({ auth, timeoutMs, closing, attach }: HandshakeOptions): Promise<void> {
   const { url } = auth;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      handshakeTimeout: timeoutMs,
+      // Plain TCP only (wss:// keeps ws's TLS connection). Only host, port and timeout are
+      // read: the type is net's, with all its overloads.
+      ...(url.startsWith("ws:")
+        ? { createConnection: httpConnection as typeof createConnection }
+        : {}),
+    });
     let settled = false;
     const fail = (error: OpsError) => {
       if (settled) return;

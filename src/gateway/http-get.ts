@@ -1,4 +1,4 @@
-import net from "node:net";
+import { tcpConnect } from "./tcp-connect.js";
 
 /** An HTTP answer as the probes read it. */
 export interface HttpAnswer {
@@ -27,7 +27,7 @@ export function plainHttpGet(url: URL, timeoutMs: number, maxBody: number): Prom
   return new Promise((resolve, reject) => {
     const port = Number(url.port || 80);
     // An IPv6 literal comes bracketed in a URL's hostname.
-    const socket = net.connect({ host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port });
+    const socket = tcpConnect({ host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port });
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;

@@ -14,14 +14,15 @@ import type { OpenClawCommand } from "./openclaw-locate.js";
 /** The environment every CLI call gets: quiet and offline, plus the instance's own variables. */
 export function openClawEnv(instance: NodeJS.ProcessEnv, base = process.env): NodeJS.ProcessEnv {
   const keep = ["PATH", "HOME", "LANG", "TZ", "TMPDIR", "USER"];
-  return {
-    ...Object.fromEntries(keep.filter((k) => base[k]).map((k) => [k, base[k]])),
-    OPENCLAW_NO_AUTO_UPDATE: "1",
-    DO_NOT_TRACK: "1",
-    OPENCLAW_DISABLE_BONJOUR: "1",
-    NO_COLOR: "1",
-    ...instance,
-  };
+  // Filled in, not spread together: on Node 20 each spread-and-extend made new hidden
+  // classes, freed only by a full GC.
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of keep) if (base[k]) env[k] = base[k];
+  env.OPENCLAW_NO_AUTO_UPDATE = "1";
+  env.DO_NOT_TRACK = "1";
+  env.OPENCLAW_DISABLE_BONJOUR = "1";
+  env.NO_COLOR = "1";
+  return Object.assign(env, instance);
 }
 
 export interface CliCallOptions {

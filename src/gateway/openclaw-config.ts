@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import JSON5 from "json5";
 import { OpsError, errorMessage } from "../core/errors.js";
+import { readText } from "../system/files.js";
 
 /**
  * Reads a gateway's openclaw.json (JSON5, as OpenClaw accepts it). A missing
@@ -10,7 +10,7 @@ import { OpsError, errorMessage } from "../core/errors.js";
 export function readOpenClawConfig(path: string): Record<string, unknown> {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readText(path);
   } catch (error) {
     throw new OpsError(
       "CONFIG_INVALID",
@@ -108,7 +108,7 @@ export function resolveSecretInput(
   if (!provider) return null;
   let text: string;
   try {
-    text = readFileSync(provider.file, "utf8");
+    text = readText(provider.file);
   } catch {
     return null;
   }

@@ -1,5 +1,4 @@
 import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import {
   createJsonSchemaTransform,
@@ -8,6 +7,7 @@ import {
 import { z } from "zod";
 import { CSRF_HEADER, LOGIN_COOKIE, accessOf } from "./auth.js";
 import { SAFE_METHODS } from "./client.js";
+import { registerDocsPage } from "./docs-page.js";
 
 /** Where the OpenAPI document is served. */
 export const OPENAPI_PATH = "/api/openapi.json";
@@ -98,7 +98,7 @@ const transformObject: typeof componentsOf = (input) => {
  * routes declared after it. Both answer through the same hooks as the API
  * (host guard, request ids); the page's scripts and styles are files of the
  * `swagger-ui-dist` package, so it works without network access
- * (docs/api.md says why this page).
+ * (docs/api.md says why this page). The page is built on its first request.
  */
 export function registerOpenApi(app: FastifyInstance, version: string) {
   void app.register(swagger, {
@@ -158,10 +158,11 @@ export function registerOpenApi(app: FastifyInstance, version: string) {
     );
   });
 
-  void app.register(swaggerUi, {
-    routePrefix: DOCS_PREFIX,
-    // The page would otherwise send the document to validator.swagger.io for a badge.
-    uiConfig: { validatorUrl: null },
-    staticCSP: DOCS_CSP,
+  void app.register(async (scope) => {
+    registerDocsPage(scope, DOCS_PREFIX, {
+      // The page would otherwise send the document to validator.swagger.io for a badge.
+      uiConfig: { validatorUrl: null },
+      staticCSP: DOCS_CSP,
+    });
   });
 }

@@ -136,6 +136,18 @@ describe("OpenAPI document", () => {
     }
   });
 
+  it("answers under the page's prefix as the API does: its copy of the document, HEAD, 404s", async () => {
+    const json = await app.inject({ method: "GET", url: `${DOCS_PREFIX}/json` });
+    expect(json.json()).toEqual((await app.inject({ method: "GET", url: OPENAPI_PATH })).json());
+    expect(json.headers["x-request-id"]).toBeTruthy();
+    const head = await app.inject({ method: "HEAD", url: DOCS_PREFIX });
+    expect(head.statusCode).toBe(200);
+    expect(head.body).toBe("");
+    const missing = await app.inject({ method: "GET", url: `${DOCS_PREFIX}/static/nothing.js` });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+  });
+
   it("describes answers as open to new fields, and every component it lists is used", async () => {
     const doc = (await app.inject({ method: "GET", url: OPENAPI_PATH })).json<{
       components: { schemas: Record<string, { additionalProperties?: unknown }> };

@@ -1,9 +1,10 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely } from "kysely";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { KyselyStore } from "./kysely-store.js";
+import { FairSqliteDialect } from "./sqlite-dialect.js";
 import type { Database } from "./schema.js";
 
 /** Opens (creating if needed) the embedded SQLite store in WAL mode. */
@@ -30,6 +31,6 @@ export function openSqliteStore(file: string): KyselyStore {
       },
     );
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new FairSqliteDialect({ database: sqlite }) });
   return new KyselyStore(db, "sqlite", file, { sqlite });
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely } from "kysely";
 import { describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../test/helpers/postgres.js";
 import { serviceUrl } from "../../test/helpers/services.js";
@@ -11,6 +11,7 @@ import { KyselyStore } from "./kysely-store.js";
 import { openPostgresStore, redactDatabaseUrl } from "./postgres.js";
 import type { Database } from "./schema.js";
 import { openSqliteStore } from "./sqlite.js";
+import { FairSqliteDialect } from "./sqlite-dialect.js";
 import { describeStoreContract } from "./store.contract.js";
 
 describeStoreContract("sqlite", async () => {
@@ -54,7 +55,7 @@ describe("store errors", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "clawops-full-"));
     const sqlite = new SqliteDatabase(path.join(dir, "clawops.db"));
     const store = new KyselyStore(
-      new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+      new Kysely<Database>({ dialect: new FairSqliteDialect({ database: sqlite }) }),
       "sqlite",
       path.join(dir, "clawops.db"),
       { sqlite },

@@ -48,6 +48,33 @@ describe("runCheckLoop", () => {
     expect(third - second).toBeGreaterThanOrEqual(390);
   });
 
+  it("shares one signal between runs until a run overruns, and aborts it when the loop stops", async () => {
+    const seen: { signal: AbortSignal; abortedAtStart: boolean }[] = [];
+    const check: Check = {
+      ...scripted([], []),
+      run(_target, _settings, signal) {
+        seen.push({ signal, abortedAtStart: signal.aborted });
+        // The second run never answers: it overruns its timeout.
+        if (seen.length === 2) return new Promise<CheckOutcome>(() => undefined);
+        return Promise.resolve({ ok: true, message: "ok" });
+      },
+    };
+    const settings = { enabled: true, period: 0, timeout: 10, failures: 3 };
+    const controller = new AbortController();
+    const messages: string[] = [];
+    await runCheckLoop(check, settings, TARGET, controller.signal, (r) => {
+      messages.push(r.outcome.message);
+      if (messages.length === 3) controller.abort();
+    });
+    expect(messages).toEqual(["ok", "no verdict within 10ms", "ok"]);
+    const [first, second, third] = seen;
+    expect(second!.signal).toBe(first!.signal);
+    expect(first!.signal.aborted).toBe(true);
+    expect(third!.signal).not.toBe(first!.signal);
+    expect(seen.map((s) => s.abortedAtStart)).toEqual([false, false, false]);
+    expect(third!.signal.aborted).toBe(true);
+  });
+
   it("keeps nothing of a run once it has ended (thousands of runs, the heap stays flat)", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;

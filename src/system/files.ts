@@ -1,5 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  type PathLike,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 
 /**
@@ -20,10 +29,25 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
   }
 }
 
-/** `file` with symlinks resolved when it exists, else just made absolute: what to compare paths by. */
+/**
+ * `readFileSync(file, "utf8")`, read with an options object: given the encoding as a string,
+ * Node 20 copies its default options with an object spread and adds the encoding, and V8
+ * makes fresh hidden classes for that copy on every call, which only a full GC frees. The
+ * supervisor reads /proc files for every gateway every few seconds. Throws as readFileSync.
+ */
+export function readText(file: PathLike | number): string {
+  return readFileSync(file, { encoding: "utf8" });
+}
+
+/**
+ * `file` with symlinks resolved when it exists, else just made absolute: what to compare paths by.
+ * The kernel's realpath (one call, relative to the working directory like `resolve`), not
+ * Node's walk of every path component in JavaScript: the daemon compares every bot's paths
+ * with every other's as a fleet starts.
+ */
 export function realPath(file: string): string {
   try {
-    return realpathSync(resolve(file));
+    return realpathSync.native(file);
   } catch {
     return resolve(file);
   }

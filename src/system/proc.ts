@@ -1,4 +1,6 @@
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
+import { readText } from "./files.js";
+import { listeningInodes } from "./tcp-table.js";
 
 /** True when a process with this pid exists (it may belong to another user). */
 export function isPidAlive(pid: number): boolean {
@@ -37,7 +39,7 @@ export interface ProcStat {
 /** Fields of /proc/PID/stat that clawops uses; null when the process is gone or /proc is unavailable. */
 export function readProcStat(pid: number): ProcStat | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readText(`/proc/${pid}/stat`);
     // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const pgid = Number(fields[2]);
@@ -77,7 +79,7 @@ export function processStartedAt(pid: number): Date | null {
   const ticks = readProcStartTime(pid);
   if (ticks === null) return null;
   try {
-    const boot = /^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1];
+    const boot = /^btime (\d+)$/m.exec(readText("/proc/stat"))?.[1];
     return boot ? new Date(Number(boot) * 1000 + (ticks * 1000) / TICKS_PER_SECOND) : null;
   } catch {
     return null;
@@ -95,7 +97,7 @@ export function liveGroupMembers(pgid: number): number[] {
 /** The command line of a process, arguments joined by spaces; null when unreadable. */
 export function readCmdline(pid: number): string | null {
   try {
-    const raw = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    const raw = readText(`/proc/${pid}/cmdline`);
     return raw.split("\0").filter(Boolean).join(" ") || null;
   } catch {
     return null;
@@ -125,24 +127,10 @@ export interface ListeningSocket {
  * common "is it still my gateway?" question cheap.
  */
 export function findTcpListener(port: number, likelyPids: readonly number[] = []): Listener | null {
-  const inodes = new Set<string>();
   // Gateways listen on IPv4 loopback: the IPv6 table is read only when IPv4 has no listener.
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    if (inodes.size > 0) break;
-    let text: string;
-    try {
-      text = readFileSync(table, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const local = cols[1];
-      // State 0A is LISTEN.
-      if (!local || cols[3] !== "0A") continue;
-      if (parseInt(local.split(":")[1] ?? "", 16) === port && cols[9]) inodes.add(cols[9]);
-    }
-  }
+  let found = listeningInodes("/proc/net/tcp", port);
+  if (found.length === 0) found = listeningInodes("/proc/net/tcp6", port);
+  const inodes = new Set(found);
   if (inodes.size === 0) return null;
   const owner = findSocketOwner(inodes, likelyPids);
   if (!owner) return { port, pid: null, cmdline: null, inode: [...inodes][0]!, socket: null };

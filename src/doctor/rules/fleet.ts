@@ -78,22 +78,23 @@ export const fleet: DoctorRule = {
  */
 function sharedPaths(bot: Bot, bots: readonly Bot[]): Finding[] {
   const findings: Finding[] = [];
+  const mine = { "state dir": realPath(bot.stateDir), config: realPath(bot.configPath) };
+  const shared = (other: Bot, what: "state dir" | "config", theirs: string) => {
+    const path = mine[what];
+    if (path !== realPath(theirs)) return;
+    findings.push({
+      id: "fleet/shared-path",
+      severity: "error",
+      path: what === "config" ? bot.configPath : bot.stateDir,
+      message: `${bot.name} and ${other.name} share the ${what} ${path}: ${what === "config" ? "both gateways would use its port, workspace, log file and token" : "two gateways on one state dir fight over its database (exit 78)"}`,
+      evidence: { bot: bot.name, otherBot: other.name, path },
+      fix: { kind: "manual", summary: `give each bot its own ${what}` },
+    });
+  };
   for (const other of bots) {
     if (other.id === bot.id || other.desiredState !== "running") continue;
-    for (const [what, mine, theirs] of [
-      ["state dir", bot.stateDir, other.stateDir],
-      ["config", bot.configPath, other.configPath],
-    ] as const) {
-      if (realPath(mine) !== realPath(theirs)) continue;
-      findings.push({
-        id: "fleet/shared-path",
-        severity: "error",
-        path: mine,
-        message: `${bot.name} and ${other.name} share the ${what} ${realPath(mine)}: ${what === "config" ? "both gateways would use its port, workspace, log file and token" : "two gateways on one state dir fight over its database (exit 78)"}`,
-        evidence: { bot: bot.name, otherBot: other.name, path: realPath(mine) },
-        fix: { kind: "manual", summary: `give each bot its own ${what}` },
-      });
-    }
+    shared(other, "state dir", other.stateDir);
+    shared(other, "config", other.configPath);
   }
   return findings;
 }

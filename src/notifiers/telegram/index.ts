@@ -1,21 +1,7 @@
-import { Bot, GrammyError, HttpError } from "grammy";
 import { z } from "zod";
 import { duration } from "../../core/duration.js";
-import { errorMessage, type Issue, OpsError } from "../../core/errors.js";
-import { abortableSleep } from "../../core/time.js";
+import { type Issue, OpsError } from "../../core/errors.js";
 import { type Notifier, type NotifierPlugin, notifierSchema } from "../notifier.js";
-import { installCommands } from "./commands.js";
-import { notificationKeyboard, renderNotification } from "./format.js";
-import { grammySignal, pollUpdates } from "./poller.js";
-
-/** One sendMessage, retries included, gives up after this long. */
-const SEND_TIMEOUT_MS = 30_000;
-const SEND_ATTEMPTS = 3;
-const SEND_BACKOFF_MS = 1_000;
-/** How long close() waits for replies still being sent. */
-const CLOSE_GRACE_MS = 2_000;
-/** A longer flood wait is not worth holding the queue for. */
-const MAX_RETRY_AFTER_MS = 30_000;
 
 const schema = notifierSchema("telegram", {
   /** Prefer `tokenEnv`: a token in the file ends up in backups and diffs. */
@@ -41,178 +27,48 @@ export type TelegramConfig = z.output<typeof schema>;
  * Notifications to Telegram chats through the Bot API, and chat commands
  * (status, repair, logs, pause, ...) from those same chats. Talks to Telegram
  * only, never through a gateway, so it keeps working when every gateway is down.
+ *
+ * The Bot API client (grammy, ~4 MB of heap) is loaded when a notifier has a
+ * token, not by every daemon: the notifier answers as soon as it is built and
+ * each call waits for the client.
  */
 export const telegram: NotifierPlugin<typeof schema> = {
   type: "telegram",
   schema,
   create(config, deps): Notifier {
-    const issues: Issue[] = [];
     const token = config.token ?? (deps.env[config.tokenEnv] || undefined);
-    if (token === undefined) {
-      issues.push({
-        path: "tokenEnv",
-        message: `environment variable ${config.tokenEnv} is not set and no token is configured: Telegram notifier ${deps.name} is off`,
-        severity: "error",
-        fix: `export ${config.tokenEnv}=<token from @BotFather>`,
-      });
-    }
-    // grammy's errors can carry the request URL, which has the token in it.
-    const redact = (text: string) =>
-      token === undefined
-        ? text
-        : text.split(token).join("<token>").split(encodeURIComponent(token)).join("<token>");
-    const pollTimeoutSec = Math.max(1, Math.round(config.pollTimeout / 1000));
-    const bot =
-      token === undefined
-        ? null
-        : new Bot(token, {
-            client: {
-              ...(config.apiRoot === undefined ? {} : { apiRoot: config.apiRoot }),
-              // Above the long-poll timeout, or every quiet getUpdates would count as a failure.
-              timeoutSeconds: pollTimeoutSec + 15,
-            },
-          });
-    const chatIds = new Set(config.chatIds);
-    const background = new Set<Promise<void>>();
-    const stop = new AbortController();
-    let polling: Promise<void> | null = null;
-    let tokenRejected = false;
-
-    if (bot && config.commands) {
-      installCommands(bot, {
-        control: deps.control,
-        chatIds,
-        log: deps.log,
-        now: deps.now,
-        redact,
-        background(task) {
-          const running: Promise<void> = task()
-            .catch((error: unknown) => {
-              deps.log.error({ err: redact(errorMessage(error)) }, "telegram.background_failed");
-            })
-            .finally(() => background.delete(running));
-          background.add(running);
-        },
-      });
-    }
-
-    async function sendTo(
-      bot: Bot,
-      chatId: number,
-      text: string,
-      keyboard: ReturnType<typeof notificationKeyboard>,
-      signal: AbortSignal,
-    ) {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          await bot.api.sendMessage(
-            chatId,
-            text,
-            {
-              parse_mode: "HTML",
-              link_preview_options: { is_disabled: true },
-              ...(keyboard ? { reply_markup: keyboard } : {}),
-            },
-            grammySignal(signal),
-          );
-          tokenRejected = false;
-          return;
-        } catch (error) {
-          if (error instanceof GrammyError && error.error_code === 401) tokenRejected = true;
-          const retryInMs = retryDelay(error, attempt);
-          if (retryInMs === null || signal.aborted) throw error;
-          deps.log.debug(
-            { chatId, attempt, retryInMs, err: redact(errorMessage(error)) },
-            "telegram.send_retry",
-          );
-          await abortableSleep(retryInMs, signal);
-        }
-      }
-    }
-
+    if (token === undefined) return withoutToken(config, deps.name);
+    let built: Notifier | null = null;
+    const client = import("./bot-notifier.js").then(
+      (loaded) => (built = loaded.createBotNotifier(config, deps, token)),
+    );
+    // A failed load fails each send and start below; unobserved, it must not crash the daemon.
+    client.catch(() => undefined);
     return {
       name: deps.name,
-
-      issues() {
-        const found = [...issues];
-        if (tokenRejected) {
-          found.push({
-            path: config.token === undefined ? "tokenEnv" : "token",
-            message: `Telegram rejected the bot token of notifier ${deps.name} (401 Unauthorized)`,
-            severity: "error",
-            fix: "check the token with @BotFather",
-          });
-        }
-        return found;
-      },
-
-      async send(notification, signal) {
-        if (!bot)
-          throw new OpsError(
-            "CONFIG_INVALID",
-            `telegram ${deps.name}: ${config.tokenEnv} is not set`,
-          );
-        const text = renderNotification(notification);
-        const keyboard = config.commands ? notificationKeyboard(notification.bot) : undefined;
-        const sendSignal = AbortSignal.any([signal, AbortSignal.timeout(SEND_TIMEOUT_MS)]);
-        const failures: string[] = [];
-        // Every chat gets its try: one chat that blocked the bot must not silence the others.
-        for (const chatId of config.chatIds) {
-          try {
-            await sendTo(bot, chatId, text, keyboard, sendSignal);
-          } catch (error) {
-            failures.push(`chat ${chatId}: ${redact(errorMessage(error))}`);
-          }
-        }
-        if (failures.length > 0) {
-          throw new OpsError("UNAVAILABLE", `telegram ${deps.name}: ${failures.join("; ")}`, {
-            retryable: true,
-          });
-        }
-      },
-
-      async start(signal) {
-        if (!bot || !config.commands || polling) return;
-        // One poller per token: with several clawops hosts this must become a leader-elected
-        // singleton (PostgreSQL advisory lock); two pollers make Telegram answer 409 Conflict.
-        const pollSignal = AbortSignal.any([signal, stop.signal]);
-        polling = pollUpdates(
-          bot,
-          {
-            timeoutSec: pollTimeoutSec,
-            log: deps.log,
-            redact,
-            onTokenRejected: (rejected) => {
-              tokenRejected = rejected;
-            },
-          },
-          pollSignal,
-        ).catch((error: unknown) => {
-          deps.log.error({ err: redact(errorMessage(error)) }, "telegram.poller_crashed");
-        });
-      },
-
-      async close() {
-        stop.abort();
-        await polling;
-        // Replies still on their way get a short grace; a repair still running is the daemon's to stop.
-        const grace = new AbortController();
-        await Promise.race([Promise.all(background), abortableSleep(CLOSE_GRACE_MS, grace.signal)]);
-        grace.abort();
-      },
+      issues: () => built?.issues?.() ?? [],
+      send: async (notification, signal) => (await client).send(notification, signal),
+      start: async (signal) => (await client).start?.(signal),
+      close: async () => (await client.catch(() => null))?.close?.(),
     };
   },
 };
 
-/** How long to wait before another try, or null when retrying cannot help. */
-function retryDelay(error: unknown, attempt: number): number | null {
-  if (attempt >= SEND_ATTEMPTS) return null;
-  const backoffMs = SEND_BACKOFF_MS * 2 ** (attempt - 1);
-  if (error instanceof HttpError) return backoffMs;
-  if (!(error instanceof GrammyError)) return null;
-  if (error.error_code === 429) {
-    const retryAfterMs = (error.parameters.retry_after ?? 1) * 1000;
-    return retryAfterMs > MAX_RETRY_AFTER_MS ? null : Math.max(backoffMs, retryAfterMs);
-  }
-  return error.error_code >= 500 ? backoffMs : null;
+/** A notifier with no token: it says so through `issues()`, and every send fails. */
+function withoutToken(config: TelegramConfig, name: string): Notifier {
+  const issue: Issue = {
+    path: "tokenEnv",
+    message: `environment variable ${config.tokenEnv} is not set and no token is configured: Telegram notifier ${name} is off`,
+    severity: "error",
+    fix: `export ${config.tokenEnv}=<token from @BotFather>`,
+  };
+  return {
+    name,
+    issues: () => [issue],
+    send() {
+      return Promise.reject(
+        new OpsError("CONFIG_INVALID", `telegram ${name}: ${config.tokenEnv} is not set`),
+      );
+    },
+  };
 }
