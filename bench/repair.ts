@@ -149,13 +149,12 @@ async function main() {
     ),
   );
   const daemon = await startUp({ cwd: dir, port: httpPort });
-  const base = daemon.url;
   const api: Api = {
     async get<T>(route: string) {
-      return (await (await fetch(`${base}${route}`)).json()) as T;
+      return (await (await daemon.fetch(route)).json()) as T;
     },
     async post(route) {
-      await fetch(`${base}${route}`, {
+      await daemon.fetch(route, {
         method: "POST",
         headers: { "x-clawops-client": "bench" },
         signal: AbortSignal.timeout(300_000),
@@ -176,7 +175,7 @@ async function main() {
     throw new Error("the gateway did not come back running within 240 s");
   };
   const post = async (body: object) =>
-    fetch(`${base}/api/v1/bots`, {
+    daemon.fetch("/api/v1/bots", {
       method: "POST",
       headers: { "content-type": "application/json", "x-clawops-client": "bench" },
       body: JSON.stringify(body),

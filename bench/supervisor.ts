@@ -36,6 +36,7 @@ import {
 } from "../test/harness/gateway.js";
 import { freePort, tempDir } from "../test/helpers/cli.js";
 import { STAND_IN } from "../test/helpers/fleet.js";
+import { readLocalCredential } from "../src/access/local-credential.js";
 import { readRssBytes } from "../src/checks/rss.js";
 import { formatRows, machine, round, summarize } from "./stats.js";
 
@@ -229,16 +230,22 @@ async function benchScale() {
     },
   );
   const base = `http://127.0.0.1:${port}`;
+  // The daemon writes its local owner credential at start: the status route needs it.
+  const api = (route: string) => {
+    const token = readLocalCredential(path.join(temp.dir, "data"));
+    return fetch(`${base}${route}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  };
   try {
     const started = performance.now();
     let running = 0;
     while (running < GATEWAYS) {
       await sleep(500);
-      const status = await fetch(`${base}/api/v1/status`).then(
-        (r) => r.json() as Promise<{ gateways: GatewayInstance[] }>,
+      const status = await api("/api/v1/status").then(
+        (r) => r.json() as Promise<{ gateways?: GatewayInstance[] }>,
         () => ({ gateways: [] }),
       );
-      running = status.gateways.filter((g) => g.state === "running").length;
+      // Before the daemon listens (or has written its credential) there is no list yet.
+      running = (status.gateways ?? []).filter((g) => g.state === "running").length;
       if (daemon.exitCode !== null) {
         throw new Error(
           `clawops up exited ${daemon.exitCode}: ${readFileSync(path.join(temp.dir, "up.log"), "utf8").slice(-2000)}`,
@@ -274,7 +281,7 @@ async function benchScale() {
       Number(
         new RegExp(`^clawops_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(metrics)?.[1],
       ) * 1000;
-    const status = (await fetch(`${base}/api/v1/status`).then((r) => r.json())) as {
+    const status = (await api("/api/v1/status").then((r) => r.json())) as {
       gateways: GatewayInstance[];
     };
     const restarts = status.gateways.reduce((n, g) => n + g.restarts, 0);
