@@ -24,6 +24,8 @@ const EXPECTED: Record<string, Access> = {
   "GET /metrics": "public",
   "GET /api/openapi.json": "public",
   "POST /api/v1/auth/login": "public",
+  "POST /api/v1/auth/setup": "public",
+  "GET /setup": "public",
   "POST /api/v1/auth/logout": "viewer",
   "GET /api/v1/auth/me": "viewer",
   "GET /api/v1/users": "admin",

@@ -13,6 +13,7 @@ import { registerExposure } from "./exposure.js";
 import { registerOpenApi } from "./openapi.js";
 import { createLimits, registerRateLimit } from "./rate-limits.js";
 import { accessRoutes } from "./routes/access.js";
+import { registerSetupPage } from "./setup-page.js";
 import { botRoutes } from "./routes/bots.js";
 import { budgetRoutes } from "./routes/budgets.js";
 import { doctorRoutes } from "./routes/doctor.js";
@@ -123,6 +124,7 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
     scope.addHook("onRequest", (request) => limits.checkWrite(request));
     probeRoutes(api, ctx);
     accessRoutes(api, ctx, limits);
+    registerSetupPage(scope);
     statusRoutes(api, ctx);
     botRoutes(api, ctx);
     doctorRoutes(api, ctx);
