@@ -14,6 +14,7 @@ import { registerOpenApi } from "./openapi.js";
 import { createLimits, registerRateLimit } from "./rate-limits.js";
 import { accessRoutes } from "./routes/access.js";
 import { registerSetupPage } from "./setup-page.js";
+import { registerDashboard } from "./dashboard.js";
 import { botRoutes } from "./routes/bots.js";
 import { budgetRoutes } from "./routes/budgets.js";
 import { doctorRoutes } from "./routes/doctor.js";
@@ -125,6 +126,7 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
     probeRoutes(api, ctx);
     accessRoutes(api, ctx, limits);
     registerSetupPage(scope);
+    registerDashboard(scope);
     statusRoutes(api, ctx);
     botRoutes(api, ctx);
     doctorRoutes(api, ctx);
