@@ -49,11 +49,16 @@ describe.runIf(chromiumAvailable())("the dashboard in Chromium", () => {
       }),
     );
     daemon = await startUp({ cwd: work.dir, port: await freePort() });
-    const added = await runCli(["user", "add", "dana", "--role", "operator"], {
-      cwd: work.dir,
-      input: `${PASSWORD}\n`,
-    });
-    expect(added.code, added.stderr).toBe(0);
+    for (const [user, role] of [
+      ["dana", "operator"],
+      ["vic", "viewer"],
+    ]) {
+      const added = await runCli(["user", "add", user!, "--role", role!], {
+        cwd: work.dir,
+        input: `${PASSWORD}\n`,
+      });
+      expect(added.code, added.stderr).toBe(0);
+    }
     browser = await launchBrowser();
     page = await browser.context.newPage();
     // Policy violations and script errors; a 401 before the login is the API doing its job.
@@ -120,11 +125,55 @@ describe.runIf(chromiumAvailable())("the dashboard in Chromium", () => {
     expect(errors).toEqual([]);
   });
 
+  it("opens a bot: the crash is in its timeline, and an operator can restart it", async () => {
+    await row("alpha").locator("a.name").click();
+    expect(new URL(page.url()).hash).toBe("#/bots/alpha");
+    const timeline = page.locator(".timeline li");
+    await timeline.filter({ hasText: "→ crashed" }).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-bot.png"), fullPage: true });
+    expect(await page.locator(".actions button").allTextContents()).toEqual([
+      "Start",
+      "Restart",
+      "Stop",
+      "Repair now",
+    ]);
+    await page.getByRole("button", { name: "Restart", exact: true }).click();
+    await timeline.filter({ hasText: "running → stopping" }).first().waitFor({ timeout: 30_000 });
+    await page.locator(".detail-head .badge.up").waitFor({ timeout: 30_000 });
+    expect(await page.locator(".actions [role=alert]").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.click("text=← Fleet");
+    await row("alpha").waitFor();
+  });
+
   it("serves the page under its own policy and the API refuses the logged-out", async () => {
     const answer = await fetch(daemon.url);
     expect(answer.headers.get("content-security-policy")).toContain("script-src 'self'");
     await page.click("text=Log out");
     await page.locator("form").waitFor();
     expect(await page.evaluate(async () => (await fetch("/api/v1/status")).status)).toBe(401);
+  });
+
+  it("shows a viewer no actions, and the API refuses them anyway", async () => {
+    await page.fill("#name", "vic");
+    await page.fill("#password", PASSWORD);
+    await page.click("button[type=submit]");
+    await row("alpha").waitFor();
+    await page.goto(`${daemon.url}/#/bots/alpha`);
+    await page.locator(".detail-head .badge").waitFor();
+    expect(await page.locator(".actions").count()).toBe(0);
+    // The page's own CSRF token: the refusal is the role's, not a missing token's.
+    const csrf = String(await page.evaluate("sessionStorage.getItem('clawops.csrf')"));
+    const refused = await page.evaluate(
+      async (token) =>
+        (
+          await fetch("/api/v1/bots/alpha/restart", {
+            method: "POST",
+            headers: { "x-csrf-token": token, "x-clawops-client": "web" },
+          })
+        ).status,
+      csrf,
+    );
+    expect(refused).toBe(403);
   });
 });

@@ -1,12 +1,15 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Principal } from "../../src/core/access.js";
 import { ApiError, api, rememberCsrf } from "./api.js";
+import { BotDetail } from "./BotDetail.js";
 import { Fleet } from "./Fleet.js";
 import { Login } from "./Login.js";
+import { useRoute } from "./route.js";
 
 /** Who is logged in decides the page: the login form, or Mission Control. */
 export function App() {
   const queries = useQueryClient();
+  const route = useRoute();
   const me = useQuery({
     queryKey: ["me"],
     queryFn: () => api<{ principal: Principal }>("/auth/me"),
@@ -32,7 +35,9 @@ export function App() {
   return (
     <>
       <header className="topbar">
-        <span className="brand">clawops</span>
+        <a className="brand" href="#/">
+          clawops
+        </a>
         <span className="title">Mission Control</span>
         <span className="who">
           {principal.name} · {principal.role} of {principal.org}
@@ -43,7 +48,7 @@ export function App() {
           </button>
         )}
       </header>
-      <Fleet />
+      {route.page === "bot" ? <BotDetail name={route.name} principal={principal} /> : <Fleet />}
     </>
   );
 }

@@ -3,6 +3,7 @@ import { useMemo, useState } from "react";
 import { api } from "./api.js";
 import { type FleetRow, type FleetStatus, VERDICTS, fleetRows, matching } from "./fleet-model.js";
 import { mib, since } from "./format.js";
+import { botHref } from "./route.js";
 
 /** How often the fleet is read until the realtime channel feeds it. */
 const REFRESH_MS = 5_000;
@@ -97,7 +98,9 @@ function FleetTable({ rows }: { rows: FleetRow[] }) {
           {rows.map(({ bot, gateway, verdict }) => (
             <tr key={bot.id} data-bot={bot.name} data-verdict={verdict}>
               <td>
-                <span className="name">{bot.name}</span>
+                <a className="name" href={botHref(bot.name)}>
+                  {bot.name}
+                </a>
                 {Object.entries(bot.labels).map(([k, v]) => (
                   <span key={k} className="label-chip">
                     {k}={v}
