@@ -9,6 +9,7 @@ import type { Bot } from "../core/bot.js";
 import { configSchema } from "../config/schema.js";
 import { type Daemon, startDaemon } from "../daemon/daemon.js";
 import { registerBot } from "../fleet/registry.js";
+import { message, session } from "../store/session-store.contract.js";
 
 /**
  * Organisations scope bots (docs/access.md, "Organisations"): a principal of
@@ -84,42 +85,17 @@ beforeAll(async () => {
   bravo = await addBot("bravo", OTHER, "team");
   const at = new Date().toISOString();
   const usage = { input: 100, output: 50, cacheRead: 0, cacheWrite: 0, costUsd: 0.25 };
-  const session = {
-    botName: "alpha",
-    sessionId: "s1",
-    sessionKey: "agent:main:main",
-    agentId: "main",
-    channel: null,
-    peer: null,
-    modelConfigured: "m1",
-    modelUsed: "m2",
-    status: null,
-    startedAt: at,
-    lastActivityAt: at,
-    updatedAt: at,
-    messageCount: 0,
-    usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 },
-    costSource: "none",
-    deletedOnGateway: false,
-  } as const;
-  await store.sessions.saveSessions([{ ...session, botId: alpha.id }]);
+  await store.sessions.saveSessions([
+    session(alpha.id, "s1", {
+      botName: "alpha",
+      modelConfigured: "m1",
+      modelUsed: "m2",
+      lastActivityAt: at,
+      updatedAt: at,
+    }),
+  ]);
   await store.sessions.addMessages([
-    {
-      botId: alpha.id,
-      sessionId: "s1",
-      seq: 0,
-      role: "assistant",
-      text: "hello",
-      toolCalls: [],
-      toolCallId: null,
-      isError: false,
-      usage,
-      costSource: "gateway",
-      stopReason: null,
-      model: "m2",
-      latencyMs: null,
-      at,
-    },
+    message(alpha.id, "s1", 0, { role: "assistant", model: "m2", usage, costSource: "gateway", at }),
   ]);
   await store.saveRepair({
     id: "r-alpha",

@@ -180,7 +180,9 @@ export function registerAccessCommands(program: Command) {
     .option("--json", "print JSON")
     .action(
       act(async (options: CommandOptions, name: string) => {
-        const added = await withAccess({ ...options, org: name }, "org add", name, (_a, store) =>
+        // The audit entry is the new organisation's.
+        const scoped: OrgOptions = { ...options, org: name };
+        const added = await withAccess(scoped, "org add", name, (_access, store) =>
           store.access.addOrg(name, new Date().toISOString()),
         );
         emit(options, { org: added }, ({ org: o }) => `added organisation ${o.name}`);
