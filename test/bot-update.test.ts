@@ -66,14 +66,32 @@ describe("bot set and bot remove through the daemon", () => {
   it("restarts a running gateway on a new port or config, starts and stops it by desired state", async () => {
     const { dir, config } = botConfig("delta");
     const first = await freePort();
-    await json("bot", "add", "delta", "--port", String(first), "--state-dir", dir, "--config", config);
+    await json(
+      "bot",
+      "add",
+      "delta",
+      "--port",
+      String(first),
+      "--state-dir",
+      dir,
+      "--config",
+      config,
+    );
     const started = await json<SetAnswer>("bot", "set", "delta", "--desired", "running");
     expect(started).toMatchObject({ gatewayAction: "started", gateway: { state: "running" } });
     expect(await healthz(first)).toBe(200);
 
     const second = await freePort();
     const moved = await json<SetAnswer>(
-      "bot", "set", "delta", "--port", String(second), "--label", "tier=gold", "--owner", "ops",
+      "bot",
+      "set",
+      "delta",
+      "--port",
+      String(second),
+      "--label",
+      "tier=gold",
+      "--owner",
+      "ops",
     );
     expect(moved).toMatchObject({
       bot: { port: second, labels: { tier: "gold" }, owner: "ops" },
@@ -107,7 +125,17 @@ describe("bot set and bot remove through the daemon", () => {
   it("removes a running bot only with --force: stopped first, files kept", async () => {
     const { dir, config } = botConfig("echo");
     const port = await freePort();
-    await json("bot", "add", "echo", "--port", String(port), "--state-dir", dir, "--config", config);
+    await json(
+      "bot",
+      "add",
+      "echo",
+      "--port",
+      String(port),
+      "--state-dir",
+      dir,
+      "--config",
+      config,
+    );
     expect((await cli("bot", "start", "echo")).code).toBe(0);
 
     const refused = await cli("bot", "remove", "echo");
@@ -116,7 +144,10 @@ describe("bot set and bot remove through the daemon", () => {
     expect(await healthz(port)).toBe(200);
 
     const removed = await json<{ removed: Bot; stopped: GatewayInstance }>(
-      "bot", "remove", "echo", "--force",
+      "bot",
+      "remove",
+      "echo",
+      "--force",
     );
     expect(removed).toMatchObject({ removed: { name: "echo" }, stopped: { state: "stopped" } });
     expect(await healthz(port)).toBeNull();
@@ -129,14 +160,32 @@ describe("bot set and bot remove through the daemon", () => {
     expect((await cli("org", "add", "acme")).code).toBe(0);
     const { dir, config } = botConfig("foxtrot");
     const added = await json<{ bot: Bot }>(
-      "bot", "add", "foxtrot", "--org", "acme", "--state-dir", dir, "--config", config,
+      "bot",
+      "add",
+      "foxtrot",
+      "--org",
+      "acme",
+      "--state-dir",
+      dir,
+      "--config",
+      config,
     );
     expect(added.bot.org).toBe("acme");
     const token = await json<{ secret: string }>(
-      "token", "create", "acme-viewer", "--role", "viewer", "--org", "acme",
+      "token",
+      "create",
+      "acme-viewer",
+      "--role",
+      "viewer",
+      "--org",
+      "acme",
     );
     const other = await json<{ secret: string }>(
-      "token", "create", "default-viewer", "--role", "viewer",
+      "token",
+      "create",
+      "default-viewer",
+      "--role",
+      "viewer",
     );
     const names = async (secret: string) => {
       const response = await fetch(`${daemon.url}/api/v1/bots`, {

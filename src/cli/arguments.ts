@@ -36,7 +36,10 @@ export function parseSince(value: string): string {
 }
 
 /** Commander parser for a repeatable `--label key=value` (an empty value is kept: `key=`). */
-export function parseLabel(value: string, previous: Record<string, string>): Record<string, string> {
+export function parseLabel(
+  value: string,
+  previous: Record<string, string>,
+): Record<string, string> {
   const at = value.indexOf("=");
   if (at <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };

@@ -109,9 +109,10 @@ describe("changeBot", () => {
     expect(live.calls).toEqual(["stop"]);
     // Labels and owner only: nothing to do to the gateway but hand it the entry.
     const labels = control("running");
-    expect(
-      await changeBot(deps, labels.fake, "demo", { labels: { a: "b" } }, "t"),
-    ).toMatchObject({ gatewayAction: null, changed: ["labels"] });
+    expect(await changeBot(deps, labels.fake, "demo", { labels: { a: "b" } }, "t")).toMatchObject({
+      gatewayAction: null,
+      changed: ["labels"],
+    });
     expect(labels.calls).toEqual(["refresh"]);
   });
 

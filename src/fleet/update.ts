@@ -145,7 +145,7 @@ function patchOf(update: BotUpdate): BotPatch {
 }
 
 function pick(from: BotPatch | Bot, keys: readonly (keyof BotPatch)[]): BotPatch {
-  return Object.fromEntries(keys.map((k) => [k, from[k]])) as BotPatch;
+  return Object.fromEntries(keys.map((k) => [k, from[k]]));
 }
 
 async function record(

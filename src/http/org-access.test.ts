@@ -95,7 +95,13 @@ beforeAll(async () => {
     }),
   ]);
   await store.sessions.addMessages([
-    message(alpha.id, "s1", 0, { role: "assistant", model: "m2", usage, costSource: "gateway", at }),
+    message(alpha.id, "s1", 0, {
+      role: "assistant",
+      model: "m2",
+      usage,
+      costSource: "gateway",
+      at,
+    }),
   ]);
   await store.saveRepair({
     id: "r-alpha",

@@ -35,7 +35,11 @@ export class RepairLedger {
 
   async stats(bot?: string, org?: string): Promise<RepairStats> {
     return computeRepairStats(
-      await this.list({ ...(bot ? { bot } : {}), ...(org !== undefined ? { org } : {}), limit: 1000 }),
+      await this.list({
+        ...(bot ? { bot } : {}),
+        ...(org !== undefined ? { org } : {}),
+        limit: 1000,
+      }),
     );
   }
 

@@ -33,14 +33,7 @@ import { KyselyVaultStore } from "./kysely-vault-store.js";
 import type { VaultStore } from "./vault-store.js";
 import { isForeignKeyViolation } from "./errors.js";
 import { orgBotIds } from "./org-scope.js";
-import type {
-  BotQuery,
-  EventQuery,
-  MigrationReport,
-  NewBot,
-  RepairQuery,
-  Store,
-} from "./store.js";
+import type { BotQuery, EventQuery, MigrationReport, NewBot, RepairQuery, Store } from "./store.js";
 import { transact } from "./transact.js";
 
 const UNIQUE_FIELDS = [

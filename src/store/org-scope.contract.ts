@@ -23,7 +23,14 @@ function bot(org?: string): NewBot {
 }
 
 function event(botId: string | null): StoredEventInput {
-  return { ts: new Date().toISOString(), botId, version: 1, type: "test.org", actor: "t", data: {} };
+  return {
+    ts: new Date().toISOString(),
+    botId,
+    version: 1,
+    type: "test.org",
+    actor: "t",
+    data: {},
+  };
 }
 
 function repair(id: string, botId: string): RepairRecord {

@@ -201,7 +201,8 @@ export class Supervisor {
       : await this.desire(nameOrId, command === "stop" ? "stopped" : "running");
     // A restart takes the registry entry (a new port or config) between the old process's stop
     // and the new one's start: the old one is drained and stopped as what it is.
-    if (command === "restart") return (await this.runner(bot, false)).restart(actor, options.reason, bot);
+    if (command === "restart")
+      return (await this.runner(bot, false)).restart(actor, options.reason, bot);
     return (await this.runner(bot))[command](actor, options.reason);
   }
 

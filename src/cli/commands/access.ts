@@ -176,7 +176,9 @@ export function registerAccessCommands(program: Command) {
   org
     .command("add")
     .argument("<name>", "organisation name (lowercase letters, digits, . _ -)")
-    .description("add an organisation (then: clawops user add NAME --org ORG, bot add NAME --org ORG)")
+    .description(
+      "add an organisation (then: clawops user add NAME --org ORG, bot add NAME --org ORG)",
+    )
     .option("--json", "print JSON")
     .action(
       act(async (options: CommandOptions, name: string) => {

@@ -111,7 +111,8 @@ async function setBot(options: SetOptions, name: string): Promise<SetAnswer> {
 function updateOf(options: SetOptions, current: Bot): BotUpdate {
   const update: BotUpdate = {};
   if (options.port !== undefined) update.port = options.port;
-  if (options.openclawConfig !== undefined) update.configPath = path.resolve(options.openclawConfig);
+  if (options.openclawConfig !== undefined)
+    update.configPath = path.resolve(options.openclawConfig);
   if (options.owner !== undefined) update.owner = options.owner === "" ? null : options.owner;
   if (options.desired !== undefined) update.desiredState = options.desired;
   if (options.label !== undefined) {
@@ -186,7 +187,9 @@ function renderSet(answer: SetAnswer): string {
   const lines = [`updated ${bot.name}: ${changed.join(", ")}`];
   if (gatewayAction && gateway) {
     const pid = gateway.pid ? `, pid ${gateway.pid}` : "";
-    lines.push(`gateway ${gatewayAction}: ${gateway.state}${pid}, port ${bot.port} (${gateway.reason})`);
+    lines.push(
+      `gateway ${gatewayAction}: ${gateway.state}${pid}, port ${bot.port} (${gateway.reason})`,
+    );
   }
   if (answer.note) lines.push(answer.note);
   return lines.join("\n");

@@ -44,7 +44,9 @@ export function registerBotCommands(program: Command) {
       "--state-dir <dir>",
       "the gateway's OPENCLAW_STATE_DIR (default: <dataDir>/bots/<name>)",
     )
-    .addOption(gatewayConfigOption("the gateway's openclaw.json (default: <state-dir>/openclaw.json)"))
+    .addOption(
+      gatewayConfigOption("the gateway's openclaw.json (default: <state-dir>/openclaw.json)"),
+    )
     .option(
       "--openclaw-bin <path>",
       "the openclaw CLI for this bot (default: openclaw.bin in clawops.yaml)",
@@ -124,7 +126,6 @@ export function registerBotCommands(program: Command) {
   registerLifecycleCommands(bot);
 }
 
-
 function renderBots(bots: Bot[]): string {
   if (bots.length === 0)
     return 'no bots registered (create one with "clawops bot create NAME", or register an existing gateway with "clawops bot add NAME --config FILE")';
@@ -160,7 +161,6 @@ function renderBot(b: Bot): string {
     `updated     ${b.updatedAt}`,
   ].join("\n");
 }
-
 
 function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;

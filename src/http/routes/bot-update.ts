@@ -59,9 +59,16 @@ export function botUpdateRoutes(app: Api, ctx: DaemonContext) {
     },
     async (request) =>
       concealingOthers(ctx, request, () =>
-        changeBot(ctx.registry, ctx.supervisor, request.params.name, request.body, actorOf(request), {
-          org: scopeOf(request),
-        }),
+        changeBot(
+          ctx.registry,
+          ctx.supervisor,
+          request.params.name,
+          request.body,
+          actorOf(request),
+          {
+            org: scopeOf(request),
+          },
+        ),
       ),
   );
 }
