@@ -164,6 +164,7 @@ describe("organisations scope bots", () => {
             .map((m) => `${m.toUpperCase()} ${route.replace(/\{(\w+)\}/g, ":$1")}`)
         : [],
     );
+    expect(named.length).toBeGreaterThan(10);
     const tested = BOT_ROUTES.map(([m, r]) => `${m} ${r.split("?")[0]!.replace("/s1", "/:id")}`);
     expect(tested).toEqual(expect.arrayContaining(named));
   });
