@@ -35,9 +35,6 @@ function control(state: GatewayState | null, restart?: () => never) {
       restart?.();
       return gateway(botId, "running");
     },
-    refresh: async () => {
-      calls.push("refresh");
-    },
   };
   return { fake, calls };
 }
@@ -100,20 +97,20 @@ describe("changeBot", () => {
     expect(
       await changeBot(deps, stopped.fake, "demo", { desiredState: "running", owner: "ops" }, "t"),
     ).toMatchObject({ gatewayAction: "started", bot: { owner: "ops", desiredState: "running" } });
-    expect(stopped.calls).toEqual(["refresh", "start"]);
+    expect(stopped.calls).toEqual(["start"]);
     const live = control("running");
     const port = await freePort();
     expect(
       await changeBot(deps, live.fake, "demo", { desiredState: "stopped", port }, "t"),
     ).toMatchObject({ gatewayAction: "stopped", bot: { port } });
     expect(live.calls).toEqual(["stop"]);
-    // Labels and owner only: nothing to do to the gateway but hand it the entry.
+    // Labels and owner only: nothing to do to the gateway.
     const labels = control("running");
     expect(await changeBot(deps, labels.fake, "demo", { labels: { a: "b" } }, "t")).toMatchObject({
       gatewayAction: null,
       changed: ["labels"],
     });
-    expect(labels.calls).toEqual(["refresh"]);
+    expect(labels.calls).toEqual([]);
   });
 
   it("refuses a port another process listens on while the gateway is live, and bad input", async () => {

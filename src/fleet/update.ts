@@ -28,7 +28,6 @@ export interface GatewayControl {
     actor: string,
     options?: { reason?: string; keepDesired?: boolean },
   ): Promise<GatewayInstance>;
-  refresh(nameOrId: string): Promise<void>;
 }
 
 export interface BotChange {
@@ -102,8 +101,7 @@ export async function changeBot(
       throw error;
     }
   }
-  // A gateway the supervisor will bring back by itself (backoff) comes back with the new entry.
-  await control.refresh(bot.id);
+  // A gateway the supervisor brings back by itself (backoff) reads the new entry as it starts.
   if (!live && desired === "running") {
     const gateway = await control.start(bot.id, actor);
     return { bot: next, changed, gateway, gatewayAction: "started" };

@@ -116,9 +116,9 @@ export class GatewayRunner {
    * Stops, then starts the gateway. A live gateway is stopped only once the
    * config it would start with passes the doctor's gate: a refused config
    * keeps the running gateway (the error says why) instead of taking it down.
-   * `next` (a changed registry entry: port, config) is checked by that gate,
-   * and used from the new process on: the old one is drained, probed and
-   * stopped on its own port.
+   * `next` (a changed registry entry: port, config) is what that gate checks;
+   * the new process starts with the registry's entry (`launch` reads it),
+   * while the old one is drained, probed and stopped on its own port.
    */
   restart(actor: string, reason = "restart requested", next?: Bot): Promise<GatewayInstance> {
     return this.command(async () => {
@@ -127,7 +127,6 @@ export class GatewayRunner {
       const drained = pid === null ? null : describeDrain(await this.drain());
       const why = drained ? `${reason}, ${drained}` : reason;
       await this.life.halt(actor, why);
-      if (next) this.life.bot = next;
       await this.life.launch(actor, why, { fresh: true, restart: true });
     });
   }

@@ -206,15 +206,6 @@ export class Supervisor {
     return (await this.runner(bot))[command](actor, options.reason);
   }
 
-  /**
-   * Hands the bot's registry entry as it is now to its runner, if it has one:
-   * the next start (the restart policy's too) uses the new port and paths.
-   */
-  async refresh(nameOrId: string): Promise<void> {
-    const bot = await requireBot(this.options.store, nameOrId);
-    this.runners.get(bot.id)?.update(bot);
-  }
-
   private async desire(nameOrId: string, desiredState: Bot["desiredState"]): Promise<Bot> {
     const bot = await requireBot(this.options.store, nameOrId);
     if (bot.desiredState === desiredState) return bot;
