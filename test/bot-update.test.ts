@@ -43,6 +43,14 @@ describe("bot set and bot remove through the daemon", () => {
     writeFileSync(path.join(dir, file), JSON.stringify({ standIn: {} }));
     return { dir, config: path.join(dir, file) };
   };
+  /** `clawops bot add NAME` on a free port, its config a stand-in's. */
+  async function addBot(name: string, ...extra: string[]) {
+    const { dir, config } = botConfig(name);
+    const port = await freePort();
+    const args = ["--port", String(port), "--state-dir", dir, "--config", config, ...extra];
+    const { bot } = await json<{ bot: Bot }>("bot", "add", name, ...args);
+    return { bot, config, port };
+  }
 
   beforeAll(async () => {
     work = tempDir("clawops-bot-set-");
@@ -64,19 +72,7 @@ describe("bot set and bot remove through the daemon", () => {
   });
 
   it("restarts a running gateway on a new port or config, starts and stops it by desired state", async () => {
-    const { dir, config } = botConfig("delta");
-    const first = await freePort();
-    await json(
-      "bot",
-      "add",
-      "delta",
-      "--port",
-      String(first),
-      "--state-dir",
-      dir,
-      "--config",
-      config,
-    );
+    const { port: first } = await addBot("delta");
     const started = await json<SetAnswer>("bot", "set", "delta", "--desired", "running");
     expect(started).toMatchObject({ gatewayAction: "started", gateway: { state: "running" } });
     expect(await healthz(first)).toBe(200);
@@ -123,19 +119,7 @@ describe("bot set and bot remove through the daemon", () => {
   });
 
   it("removes a running bot only with --force: stopped first, files kept", async () => {
-    const { dir, config } = botConfig("echo");
-    const port = await freePort();
-    await json(
-      "bot",
-      "add",
-      "echo",
-      "--port",
-      String(port),
-      "--state-dir",
-      dir,
-      "--config",
-      config,
-    );
+    const { config, port } = await addBot("echo");
     expect((await cli("bot", "start", "echo")).code).toBe(0);
 
     const refused = await cli("bot", "remove", "echo");
@@ -158,18 +142,7 @@ describe("bot set and bot remove through the daemon", () => {
 
   it("registers into an organisation whose principals alone see the bot", async () => {
     expect((await cli("org", "add", "acme")).code).toBe(0);
-    const { dir, config } = botConfig("foxtrot");
-    const added = await json<{ bot: Bot }>(
-      "bot",
-      "add",
-      "foxtrot",
-      "--org",
-      "acme",
-      "--state-dir",
-      dir,
-      "--config",
-      config,
-    );
+    const added = await addBot("foxtrot", "--org", "acme");
     expect(added.bot.org).toBe("acme");
     const token = await json<{ secret: string }>(
       "token",

@@ -9,6 +9,7 @@ import type { Bot } from "../core/bot.js";
 import { configSchema } from "../config/schema.js";
 import { type Daemon, startDaemon } from "../daemon/daemon.js";
 import { registerBot } from "../fleet/registry.js";
+import { repair } from "../store/org-scope.contract.js";
 import { message, session } from "../store/session-store.contract.js";
 
 /**
@@ -103,25 +104,7 @@ beforeAll(async () => {
       at,
     }),
   ]);
-  await store.saveRepair({
-    id: "r-alpha",
-    botId: alpha.id,
-    botName: "alpha",
-    trigger: "manual",
-    cause: "test",
-    startedBy: "cli",
-    dryRun: false,
-    outcome: "recovered",
-    tier: 1,
-    summary: "",
-    actions: [],
-    evidence: {},
-    faultAt: at,
-    detectedAt: at,
-    startedAt: at,
-    endedAt: at,
-    recoveredAt: at,
-  });
+  await store.saveRepair({ ...repair("r-alpha", alpha.id), botName: "alpha" });
 }, 60_000);
 
 afterAll(async () => {

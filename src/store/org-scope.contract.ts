@@ -3,23 +3,12 @@ import { expect, it } from "vitest";
 import { DEFAULT_ORG } from "../core/access.js";
 import type { StoredEventInput } from "../core/events.js";
 import type { RepairRecord } from "../core/repair.js";
+import { bot as costBot } from "./session-cost.contract.js";
 import { message, session } from "./session-store.contract.js";
 import type { NewBot, Store } from "./store.js";
 
 function bot(org?: string): NewBot {
-  const name = `org-${randomUUID().slice(0, 8)}`;
-  return {
-    name,
-    owner: null,
-    driver: "process",
-    stateDir: `/srv/bots/${name}`,
-    configPath: `/srv/bots/${name}/openclaw.json`,
-    port: 30_000 + Math.floor(Math.random() * 20_000),
-    desiredState: "stopped",
-    labels: {},
-    openclawBin: null,
-    ...(org === undefined ? {} : { org }),
-  };
+  return { ...costBot(null), ...(org === undefined ? {} : { org }) };
 }
 
 function event(botId: string | null): StoredEventInput {
@@ -33,7 +22,8 @@ function event(botId: string | null): StoredEventInput {
   };
 }
 
-function repair(id: string, botId: string): RepairRecord {
+/** A finished manual repair of `botId`, now. */
+export function repair(id: string, botId: string): RepairRecord {
   const at = new Date().toISOString();
   return {
     id,
