@@ -32,7 +32,7 @@ import { KyselyAccessStore } from "./kysely-access-store.js";
 import { KyselyVaultStore } from "./kysely-vault-store.js";
 import type { VaultStore } from "./vault-store.js";
 import { isForeignKeyViolation } from "./errors.js";
-import { orgBotIds } from "./org-scope.js";
+import { inOrg } from "./org-scope.js";
 import type { BotQuery, EventQuery, MigrationReport, NewBot, RepairQuery, Store } from "./store.js";
 import { transact } from "./transact.js";
 
@@ -253,10 +253,8 @@ export class KyselyStore implements Store {
     let q = this.db.selectFrom("events").selectAll();
     if (query.botId) q = q.where("bot_id", "=", query.botId);
     if (query.org !== undefined) {
-      const ids = orgBotIds(this.db, query.org);
-      q = query.fleet
-        ? q.where((eb) => eb.or([eb("bot_id", "in", ids), eb("bot_id", "is", null)]))
-        : q.where("bot_id", "in", ids);
+      const mine = inOrg(this.db, this.dialect, "bot_id", query.org);
+      q = q.where(query.fleet ? sql<boolean>`(${mine} or bot_id is null)` : mine);
     }
     // A prefix is literal: `%` and `_` escaped (`%.` matched every type); SQLite has no default
     // ESCAPE, and its LIKE ignores case, so substr keeps it case-sensitive as on PostgreSQL.
@@ -293,7 +291,7 @@ export class KyselyStore implements Store {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
     let q = this.db.selectFrom("repairs").selectAll();
     if (query.botId) q = q.where("bot_id", "=", query.botId);
-    if (query.org !== undefined) q = q.where("bot_id", "in", orgBotIds(this.db, query.org));
+    if (query.org !== undefined) q = q.where(inOrg(this.db, this.dialect, "bot_id", query.org));
     if (query.since) q = q.where("started_at", ">=", query.since);
     const rows = await q.orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute();
     return rows.map(toRepair);
