@@ -50,16 +50,12 @@ export class DoctorService {
     private readonly runner: DoctorRunner = new DoctorChecker(),
   ) {}
 
-  /**
-   * `extraEnv`: variables the gateway will have beyond clawops's (keys about
-   * to be provisioned); `fleet`: the bots the fleet rules compare with
-   * (default: every registered bot; the API gives one organisation's).
-   */
+  /** `extraEnv`: variables the gateway will have beyond clawops's (keys about to be provisioned). */
   async check(
     target: DoctorTarget,
-    options: DoctorOptions & { extraEnv?: NodeJS.ProcessEnv; fleet?: readonly Bot[] } = {},
+    options: DoctorOptions & { extraEnv?: NodeJS.ProcessEnv } = {},
   ): Promise<DoctorReport> {
-    return this.checkAmong(target, options, options.fleet ?? (await this.fleet()));
+    return this.checkAmong(target, options, await this.fleet());
   }
 
   /** `check` against a fleet already listed. */

@@ -248,6 +248,30 @@ describe("organisations scope bots", () => {
   });
 });
 
+describe("the doctor across organisations", () => {
+  it("finds a collision with another organisation's bot without naming it", async () => {
+    const admin = `${OTHER}:admin`;
+    const near = alpha.port + 1;
+    expect((await call(admin, "PATCH", "/api/v1/bots/bravo", { port: near })).status).toBe(200);
+    try {
+      const { json } = await call(`${OTHER}:viewer`, "GET", "/api/v1/bots/bravo/doctor?fast=true");
+      const findings = (json.report as { findings: { id: string; message: string }[] }).findings;
+      const collision = findings.find((f) => f.id === "fleet/port-collision");
+      expect(collision?.message).toMatch(/1 away from a bot of another organisation's/);
+      expect(JSON.stringify(json)).not.toContain("alpha");
+      // And the other way round.
+      const mine = await call(
+        `${DEFAULT_ORG}:viewer`,
+        "GET",
+        "/api/v1/bots/alpha/doctor?fast=true",
+      );
+      expect(JSON.stringify(mine.json)).not.toContain("bravo");
+    } finally {
+      await call(admin, "PATCH", "/api/v1/bots/bravo", { port: bravo.port });
+    }
+  });
+});
+
 describe("PATCH /api/v1/bots/:name", () => {
   it("needs admin for configuration, operator for the desired state; unknown fields are a 400", async () => {
     const operator = `${OTHER}:operator`;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
-import { scopeOf, scopedBot } from "../org-scope.js";
+import { scopedBot } from "../org-scope.js";
 import { doctorReportSchema } from "../records/operations.js";
 import { type Api, botParams, queryBoolean, withErrors } from "../schema.js";
 
@@ -29,13 +29,10 @@ export function doctorRoutes(app: Api, ctx: DaemonContext) {
       const { fast } = request.query;
       const bot = await scopedBot(ctx, request, request.params.name);
       const speed = fast ? ("fast" as const) : ("all" as const);
-      const org = scopeOf(request);
-      // The fleet rules compare with the organisation's bots only: a finding never names another's.
-      const fleet = org === undefined ? {} : { fleet: await ctx.store.listBots({ org }) };
       return {
         report: await ctx.doctor.check(
           { configFile: bot.configPath, stateDir: bot.stateDir, bot },
-          { speed, ...fleet },
+          { speed },
         ),
       };
     },
