@@ -122,7 +122,7 @@ export async function startRealtimeServer(
     realtime: hub,
     redis: null,
   } as unknown as DaemonContext;
-  const app = buildHttpServer(ctx, pino({ level: process.env.DIAG_LOG ?? "silent" }));
+  const app = buildHttpServer(ctx, pino({ level: "silent" }));
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
   return {
