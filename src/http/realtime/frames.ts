@@ -55,6 +55,7 @@ export const CLOSE = {
  */
 export class OutFrame {
   private bytes: Buffer | null = null;
+  private wsBytes: Buffer | null = null;
 
   constructor(
     /** The frame's `type`: the SSE event's name. */
@@ -64,6 +65,30 @@ export class OutFrame {
 
   get buffer(): Buffer {
     return (this.bytes ??= Buffer.from(this.text));
+  }
+
+  /**
+   * The whole WebSocket message as a server sends it (RFC 6455 5.2: one
+   * final text frame, unmasked, no extension), so that a fan-out writes the
+   * same bytes to each socket instead of framing the message once per socket.
+   */
+  get wsFrame(): Buffer {
+    if (this.wsBytes) return this.wsBytes;
+    const payload = this.buffer;
+    const length = payload.length;
+    const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+    const frame = Buffer.allocUnsafe(headerLength + length);
+    frame[0] = 0x81; // FIN + text
+    if (length < 126) frame[1] = length;
+    else if (length < 65_536) {
+      frame[1] = 126;
+      frame.writeUInt16BE(length, 2);
+    } else {
+      frame[1] = 127;
+      frame.writeBigUInt64BE(BigInt(length), 2);
+    }
+    payload.copy(frame, headerLength);
+    return (this.wsBytes = frame);
   }
 }
 

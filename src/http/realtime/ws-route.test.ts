@@ -142,6 +142,23 @@ describe("rooms", () => {
   });
 });
 
+describe("framing", () => {
+  it("delivers frames of every length class intact (7-bit, 16-bit and 64-bit lengths)", async () => {
+    const socket = await openSocket(server.url, bearer((await token("sizes")).secret));
+    socket.send({ type: "subscribe", room: "bot:alpha" });
+    await socket.frame((f) => f.type === "subscribed");
+    const sizes = [1, 300, 70_000];
+    for (const size of sizes)
+      server.hub.publish({ ...warning, data: { check: "rss", message: "m".repeat(size) } });
+    await socket.frame((f) => f.type === "event" && JSON.stringify(f).length > 70_000);
+    const messages = socket.frames
+      .filter((f) => f.type === "event")
+      .map((f) => (f.event as { data: { message: string } }).data.message.length);
+    expect(messages).toEqual(sizes);
+    socket.ws.close();
+  });
+});
+
 describe("the offline queue", () => {
   it("delivers the notifications missed while away on reconnect, after connected", async () => {
     const { token: made, secret } = await token("inbox");

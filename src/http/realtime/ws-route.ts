@@ -1,5 +1,6 @@
 import websocket from "@fastify/websocket";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import type { ClawopsConfig } from "../../config/schema.js";
 import { OpsError } from "../../core/errors.js";
@@ -44,7 +45,10 @@ export function wsRoute(
       },
       (socket, request) => {
         // The request is not kept: an idle connection holds the hub's record and its socket only.
-        const connection = hub().connect(wsPeer(socket), request.authenticated!);
+        const connection = hub().connect(
+          wsPeer(socket, request.raw.socket),
+          request.authenticated!,
+        );
         socket.on("message", (data, isBinary) => {
           if (isBinary) connection.peer.send(errorFrame("BAD_REQUEST", "send JSON text frames"));
           else hub().receive(connection, rawText(data));
@@ -82,8 +86,15 @@ function rawText(data: Buffer | ArrayBuffer | Buffer[]): string {
   return Buffer.from(data).toString("utf8");
 }
 
-/** The hub's view of a `ws` socket: frames as text, liveness by ping and pong. */
-function wsPeer(socket: WebSocket): Peer {
+/**
+ * The hub's view of a `ws` socket: frames as text, liveness by ping and pong.
+ * Frames are written to the TCP socket ready-made (`OutFrame.wsFrame`, made
+ * once per fan-out) rather than through `ws.send`, which frames each message
+ * for each socket; `ws` writes its own frames (pings, closes) whole and
+ * synchronously (no compression), so the two never interleave within a
+ * frame, and its `bufferedAmount` counts both.
+ */
+function wsPeer(socket: WebSocket, tcp: Duplex): Peer {
   let alive = true;
   socket.on("pong", () => {
     alive = true;
@@ -92,7 +103,7 @@ function wsPeer(socket: WebSocket): Peer {
     transport: "ws",
     send(frame: OutFrame) {
       if (socket.readyState !== socket.OPEN) return false;
-      socket.send(frame.buffer, { binary: false });
+      tcp.write(frame.wsFrame);
       return true;
     },
     buffered: () => socket.bufferedAmount,
