@@ -15,6 +15,7 @@
  *   IDLE=10000 FANOUT=1000,10000 CONNECTS=1000 npm run bench:realtime
  */
 import { type ChildProcess, execSync, fork } from "node:child_process";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { formatRows, machine, summarize } from "./stats.js";
 import { type BenchServer, type ServerKind, startBenchServer } from "./realtime-server.js";
@@ -203,6 +204,12 @@ async function main() {
     throw new Error(`ulimit -n is ${limit}: raise it (ulimit -n 25000) or lower IDLE and FANOUT`);
   console.log(`machine: ${await machine()}`);
   console.log(`date: ${new Date().toISOString()}`);
+  // The machine may be shared: its load says how much the figures below are the machine's.
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ");
+  console.log(`load average before: ${load()}`);
   const results: [ServerKind, Awaited<ReturnType<typeof measure>>][] = [];
   for (const kind of KINDS) results.push([kind, await measure(kind)]);
 
@@ -220,6 +227,7 @@ async function main() {
       rows.push([`  of which the server's publish call`, summarize(samples.publishCall)]);
     }
   }
+  console.log(`load average after: ${load()}`);
   console.log(`\n${formatRows(rows)}\n(milliseconds)\n`);
   const target = (value: number, limitValue: number, unit: string) =>
     `${value.toFixed(value < 100 ? 2 : 0)} ${unit}   (target <= ${limitValue} ${unit}) ${value <= limitValue ? "ok" : "MISSED"}`;
