@@ -14,13 +14,13 @@ import { IngestService } from "../ingest/service.js";
 import { BudgetService } from "../budget/service.js";
 import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
-import { localCredentialPath, writeLocalCredential } from "../access/local-credential.js";
-import { AccessService } from "../access/service.js";
+import { localCredentialPath } from "../access/local-credential.js";
+import { startAccess } from "../access/startup.js";
+import { connectRedis } from "./redis.js";
 import { checkExposure, exposureWarning } from "../http/exposure.js";
 import { HEARTBEAT_MS, REVALIDATE_MS, RealtimeHub } from "../http/realtime/hub.js";
 import { type RealtimeFeed, startRelay } from "../http/realtime/relay.js";
 import { buildHttpServer } from "../http/server.js";
-import type { Redis } from "ioredis";
 import type { Notification } from "../core/notification.js";
 import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
@@ -106,18 +106,25 @@ async function start(
   // Bot names by id, and organisations by bot name, for metrics and the realtime rooms.
   const botNames = new Map<string, string>();
   const botOrgs = new Map<string, string>();
+  const learnBot = (bot: Bot) => {
+    botNames.set(bot.id, bot.name);
+    // A bot's organisation is fixed at registration (the registry's `org`).
+    botOrgs.set(bot.name, bot.org);
+  };
   const learnBots = (bots: readonly Bot[]) => {
     botOrgs.clear();
-    for (const bot of bots) {
-      botNames.set(bot.id, bot.name);
-      // Bots carry no organisation yet (docs/access.md): every registered bot is the default one's.
-      botOrgs.set(bot.name, DEFAULT_ORG);
-    }
+    for (const bot of bots) learnBot(bot);
   };
   bus.subscribe((event) => {
     if (event.type !== "bot.registered" || event.botId === null) return;
     botNames.set(event.botId, event.data.name);
-    botOrgs.set(event.data.name, DEFAULT_ORG);
+    // The event does not say the organisation: until the store does, the bot's rooms stay shut.
+    store
+      .findBot(event.botId)
+      .then((bot) => bot && learnBot(bot))
+      .catch((error: unknown) =>
+        log.warn({ err: errorMessage(error) }, "realtime.bot_lookup_failed"),
+      );
   });
   const realtime = new RealtimeHub({
     botName: (id) => botNames.get(id) ?? null,
@@ -217,18 +224,8 @@ async function start(
     undo.push(() => relay.close());
     feed = relay;
   }
-  const access = new AccessService({ store });
+  const access = await startAccess({ store, dataDir: config.dataDir, url: httpUrl, log });
   access.onRevoked((revoked) => feed.revoke(revoked));
-  // The CLI on this host authenticates with this file (docs/access.md); a new one each start.
-  writeLocalCredential(config.dataDir, await access.mintLocalCredential(config.dataDir));
-  if ((await store.access.countUsers()) === 0)
-    log.info(
-      {
-        hint: "add the first user with: clawops user add NAME --role owner",
-        meanwhile: "the API answers the local CLI and API tokens",
-      },
-      "access.no_users",
-    );
 
   const context: DaemonContext = {
     config,
@@ -403,35 +400,8 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
 }
 
 /** Removes a data dir this start created, unless something else has appeared in it. */
-/**
- * The shared Redis: commands fail at once while it is away (no offline
- * queue), so that a rate limit is skipped rather than a request stalled; it
- * reconnects by itself. Its failures are logged once per outage.
- */
-async function connectRedis(url: string, log: Logger): Promise<Redis> {
-  // ioredis (~2 MB of heap) is loaded only by a daemon that has a Redis to talk to.
-  const { Redis } = await import("ioredis");
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-  });
-  let down = false;
-  redis.on("error", (error: Error) => {
-    if (!down) log.warn({ err: error.message }, "redis.unavailable");
-    down = true;
-  });
-  redis.on("ready", () => {
-    if (down) log.info("redis.available");
-    down = false;
-  });
-  await redis.connect().catch(() => undefined);
-  return redis;
-}
-
 function removeIfOnlyOurs(dir: string): void {
-  const ours = /^(clawops\.lock|clawops\.db(-wal|-shm|-journal)?|cli-credential)$/;
+  const ours = /^(clawops\.lock|clawops\.db(-wal|-shm|-journal)?|cli-credential|setup-link)$/;
   if (readdirSync(dir).every((name) => ours.test(name)))
     rmSync(dir, { recursive: true, force: true });
 }

@@ -15,6 +15,8 @@ import { createLimits, registerRateLimit } from "./rate-limits.js";
 import { sseRoute } from "./realtime/sse-route.js";
 import { closeStrayUpgrade, wsRoute } from "./realtime/ws-route.js";
 import { accessRoutes } from "./routes/access.js";
+import { registerSetupPage } from "./setup-page.js";
+import { registerDashboard } from "./dashboard.js";
 import { botRoutes } from "./routes/bots.js";
 import { budgetRoutes } from "./routes/budgets.js";
 import { doctorRoutes } from "./routes/doctor.js";
@@ -127,6 +129,8 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
     scope.addHook("onRequest", (request) => limits.checkWrite(request));
     probeRoutes(api, ctx);
     accessRoutes(api, ctx, limits);
+    registerSetupPage(scope);
+    registerDashboard(scope);
     statusRoutes(api, ctx);
     botRoutes(api, ctx);
     doctorRoutes(api, ctx);

@@ -149,7 +149,10 @@ describe("framing", () => {
     await socket.frame((f) => f.type === "subscribed");
     const sizes = [1, 300, 70_000];
     for (const size of sizes)
-      server.hub.publish({ ...warning, data: { check: "rss", message: "m".repeat(size) } });
+      server.hub.publish({
+        ...warning,
+        data: { check: "rss", message: "m".repeat(size) },
+      } as BusEvent);
     await socket.frame((f) => f.type === "event" && JSON.stringify(f).length > 70_000);
     const messages = socket.frames
       .filter((f) => f.type === "event")
