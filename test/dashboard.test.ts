@@ -94,6 +94,8 @@ describe.runIf(chromiumAvailable())("the dashboard in Chromium", () => {
     await row("alpha").locator(".badge.up").waitFor({ timeout: 20_000 });
     await row("bravo").locator(".badge.up").waitFor({ timeout: 20_000 });
     expect(await page.locator(".who").textContent()).toBe("dana · operator of default");
+    // Fed by its organisation's events over /ws, not only by polling.
+    await page.locator(".connection.live").waitFor();
     expect(await row("charlie").getAttribute("data-verdict")).toBe("off");
     // Off bots come last.
     const order = await Promise.all(

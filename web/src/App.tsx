@@ -4,12 +4,12 @@ import { ApiError, api, rememberCsrf } from "./api.js";
 import { BotDetail } from "./BotDetail.js";
 import { Fleet } from "./Fleet.js";
 import { Login } from "./Login.js";
+import { LiveContext, useLiveEvents } from "./live.js";
 import { useRoute } from "./route.js";
 
 /** Who is logged in decides the page: the login form, or Mission Control. */
 export function App() {
   const queries = useQueryClient();
-  const route = useRoute();
   const me = useQuery({
     queryKey: ["me"],
     queryFn: () => api<{ principal: Principal }>("/auth/me"),
@@ -25,7 +25,14 @@ export function App() {
         </p>
       </main>
     );
-  const { principal } = me.data;
+  return <Shell principal={me.data.principal} />;
+}
+
+/** Mission Control for a logged-in principal, fed live by its organisation's events. */
+function Shell({ principal }: { principal: Principal }) {
+  const queries = useQueryClient();
+  const route = useRoute();
+  const live = useLiveEvents(principal.org);
   const logout = async () => {
     await api("/auth/logout", { method: "POST" }).catch(() => undefined);
     rememberCsrf(null);
@@ -33,7 +40,7 @@ export function App() {
     await queries.resetQueries({ queryKey: ["me"] });
   };
   return (
-    <>
+    <LiveContext.Provider value={live}>
       <header className="topbar">
         <a className="brand" href="#/">
           clawops
@@ -49,6 +56,6 @@ export function App() {
         )}
       </header>
       {route.page === "bot" ? <BotDetail name={route.name} principal={principal} /> : <Fleet />}
-    </>
+    </LiveContext.Provider>
   );
 }

@@ -6,9 +6,10 @@ import type { SessionRecord } from "../../src/core/session.js";
 import { api } from "./api.js";
 import { describeEvent } from "./describe-event.js";
 import { type FleetStatus, verdictOf } from "./fleet-model.js";
+import { refreshMs } from "./Fleet.js";
 import { mib, since } from "./format.js";
+import { useLiveState } from "./live.js";
 
-const REFRESH_MS = 5_000;
 /** Roles that may start, stop, restart and repair (the API decides anyway). */
 const OPERATORS = new Set(["operator", "admin", "owner"]);
 
@@ -17,7 +18,7 @@ export function BotDetail({ name, principal }: { name: string; principal: Princi
   const status = useQuery({
     queryKey: ["status"],
     queryFn: () => api<FleetStatus>("/status"),
-    refetchInterval: REFRESH_MS,
+    refetchInterval: refreshMs(useLiveState()),
   });
   const bot = status.data?.bots.find((b) => b.name === name);
   const gateway = status.data?.gateways.find((g) => g.bot === name) ?? null;
@@ -125,7 +126,7 @@ function Timeline({ name }: { name: string }) {
   const events = useQuery({
     queryKey: ["events", name],
     queryFn: () => api<{ events: OpsEvent[] }>(`/events?bot=${name}&limit=100`),
-    refetchInterval: REFRESH_MS,
+    refetchInterval: refreshMs(useLiveState()),
   });
   const list = [...(events.data?.events ?? [])].reverse();
   return (
@@ -149,7 +150,7 @@ function Repairs({ name }: { name: string }) {
   const repairs = useQuery({
     queryKey: ["repairs", name],
     queryFn: () => api<{ repairs: RepairRecord[] }>(`/repairs?bot=${name}&limit=10`),
-    refetchInterval: REFRESH_MS,
+    refetchInterval: refreshMs(useLiveState()),
   });
   const list = repairs.data?.repairs ?? [];
   return (
@@ -177,7 +178,7 @@ function Sessions({ name }: { name: string }) {
   const sessions = useQuery({
     queryKey: ["sessions", name],
     queryFn: () => api<{ sessions: SessionRecord[] }>(`/sessions?bot=${name}&limit=20`),
-    refetchInterval: REFRESH_MS,
+    refetchInterval: refreshMs(useLiveState()),
   });
   const list = sessions.data?.sessions ?? [];
   const cost = list.reduce((sum, s) => sum + s.usage.costUsd, 0);

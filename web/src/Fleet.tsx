@@ -3,18 +3,20 @@ import { useMemo, useState } from "react";
 import { api } from "./api.js";
 import { type FleetRow, type FleetStatus, VERDICTS, fleetRows, matching } from "./fleet-model.js";
 import { mib, since } from "./format.js";
+import { type LiveState, useLiveState } from "./live.js";
 import { botHref } from "./route.js";
 
-/** How often the fleet is read until the realtime channel feeds it. */
-const REFRESH_MS = 5_000;
+/** How often the fleet is read: often while the realtime channel is down, rarely as a check while it is up. */
+export const refreshMs = (live: LiveState) => (live === "live" ? 30_000 : 5_000);
 
 /** Every bot, worst first: state, readiness, uptime, restarts, memory, version. */
 export function Fleet() {
   const [query, setQuery] = useState("");
+  const live = useLiveState();
   const status = useQuery({
     queryKey: ["status"],
     queryFn: () => api<FleetStatus>("/status"),
-    refetchInterval: REFRESH_MS,
+    refetchInterval: refreshMs(live),
   });
   const rows = useMemo(() => (status.data ? fleetRows(status.data) : []), [status.data]);
   const shown = useMemo(() => matching(rows, query), [rows, query]);
@@ -28,11 +30,7 @@ export function Fleet() {
         <Tile label="up" value={counts.up ?? 0} tone="up" />
         <Tile label="degraded" value={counts.degraded ?? 0} tone="degraded" />
         <Tile label="down" value={counts.down ?? 0} tone="down" />
-        <Connection
-          error={status.error}
-          updatedAt={status.dataUpdatedAt}
-          fetching={status.isFetching}
-        />
+        <Connection error={status.error} live={live} updatedAt={status.dataUpdatedAt} />
       </section>
       <div className="toolbar">
         <input
@@ -63,17 +61,29 @@ function Tile({ label, value, tone }: { label: string; value: number; tone?: str
   );
 }
 
-/** Whether what is on screen is current: a dead daemon never leaves a fleet looking "up". */
-function Connection(props: { error: Error | null; updatedAt: number; fetching: boolean }) {
+/**
+ * Whether what is on screen is current: "live" while events arrive over `/ws`, "polling" while
+ * the channel reconnects, "offline" when the daemon does not answer: a dead daemon never leaves a
+ * fleet looking "up".
+ */
+function Connection(props: { error: Error | null; live: LiveState; updatedAt: number }) {
+  const at = props.updatedAt ? ` · ${new Date(props.updatedAt).toLocaleTimeString()}` : "";
   if (props.error)
     return (
       <div className="connection offline" role="status">
         offline: {props.error.message}
       </div>
     );
+  if (props.live !== "live")
+    return (
+      <div className="connection polling" role="status">
+        {props.live === "connecting" ? "connecting" : "reconnecting, polling"}
+        {at}
+      </div>
+    );
   return (
     <div className="connection live" role="status">
-      live{props.updatedAt ? ` · ${new Date(props.updatedAt).toLocaleTimeString()}` : ""}
+      live{at}
     </div>
   );
 }
