@@ -17,6 +17,7 @@ import { localCredentialPath, writeLocalCredential } from "../access/local-crede
 import { AccessService } from "../access/service.js";
 import { checkExposure, exposureWarning } from "../http/exposure.js";
 import { buildHttpServer } from "../http/server.js";
+import { apiBaseUrl, loadTls } from "../http/tls.js";
 import type { Redis } from "ioredis";
 import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
@@ -63,8 +64,9 @@ async function start(
   undo: (() => Promise<void> | void)[],
 ): Promise<Daemon> {
   const startedAt = Date.now();
-  const httpUrl = `http://${config.http.host}:${config.http.port}`;
+  const httpUrl = apiBaseUrl(config.http);
   checkExposure(config.http);
+  const tls = loadTls(config.http);
 
   // A remote database is checked before anything is written locally.
   let store: Store | null = config.database.url
@@ -261,7 +263,7 @@ async function start(
     if (pruned > 0) log.info({ pruned, before }, "access.audit_pruned");
   });
 
-  const app = buildHttpServer(context, log.child({ part: "http" }));
+  const app = buildHttpServer(context, log.child({ part: "http" }), tls);
   undo.push(() => app.close());
   await listen(app, config.http.host, config.http.port);
 

@@ -11,9 +11,11 @@ import { createClientErrorHandler, errorBody, handleHttpError } from "./errors.j
 import { createHostGuard } from "./host-guard.js";
 import { registerExposure } from "./exposure.js";
 import { registerOpenApi } from "./openapi.js";
+import type { TlsMaterial } from "./tls.js";
 import { createLimits, registerRateLimit } from "./rate-limits.js";
 import { accessRoutes } from "./routes/access.js";
 import { botRoutes } from "./routes/bots.js";
+import { botTokenRoutes } from "./routes/bot-tokens.js";
 import { budgetRoutes } from "./routes/budgets.js";
 import { doctorRoutes } from "./routes/doctor.js";
 import { eventRoutes } from "./routes/events.js";
@@ -25,8 +27,12 @@ import { type Api, serializerCompiler, validatorCompiler } from "./schema.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Builds the HTTP server (not listening yet). */
-export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstance {
+/** Builds the HTTP server (not listening yet); HTTPS with `tls` (src/http/tls.ts `loadTls`). */
+export function buildHttpServer(
+  ctx: DaemonContext,
+  log: Logger,
+  tls: TlsMaterial | null = null,
+): FastifyInstance {
   const app = Fastify({
     // pino's Logger and Fastify's logger type differ only in generics.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
@@ -41,6 +47,8 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
     // Node would answer a request without Host with an empty 400 of its own; the host
     // guard answers it in the envelope instead.
     http: { requireHostHeader: false },
+    // Node's https server takes its HTTP options beside the certificate; the type is http's.
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, requireHostHeader: false } } : {}),
     // Errors found before routing (a malformed URL, an over-long path segment) and by
     // Node's parser (oversized headers, bad framing) answer in the envelope too.
     frameworkErrors: (error, request, reply) => {
@@ -125,6 +133,7 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
     accessRoutes(api, ctx, limits);
     statusRoutes(api, ctx);
     botRoutes(api, ctx);
+    botTokenRoutes(api, ctx);
     doctorRoutes(api, ctx);
     eventRoutes(api, ctx);
     sessionRoutes(api, ctx);

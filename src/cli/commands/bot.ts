@@ -8,6 +8,7 @@ import { EXIT, emit, table } from "../output.js";
 import { describeListener, findTcpListener } from "../../system/proc.js";
 import { registerBotCreate } from "./bot-create.js";
 import { registerLifecycleCommands } from "./lifecycle.js";
+import { registerRotateToken } from "./bot-token.js";
 
 interface AddOptions extends CommandOptions {
   port?: number;
@@ -128,6 +129,7 @@ export function registerBotCommands(program: Command) {
 
   registerBotCreate(bot);
   registerLifecycleCommands(bot);
+  registerRotateToken(bot);
 }
 
 /** `bot add --config` is the gateway's openclaw.json, stored apart from the program's own `--config`. */
