@@ -8,7 +8,6 @@ import { fetchTls } from "./fetch-tls.js";
 /** Connection errors that mean nothing listens there (not a TLS problem). */
 const CONNECT_FAILURES = new Set([
   "ECONNREFUSED",
-  "ECONNRESET",
   "EHOSTUNREACH",
   "ENETUNREACH",
   "ENOTFOUND",

@@ -1,4 +1,5 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync, rmdirSync } from "node:fs";
+import path from "node:path";
 import { writeFileAtomic } from "../system/files.js";
 
 /** Files written by one provisioning, removed again when a later step fails. */
@@ -23,7 +24,16 @@ export function trackCreated(stateDir: string): CreatedFiles {
       written.push(file);
     },
     undo() {
-      for (const file of written.reverse()) rmSync(file, { force: true });
+      for (const file of written.reverse()) {
+        rmSync(file, { force: true });
+        if (path.dirname(file) === stateDir) continue;
+        try {
+          // The folder writeFileAtomic made for it (deploy/<bot>), when nothing else is in it.
+          rmdirSync(path.dirname(file));
+        } catch {
+          // Not empty, or already gone: left as it is.
+        }
+      }
       if (!stateDirExisted) rmSync(stateDir, { recursive: true, force: true });
     },
   };

@@ -151,7 +151,7 @@ describe("vault references in templates", () => {
       expect(unset.message).toMatch(/^vault record "bot\/demo\/telegram": vault key "k"/);
 
       const sealed = (await store.vault.get("bot/demo/telegram"))!;
-      sealed.ciphertext[0]! ^= 1;
+      sealed.ciphertext[0] = (sealed.ciphertext[0] ?? 0) ^ 1;
       await store.vault.put({ ...sealed, name: "bot/demo/tampered" });
       const tampered = await rejection(openRecords(vault(), ["bot/demo/tampered"]), [TOKEN, KEY]);
       expect(tampered.code).toBe("VAULT_TAMPERED");

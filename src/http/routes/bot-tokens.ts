@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { OpsError, isOpsError } from "../../core/errors.js";
 import type { DaemonContext } from "../../daemon/context.js";
 import { gatewayEnv } from "../../gateway/environment.js";
 import { rotateGatewayToken } from "../../vault/gateway-token.js";
@@ -50,7 +51,14 @@ export function botTokenRoutes(app: Api, ctx: DaemonContext) {
         },
         request.params.name,
         actorOf(request),
-      );
+      ).catch((error: unknown) => {
+        // The caller's shell has its own keys: say whose are missing.
+        if (isOpsError(error) && error.code.startsWith("VAULT_KEY_"))
+          throw new OpsError(error.code, `the daemon's vault: ${error.message}`, {
+            details: error.details,
+          });
+        throw error;
+      });
     },
   );
 }
