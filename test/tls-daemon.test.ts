@@ -72,7 +72,10 @@ describe.runIf(opensslAvailable())("the daemon over TLS", () => {
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain(`http.host ${host} is not loopback and http.tls is not set`);
 
-    writeFileSync(path.join(dir, "clawops.yaml"), yaml({ tls: { cert: "one.crt", key: "two.key" } }));
+    writeFileSync(
+      path.join(dir, "clawops.yaml"),
+      yaml({ tls: { cert: "one.crt", key: "two.key" } }),
+    );
     const mismatch = await cli(["up"]);
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toContain(
@@ -82,7 +85,10 @@ describe.runIf(opensslAvailable())("the daemon over TLS", () => {
 
   it("serves HTTPS only, the CLI verifying it; the login cookie is Secure; /readyz warns of nothing", async () => {
     // Relative paths: relative to clawops.yaml.
-    writeFileSync(path.join(dir, "clawops.yaml"), yaml({ tls: { cert: "one.crt", key: "one.key" } }));
+    writeFileSync(
+      path.join(dir, "clawops.yaml"),
+      yaml({ tls: { cert: "one.crt", key: "one.key" } }),
+    );
     daemon = spawn(process.execPath, [CLI, "up", "--json"], {
       cwd: dir,
       env: cleanEnv(),
@@ -122,7 +128,10 @@ describe.runIf(opensslAvailable())("the daemon over TLS", () => {
     expect(error.message).toContain(`cannot talk to the daemon at ${base()} over TLS`);
 
     // A password login over TLS gets a Secure cookie.
-    const added = await cli(["user", "add", "alice", "--role", "viewer"], "correct horse battery\n");
+    const added = await cli(
+      ["user", "add", "alice", "--role", "viewer"],
+      "correct horse battery\n",
+    );
     expect(added.code).toBe(0);
     const login = await httpsCall(`${base()}/api/v1/auth/login`, ca, {
       method: "POST",

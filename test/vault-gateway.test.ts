@@ -116,12 +116,16 @@ describe.runIf(gatewayRuntimeAvailable())("credentials from the vault", () => {
     expect(tampered.code).toBe(1);
     const refusal = JSON.parse(tampered.stdout) as { error: { code: string; message: string } };
     expect(refusal.error.code).toBe("VAULT_TAMPERED");
-    expect(refusal.error.message).toMatch(/^vault record "gw\/tampered" was refused: .*nothing was written$/);
+    expect(refusal.error.message).toMatch(
+      /^vault record "gw\/tampered" was refused: .*nothing was written$/,
+    );
     nothingWritten("bad");
 
     const wrong = await cli(["provision", "demo", "--env", "test"], env(WRONG_KEY));
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/vault record "(gw\/demo|provider\/local)": the key configured as "primary" is not the key that sealed it/);
+    expect(wrong.stderr).toMatch(
+      /vault record "(gw\/demo|provider\/local)": the key configured as "primary" is not the key that sealed it/,
+    );
     nothingWritten("demo");
 
     const dry = await cli(["provision", "demo", "--env", "test", "--dry-run", "--validate"]);
@@ -166,7 +170,9 @@ describe.runIf(gatewayRuntimeAvailable())("credentials from the vault", () => {
     const rotated = await cli(["bot", "rotate-token", "demo", "--json"]);
     expect(rotated.stderr).toBe("");
     expect(rotated.code).toBe(0);
-    const token = (JSON.parse(readFileSync(secretsFile, "utf8")) as Record<string, string>)["gw/demo"]!;
+    const token = (JSON.parse(readFileSync(secretsFile, "utf8")) as Record<string, string>)[
+      "gw/demo"
+    ]!;
     registerSecret(token, "a rotated gateway token");
     expect(token).toMatch(/^[0-9a-f]{64}$/);
     expect(rotated.stdout).not.toContain(token);
@@ -212,7 +218,9 @@ describe.runIf(gatewayRuntimeAvailable())("credentials from the vault", () => {
     const shown = await cli(["bot", "rotate-token", "demo", "--show", "--json"]);
     expect(shown.code).toBe(0);
     const offline = JSON.parse(shown.stdout) as { shown: string; restarted: boolean; note: string };
-    const third = (JSON.parse(readFileSync(secretsFile, "utf8")) as Record<string, string>)["gw/demo"]!;
+    const third = (JSON.parse(readFileSync(secretsFile, "utf8")) as Record<string, string>)[
+      "gw/demo"
+    ]!;
     expect(offline).toMatchObject({ shown: third, token: `…${third.slice(-4)}`, restarted: false });
     expect(offline.note).toContain("the daemon is not running");
     expect(third).not.toBe(token);

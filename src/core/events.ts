@@ -114,7 +114,9 @@ export const EVENT_CATALOGUE = {
         .describe("where the gateway reads it: its config, or the file a SecretRef names"),
       restarted: z
         .boolean()
-        .describe("the running gateway was restarted (drain-safe) to take it; false: not running, or the restart failed"),
+        .describe(
+          "the running gateway was restarted (drain-safe) to take it; false: not running, or the restart failed",
+        ),
     }),
   }),
   "gateway.state": spec({

@@ -39,7 +39,9 @@ describe.runIf(opensslAvailable())("http.tls", () => {
       refusal(() => loadTls(http({ tls })), [] as string[]);
     const missing = fail({ cert: path.join(scratch.dir, "nope.crt"), key: one.key });
     expect(missing).toMatchObject({ code: "CONFIG_INVALID" });
-    expect(missing.message).toBe(`http.tls.cert: ${path.join(scratch.dir, "nope.crt")} does not exist`);
+    expect(missing.message).toBe(
+      `http.tls.cert: ${path.join(scratch.dir, "nope.crt")} does not exist`,
+    );
 
     const garbage = path.join(scratch.dir, "garbage.pem");
     writeFileSync(garbage, "not a certificate\n");

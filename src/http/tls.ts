@@ -92,7 +92,10 @@ function parseCertificate(setting: string, file: string, pem: string): X509Certi
   try {
     return new X509Certificate(pem);
   } catch {
-    throw invalid(setting, `${file} is not a PEM X.509 certificate ("-----BEGIN CERTIFICATE-----")`);
+    throw invalid(
+      setting,
+      `${file} is not a PEM X.509 certificate ("-----BEGIN CERTIFICATE-----")`,
+    );
   }
 }
 

@@ -23,7 +23,9 @@ const TOKEN = registerSecret(`123456:${randomBytes(16).toString("hex")}`, "vault
 const template = () => ({
   gateway: { auth: { mode: "token", token: "{{vault:gw/demo}}" } },
   models: { providers: { local: { baseUrl: "http://x/v1", apiKey: "{{ vault:llm/local }}" } } },
-  channels: { telegram: { botToken: "{{vault:bot/demo/telegram}}", allowFrom: ["a", "{{vault:x/y}}"] } },
+  channels: {
+    telegram: { botToken: "{{vault:bot/demo/telegram}}", allowFrom: ["a", "{{vault:x/y}}"] },
+  },
 });
 
 describe("vault references in templates", () => {
@@ -56,7 +58,9 @@ describe("vault references in templates", () => {
     expect(() => findVaultReferences({ a: { b: "Bearer {{vault:x}}" } })).toThrow(
       expect.objectContaining({
         code: "VALIDATION",
-        message: expect.stringContaining("a.b: a vault reference must be the whole value") as string,
+        message: expect.stringContaining(
+          "a.b: a vault reference must be the whole value",
+        ) as string,
       }),
     );
     expect(() => findVaultReferences({ a: "{{vault:Upper/Case}}" })).toThrow(
@@ -78,7 +82,11 @@ describe("vault references in templates", () => {
       models: { providers: { local: { baseUrl: "http://x/v1" } } },
       channels: {
         telegram: {
-          botToken: { source: "file", provider: VAULT_SECRETS_PROVIDER, id: "/bot~1demo~1telegram" },
+          botToken: {
+            source: "file",
+            provider: VAULT_SECRETS_PROVIDER,
+            id: "/bot~1demo~1telegram",
+          },
           allowFrom: ["a", { source: "file", provider: VAULT_SECRETS_PROVIDER, id: "/x~1y" }],
         },
       },
@@ -144,8 +152,13 @@ describe("vault references in templates", () => {
         KEY,
         OTHER_KEY,
       ]);
-      expect(wrong).toMatchObject({ code: "VAULT_KEY_WRONG", details: { name: "bot/demo/telegram" } });
-      expect(wrong.message).toMatch(/^vault record "bot\/demo\/telegram": .*; nothing was written$/);
+      expect(wrong).toMatchObject({
+        code: "VAULT_KEY_WRONG",
+        details: { name: "bot/demo/telegram" },
+      });
+      expect(wrong.message).toMatch(
+        /^vault record "bot\/demo\/telegram": .*; nothing was written$/,
+      );
       const unset = await rejection(openRecords(vault(""), ["bot/demo/telegram"]), [TOKEN, KEY]);
       expect(unset.code).toBe("VAULT_KEY_MISSING");
       expect(unset.message).toMatch(/^vault record "bot\/demo\/telegram": vault key "k"/);

@@ -60,7 +60,8 @@ export function findVaultReferences(config: Record<string, unknown>): VaultRefer
           : { kind: "secrets-file", pointer: `/${encodePointer(name)}` },
       });
     } else if (Array.isArray(node)) node.forEach((child, i) => visit(child, [...at, i]));
-    else if (isRecord(node)) for (const [key, child] of Object.entries(node)) visit(child, [...at, key]);
+    else if (isRecord(node))
+      for (const [key, child] of Object.entries(node)) visit(child, [...at, key]);
   };
   visit(config, []);
   return found;
@@ -80,14 +81,15 @@ export function withVaultReferences(
   if (refs.length === 0) return config;
   const out = structuredClone(config);
   for (const ref of refs) {
-    const parent = ref.path.slice(0, -1).reduce<unknown>(
-      (node, key) => (node as Record<string | number, unknown>)[key],
-      out,
-    ) as Record<string | number, unknown>;
+    const parent = ref.path
+      .slice(0, -1)
+      .reduce<unknown>(
+        (node, key) => (node as Record<string | number, unknown>)[key],
+        out,
+      ) as Record<string | number, unknown>;
     const key = ref.path.at(-1)!;
     if (ref.target.kind === "provider-key") delete parent[key];
-    else
-      parent[key] = { source: "file", provider: VAULT_SECRETS_PROVIDER, id: ref.target.pointer };
+    else parent[key] = { source: "file", provider: VAULT_SECRETS_PROVIDER, id: ref.target.pointer };
   }
   if (refs.some((r) => r.target.kind === "secrets-file")) {
     const secrets: Record<string, unknown> = isRecord(out.secrets)
@@ -128,7 +130,9 @@ export async function checkRecordsExist(
     throw new OpsError(
       "VALIDATION",
       `vault record "${use.name}" (for ${use.usedAt}) does not exist: put it with clawops vault put ${use.name} (the value on stdin); nothing was written`,
-      { issues: [{ path: use.usedAt, message: `no vault record "${use.name}"`, severity: "error" }] },
+      {
+        issues: [{ path: use.usedAt, message: `no vault record "${use.name}"`, severity: "error" }],
+      },
     );
   }
 }

@@ -112,7 +112,9 @@ describe("gateway token rotation", () => {
       "single",
       JSON.stringify({
         gateway: { auth: { token: { source: "file", provider: "t", id: "value" } } },
-        secrets: { providers: { t: { source: "file", path: "~/single-token", mode: "singleValue" } } },
+        secrets: {
+          providers: { t: { source: "file", path: "~/single-token", mode: "singleValue" } },
+        },
       }),
     );
     states.set(single.id, "stopped");

@@ -175,7 +175,10 @@ export function renderTokenFile(home: TokenHome, token: string): string {
   try {
     document = JSON.parse(readFileSync(home.file, "utf8"));
   } catch (error) {
-    throw new OpsError("CONFIG_INVALID", `cannot read the token file ${home.file}: ${errorMessage(error)}`);
+    throw new OpsError(
+      "CONFIG_INVALID",
+      `cannot read the token file ${home.file}: ${errorMessage(error)}`,
+    );
   }
   const root = isRecord(document) ? document : {};
   const keys = home.pointer
