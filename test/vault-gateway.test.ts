@@ -5,6 +5,7 @@ import SqliteDatabase from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import type { OpsError } from "../src/core/errors.js";
+import { sleep } from "../src/core/time.js";
 import { GatewayClient } from "../src/gateway/client.js";
 import { gatewayMethods } from "../src/gateway/methods.js";
 import { BUILT_IN_TEMPLATES } from "../src/provision/template.js";
@@ -196,6 +197,17 @@ describe.runIf(gatewayRuntimeAvailable())("credentials from the vault", () => {
       (e: unknown) => e,
     )) as OpsError;
     expect(old.code).toBe("GATEWAY_AUTH_REJECTED");
+
+    // clawops's own session follower is back on the restarted gateway: it read the new token.
+    let followed = false;
+    for (let i = 0; i < 120 && !followed; i++) {
+      const answer = (await (await daemon.fetch("/api/v1/status")).json()) as {
+        gateways: { bot: string; sessions: { connected: boolean } | null }[];
+      };
+      followed = answer.gateways.find((g) => g.bot === "demo")?.sessions?.connected === true;
+      if (!followed) await sleep(500);
+    }
+    expect(followed).toBe(true);
 
     const events = await daemon.fetch("/api/v1/events?type=bot.token_rotated");
     const body = await events.text();

@@ -9,6 +9,7 @@ import type { EventBus } from "../events/bus.js";
 import { requireBot } from "../fleet/registry.js";
 import {
   envReference,
+  jsonPointerKeys,
   readOpenClawConfig,
   secretProviderFiles,
 } from "../gateway/openclaw-config.js";
@@ -181,10 +182,7 @@ export function renderTokenFile(home: TokenHome, token: string): string {
     );
   }
   const root = isRecord(document) ? document : {};
-  const keys = home.pointer
-    .slice(1)
-    .split("/")
-    .map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const keys = jsonPointerKeys(home.pointer);
   let node = root;
   for (const key of keys.slice(0, -1)) {
     const child = node[key];
