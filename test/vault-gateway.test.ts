@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
+import JSON5 from "json5";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import type { OpsError } from "../src/core/errors.js";
@@ -25,6 +26,7 @@ const KEY = registerSecret(randomBytes(32).toString("base64"), "vault-gateway ke
 const WRONG_KEY = registerSecret(randomBytes(32).toString("base64"), "vault-gateway wrong key");
 const API_KEY = registerSecret(`sk-vault-${randomBytes(12).toString("hex")}`, "a vaulted LLM key");
 const FIRST_TOKEN = registerSecret(randomBytes(24).toString("hex"), "a vaulted gateway token");
+const PLAIN_TOKEN = registerSecret(randomBytes(24).toString("hex"), "a plain gateway token");
 
 /** The test's local model server and an overlay that takes the gateway token from `record`. */
 const overlay = (record: string) => `{
@@ -236,5 +238,67 @@ describe.runIf(gatewayRuntimeAvailable())("credentials from the vault", () => {
     expect(offline).toMatchObject({ shown: third, token: `…${third.slice(-4)}`, restarted: false });
     expect(offline.note).toContain("the daemon is not running");
     expect(third).not.toBe(token);
+  }, 300_000);
+
+  it("rotates a token written plainly in a gateway's own config: backup, edit in place, restart", async () => {
+    // An existing gateway registered with `bot add`: demo's config, its token in clear.
+    const demo = JSON5.parse<Record<string, unknown>>(
+      readFileSync(path.join(botDir("demo"), "openclaw.json"), "utf8"),
+    );
+    const stateDir = path.join(dir, "plain-state");
+    mkdirSync(stateDir, { mode: 0o700 });
+    const port = await freePort();
+    const {
+      secrets: _secrets,
+      auth: _auth,
+      ...rest
+    } = JSON.parse(JSON.stringify(demo).split(botDir("demo")).join(stateDir)) as Record<
+      string,
+      unknown
+    >;
+    const plain = rest as { gateway: Record<string, unknown> };
+    plain.gateway.port = port;
+    plain.gateway.auth = { mode: "token", token: PLAIN_TOKEN };
+    const configPath = path.join(dir, "plain.json5");
+    const text = `// my own gateway: its token written by hand\n${JSON.stringify(plain, null, 2)}\n`;
+    writeFileSync(configPath, text, { mode: 0o600 });
+    const added = await cli([
+      "bot",
+      "add",
+      "plain",
+      "--port",
+      String(port),
+      "--state-dir",
+      stateDir,
+      "--config",
+      configPath,
+    ]);
+    expect(added.code).toBe(0);
+
+    daemon = await startUp({ cwd: dir, port: httpPort, env: env() });
+    expect((await cli(["bot", "start", "plain"])).code).toBe(0);
+    const url = `ws://127.0.0.1:${port}/`;
+    (await GatewayClient.connect({ url, token: PLAIN_TOKEN, bootWaitMs: 60_000 })).close();
+
+    const rotated = await cli(["bot", "rotate-token", "plain"]);
+    expect(rotated.stderr).toBe("");
+    expect(rotated.code).toBe(0);
+    const written = readFileSync(configPath, "utf8");
+    const token = JSON5.parse<{ gateway: { auth: { token: string } } }>(written).gateway.auth.token;
+    registerSecret(token, "a rotated plain gateway token");
+    // Only the token changed: the comment and the rest of the file are as they were.
+    expect(written).toBe(text.replace(PLAIN_TOKEN, token));
+    const backup = /backup: {4}(\S+) \(holds the retired token\)/.exec(rotated.stdout)?.[1];
+    expect(readFileSync(backup!, "utf8")).toBe(text);
+    expect(statSync(backup!).mode & 0o777).toBe(0o600);
+    expect(rotated.stdout).toMatch(/^rotated the gateway token of plain: …[0-9a-f]{4}\n/);
+    expect(rotated.stdout).toMatch(/gateway: {3}restarted, running/);
+
+    (await GatewayClient.connect({ url, token, bootWaitMs: 60_000 })).close();
+    const old = (await GatewayClient.connect({ url, token: PLAIN_TOKEN }).catch(
+      (e: unknown) => e,
+    )) as OpsError;
+    expect(old.code).toBe("GATEWAY_AUTH_REJECTED");
+    expect((await cli(["bot", "stop", "plain"])).code).toBe(0);
   }, 300_000);
 });
