@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -73,6 +73,58 @@ describe("clawops user, token and audit against a running daemon", () => {
     expect((await api("/bots")).status).toBe(401);
   });
 
+  it("opens a one-time setup link for the first owner: once, and for nothing else", async () => {
+    const file = path.join(work.dir, ".clawops", "setup-link");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const link = new URL(readFileSync(file, "utf8").trim());
+    expect(`${link.origin}${link.pathname}`).toBe(`http://127.0.0.1:${port}/setup`);
+    const token = link.hash.slice(1);
+    // The daemon's log names the file, never the link.
+    expect(daemon.output()).toContain(file);
+    expect(daemon.output()).not.toContain(token.split("_")[2]);
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toMatch(
+      /^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/]+=*'; style-src 'sha256-/,
+    );
+    expect(await page.text()).toContain("Create the first owner");
+    // The setup token authenticates nothing but the setup.
+    const bots = await api("/bots", { authorization: `Bearer ${token}` });
+    expect(bots.status).toBe(401);
+    expect(await bots.text()).toContain("only creates the first owner");
+    const setup = (body: object) =>
+      api(
+        "/auth/setup",
+        { "content-type": "application/json" },
+        {
+          method: "POST",
+          body: JSON.stringify(body),
+        },
+      );
+    // Refused input leaves the link working.
+    expect((await setup({ token, name: "founder", password: "short" })).status).toBe(400);
+    expect((await setup({ token: `${token}x`, name: "founder", password: PASSWORD })).status).toBe(
+      401,
+    );
+    const made = await setup({ token, name: "founder", password: PASSWORD });
+    expect(made.status).toBe(201);
+    expect(((await made.json()) as { user: unknown }).user).toMatchObject({
+      name: "founder",
+      role: "owner",
+      org: "default",
+    });
+    const jar = { cookie: made.headers.get("set-cookie")!.split(";")[0]! };
+    const me = (await (await api("/auth/me", jar)).json()) as { principal: unknown };
+    expect(me.principal).toMatchObject({ kind: "user", name: "founder", role: "owner" });
+    expect(existsSync(file)).toBe(false);
+    const again = await setup({ token, name: "second", password: PASSWORD });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("the first owner exists already");
+    const link2 = await cli(["user", "setup-link"]);
+    expect(link2.code).toBe(1);
+    expect(link2.stderr).toContain("clawops has users already");
+  });
+
   it("adds users from stdin, refuses a short password and an unknown role, lists them", async () => {
     const added = await json<{ user: { name: string; role: string; org: string } }>(
       ["user", "add", "olive", "--role", "operator"],
@@ -89,7 +141,7 @@ describe("clawops user, token and audit against a running daemon", () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('a user named "olive" already exists');
     const { users } = await json<{ users: { name: string }[] }>(["user", "list"]);
-    expect(users.map((u) => u.name)).toEqual(["olive"]);
+    expect(users.map((u) => u.name).sort()).toEqual(["founder", "olive"]);
     expect(JSON.stringify(users)).not.toMatch(/scrypt|passwordHash/);
   });
 
@@ -183,6 +235,7 @@ describe("clawops user, token and audit against a running daemon", () => {
     );
     expect(seen).toEqual(
       expect.arrayContaining([
+        "user:founder POST /api/v1/auth/setup founder 201",
         "cli CLI user add olive 200",
         "cli CLI user add olive 409",
         "cli CLI token create ci 200",

@@ -6,14 +6,29 @@ import path from "node:path";
 import { WITNESS_ENV, scanWitness } from "./helpers/witness.js";
 
 /**
- * End-to-end tests run the built CLI, so build once before any test file runs.
+ * End-to-end tests run the built CLI and dashboard, so build once before any test file runs.
  * Then every test file records what clawops printed, served and stored
  * (helpers/witness.ts); once all have run, that record is scanned for the
  * secrets the tests gave clawops, and any hit fails the run.
  */
 export default function setup(): () => void {
-  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  const resolve = createRequire(import.meta.url).resolve;
+  execFileSync(process.execPath, [resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+    stdio: "inherit",
+  });
+  // The dashboard too (npm run build's second half): the browser tests load it from dist/web.
+  execFileSync(
+    process.execPath,
+    [
+      path.join(path.dirname(resolve("vite/package.json")), "bin/vite.js"),
+      "build",
+      "--config",
+      "web/vite.config.ts",
+      "--logLevel",
+      "warn",
+    ],
+    { stdio: "inherit" },
+  );
   const witness = mkdtempSync(path.join(tmpdir(), "clawops-witness-"));
   process.env[WITNESS_ENV] = witness;
   return () => {

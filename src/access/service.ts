@@ -96,6 +96,8 @@ export class AccessService {
     const token = await this.store.findToken(parsed.id);
     if (!token || !secretMatches(parsed.secret, token.secretHash))
       throw unauthorized("the bearer token is not valid");
+    if (token.kind === "setup")
+      throw unauthorized("a setup link's token only creates the first owner, at /setup");
     if (token.revokedAt !== null) throw unauthorized(`the token "${token.name}" was revoked`);
     if (token.expiresAt !== null && Date.parse(token.expiresAt) <= this.now())
       throw unauthorized(`the token "${token.name}" expired at ${token.expiresAt}`);
@@ -154,10 +156,7 @@ export class AccessService {
   async addUser(input: NewUserInput, by: Principal): Promise<User> {
     const org = this.orgFor(input.org, by);
     this.mayGrant(input.role, by);
-    if (!ACCESS_NAME.test(input.name))
-      throw new OpsError("VALIDATION", `user name "${input.name}": ${ACCESS_NAME_HINT}`);
-    if (input.password.length < MIN_PASSWORD)
-      throw new OpsError("VALIDATION", `the password must be at least ${MIN_PASSWORD} characters`);
+    checkNewUser(input);
     return this.store.addUser({
       id: randomUUID(),
       name: input.name,
@@ -265,6 +264,14 @@ export class AccessService {
         `${actorName(by)} (${by.role}) cannot grant or remove the ${role} role`,
       );
   }
+}
+
+/** `VALIDATION` when a new user's name or password is not acceptable; checked before any write. */
+export function checkNewUser(input: { name: string; password: string }): void {
+  if (!ACCESS_NAME.test(input.name))
+    throw new OpsError("VALIDATION", `user name "${input.name}": ${ACCESS_NAME_HINT}`);
+  if (input.password.length < MIN_PASSWORD)
+    throw new OpsError("VALIDATION", `the password must be at least ${MIN_PASSWORD} characters`);
 }
 
 function unauthorized(message: string): OpsError {

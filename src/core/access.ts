@@ -58,13 +58,19 @@ export interface StoredUser extends User {
 }
 
 /** An API token as shown: never its secret, which exists only in the answer that created it. */
+export const TOKEN_KINDS = ["api", "local", "setup"] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+
 export interface ApiToken {
   id: string;
   name: string;
   org: string;
   role: Role;
-  /** `local`: the CLI's credential, minted by the daemon; `api`: made by a person. */
-  kind: "api" | "local";
+  /**
+   * `api`: made by a person; `local`: the CLI's credential, minted by the daemon; `setup`: the
+   * one-time setup link's, which only creates the first owner (src/access/setup.ts).
+   */
+  kind: TokenKind;
   /** Who made it (`user:alice`, `cli`). */
   createdBy: string;
   createdAt: string;

@@ -13,12 +13,12 @@ import { IngestService } from "../ingest/service.js";
 import { BudgetService } from "../budget/service.js";
 import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
-import { localCredentialPath, writeLocalCredential } from "../access/local-credential.js";
-import { AccessService } from "../access/service.js";
+import { localCredentialPath } from "../access/local-credential.js";
+import { startAccess } from "../access/startup.js";
+import { connectRedis } from "./redis.js";
 import { checkExposure, exposureWarning } from "../http/exposure.js";
 import { buildHttpServer } from "../http/server.js";
 import { apiBaseUrl, loadTls } from "../http/tls.js";
-import type { Redis } from "ioredis";
 import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import type { Store } from "../store/store.js";
@@ -174,17 +174,7 @@ async function start(
 
   const redis = config.redis.url ? await connectRedis(config.redis.url, log) : null;
   if (redis) undo.push(() => redis.disconnect());
-  const access = new AccessService({ store });
-  // The CLI on this host authenticates with this file (docs/access.md); a new one each start.
-  writeLocalCredential(config.dataDir, await access.mintLocalCredential(config.dataDir));
-  if ((await store.access.countUsers()) === 0)
-    log.info(
-      {
-        hint: "add the first user with: clawops user add NAME --role owner",
-        meanwhile: "the API answers the local CLI and API tokens",
-      },
-      "access.no_users",
-    );
+  const access = await startAccess({ store, dataDir: config.dataDir, url: httpUrl, log });
 
   const context: DaemonContext = {
     config,
@@ -351,35 +341,8 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
 }
 
 /** Removes a data dir this start created, unless something else has appeared in it. */
-/**
- * The shared Redis: commands fail at once while it is away (no offline
- * queue), so that a rate limit is skipped rather than a request stalled; it
- * reconnects by itself. Its failures are logged once per outage.
- */
-async function connectRedis(url: string, log: Logger): Promise<Redis> {
-  // ioredis (~2 MB of heap) is loaded only by a daemon that has a Redis to talk to.
-  const { Redis } = await import("ioredis");
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-  });
-  let down = false;
-  redis.on("error", (error: Error) => {
-    if (!down) log.warn({ err: error.message }, "redis.unavailable");
-    down = true;
-  });
-  redis.on("ready", () => {
-    if (down) log.info("redis.available");
-    down = false;
-  });
-  await redis.connect().catch(() => undefined);
-  return redis;
-}
-
 function removeIfOnlyOurs(dir: string): void {
-  const ours = /^(clawops\.lock|clawops\.db(-wal|-shm|-journal)?|cli-credential)$/;
+  const ours = /^(clawops\.lock|clawops\.db(-wal|-shm|-journal)?|cli-credential|setup-link)$/;
   if (readdirSync(dir).every((name) => ours.test(name)))
     rmSync(dir, { recursive: true, force: true });
 }

@@ -14,6 +14,8 @@ import { registerOpenApi } from "./openapi.js";
 import type { TlsMaterial } from "./tls.js";
 import { createLimits, registerRateLimit } from "./rate-limits.js";
 import { accessRoutes } from "./routes/access.js";
+import { registerSetupPage } from "./setup-page.js";
+import { registerDashboard } from "./dashboard.js";
 import { botRoutes } from "./routes/bots.js";
 import { botTokenRoutes } from "./routes/bot-tokens.js";
 import { budgetRoutes } from "./routes/budgets.js";
@@ -131,6 +133,8 @@ export function buildHttpServer(
     scope.addHook("onRequest", (request) => limits.checkWrite(request));
     probeRoutes(api, ctx);
     accessRoutes(api, ctx, limits);
+    registerSetupPage(scope);
+    registerDashboard(scope);
     statusRoutes(api, ctx);
     botRoutes(api, ctx);
     botTokenRoutes(api, ctx);

@@ -8,6 +8,8 @@ import {
   type NewAuditEntry,
   type Organisation,
   ROLES,
+  TOKEN_KINDS,
+  type TokenKind,
   type Role,
   type StoredToken,
   type StoredUser,
@@ -114,7 +116,7 @@ export class KyselyAccessStore implements AccessStore {
       name: accessName(token.name, "name"),
       org: accessName(token.org, "org"),
       role: role(token.role),
-      kind: token.kind === "local" ? "local" : "api",
+      kind: tokenKind(token.kind),
       user_id: token.userId,
       created_by: id(token.createdBy, "createdBy"),
       secret_hash: id(token.secretHash, "secretHash"),
@@ -314,7 +316,7 @@ function toToken(row: Selectable<ApiTokensTable>): ApiToken {
     name: row.name,
     org: row.org,
     role: row.role as Role,
-    kind: row.kind === "local" ? "local" : "api",
+    kind: tokenKind(row.kind),
     createdBy: row.created_by,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
@@ -336,4 +338,9 @@ function toAudit(row: Selectable<AuditLogTable>): AuditEntry {
     requestId: row.request_id,
     source: row.source,
   };
+}
+
+/** A stored kind as the union; an unknown one (a newer clawops's) reads as a plain API token. */
+function tokenKind(kind: string): TokenKind {
+  return (TOKEN_KINDS as readonly string[]).includes(kind) ? (kind as TokenKind) : "api";
 }

@@ -1,5 +1,7 @@
 import { type Command, Option } from "commander";
 import { AccessService } from "../../access/service.js";
+import { FirstOwnerSetup, setupLink, setupLinkPath, writeSetupLink } from "../../access/setup.js";
+import type { ClawopsConfig } from "../../config/schema.js";
 import {
   type ApiToken,
   type AuditEntry,
@@ -14,6 +16,7 @@ import type { Store } from "../../store/store.js";
 import { act } from "../act.js";
 import { parseCount, parseDuration, parseSince } from "../arguments.js";
 import { type CommandOptions, withRegistry } from "../context.js";
+import { daemonEndpoint } from "../daemon-client.js";
 import { readSecret } from "../secret-input.js";
 import { EXIT, emit, table } from "../output.js";
 
@@ -87,6 +90,40 @@ export function registerAccessCommands(program: Command) {
           access.removeUser(name, LOCAL),
         );
         emit(options, { removed }, () => `removed ${name}; their tokens are revoked`);
+        return EXIT.ok;
+      }),
+    );
+
+  user
+    .command("setup-link")
+    .description(
+      "a new one-time link to create the first owner in a browser (the previous link stops working); only while there is no user",
+    )
+    .option("--json", "print JSON")
+    .action(
+      act(async (options: CommandOptions) => {
+        const made = await withAccess(
+          options,
+          "user setup-link",
+          null,
+          async (access, store, config) => {
+            const minted = await new FirstOwnerSetup({ store, access }).mint();
+            if (!minted)
+              throw new OpsError(
+                "CONFLICT",
+                "clawops has users already: log in, or add one with clawops user add NAME --role ROLE",
+              );
+            const link = setupLink(daemonEndpoint(config).base, minted.token);
+            writeSetupLink(config.dataDir, link);
+            return { link, expiresAt: minted.expiresAt, file: setupLinkPath(config.dataDir) };
+          },
+        );
+        emit(
+          options,
+          made,
+          ({ link, expiresAt }) =>
+            `open this link once, before ${expiresAt}, to create the first owner:\n  ${link}`,
+        );
         return EXIT.ok;
       }),
     );
@@ -179,13 +216,13 @@ async function withAccess<T>(
   options: CommandOptions,
   action: string | null,
   target: string | null,
-  work: (access: AccessService, store: Store) => Promise<T>,
+  work: (access: AccessService, store: Store, config: ClawopsConfig) => Promise<T>,
 ): Promise<T> {
-  return withRegistry(options, async ({ store }) => {
+  return withRegistry(options, async ({ store, config }) => {
     const access = new AccessService({ store });
     let status = 200;
     try {
-      return await work(access, store);
+      return await work(access, store, config);
     } catch (error) {
       status = error instanceof OpsError ? statusOf(error) : 500;
       throw error;

@@ -6,6 +6,7 @@ import { act } from "../act.js";
 import { type CommandOptions, loadCliConfig } from "../context.js";
 import { EXIT } from "../output.js";
 import { locateConfiguredOpenClaw } from "../../runtime/runtimes.js";
+import { readSetupLink } from "../../access/setup.js";
 
 const REDACT = [
   "req.headers.authorization",
@@ -31,6 +32,12 @@ export function registerUp(program: Command) {
         // Logged once the daemon holds its lock: a refused second start prints only its refusal.
         const daemon = await startDaemon(config, log);
         log.info({ config: file ?? "(defaults)", dataDir: config.dataDir }, "config.loaded");
+        // On a terminal only: a daemon's stdout under systemd is a log, and the link a secret.
+        const link = json ? null : readSetupLink(config.dataDir);
+        if (link)
+          process.stdout.write(
+            `\nno users yet: open this link once, within 24 hours, to create the first owner:\n  ${link}\n`,
+          );
         const hint = await firstSteps(config, daemon);
         if (hint && json) log.info({ next: hint }, "fleet.empty");
         else if (hint)

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ACCESS_NAME, ACCESS_NAME_HINT, ROLES } from "../../core/access.js";
+import { ACCESS_NAME, ACCESS_NAME_HINT, ROLES, TOKEN_KINDS } from "../../core/access.js";
 
 const name = z.string().regex(ACCESS_NAME, { error: ACCESS_NAME_HINT });
 const role = z.enum(ROLES);
@@ -28,7 +28,7 @@ export const tokenSchema = z.object({
   name: z.string(),
   org: z.string(),
   role,
-  kind: z.enum(["api", "local"]),
+  kind: z.enum(TOKEN_KINDS),
   createdBy: z.string(),
   createdAt: z.string(),
   expiresAt: z.string().nullable(),
@@ -52,6 +52,14 @@ export const auditEntrySchema = z.object({
 export const loginBodySchema = z
   .strictObject({ name: z.string().min(1).max(63), password: z.string().min(1).max(1024) })
   .meta({ title: "login" });
+
+export const setupBodySchema = z
+  .strictObject({
+    token: z.string().min(1).max(200),
+    name,
+    password: z.string().min(12, { error: "at least 12 characters" }).max(1024),
+  })
+  .meta({ title: "first owner" });
 
 export const newUserSchema = z
   .strictObject({

@@ -1,5 +1,7 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { LOGIN_TTL_MS } from "../../access/service.js";
+import { FirstOwnerSetup, removeSetupLink } from "../../access/setup.js";
 import type { Principal } from "../../core/access.js";
 import { OpsError, isOpsError } from "../../core/errors.js";
 import type { DaemonContext } from "../../daemon/context.js";
@@ -11,6 +13,7 @@ import {
   newTokenSchema,
   newUserSchema,
   principalSchema,
+  setupBodySchema,
   tokenSchema,
   userSchema,
 } from "../records/access.js";
@@ -58,12 +61,45 @@ export function accessRoutes(app: Api, ctx: DaemonContext, limits: Limits) {
           if (isOpsError(error) && error.code === "UNAUTHORIZED") await limits.loginFailed(request);
           throw error;
         });
-      const secure = request.protocol === "https" ? "; Secure" : "";
-      void reply.header(
-        "set-cookie",
-        `${LOGIN_COOKIE}=${cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${LOGIN_TTL_MS / 1000}${secure}`,
-      );
+      setLoginCookie(request, reply, cookie);
       return { user, csrfToken, expiresAt };
+    },
+  );
+
+  const setup = new FirstOwnerSetup({ store: ctx.store, access });
+  app.post(
+    "/api/v1/auth/setup",
+    {
+      config: { access: "public" },
+      schema: {
+        tags: ["access"],
+        summary: "Create the first owner with the one-time setup link's token, and log in",
+        description:
+          "Only while clawops has no user: the daemon prints the link at its first start (`clawops user setup-link` makes a new one). The token works once, for 24 hours, and for nothing else.",
+        body: setupBodySchema,
+        response: withErrors(
+          { 201: z.object({ user: userSchema, csrfToken: z.string(), expiresAt: z.string() }) },
+          400,
+          401,
+          409,
+        ),
+      },
+    },
+    async (request, reply) => {
+      const { token, name, password } = request.body;
+      const { cookie, csrfToken, expiresAt, user } = await setup.complete(token, name, password);
+      // The audit trail names the new owner, not "anonymous".
+      request.principal = {
+        kind: "user",
+        id: user.id,
+        name: user.name,
+        org: user.org,
+        role: user.role,
+      };
+      removeSetupLink(ctx.config.dataDir);
+      request.log.info({ user: user.name }, "access.first_owner");
+      setLoginCookie(request, reply, cookie);
+      return reply.code(201).send({ user, csrfToken, expiresAt });
     },
   );
 
@@ -217,5 +253,13 @@ export function accessRoutes(app: Api, ctx: DaemonContext, limits: Limits) {
       const org = principal.kind === "local" ? undefined : principal.org;
       return { entries: await ctx.store.access.listAudit({ ...request.query, org }) };
     },
+  );
+}
+
+function setLoginCookie(request: FastifyRequest, reply: FastifyReply, cookie: string): void {
+  const secure = request.protocol === "https" ? "; Secure" : "";
+  void reply.header(
+    "set-cookie",
+    `${LOGIN_COOKIE}=${cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${LOGIN_TTL_MS / 1000}${secure}`,
   );
 }

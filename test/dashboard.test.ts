@@ -1,0 +1,179 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GatewayInstance } from "../src/core/gateway-state.js";
+import { sleep } from "../src/core/time.js";
+import { chromiumAvailable, launchBrowser } from "./helpers/browser.js";
+import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
+import { STAND_IN } from "./helpers/fleet.js";
+import { registerSecret } from "./helpers/witness.js";
+
+const PASSWORD = registerSecret(`pw-${randomBytes(12).toString("hex")}`, "dashboard password");
+/** Where the run's screenshots go (look at them: docs/testing.md). */
+const SHOTS = process.env.TEST_SCREENSHOTS ?? path.join(tmpdir(), "clawops-screenshots");
+
+/**
+ * Mission Control as an operator meets it: `clawops up` with three bots on
+ * stand-in gateways, a user made with the CLI, the dashboard in a real
+ * Chromium. A gateway killed behind its back shows as restarted without a reload.
+ */
+describe.runIf(chromiumAvailable())("the dashboard in Chromium", () => {
+  let work: ReturnType<typeof tempDir>;
+  let daemon: RunningDaemon;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    work = tempDir("clawops-dashboard-");
+    const bots = [];
+    for (const [name, desiredState] of [
+      ["alpha", "running"],
+      ["bravo", "running"],
+      ["charlie", "stopped"],
+    ] as const) {
+      const stateDir = path.join(work.dir, "bots", name);
+      mkdirSync(stateDir, { recursive: true });
+      writeFileSync(path.join(stateDir, "openclaw.json"), "{}");
+      bots.push({ name, port: await freePort(), stateDir, desiredState, labels: { team: "ops" } });
+    }
+    writeFileSync(
+      path.join(work.dir, "clawops.yaml"),
+      JSON.stringify({
+        openclaw: { bin: STAND_IN },
+        supervisor: { checks: { wsHealth: { enabled: false } } },
+        fleet: { bots },
+      }),
+    );
+    daemon = await startUp({ cwd: work.dir, port: await freePort() });
+    for (const [user, role] of [
+      ["dana", "operator"],
+      ["vic", "viewer"],
+    ]) {
+      const added = await runCli(["user", "add", user!, "--role", role!], {
+        cwd: work.dir,
+        input: `${PASSWORD}\n`,
+      });
+      expect(added.code, added.stderr).toBe(0);
+    }
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    // Policy violations and script errors; a 401 before the login is the API doing its job.
+    page.on("console", (m) => {
+      if (m.type() === "error" && !m.text().includes("status of 401")) errors.push(m.text());
+    });
+    page.on("pageerror", (e) => errors.push(e.message));
+    mkdirSync(SHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await daemon?.stop("SIGTERM");
+    work.remove();
+  });
+
+  const row = (bot: string) => page.locator(`tr[data-bot="${bot}"]`);
+
+  it("asks for a login, and refuses a wrong password", async () => {
+    await page.goto(daemon.url);
+    await page.locator("form").waitFor();
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-login.png") });
+    await page.fill("#name", "dana");
+    await page.fill("#password", "not the password");
+    await page.click("button[type=submit]");
+    await expect(page.locator("[role=alert]").textContent()).resolves.toContain(
+      "wrong user name or password",
+    );
+  });
+
+  it("shows every bot, worst first, with its state", async () => {
+    await page.fill("#password", PASSWORD);
+    await page.click("button[type=submit]");
+    await row("alpha").locator(".badge.up").waitFor({ timeout: 20_000 });
+    await row("bravo").locator(".badge.up").waitFor({ timeout: 20_000 });
+    expect(await page.locator(".who").textContent()).toBe("dana · operator of default");
+    expect(await row("charlie").getAttribute("data-verdict")).toBe("off");
+    // Off bots come last.
+    const order = await Promise.all(
+      (await page.locator("tbody tr").all()).map((r) => r.getAttribute("data-bot")),
+    );
+    expect(order).toEqual(["alpha", "bravo", "charlie"]);
+    await page.fill("input[type=search]", "charl");
+    expect(await page.locator("tbody tr").count()).toBe(1);
+    await page.fill("input[type=search]", "");
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-fleet.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-fleet-phone.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it("shows a gateway killed behind its back restarting, without a reload", async () => {
+    const status = (await (await daemon.fetch("/api/v1/status")).json()) as {
+      gateways: (GatewayInstance & { bot: string })[];
+    };
+    const alpha = status.gateways.find((g) => g.bot === "alpha")!;
+    process.kill(alpha.pid!, "SIGKILL");
+    const restarts = row("alpha").locator("td.num").nth(1);
+    const deadline = Date.now() + 30_000;
+    while ((await restarts.textContent()) !== "1") {
+      if (Date.now() > deadline) throw new Error("the restart never showed");
+      await sleep(250);
+    }
+    await row("alpha").locator(".badge.up").waitFor({ timeout: 30_000 });
+    expect(errors).toEqual([]);
+  });
+
+  it("opens a bot: the crash is in its timeline, and an operator can restart it", async () => {
+    await row("alpha").locator("a.name").click();
+    expect(new URL(page.url()).hash).toBe("#/bots/alpha");
+    const timeline = page.locator(".timeline li");
+    await timeline.filter({ hasText: "→ crashed" }).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-bot.png"), fullPage: true });
+    expect(await page.locator(".actions button").allTextContents()).toEqual([
+      "Start",
+      "Restart",
+      "Stop",
+      "Repair now",
+    ]);
+    await page.getByRole("button", { name: "Restart", exact: true }).click();
+    await timeline.filter({ hasText: "running → stopping" }).first().waitFor({ timeout: 30_000 });
+    await page.locator(".detail-head .badge.up").waitFor({ timeout: 30_000 });
+    expect(await page.locator(".actions [role=alert]").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.click("text=← Fleet");
+    await row("alpha").waitFor();
+  });
+
+  it("serves the page under its own policy and the API refuses the logged-out", async () => {
+    const answer = await fetch(daemon.url);
+    expect(answer.headers.get("content-security-policy")).toContain("script-src 'self'");
+    await page.click("text=Log out");
+    await page.locator("form").waitFor();
+    expect(await page.evaluate(async () => (await fetch("/api/v1/status")).status)).toBe(401);
+  });
+
+  it("shows a viewer no actions, and the API refuses them anyway", async () => {
+    await page.fill("#name", "vic");
+    await page.fill("#password", PASSWORD);
+    await page.click("button[type=submit]");
+    await row("alpha").waitFor();
+    await page.goto(`${daemon.url}/#/bots/alpha`);
+    await page.locator(".detail-head .badge").waitFor();
+    expect(await page.locator(".actions").count()).toBe(0);
+    // The page's own CSRF token: the refusal is the role's, not a missing token's.
+    const csrf = String(await page.evaluate("sessionStorage.getItem('clawops.csrf')"));
+    const refused = await page.evaluate(
+      async (token) =>
+        (
+          await fetch("/api/v1/bots/alpha/restart", {
+            method: "POST",
+            headers: { "x-csrf-token": token, "x-clawops-client": "web" },
+          })
+        ).status,
+      csrf,
+    );
+    expect(refused).toBe(403);
+  });
+});
