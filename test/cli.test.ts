@@ -66,9 +66,9 @@ describe("clawops CLI", () => {
     };
     expect(list.bots.map((b) => b.name)).toEqual(["demo", "prod-1"]);
     const table = (await cli("bot", "list")).stdout;
-    expect(table).toMatch(/^NAME\s+PORT\s+DRIVER\s+DESIRED\s+OWNER\s+STATE DIR$/m);
+    expect(table).toMatch(/^NAME\s+ORG\s+PORT\s+DRIVER\s+DESIRED\s+OWNER\s+STATE DIR$/m);
     expect(table).toMatch(
-      /^prod-1\s+18829\s+adopted\s+running\s+ops@example.com\s+\/srv\/openclaw\/prod-1$/m,
+      /^prod-1\s+default\s+18829\s+adopted\s+running\s+ops@example.com\s+\/srv\/openclaw\/prod-1$/m,
     );
 
     const show = JSON.parse((await cli("bot", "show", "prod-1", "--json")).stdout) as {

@@ -85,6 +85,7 @@ const botIn = (name: string, port: number, dir: string): Bot => ({
   desiredState: "stopped",
   labels: {},
   openclawBin: null,
+  org: "default",
   createdAt: "",
   updatedAt: "",
 });

@@ -100,13 +100,21 @@ export class BudgetLedger {
    * Lifts every budget pause that holds the bot: its own and its owner's (an
    * owner's pause lifts for all of that owner's bots). The levels reached stay
    * announced: the budget does not pause again before its next period.
-   * Returns the budgets lifted (none when the bot was not paused).
+   * Returns the budgets lifted (none when the bot was not paused). With
+   * `onlyBot`, the bot's own pause only (an owner's budget can cover other
+   * organisations' bots: lifting it is not for one organisation to do).
    */
-  async resume(botName: string, actor: string): Promise<BudgetState[]> {
+  async resume(
+    botName: string,
+    actor: string,
+    options: { onlyBot?: boolean } = {},
+  ): Promise<BudgetState[]> {
     const { store } = this.deps;
     const bot = await requireBot(store, botName);
     const nowMs = this.deps.now();
-    const holding = pausesHolding(await store.budgets.listStates(), bot, nowMs);
+    const holding = pausesHolding(await store.budgets.listStates(), bot, nowMs).filter(
+      (state) => !options.onlyBot || state.scope === "bot",
+    );
     if (holding.length === 0) return [];
     const bots = await store.listBots();
     const lifted: BudgetState[] = [];

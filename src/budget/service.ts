@@ -83,8 +83,8 @@ export class BudgetService {
     return this.serial(() => this.ledger.status());
   }
 
-  resume(bot: string, actor: string): Promise<BudgetState[]> {
-    return this.serial(() => this.ledger.resume(bot, actor));
+  resume(bot: string, actor: string, options: { onlyBot?: boolean } = {}): Promise<BudgetState[]> {
+    return this.serial(() => this.ledger.resume(bot, actor, options));
   }
 
   /** Evaluates every budget window now (the daemon's tick). */

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { resolveDurationMs, resolveSince } from "../core/duration.js";
 
 /** Commander parser for a `--port` value (the range itself is checked where the port is used). */
@@ -33,4 +33,21 @@ export function parseSince(value: string): string {
       'expected a duration back from now ("24h", "7d") or a date ("2026-11-01")',
     );
   return since;
+}
+
+/** Commander parser for a repeatable `--label key=value` (an empty value is kept: `key=`). */
+export function parseLabel(
+  value: string,
+  previous: Record<string, string>,
+): Record<string, string> {
+  const at = value.indexOf("=");
+  if (at <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+/** A bot command's `--config`: the gateway's openclaw.json, kept apart from the program's own `--config`. */
+export function gatewayConfigOption(description: string): Option {
+  const option = new Option("--config <path>", description);
+  option.attributeName = () => "openclawConfig";
+  return option;
 }

@@ -70,16 +70,23 @@ export function daemonEndpoint(config: ClawopsConfig): DaemonEndpoint {
 export async function callDaemon<T>(
   endpoint: DaemonEndpoint,
   path: string,
-  options: { method?: "GET" | "POST"; timeoutMs?: number } = {},
+  options: {
+    method?: "GET" | "POST" | "PATCH" | "DELETE";
+    timeoutMs?: number;
+    /** Sent as JSON. */
+    body?: unknown;
+  } = {},
 ): Promise<T> {
   const url = `${endpoint.base}${path}`;
   const headers: Record<string, string> = { "x-clawops-client": "cli" };
   if (endpoint.credential) headers.authorization = `Bearer ${endpoint.credential}`;
+  if (options.body !== undefined) headers["content-type"] = "application/json";
   let response: { ok: boolean; status: number; json(): Promise<unknown> };
   try {
     const init = {
       method: options.method ?? "GET",
       headers,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
       signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
     };
     response = endpoint.tls ? await fetchTls(url, init, endpoint.tls) : await fetch(url, init);

@@ -18,7 +18,7 @@ export interface TlsAnswer {
  */
 export function fetchTls(
   url: string,
-  init: { method: string; headers: Record<string, string>; signal: AbortSignal },
+  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
   trust: TlsTrust,
 ): Promise<TlsAnswer> {
   return new Promise((resolve, reject) => {
@@ -52,6 +52,6 @@ export function fetchTls(
       },
     );
     req.on("error", reject);
-    req.end();
+    req.end(init.body);
   });
 }

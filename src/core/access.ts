@@ -39,6 +39,15 @@ export function actorName(principal: Principal): string {
   return principal.kind === "local" ? "cli" : `${principal.kind}:${principal.name}`;
 }
 
+/**
+ * Whose bots a principal sees: its own organisation's; every organisation's
+ * (undefined) for the local CLI's credential, the host's owner, who can read
+ * the store and every gateway's files anyway.
+ */
+export function orgScope(principal: Pick<Principal, "kind" | "org">): string | undefined {
+  return principal.kind === "local" ? undefined : principal.org;
+}
+
 export interface Organisation {
   name: string;
   createdAt: string;

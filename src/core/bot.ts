@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ACCESS_NAME, ACCESS_NAME_HINT } from "./access.js";
 
 export const BOT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const DRIVERS = ["process", "adopted"] as const;
@@ -39,10 +40,32 @@ export const botInputSchema = z
     openclawBin: z.string().min(1).optional(),
     desiredState: z.enum(DESIRED_STATES).default("stopped"),
     labels: z.record(labelKey, z.string().max(200)).default({}),
+    /** The organisation it belongs to (default `DEFAULT_ORG`); fixed at registration. */
+    org: z.string().regex(ACCESS_NAME, { error: ACCESS_NAME_HINT }).optional(),
   })
   .strict();
 
 export type BotInput = z.input<typeof botInputSchema>;
+
+/**
+ * What may change on a registered bot (`PATCH /api/v1/bots/{name}`, `clawops
+ * bot set`): unknown fields are refused. `labels` replaces the labels; a null
+ * `owner` clears it.
+ */
+export const botUpdateSchema = z
+  .strictObject({
+    port: portSchema.optional(),
+    configPath: z.string().min(1).optional(),
+    labels: z.record(labelKey, z.string().max(200)).optional(),
+    owner: z.string().max(200).nullable().optional(),
+    desiredState: z.enum(DESIRED_STATES).optional(),
+  })
+  .meta({ title: "bot update" });
+
+export type BotUpdate = z.infer<typeof botUpdateSchema>;
+
+/** The fields of a `BotUpdate` that change what the gateway process runs with: a live one is restarted. */
+export const RESTART_FIELDS: readonly (keyof BotUpdate)[] = ["port", "configPath"];
 
 /** A registered bot: one OpenClaw gateway in the fleet. */
 export interface Bot {
@@ -59,6 +82,8 @@ export interface Bot {
   labels: Record<string, string>;
   /** This bot's openclaw CLI; null means clawops's default. */
   openclawBin: string | null;
+  /** The organisation it belongs to: only that organisation's principals see it (docs/access.md). */
+  org: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -75,5 +100,6 @@ export type BotPatch = Partial<
     | "desiredState"
     | "labels"
     | "openclawBin"
+    | "org"
   >
 >;

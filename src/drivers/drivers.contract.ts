@@ -75,6 +75,7 @@ export function describeDriverContract(name: string, make: () => GatewayDriver) 
         desiredState: "running",
         labels: {},
         openclawBin: STAND_IN,
+        org: "default",
         createdAt: now,
         updatedAt: now,
       };

@@ -48,6 +48,7 @@ describe("bot input", () => {
       desiredState: "stopped",
       labels: {},
       openclawBin: null,
+      org: "default",
     });
   });
 });

@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import path from "node:path";
+import { DEFAULT_ORG } from "../core/access.js";
 import { type Bot, type BotInput, MAX_PORT, botInputSchema } from "../core/bot.js";
 import { realPath } from "../system/files.js";
 import { findTcpListener, isSameLiveProcess } from "../system/proc.js";
@@ -35,6 +36,9 @@ export function parseBotInput(input: unknown): ReturnType<typeof botInputSchema.
   throw new OpsError("VALIDATION", `invalid bot:\n${formatIssues(issues)}`, { issues });
 }
 
+/** A bot to register, every default filled in (its organisation too). */
+export type PlannedBot = Omit<Bot, "id" | "createdAt" | "updatedAt">;
+
 /** Fills defaults: state dir under the data dir, config inside it, a free port. */
 export function resolveNewBot(
   input: ReturnType<typeof botInputSchema.parse>,
@@ -42,7 +46,7 @@ export function resolveNewBot(
   deps: Pick<RegistryDeps, "dataDir" | "portBase" | "portSpacing">,
   /** Ports some other process listens on: not handed out. */
   busyPorts: readonly number[] = [],
-): NewBot {
+): PlannedBot {
   const stateDir = path.resolve(input.stateDir ?? path.join(deps.dataDir, "bots", input.name));
   return {
     name: input.name,
@@ -59,6 +63,7 @@ export function resolveNewBot(
       ),
     desiredState: input.desiredState,
     labels: input.labels,
+    org: input.org ?? DEFAULT_ORG,
     // A bare command name stays a name (looked up on PATH when used).
     openclawBin: input.openclawBin?.includes("/")
       ? path.resolve(input.openclawBin)
@@ -70,12 +75,12 @@ export function resolveNewBot(
  * What registering `input` would create, defaults filled in (state dir,
  * config path, a free port nothing listens on), without creating it.
  */
-export async function planBot(deps: RegistryDeps, input: BotInput): Promise<NewBot> {
+export async function planBot(deps: RegistryDeps, input: BotInput): Promise<PlannedBot> {
   return planAmong(deps, input, await deps.store.listBots());
 }
 
 /** `planBot` against a listing of the registry already made. */
-function planAmong(deps: RegistryDeps, input: BotInput, existing: readonly Bot[]): NewBot {
+function planAmong(deps: RegistryDeps, input: BotInput, existing: readonly Bot[]): PlannedBot {
   const parsed = parseBotInput(input);
   // A symlink to another bot's state dir is the same state dir: compare real paths.
   if (parsed.stateDir) parsed.stateDir = realPath(parsed.stateDir);
@@ -189,10 +194,14 @@ function fileKind(file: string): FileKind {
   }
 }
 
-/** Finds a bot by name or id, or throws `NOT_FOUND` saying so. */
-export async function requireBot(store: Store, nameOrId: string): Promise<Bot> {
+/**
+ * Finds a bot by name or id, or throws `NOT_FOUND` saying so. With `org`,
+ * another organisation's bot is not found either, in the same words: its
+ * existence is not revealed.
+ */
+export async function requireBot(store: Store, nameOrId: string, org?: string): Promise<Bot> {
   const bot = await store.findBot(nameOrId);
-  if (!bot)
+  if (!bot || (org !== undefined && bot.org !== org))
     throw new OpsError("NOT_FOUND", `no bot named "${nameOrId}"`, { details: { bot: nameOrId } });
   return bot;
 }
@@ -215,7 +224,7 @@ export async function unregisterBot(
   ) {
     throw new OpsError(
       "CONFLICT",
-      `${bot.name}'s gateway is running (pid ${gateway.pid}); stop it first: clawops bot stop ${bot.name}`,
+      `${bot.name}'s gateway is running (pid ${gateway.pid}); stop it first (clawops bot stop ${bot.name}), or remove it with --force (API: ?force=true), which stops it, then removes it`,
       { details: { bot: bot.name, pid: gateway.pid, state: gateway.state } },
     );
   }
@@ -259,6 +268,7 @@ export async function syncDeclaredBots(
       desiredState: next.desiredState,
       labels: next.labels,
       openclawBin: next.openclawBin,
+      org: next.org,
     };
     const changed = (Object.keys(patch) as (keyof typeof patch)[]).filter(
       (k) => JSON.stringify(patch[k]) !== JSON.stringify(current[k]),

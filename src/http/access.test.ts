@@ -42,6 +42,8 @@ const EXPECTED: Record<string, Access> = {
   "GET /api/v1/bots/:name": "viewer",
   "POST /api/v1/bots": "admin",
   "DELETE /api/v1/bots/:name": "admin",
+  // The desired state is an operator's; port, config, labels and owner need admin (in the handler).
+  "PATCH /api/v1/bots/:name": "operator",
   "POST /api/v1/bots/:name/start": "operator",
   "POST /api/v1/bots/:name/stop": "operator",
   "POST /api/v1/bots/:name/restart": "operator",

@@ -136,7 +136,7 @@ export function registerOpenApi(app: FastifyInstance, version: string) {
             in: "header",
             name: "x-clawops-client",
             description:
-              'Who calls: a short lowercase name ("script"; the CLI sends "cli"). Required on every POST and DELETE (403 without it): a web page on another origin cannot send it.',
+              'Who calls: a short lowercase name ("script"; the CLI sends "cli"). Required on every POST, PATCH and DELETE (403 without it): a web page on another origin cannot send it.',
           },
         },
       },

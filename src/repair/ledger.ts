@@ -22,16 +22,25 @@ export class RepairLedger {
     },
   ) {}
 
-  async list(query: { bot?: string; limit?: number } = {}): Promise<RepairRecord[]> {
-    const botId = query.bot ? (await requireBot(this.deps.store, query.bot)).id : undefined;
+  /** With `org`, that organisation's repairs only; its `bot` only (NOT_FOUND for another's). */
+  async list(query: { bot?: string; limit?: number; org?: string } = {}): Promise<RepairRecord[]> {
+    const { org } = query;
+    const botId = query.bot ? (await requireBot(this.deps.store, query.bot, org)).id : undefined;
     return this.deps.store.listRepairs({
       ...(botId ? { botId } : {}),
+      ...(org !== undefined ? { org } : {}),
       ...(query.limit ? { limit: query.limit } : {}),
     });
   }
 
-  async stats(bot?: string): Promise<RepairStats> {
-    return computeRepairStats(await this.list({ ...(bot ? { bot } : {}), limit: 1000 }));
+  async stats(bot?: string, org?: string): Promise<RepairStats> {
+    return computeRepairStats(
+      await this.list({
+        ...(bot ? { bot } : {}),
+        ...(org !== undefined ? { org } : {}),
+        limit: 1000,
+      }),
+    );
   }
 
   async pause(bot: string | null, actor: string, reason: string): Promise<RepairPause> {

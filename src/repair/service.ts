@@ -134,12 +134,20 @@ export class RepairService {
     });
   }
 
-  /** Pauses in force, and each bot's budget now. */
-  async status(): Promise<RepairStatus> {
-    const [pauses, bots] = await Promise.all([
+  /**
+   * Pauses in force, and each bot's budget now; with `org`, that
+   * organisation's bots and their pauses (and the fleet-wide one, which holds them too).
+   */
+  async status(org?: string): Promise<RepairStatus> {
+    const [allPauses, bots] = await Promise.all([
       this.deps.store.listPauses(),
-      this.deps.store.listBots(),
+      this.deps.store.listBots(org !== undefined ? { org } : {}),
     ]);
+    const ids = new Set(bots.map((bot) => bot.id));
+    const pauses =
+      org === undefined
+        ? allPauses
+        : allPauses.filter((pause) => pause.botId === null || ids.has(pause.botId));
     const budgets = await Promise.all(
       bots.map(async (bot) => {
         const verdict = await this.ledger.budget(bot);

@@ -3,6 +3,7 @@ import type { MessageRecord, SessionRecord } from "../core/session.js";
 import { type InsertMessages, type MessageKey, removeChanged } from "./message-insert.js";
 import type { WriteNewMessages } from "./pg-message-write.js";
 import { addToSessionTotals, resolveAdditions } from "./session-totals.js";
+import { inOrg } from "./org-scope.js";
 import type { Database, Dialect, MessagesTable, SessionsTable } from "./schema.js";
 import {
   fromMessage,
@@ -121,6 +122,7 @@ export class KyselySessionStore implements SessionStore {
     const limit = pageSize(query.limit, 50, 500);
     let q = this.db.selectFrom("sessions").selectAll();
     if (query.botId !== undefined) q = q.where("bot_id", "=", query.botId);
+    if (query.org !== undefined) q = q.where(inOrg(this.db, this.dialect, "bot_id", query.org));
     if (query.since !== undefined) q = q.where("activity_at", ">=", utcTime(query.since, "since"));
     if (query.search) {
       const pattern = `%${query.search.replace(/[\\%_]/g, "\\$&")}%`;
@@ -279,6 +281,7 @@ export class KyselySessionStore implements SessionStore {
     if (query.since !== undefined) q = q.where("m.at", ">=", utcTime(query.since, "since"));
     if (query.until !== undefined) q = q.where("m.at", "<", utcTime(query.until, "until"));
     if (query.botId !== undefined) q = q.where("m.bot_id", "=", query.botId);
+    if (query.org !== undefined) q = q.where(inOrg(this.db, this.dialect, "m.bot_id", query.org));
     const key = groupKey(group);
     const rows = await q
       .select([

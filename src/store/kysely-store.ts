@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Kysely, Migrator, type Transaction, sql } from "kysely";
+import { DEFAULT_ORG } from "../core/access.js";
 import type { Bot, BotPatch } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import type { OpsEvent, StoredEventInput } from "../core/events.js";
@@ -30,7 +31,9 @@ import type { AccessStore } from "./access-store.js";
 import { KyselyAccessStore } from "./kysely-access-store.js";
 import { KyselyVaultStore } from "./kysely-vault-store.js";
 import type { VaultStore } from "./vault-store.js";
-import type { EventQuery, MigrationReport, NewBot, RepairQuery, Store } from "./store.js";
+import { isForeignKeyViolation } from "./errors.js";
+import { inOrg } from "./org-scope.js";
+import type { BotQuery, EventQuery, MigrationReport, NewBot, RepairQuery, Store } from "./store.js";
 import { transact } from "./transact.js";
 
 const UNIQUE_FIELDS = [
@@ -110,8 +113,10 @@ export class KyselyStore implements Store {
     }
   }
 
-  async listBots(): Promise<Bot[]> {
-    const rows = await this.db.selectFrom("bots").selectAll().orderBy("name").execute();
+  async listBots(query: BotQuery = {}): Promise<Bot[]> {
+    let q = this.db.selectFrom("bots").selectAll();
+    if (query.org !== undefined) q = q.where("org", "=", query.org);
+    const rows = await q.orderBy("name").execute();
     return rows.map(toBot);
   }
 
@@ -137,12 +142,13 @@ export class KyselyStore implements Store {
       desired_state: bot.desiredState,
       labels: JSON.stringify(bot.labels),
       openclaw_bin: bot.openclawBin,
+      org: bot.org ?? DEFAULT_ORG,
       created_at: now,
       updated_at: now,
     };
     await this.transact(async (tx) => {
       await assertUnique(tx, row, null);
-      await tx.insertInto("bots").values(row).execute();
+      await tx.insertInto("bots").values(row).execute().catch(orgMissing(row.org));
     });
     return toBot(row);
   }
@@ -165,20 +171,38 @@ export class KyselyStore implements Store {
         desired_state: patch.desiredState ?? current.desired_state,
         labels: patch.labels ? JSON.stringify(patch.labels) : current.labels,
         openclaw_bin: patch.openclawBin !== undefined ? patch.openclawBin : current.openclaw_bin,
+        org: patch.org ?? current.org,
         updated_at: new Date().toISOString(),
       };
       await assertUnique(tx, next, id);
       const { id: _id, created_at: _created, ...changes } = next;
-      await tx.updateTable("bots").set(changes).where("id", "=", id).execute();
+      await tx
+        .updateTable("bots")
+        .set(changes)
+        .where("id", "=", id)
+        .execute()
+        .catch(orgMissing(next.org));
       return toBot(next);
     });
   }
 
   async removeBot(id: string): Promise<boolean> {
     return this.transact(async (tx) => {
+      const bot = await tx
+        .selectFrom("bots")
+        .select(["name", "org"])
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (!bot) return false;
+      // Its history stays its organisation's (org-scope.ts).
+      await tx
+        .insertInto("removed_bots")
+        .values({ bot_id: id, name: bot.name, org: bot.org, removed_at: new Date().toISOString() })
+        .onConflict((oc) => oc.column("bot_id").doNothing())
+        .execute();
       await tx.deleteFrom("gateway_instances").where("bot_id", "=", id).execute();
-      const result = await tx.deleteFrom("bots").where("id", "=", id).executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      await tx.deleteFrom("bots").where("id", "=", id).execute();
+      return true;
     });
   }
 
@@ -228,6 +252,10 @@ export class KyselyStore implements Store {
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
     let q = this.db.selectFrom("events").selectAll();
     if (query.botId) q = q.where("bot_id", "=", query.botId);
+    if (query.org !== undefined) {
+      const mine = inOrg(this.db, this.dialect, "bot_id", query.org);
+      q = q.where(query.fleet ? sql<boolean>`(${mine} or bot_id is null)` : mine);
+    }
     // A prefix is literal: `%` and `_` escaped (`%.` matched every type); SQLite has no default
     // ESCAPE, and its LIKE ignores case, so substr keeps it case-sensitive as on PostgreSQL.
     const prefix = query.type?.endsWith(".") ? query.type : null;
@@ -263,6 +291,7 @@ export class KyselyStore implements Store {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
     let q = this.db.selectFrom("repairs").selectAll();
     if (query.botId) q = q.where("bot_id", "=", query.botId);
+    if (query.org !== undefined) q = q.where(inOrg(this.db, this.dialect, "bot_id", query.org));
     if (query.since) q = q.where("started_at", ">=", query.since);
     const rows = await q.orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute();
     return rows.map(toRepair);
@@ -294,6 +323,15 @@ export class KyselyStore implements Store {
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+/** An insert or update naming an organisation that does not exist: NOT_FOUND saying so. */
+function orgMissing(org: string) {
+  return (error: unknown): never => {
+    if (isForeignKeyViolation(error))
+      throw new OpsError("NOT_FOUND", `no organisation named "${org}"`, { details: { org } });
+    throw error;
+  };
 }
 
 async function assertUnique(db: Kysely<Database>, row: BotsTable, exceptId: string | null) {

@@ -30,6 +30,7 @@ export function toBot(row: Selectable<BotsTable>): Bot {
     desiredState: row.desired_state as DesiredState,
     labels: JSON.parse(row.labels) as Record<string, string>,
     openclawBin: row.openclaw_bin,
+    org: row.org,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -12,8 +12,21 @@ export interface BotsTable {
   desired_state: string;
   labels: string;
   openclaw_bin: string | null;
+  /** `orgs.name` (009-bot-orgs). */
+  org: string;
   created_at: string;
   updated_at: string;
+}
+
+/**
+ * A removed bot's organisation: its history (events, repairs, sessions,
+ * cost) outlives it in the store and stays its organisation's alone.
+ */
+export interface RemovedBotsTable {
+  bot_id: string;
+  name: string;
+  org: string;
+  removed_at: string;
 }
 
 export interface EventsTable {
@@ -214,6 +227,7 @@ export interface AuditLogTable {
 
 export interface Database {
   bots: BotsTable;
+  removed_bots: RemovedBotsTable;
   events: EventsTable;
   gateway_instances: GatewayInstancesTable;
   repairs: RepairsTable;

@@ -5,7 +5,8 @@ import type { CostGroup, CostRow } from "./session-store.js";
 import { expectValidation, message, session } from "./session-store.contract.js";
 import type { NewBot, Store } from "./store.js";
 
-function bot(owner: string | null): NewBot {
+/** A bot with a fresh name and a random port (contract suites share one database). */
+export function bot(owner: string | null): NewBot {
   const name = `cost-${randomUUID().slice(0, 8)}`;
   return {
     name,

@@ -2,6 +2,8 @@ import type { MessageRecord, SessionRecord } from "../core/session.js";
 
 export interface SessionQuery {
   botId?: string;
+  /** Only sessions of this organisation's bots (removed ones included). */
+  org?: string;
   /** Only sessions active at or after this ISO 8601 time. */
   since?: string;
   /** Only sessions with a message whose text contains this, ignoring ASCII case; taken literally. */
@@ -41,6 +43,8 @@ export interface CostQuery {
   /** Messages before this ISO 8601 time (exclusive). */
   until?: string;
   botId?: string;
+  /** Only messages of this organisation's bots (removed ones included). */
+  org?: string;
 }
 
 /** Usage summed over the messages of one group. */

@@ -8,6 +8,7 @@ import { sessionCostContract } from "./session-cost.contract.js";
 import { sessionStoreContract } from "./session-store.contract.js";
 import { accessStoreContract } from "./access-store.contract.js";
 import { migrationProvider } from "./migrations/index.js";
+import { orgScopeContract } from "./org-scope.contract.js";
 import { vaultStoreContract } from "./vault-store.contract.js";
 import type { NewBot, Store } from "./store.js";
 
@@ -307,6 +308,7 @@ export function describeStoreContract(
     budgetStoreContract(sessions);
     vaultStoreContract(sessions);
     accessStoreContract(sessions);
+    orgScopeContract(sessions);
   });
 }
 

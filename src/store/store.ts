@@ -10,11 +10,20 @@ import type { VaultStore } from "./vault-store.js";
 
 export type { Dialect };
 
-/** A bot to insert: everything resolved (absolute paths, a port). */
-export type NewBot = Omit<Bot, "id" | "createdAt" | "updatedAt">;
+/** A bot to insert: everything resolved (absolute paths, a port); `org` defaults to `DEFAULT_ORG`. */
+export type NewBot = Omit<Bot, "id" | "createdAt" | "updatedAt" | "org"> & { org?: string };
+
+export interface BotQuery {
+  /** Only this organisation's bots. */
+  org?: string;
+}
 
 export interface EventQuery {
   botId?: string;
+  /** Only events of this organisation's bots (removed ones included). */
+  org?: string;
+  /** With `org`: the events that concern no bot (daemon-wide) too. Default false. */
+  fleet?: boolean;
   /** Exact type, or a prefix ending in `.` (`"bot."`). */
   type?: string;
   /** Only events with a larger id (for tailing). */
@@ -25,6 +34,8 @@ export interface EventQuery {
 
 export interface RepairQuery {
   botId?: string;
+  /** Only repairs of this organisation's bots (removed ones included). */
+  org?: string;
   /** Only repairs started at or after this ISO 8601 time. */
   since?: string;
   /** At most this many (default 50, max 1000), newest first. */
@@ -51,13 +62,20 @@ export interface Store {
   /** Resolves when the database answers a trivial query within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<void>;
 
-  listBots(): Promise<Bot[]>;
+  listBots(query?: BotQuery): Promise<Bot[]>;
   /** By name or id; null when absent. */
   findBot(nameOrId: string): Promise<Bot | null>;
-  /** Throws `CONFLICT` naming the field when the name, port or state dir is taken. */
+  /**
+   * Throws `CONFLICT` naming the field when the name, port or state dir is
+   * taken (names, ports and state dirs are the host's: unique across
+   * organisations), `NOT_FOUND` for an organisation that does not exist.
+   */
   createBot(bot: NewBot): Promise<Bot>;
   updateBot(id: string, patch: BotPatch): Promise<Bot>;
-  /** Removes the registry entry only (never files); returns false when absent. */
+  /**
+   * Removes the registry entry only (never files, never its history, which
+   * stays its organisation's); returns false when absent.
+   */
   removeBot(id: string): Promise<boolean>;
 
   /** The supervisor's persisted gateway states (removed with their bot). */

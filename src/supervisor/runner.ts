@@ -116,11 +116,14 @@ export class GatewayRunner {
    * Stops, then starts the gateway. A live gateway is stopped only once the
    * config it would start with passes the doctor's gate: a refused config
    * keeps the running gateway (the error says why) instead of taking it down.
+   * `next` (a changed registry entry: port, config) is what that gate checks;
+   * the new process starts with the registry's entry (`launch` reads it),
+   * while the old one is drained, probed and stopped on its own port.
    */
-  restart(actor: string, reason = "restart requested"): Promise<GatewayInstance> {
+  restart(actor: string, reason = "restart requested", next?: Bot): Promise<GatewayInstance> {
     return this.command(async () => {
       const pid = this.life.livePid;
-      if (pid !== null) await this.checkBeforeRestart(pid);
+      if (pid !== null) await this.checkBeforeRestart(pid, next ?? this.life.bot);
       const drained = pid === null ? null : describeDrain(await this.drain());
       const why = drained ? `${reason}, ${drained}` : reason;
       await this.life.halt(actor, why);
@@ -145,9 +148,9 @@ export class GatewayRunner {
     );
   }
 
-  private async checkBeforeRestart(pid: number): Promise<void> {
+  private async checkBeforeRestart(pid: number, bot: Bot): Promise<void> {
     try {
-      await this.deps.preflight?.(this.life.bot, { planned: true });
+      await this.deps.preflight?.(bot, { planned: true });
     } catch (error) {
       if (!isOpsError(error) || error.code !== "CONFIG_INVALID") throw error;
       throw new OpsError(

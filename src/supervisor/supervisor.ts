@@ -199,6 +199,10 @@ export class Supervisor {
     const bot = options.keepDesired
       ? await requireBot(this.options.store, nameOrId)
       : await this.desire(nameOrId, command === "stop" ? "stopped" : "running");
+    // A restart takes the registry entry (a new port or config) between the old process's stop
+    // and the new one's start: the old one is drained and stopped as what it is.
+    if (command === "restart")
+      return (await this.runner(bot, false)).restart(actor, options.reason, bot);
     return (await this.runner(bot))[command](actor, options.reason);
   }
 
@@ -208,10 +212,10 @@ export class Supervisor {
     return this.options.store.updateBot(bot.id, { desiredState });
   }
 
-  private async runner(bot: Bot): Promise<GatewayRunner> {
+  private async runner(bot: Bot, update = true): Promise<GatewayRunner> {
     const existing = this.runners.get(bot.id);
     if (existing) {
-      existing.update(bot);
+      if (update) existing.update(bot);
       return existing;
     }
     return this.runnerOf(bot, await this.options.store.getInstance(bot.id));

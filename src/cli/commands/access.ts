@@ -206,6 +206,44 @@ export function registerAccessCommands(program: Command) {
         return EXIT.ok;
       }),
     );
+
+  const org = program
+    .command("org")
+    .description("organisations: each sees only its own bots, sessions, cost and events");
+  org
+    .command("add")
+    .argument("<name>", "organisation name (lowercase letters, digits, . _ -)")
+    .description(
+      "add an organisation (then: clawops user add NAME --org ORG, bot add NAME --org ORG)",
+    )
+    .option("--json", "print JSON")
+    .action(
+      act(async (options: CommandOptions, name: string) => {
+        // The audit entry is the new organisation's.
+        const scoped: OrgOptions = { ...options, org: name };
+        const added = await withAccess(scoped, "org add", name, (_access, store) =>
+          store.access.addOrg(name, new Date().toISOString()),
+        );
+        emit(options, { org: added }, ({ org: o }) => `added organisation ${o.name}`);
+        return EXIT.ok;
+      }),
+    );
+  org
+    .command("list")
+    .description("every organisation")
+    .option("--json", "print JSON")
+    .action(
+      act(async (options: CommandOptions) => {
+        const orgs = await withRegistry(options, ({ store }) => store.access.listOrgs());
+        emit(options, { orgs }, ({ orgs: list }) =>
+          table(
+            ["NAME", "CREATED"],
+            list.map((o) => [o.name, o.createdAt]),
+          ),
+        );
+        return EXIT.ok;
+      }),
+    );
 }
 
 /**

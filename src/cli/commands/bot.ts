@@ -1,12 +1,14 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
+import { DEFAULT_ORG } from "../../core/access.js";
 import { type Bot, type BotInput, DESIRED_STATES, DRIVERS } from "../../core/bot.js";
-import { registerBot, requireBot, unregisterBot } from "../../fleet/registry.js";
+import { registerBot, requireBot } from "../../fleet/registry.js";
 import { act } from "../act.js";
-import { parsePort } from "../arguments.js";
+import { gatewayConfigOption, parseLabel, parsePort } from "../arguments.js";
 import { type CommandOptions, withRegistry } from "../context.js";
 import { EXIT, emit, table } from "../output.js";
 import { describeListener, findTcpListener } from "../../system/proc.js";
 import { registerBotCreate } from "./bot-create.js";
+import { registerBotUpdateCommands } from "./bot-update.js";
 import { registerLifecycleCommands } from "./lifecycle.js";
 import { registerRotateToken } from "./bot-token.js";
 
@@ -20,6 +22,7 @@ interface AddOptions extends CommandOptions {
   label?: Record<string, string>;
   openclawBin?: string;
   allowMissing?: boolean;
+  org?: string;
 }
 
 export function registerBotCommands(program: Command) {
@@ -42,7 +45,9 @@ export function registerBotCommands(program: Command) {
       "--state-dir <dir>",
       "the gateway's OPENCLAW_STATE_DIR (default: <dataDir>/bots/<name>)",
     )
-    .addOption(gatewayConfigOption())
+    .addOption(
+      gatewayConfigOption("the gateway's openclaw.json (default: <state-dir>/openclaw.json)"),
+    )
     .option(
       "--openclaw-bin <path>",
       "the openclaw CLI for this bot (default: openclaw.bin in clawops.yaml)",
@@ -50,6 +55,10 @@ export function registerBotCommands(program: Command) {
     .option("--allow-missing", "register it although its config does not exist yet")
     .addOption(new Option("--desired <state>", "desired state").choices(DESIRED_STATES))
     .option("--label <key=value>", "a label (repeatable)", parseLabel, {})
+    .option(
+      "--org <name>",
+      `the organisation it belongs to (default "${DEFAULT_ORG}"); only its principals see it`,
+    )
     .option("--json", "print JSON")
     .action(
       act(async (options: AddOptions, name: string) => {
@@ -64,6 +73,7 @@ export function registerBotCommands(program: Command) {
           desiredState: options.desired,
           labels: options.label,
           openclawBin: options.openclawBin,
+          org: options.org,
         };
         const created = await withRegistry(options, (deps) =>
           registerBot(deps, dropUndefined(input), "cli", {
@@ -87,11 +97,13 @@ export function registerBotCommands(program: Command) {
 
   bot
     .command("list")
-    .description("list registered bots")
+    .description("list registered bots (every organisation's)")
+    .option("--org <name>", "only this organisation's")
     .option("--json", "print JSON")
     .action(
-      act(async (options: CommandOptions) => {
-        const bots = await withRegistry(options, (deps) => deps.store.listBots());
+      act(async (options: CommandOptions & { org?: string }) => {
+        const query = options.org === undefined ? {} : { org: options.org };
+        const bots = await withRegistry(options, (deps) => deps.store.listBots(query));
         emit(options, { bots }, ({ bots: list }) => renderBots(list));
         return EXIT.ok;
       }),
@@ -110,44 +122,26 @@ export function registerBotCommands(program: Command) {
       }),
     );
 
-  bot
-    .command("remove")
-    .argument("<name>", "bot name or id")
-    .description("remove a bot from the registry (its state dir and config are kept)")
-    .option("--json", "print JSON")
-    .action(
-      act(async (options: CommandOptions, name: string) => {
-        const removed = await withRegistry(options, (deps) => unregisterBot(deps, name, "cli"));
-        emit(
-          options,
-          { removed },
-          ({ removed: b }) => `removed ${b.name} from the registry; files kept in ${b.stateDir}`,
-        );
-        return EXIT.ok;
-      }),
-    );
-
+  registerBotUpdateCommands(bot);
   registerBotCreate(bot);
   registerLifecycleCommands(bot);
   registerRotateToken(bot);
-}
-
-/** `bot add --config` is the gateway's openclaw.json, stored apart from the program's own `--config`. */
-function gatewayConfigOption(): Option {
-  const option = new Option(
-    "--config <path>",
-    "the gateway's openclaw.json (default: <state-dir>/openclaw.json)",
-  );
-  option.attributeName = () => "openclawConfig";
-  return option;
 }
 
 function renderBots(bots: Bot[]): string {
   if (bots.length === 0)
     return 'no bots registered (create one with "clawops bot create NAME", or register an existing gateway with "clawops bot add NAME --config FILE")';
   return table(
-    ["NAME", "PORT", "DRIVER", "DESIRED", "OWNER", "STATE DIR"],
-    bots.map((b) => [b.name, String(b.port), b.driver, b.desiredState, b.owner ?? "-", b.stateDir]),
+    ["NAME", "ORG", "PORT", "DRIVER", "DESIRED", "OWNER", "STATE DIR"],
+    bots.map((b) => [
+      b.name,
+      b.org,
+      String(b.port),
+      b.driver,
+      b.desiredState,
+      b.owner ?? "-",
+      b.stateDir,
+    ]),
   );
 }
 
@@ -163,16 +157,11 @@ function renderBot(b: Bot): string {
     `state dir   ${b.stateDir}`,
     `config      ${b.configPath}`,
     `openclaw    ${b.openclawBin ?? "(clawops default)"}`,
+    `org         ${b.org}`,
     `labels      ${labels.length > 0 ? labels.join(", ") : "-"}`,
     `created     ${b.createdAt}`,
     `updated     ${b.updatedAt}`,
   ].join("\n");
-}
-
-function parseLabel(value: string, previous: Record<string, string>): Record<string, string> {
-  const at = value.indexOf("=");
-  if (at <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
-  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
 }
 
 function dropUndefined<T extends object>(value: T): T {

@@ -61,11 +61,9 @@ export async function lifecycle(
     process.stderr.write(`${action}ing ${name}…\n`);
   const requestedAt = new Date().toISOString();
   try {
-    const { startTimeout, readyTimeout, stopTimeout } = config.supervisor;
-    const timeoutMs = startTimeout + readyTimeout + stopTimeout + 10_000;
     const answer = await callDaemon<LifecycleAnswer>(daemonEndpoint(config), path, {
       method: "POST",
-      timeoutMs,
+      timeoutMs: lifecycleTimeoutMs(config),
     });
     return { ...answer, requestedAt };
   } catch (error) {
@@ -92,6 +90,12 @@ export async function lifecycle(
     },
     loaded,
   );
+}
+
+/** How long a call that stops and starts a gateway may take: its stop, boot and readiness, and a margin. */
+export function lifecycleTimeoutMs(config: LoadedConfig["config"]): number {
+  const { startTimeout, readyTimeout, stopTimeout } = config.supervisor;
+  return startTimeout + readyTimeout + stopTimeout + 10_000;
 }
 
 export function renderLifecycle(answer: LifecycleAnswer): string {

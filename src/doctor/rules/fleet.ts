@@ -44,8 +44,8 @@ export const fleet: DoctorRule = {
           severity: "error",
           path: "gateway.port",
           file: context.target.configFile,
-          message: `port ${port} is ${distance === 0 ? "the same as" : `${distance} away from`} bot ${other.name}'s ${other.port}; gateways derive ports above their own, keep them ${context.portSpacing} apart (fleet.portSpacing)`,
-          evidence: { port, otherBot: other.name, otherPort: other.port },
+          message: `port ${port} is ${distance === 0 ? "the same as" : `${distance} away from`} ${botName(other, bot)}'s ${other.port}; gateways derive ports above their own, keep them ${context.portSpacing} apart (fleet.portSpacing)`,
+          evidence: { port, otherBot: seen(other, bot), otherPort: other.port },
           fix: {
             kind: "manual",
             summary: `move one of them: clawops bot remove, then bot add without --port picks a free one`,
@@ -86,8 +86,8 @@ function sharedPaths(bot: Bot, bots: readonly Bot[]): Finding[] {
       id: "fleet/shared-path",
       severity: "error",
       path: what === "config" ? bot.configPath : bot.stateDir,
-      message: `${bot.name} and ${other.name} share the ${what} ${path}: ${what === "config" ? "both gateways would use its port, workspace, log file and token" : "two gateways on one state dir fight over its database (exit 78)"}`,
-      evidence: { bot: bot.name, otherBot: other.name, path },
+      message: `${bot.name} and ${seen(other, bot) ?? "a bot of another organisation"} share the ${what} ${path}: ${what === "config" ? "both gateways would use its port, workspace, log file and token" : "two gateways on one state dir fight over its database (exit 78)"}`,
+      evidence: { bot: bot.name, otherBot: seen(other, bot), path },
       fix: { kind: "manual", summary: `give each bot its own ${what}` },
     });
   };
@@ -97,4 +97,18 @@ function sharedPaths(bot: Bot, bots: readonly Bot[]): Finding[] {
     shared(other, "config", other.configPath);
   }
   return findings;
+}
+
+/**
+ * Another bot as a finding about `bot` names it: ports and paths are the
+ * host's, so a collision with another organisation's bot is found, but that
+ * bot is not named (its organisation's principals alone see it, docs/access.md).
+ */
+function seen(other: Bot, bot: Bot | null): string | null {
+  return !bot || other.org === bot.org ? other.name : null;
+}
+
+function botName(other: Bot, bot: Bot | null): string {
+  const name = seen(other, bot);
+  return name === null ? "a bot of another organisation" : `bot ${name}`;
 }

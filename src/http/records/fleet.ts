@@ -15,6 +15,7 @@ export const botSchema = z
     desiredState: z.enum(DESIRED_STATES),
     labels: z.record(z.string(), z.string()),
     openclawBin: z.string().nullable().meta({ description: "null: clawops's default" }),
+    org: z.string().meta({ description: "the organisation it belongs to" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -5,6 +5,7 @@ import { gatewayEnv } from "../../gateway/environment.js";
 import { rotateGatewayToken } from "../../vault/gateway-token.js";
 import { Vault } from "../../vault/vault.js";
 import { actorOf } from "../client.js";
+import { scopedBot } from "../org-scope.js";
 import { botSchema, gatewaySchema } from "../records/fleet.js";
 import { type Api, botParams, withErrors } from "../schema.js";
 
@@ -39,6 +40,8 @@ export function botTokenRoutes(app: Api, ctx: DaemonContext) {
     },
     async (request) => {
       // Opened per call: the keys are read from the daemon's environment and files as they are now.
+      // Another organisation's bot answers 404, as for no bot at all.
+      const { id } = await scopedBot(ctx, request, request.params.name);
       const vault = Vault.open(ctx.store.vault, ctx.config.vault);
       // The rotation carries the token masked only: nothing else of it leaves the daemon.
       return rotateGatewayToken(
@@ -49,7 +52,7 @@ export function botTokenRoutes(app: Api, ctx: DaemonContext) {
           supervisor: ctx.supervisor,
           envFor: (bot) => gatewayEnv(ctx.config.supervisor.env, bot),
         },
-        request.params.name,
+        id,
         actorOf(request),
       ).catch((error: unknown) => {
         // The caller's shell has its own keys: say whose are missing.

@@ -1,10 +1,13 @@
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
-import { registerBot, requireBot, unregisterBot } from "../../fleet/registry.js";
+import { registerBot } from "../../fleet/registry.js";
+import { removeBot } from "../../fleet/update.js";
 import { apiPathPolicy, checkApiBotPaths } from "../bot-paths.js";
 import { actorOf } from "../client.js";
+import { concealingOthers, registrationOrg, scopeOf, scopedBot } from "../org-scope.js";
 import { botRegistrationSchema, botSchema, gatewaySchema } from "../records/fleet.js";
-import { type Api, botParams, withErrors } from "../schema.js";
+import { type Api, botParams, queryBoolean, withErrors } from "../schema.js";
+import { botUpdateRoutes } from "./bot-update.js";
 
 const botAnswer = z.object({ bot: botSchema });
 
@@ -19,7 +22,7 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
         response: withErrors({ 200: z.object({ bots: z.array(botSchema) }) }),
       },
     },
-    async () => ({ bots: await ctx.store.listBots() }),
+    async (request) => ({ bots: await ctx.store.listBots({ org: scopeOf(request) }) }),
   );
 
   app.get(
@@ -32,7 +35,7 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
         response: withErrors({ 200: botAnswer }),
       },
     },
-    async (request) => ({ bot: await requireBot(ctx.store, request.params.name) }),
+    async (request) => ({ bot: await scopedBot(ctx, request, request.params.name) }),
   );
 
   app.post(
@@ -44,7 +47,7 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
         tags: ["fleet"],
         summary: "Register a bot",
         description:
-          "Paths must be absolute and inside `http.allowedRoots`; `openclawBin` is refused (403): only clawops.yaml and the local CLI choose an executable.",
+          "Paths must be absolute and inside `http.allowedRoots`; `openclawBin` is refused (403): only clawops.yaml and the local CLI choose an executable. The bot goes into the caller's organisation; `org` naming another one is refused (403) but for the local CLI's credential.",
         body: botRegistrationSchema,
         response: withErrors({ 201: botAnswer }, 403, 409),
       },
@@ -62,9 +65,12 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
     async (request, reply) => {
       // `allowMissingConfig` is the CLI's --allow-missing: an option of the call, not of the bot.
       const { allowMissingConfig, ...input } = request.body;
-      const bot = await registerBot(ctx.registry, input, actorOf(request), {
-        allowMissingConfig: allowMissingConfig === true,
-      });
+      const org = registrationOrg(request, input.org);
+      const bot = await concealingOthers(ctx, request, () =>
+        registerBot(ctx.registry, { ...input, org }, actorOf(request), {
+          allowMissingConfig: allowMissingConfig === true,
+        }),
+      );
       return reply.status(201).send({ bot });
     },
   );
@@ -75,15 +81,28 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
       config: { access: "admin" },
       schema: {
         tags: ["fleet"],
-        summary: "Unregister a bot (refused with 409 while its gateway runs); its files stay",
+        summary: "Unregister a bot; its files stay",
+        description:
+          "Refused with 409 while its gateway runs, unless `force=true`: the gateway is then stopped first (drained like any stop), and `stopped` is its state after.",
         params: botParams,
-        response: withErrors({ 200: z.object({ removed: botSchema }) }, 403, 409),
+        querystring: z.strictObject({
+          force: queryBoolean.meta({ description: "stop a running gateway first" }),
+        }),
+        response: withErrors(
+          { 200: z.object({ removed: botSchema, stopped: gatewaySchema.nullable() }) },
+          403,
+          409,
+        ),
       },
     },
-    async (request) => ({
-      removed: await unregisterBot(ctx.registry, request.params.name, actorOf(request)),
-    }),
+    async (request) =>
+      removeBot(ctx.registry, ctx.supervisor, request.params.name, actorOf(request), {
+        force: request.query.force === true,
+        org: scopeOf(request),
+      }),
   );
+
+  botUpdateRoutes(app, ctx);
 
   const lifecycleAnswer = z.object({ bot: botSchema, gateway: gatewaySchema });
   for (const action of ["start", "stop", "restart"] as const) {
@@ -98,8 +117,9 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
         },
       },
       async (request) => {
-        const gateway = await ctx.supervisor[action](request.params.name, actorOf(request));
-        return { bot: await requireBot(ctx.store, request.params.name), gateway };
+        const { id } = await scopedBot(ctx, request, request.params.name);
+        const gateway = await ctx.supervisor[action](id, actorOf(request));
+        return { bot: await scopedBot(ctx, request, id), gateway };
       },
     );
   }

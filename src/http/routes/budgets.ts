@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
 import { actorOf } from "../client.js";
+import { scopeOf, scopedBot, seesDaemonWide } from "../org-scope.js";
 import { budgetStateSchema, budgetStatusSchema } from "../records/operations.js";
 import { type Api, botParams, withErrors } from "../schema.js";
 
@@ -12,10 +13,21 @@ export function budgetRoutes(app: Api, ctx: DaemonContext) {
       schema: {
         tags: ["budgets"],
         summary: "Every budget's spend and state",
+        description:
+          "The budgets of the principal's organisation's bots; owner budgets (which can cover any organisation's bots) only for the default organisation's principals.",
         response: withErrors({ 200: z.object({ budgets: z.array(budgetStatusSchema) }) }),
       },
     },
-    async () => ({ budgets: await ctx.budgets.status() }),
+    async (request) => {
+      const budgets = await ctx.budgets.status();
+      const org = scopeOf(request);
+      if (org === undefined) return { budgets };
+      const mine = new Set((await ctx.store.listBots({ org })).map((bot) => bot.name));
+      const daemonWide = seesDaemonWide(request);
+      return {
+        budgets: budgets.filter((b) => (b.scope === "bot" ? mine.has(b.name) : daemonWide)),
+      };
+    },
   );
 
   app.post(
@@ -24,6 +36,8 @@ export function budgetRoutes(app: Api, ctx: DaemonContext) {
       schema: {
         tags: ["budgets"],
         summary: "Lift a bot's budget pause for the rest of the period",
+        description:
+          "Lifts the bot's own pause and its owner's; another organisation than the default one lifts the bot's own only (an owner's budget can cover other organisations' bots).",
         params: botParams,
         response: withErrors(
           { 200: z.object({ resumed: z.boolean(), lifted: z.array(budgetStateSchema) }) },
@@ -32,7 +46,10 @@ export function budgetRoutes(app: Api, ctx: DaemonContext) {
       },
     },
     async (request) => {
-      const lifted = await ctx.budgets.resume(request.params.name, actorOf(request));
+      const bot = await scopedBot(ctx, request, request.params.name);
+      const lifted = await ctx.budgets.resume(bot.name, actorOf(request), {
+        onlyBot: !seesDaemonWide(request),
+      });
       return { resumed: lifted.length > 0, lifted };
     },
   );

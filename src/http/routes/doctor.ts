@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
-import { requireBot } from "../../fleet/registry.js";
+import { scopedBot } from "../org-scope.js";
 import { doctorReportSchema } from "../records/operations.js";
 import { type Api, botParams, queryBoolean, withErrors } from "../schema.js";
 
@@ -27,7 +27,7 @@ export function doctorRoutes(app: Api, ctx: DaemonContext) {
     },
     async (request) => {
       const { fast } = request.query;
-      const bot = await requireBot(ctx.store, request.params.name);
+      const bot = await scopedBot(ctx, request, request.params.name);
       const speed = fast ? ("fast" as const) : ("all" as const);
       return {
         report: await ctx.doctor.check(

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
-import { requireBot } from "../../fleet/registry.js";
+import { scopeOf, scopedBot, seesDaemonWide } from "../org-scope.js";
 import { eventSchema } from "../records/operations.js";
 import { type Api, withErrors } from "../schema.js";
 
@@ -19,14 +19,20 @@ export function eventRoutes(app: Api, ctx: DaemonContext) {
       schema: {
         tags: ["events"],
         summary: "The lifecycle and audit log",
+        description:
+          "The events of the principal's organisation's bots (removed ones included); events that concern no bot (the daemon's start and stop, fleet-wide pauses, owner budgets) only for the default organisation's principals.",
         querystring: querySchema,
         response: withErrors({ 200: z.object({ events: z.array(eventSchema) }) }),
       },
     },
     async (request) => {
       const { bot, type, after, limit } = request.query;
-      const botId = bot ? (await requireBot(ctx.store, bot)).id : undefined;
-      return { events: await ctx.store.listEvents({ botId, type, afterId: after, limit }) };
+      const botId = bot ? (await scopedBot(ctx, request, bot)).id : undefined;
+      const org = scopeOf(request);
+      const fleet = seesDaemonWide(request);
+      return {
+        events: await ctx.store.listEvents({ botId, org, fleet, type, afterId: after, limit }),
+      };
     },
   );
 }

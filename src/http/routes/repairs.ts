@@ -1,6 +1,8 @@
+import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
 import { actorOf } from "../client.js";
+import { requireDaemonWide, scopeOf, scopedBot } from "../org-scope.js";
 import {
   repairPauseSchema,
   repairSchema,
@@ -33,7 +35,9 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
         response: withErrors({ 200: z.object({ repairs: z.array(repairSchema) }) }),
       },
     },
-    async (request) => ({ repairs: await ctx.repair.ledger.list(request.query) }),
+    async (request) => ({
+      repairs: await ctx.repair.ledger.list({ ...request.query, org: scopeOf(request) }),
+    }),
   );
 
   app.get(
@@ -46,7 +50,9 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
         response: withErrors({ 200: z.object({ stats: repairStatsSchema }) }),
       },
     },
-    async (request) => ({ stats: await ctx.repair.ledger.stats(request.query.bot) }),
+    async (request) => ({
+      stats: await ctx.repair.ledger.stats(request.query.bot, scopeOf(request)),
+    }),
   );
 
   app.get(
@@ -58,7 +64,7 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
         response: withErrors({ 200: repairStatusSchema }),
       },
     },
-    async () => ctx.repair.status(),
+    async (request) => ctx.repair.status(scopeOf(request)),
   );
 
   app.post(
@@ -73,7 +79,8 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
       },
     },
     async (request) => {
-      const repair = await ctx.repair.repair(request.params.name, {
+      const bot = await scopedBot(ctx, request, request.params.name);
+      const repair = await ctx.repair.repair(bot.id, {
         actor: actorOf(request),
         dryRun: request.query.dryRun,
       });
@@ -98,7 +105,7 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
       },
       async (request) => ({
         pause: await ctx.repair.ledger.pause(
-          nameOf(request.params),
+          await scopeTarget(ctx, request, nameOf(request.params)),
           actorOf(request),
           request.query.reason ?? "",
         ),
@@ -115,10 +122,29 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
         },
       },
       async (request) => ({
-        resumed: await ctx.repair.ledger.resume(nameOf(request.params), actorOf(request)),
+        resumed: await ctx.repair.ledger.resume(
+          await scopeTarget(ctx, request, nameOf(request.params)),
+          actorOf(request),
+        ),
       }),
     );
   }
+}
+
+/**
+ * A pause's target as the principal may act on it: its organisation's bot
+ * (404 for another's), or the whole fleet for the default organisation only.
+ */
+async function scopeTarget(
+  ctx: DaemonContext,
+  request: FastifyRequest,
+  name: string | null,
+): Promise<string | null> {
+  if (name === null) {
+    requireDaemonWide(request, "the fleet-wide repair pause");
+    return null;
+  }
+  return (await scopedBot(ctx, request, name)).name;
 }
 
 /** The bot a pause or resume is about; null for the fleet's. */

@@ -2,8 +2,8 @@ import { z } from "zod";
 import { resolveSince } from "../../core/duration.js";
 import { OpsError } from "../../core/errors.js";
 import type { DaemonContext } from "../../daemon/context.js";
-import { requireBot } from "../../fleet/registry.js";
 import { reconcileCost } from "../../ingest/reconcile.js";
+import { scopeOf, scopedBot } from "../org-scope.js";
 import {
   costFindingsSchema,
   costSchema,
@@ -68,8 +68,8 @@ export function sessionRoutes(app: Api, ctx: DaemonContext) {
     },
     async (request) => {
       const { bot, ...query } = request.query;
-      const botId = bot ? (await requireBot(ctx.store, bot)).id : undefined;
-      return sessions.listSessions({ ...query, botId });
+      const botId = bot ? (await scopedBot(ctx, request, bot)).id : undefined;
+      return sessions.listSessions({ ...query, botId, org: scopeOf(request) });
     },
   );
 
@@ -84,7 +84,7 @@ export function sessionRoutes(app: Api, ctx: DaemonContext) {
       },
     },
     async (request) => {
-      const bot = await requireBot(ctx.store, request.params.name);
+      const bot = await scopedBot(ctx, request, request.params.name);
       const session = await sessions.getSession(bot.id, request.params.id);
       if (!session)
         throw new OpsError("NOT_FOUND", `bot ${bot.name} has no session ${request.params.id}`);
@@ -105,7 +105,7 @@ export function sessionRoutes(app: Api, ctx: DaemonContext) {
     },
     async (request) => {
       const { after, limit } = request.query;
-      const bot = await requireBot(ctx.store, request.params.name);
+      const bot = await scopedBot(ctx, request, request.params.name);
       const messages = await sessions.listMessages(bot.id, request.params.id, {
         afterSeq: after,
         limit,
@@ -127,7 +127,9 @@ export function sessionRoutes(app: Api, ctx: DaemonContext) {
     },
     async (request) => {
       const { bot, since } = request.query;
-      const bots = bot ? [await requireBot(ctx.store, bot)] : await ctx.store.listBots();
+      const bots = bot
+        ? [await scopedBot(ctx, request, bot)]
+        : await ctx.store.listBots({ org: scopeOf(request) });
       return { findings: await reconcileCost(ctx.store, bots, { since }) };
     },
   );
@@ -144,8 +146,9 @@ export function sessionRoutes(app: Api, ctx: DaemonContext) {
     },
     async (request) => {
       const { by, bot, since, until } = request.query;
-      const botId = bot ? (await requireBot(ctx.store, bot)).id : undefined;
-      return { by, rows: await sessions.costBy(by, { botId, since, until }) };
+      const botId = bot ? (await scopedBot(ctx, request, bot)).id : undefined;
+      const org = scopeOf(request);
+      return { by, rows: await sessions.costBy(by, { botId, org, since, until }) };
     },
   );
 }

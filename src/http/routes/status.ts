@@ -1,4 +1,5 @@
 import type { DaemonContext } from "../../daemon/context.js";
+import { scopeOf } from "../org-scope.js";
 import { statusSchema } from "../records/fleet.js";
 import { apiBaseUrl } from "../tls.js";
 import { type Api, withErrors } from "../schema.js";
@@ -10,10 +11,11 @@ export function statusRoutes(app: Api, ctx: DaemonContext) {
     summary: "The daemon and its fleet at a glance",
     response: withErrors({ 200: statusSchema }),
   };
-  app.get("/api/v1/status", { schema }, async () => {
+  app.get("/api/v1/status", { schema }, async (request) => {
     const [readiness, bots, gateways] = await Promise.all([
       ctx.readiness(),
-      ctx.store.listBots(),
+      // The principal's organisation's bots; their gateways only, below.
+      ctx.store.listBots({ org: scopeOf(request) }),
       ctx.supervisor.instances(),
     ]);
     const names = new Map(bots.map((bot) => [bot.id, bot.name]));

@@ -8,6 +8,7 @@ import { sessions } from "./005-sessions.js";
 import { budgets } from "./006-budgets.js";
 import { vault } from "./007-vault.js";
 import { access } from "./008-access.js";
+import { botOrgs } from "./009-bot-orgs.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -23,6 +24,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "006-budgets": budgets(dialect),
     "007-vault": vault(dialect),
     "008-access": access(dialect),
+    "009-bot-orgs": botOrgs(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
