@@ -52,6 +52,8 @@ describe("clawops up on embedded SQLite", () => {
       "events",
       "loop:audit-retention",
       "loop:housekeeping",
+      "loop:realtime-credentials",
+      "loop:realtime-heartbeat",
       "notifiers",
       "store",
     ]);

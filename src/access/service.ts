@@ -41,7 +41,25 @@ export interface Authenticated {
   principal: Principal;
   /** A login's CSRF token: a cookie-authenticated write must echo it. Absent for tokens. */
   csrfToken?: string;
+  /** Which credential it was, to check later that it still holds (long-lived connections). */
+  credential: CredentialRef;
+  /** UTC ISO 8601: when the credential stops working by itself; null never. */
+  expiresAt: string | null;
 }
+
+/** A credential by its stored identity, never its secret: a token's id, a login's cookie hash. */
+export type CredentialRef =
+  { kind: "token"; tokenId: string } | { kind: "login"; loginHash: string; userId: string };
+
+/**
+ * A credential that stopped working through this service: a token revoked, a
+ * user removed (their logins ended, their tokens revoked), a login ended.
+ * Long-lived connections (the realtime API) close on it.
+ */
+export type Revocation =
+  | { kind: "token"; tokenId: string }
+  | { kind: "user"; userId: string }
+  | { kind: "login"; loginHash: string };
 
 export interface NewUserInput {
   name: string;
@@ -65,6 +83,7 @@ export interface NewTokenInput {
  */
 export class AccessService {
   private readonly now: () => number;
+  private readonly revocationListeners = new Set<(revoked: Revocation) => void>();
 
   constructor(private readonly deps: AccessDeps) {
     this.now = deps.now ?? Date.now;
@@ -84,12 +103,51 @@ export class AccessService {
    * expired, a login that ended) are `UNAUTHORIZED`, saying which.
    */
   async authenticate(presented: Presented): Promise<Authenticated | null> {
-    if (presented.bearer !== undefined) return { principal: await this.byToken(presented.bearer) };
+    if (presented.bearer !== undefined) return this.byToken(presented.bearer);
     if (presented.cookie !== undefined) return this.byCookie(presented.cookie);
     return null;
   }
 
-  private async byToken(value: string): Promise<Principal> {
+  /**
+   * Whether a credential authenticated earlier still holds (not revoked,
+   * expired, ended, its user not removed). Reads the store; never touches
+   * a token's last use.
+   */
+  async stillValid(credential: CredentialRef): Promise<boolean> {
+    if (credential.kind === "token") {
+      const token = await this.store.findToken(credential.tokenId);
+      return (
+        token !== null &&
+        token.revokedAt === null &&
+        (token.expiresAt === null || Date.parse(token.expiresAt) > this.now())
+      );
+    }
+    const login = await this.store.findLogin(credential.loginHash);
+    if (!login || Date.parse(login.expiresAt) <= this.now()) return false;
+    return (await this.store.findUserById(credential.userId)) !== null;
+  }
+
+  /**
+   * Calls `listener` after each revocation made through this service (in
+   * this process; the realtime relay carries them to other instances).
+   * Returns the function that stops it. A listener that throws is ignored.
+   */
+  onRevoked(listener: (revoked: Revocation) => void): () => void {
+    this.revocationListeners.add(listener);
+    return () => this.revocationListeners.delete(listener);
+  }
+
+  private revoked(revoked: Revocation): void {
+    for (const listener of this.revocationListeners) {
+      try {
+        listener(revoked);
+      } catch {
+        // A listener's failure must not undo or fail the revocation itself.
+      }
+    }
+  }
+
+  private async byToken(value: string): Promise<Authenticated> {
     const parsed = parseToken(value);
     if (!parsed)
       throw unauthorized("the bearer token is not a clawops token (clawops_<id>_<secret>)");
@@ -104,16 +162,21 @@ export class AccessService {
     if (token.lastUsedAt === null || Date.parse(token.lastUsedAt) < this.now() - TOUCH_EVERY_MS)
       await this.store.touchToken(token.id, this.iso());
     return {
-      kind: token.kind === "local" ? "local" : "token",
-      id: token.id,
-      name: token.name,
-      org: token.org,
-      role: token.role,
+      principal: {
+        kind: token.kind === "local" ? "local" : "token",
+        id: token.id,
+        name: token.name,
+        org: token.org,
+        role: token.role,
+      },
+      credential: { kind: "token", tokenId: token.id },
+      expiresAt: token.expiresAt,
     };
   }
 
   private async byCookie(value: string): Promise<Authenticated> {
-    const login = await this.store.findLogin(hashSecret(value));
+    const loginHash = hashSecret(value);
+    const login = await this.store.findLogin(loginHash);
     if (!login || Date.parse(login.expiresAt) <= this.now())
       throw unauthorized("the login has ended: log in again");
     const user = await this.store.findUserById(login.userId);
@@ -121,6 +184,8 @@ export class AccessService {
     return {
       principal: { kind: "user", id: user.id, name: user.name, org: user.org, role: user.role },
       csrfToken: login.csrfToken,
+      credential: { kind: "login", loginHash, userId: user.id },
+      expiresAt: login.expiresAt,
     };
   }
 
@@ -149,7 +214,9 @@ export class AccessService {
   }
 
   async logout(cookie: string): Promise<void> {
-    await this.store.removeLogin(hashSecret(cookie));
+    const loginHash = hashSecret(cookie);
+    await this.store.removeLogin(loginHash);
+    this.revoked({ kind: "login", loginHash });
   }
 
   /** Adds a user; `by` must be an admin of the organisation and may grant at most its own role. */
@@ -178,6 +245,7 @@ export class AccessService {
       throw new OpsError("NOT_FOUND", `no user named "${name}"`);
     this.mayGrant(user.role, by);
     await this.store.removeUser(name, this.iso());
+    this.revoked({ kind: "user", userId: user.id });
     const { passwordHash: _hash, ...shown } = user;
     return shown;
   }
@@ -216,6 +284,7 @@ export class AccessService {
       throw new OpsError("NOT_FOUND", `no live API token "${idOrName}"`);
     this.mayGrant(token.role, by);
     await this.store.revokeToken(token.id, this.iso());
+    this.revoked({ kind: "token", tokenId: token.id });
     return { ...token, revokedAt: this.iso() };
   }
 

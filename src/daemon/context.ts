@@ -5,6 +5,7 @@ import type { ClawopsConfig } from "../config/schema.js";
 import type { DoctorService } from "../doctor/service.js";
 import type { EventBus } from "../events/bus.js";
 import type { IngestService } from "../ingest/service.js";
+import type { RealtimeHub } from "../http/realtime/hub.js";
 import type { NotificationHub } from "../notifiers/index.js";
 import type { RepairService } from "../repair/service.js";
 import type { RegistryDeps } from "../fleet/registry.js";
@@ -33,7 +34,9 @@ export interface DaemonContext {
   registry: RegistryDeps;
   /** Users, tokens, logins: who a request is. */
   access: AccessService;
-  /** The shared Redis (`redis.url`): rate limits across instances; null without one. */
+  /** The shared Redis (`redis.url`): rate limits and realtime events across instances; null without one. */
   redis: Redis | null;
+  /** The realtime API's rooms and connections (`/ws`, the SSE stream). */
+  realtime: RealtimeHub;
   readiness(): Promise<Readiness>;
 }

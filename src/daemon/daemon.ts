@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
+import { DEFAULT_ORG } from "../core/access.js";
 import type { Bot } from "../core/bot.js";
 import { GATEWAY_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import { OpsError, errorMessage } from "../core/errors.js";
@@ -17,8 +18,11 @@ import { localCredentialPath } from "../access/local-credential.js";
 import { startAccess } from "../access/startup.js";
 import { connectRedis } from "./redis.js";
 import { checkExposure, exposureWarning } from "../http/exposure.js";
+import { HEARTBEAT_MS, REVALIDATE_MS, RealtimeHub } from "../http/realtime/hub.js";
+import { type RealtimeFeed, startRelay } from "../http/realtime/relay.js";
 import { buildHttpServer } from "../http/server.js";
 import { apiBaseUrl, loadTls } from "../http/tls.js";
+import type { Notification } from "../core/notification.js";
 import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import type { Store } from "../store/store.js";
@@ -101,6 +105,43 @@ async function start(
   const abort = new AbortController();
   undo.push(() => abort.abort());
 
+  // Bot names by id, and organisations by bot name, for metrics and the realtime rooms.
+  const botNames = new Map<string, string>();
+  const botOrgs = new Map<string, string>();
+  const learnBot = (bot: Bot) => {
+    botNames.set(bot.id, bot.name);
+    // A bot's organisation is fixed at registration (the registry's `org`).
+    botOrgs.set(bot.name, bot.org);
+  };
+  const learnBots = (bots: readonly Bot[]) => {
+    botOrgs.clear();
+    for (const bot of bots) learnBot(bot);
+  };
+  bus.subscribe((event) => {
+    if (event.type !== "bot.registered" || event.botId === null) return;
+    botNames.set(event.botId, event.data.name);
+    // The event does not say the organisation: until the store does, the bot's rooms stay shut.
+    store
+      .findBot(event.botId)
+      .then((bot) => bot && learnBot(bot))
+      .catch((error: unknown) =>
+        log.warn({ err: errorMessage(error) }, "realtime.bot_lookup_failed"),
+      );
+  });
+  const realtime = new RealtimeHub({
+    botName: (id) => botNames.get(id) ?? null,
+    botOrg: (name) => botOrgs.get(name) ?? null,
+    fleetOrg: DEFAULT_ORG,
+    // Read only once connections are open, after `access` exists below.
+    stillValid: (credential) => access.stillValid(credential),
+    log: log.child({ part: "realtime" }),
+    metrics,
+  });
+  undo.push(() => realtime.close());
+  // With a shared Redis, the feed also carries this instance's traffic to the others (below).
+  let feed: RealtimeFeed = realtime;
+  bus.subscribe((event) => feed.publish(event));
+
   // Off the loop: a large config's parse takes hundreds of ms (a small one stays here).
   const doctor = new DoctorService(
     config,
@@ -128,6 +169,11 @@ async function start(
 
   // The hub needs the repair service (for chat commands) and the service the hub (to notify).
   let hub: NotificationHub | null = null;
+  // What operators are told goes to the notifiers and to the realtime notifications rooms.
+  const tell = (notification: Notification) => {
+    hub?.notify(notification);
+    feed.notify(notification);
+  };
   const repair = new RepairService({
     config,
     store,
@@ -135,7 +181,7 @@ async function start(
     log: log.child({ part: "repair" }),
     supervisor,
     doctor,
-    notify: (notification) => hub?.notify(notification),
+    notify: tell,
   });
   undo.push(() => repair.close());
   await repair.start();
@@ -157,7 +203,6 @@ async function start(
     secretsFor: (bot) => gatewaySecrets(config.supervisor.env, bot),
   });
   undo.push(() => ingest.close());
-  const botNames = new Map<string, string>();
   bus.subscribe((event) => {
     if (event.type !== "session.message" || !event.data.tokens || !event.botId) return;
     const bot = botNames.get(event.botId) ?? event.botId;
@@ -168,13 +213,21 @@ async function start(
     store,
     bus,
     log: log.child({ part: "budget" }),
-    notify: (notification) => notifier.notify(notification),
+    notify: tell,
   });
   undo.push(() => budgets.close());
 
   const redis = config.redis.url ? await connectRedis(config.redis.url, log) : null;
   if (redis) undo.push(() => redis.disconnect());
+  const relay = redis
+    ? await startRelay({ hub: realtime, redis, log: log.child({ part: "realtime" }) })
+    : null;
+  if (relay) {
+    undo.push(() => relay.close());
+    feed = relay;
+  }
   const access = await startAccess({ store, dataDir: config.dataDir, url: httpUrl, log });
+  access.onRevoked((revoked) => feed.revoke(revoked));
 
   const context: DaemonContext = {
     config,
@@ -199,6 +252,7 @@ async function start(
     budgets,
     access,
     redis,
+    realtime,
     readiness: async () => {
       const readiness = await checkReadiness({
         store: store,
@@ -215,7 +269,7 @@ async function start(
   const declared = await syncDeclaredBots(context.registry, config.fleet.bots);
   if (declared.created.length + declared.updated.length > 0)
     log.info(declared, "fleet.declared_synced");
-  for (const bot of await store.listBots()) botNames.set(bot.id, bot.name);
+  learnBots(await store.listBots());
 
   loops.every("housekeeping", config.daemon.selfCheckPeriod, abort.signal, async () => {
     // One readiness check per tick: it pings the store, so no second ping here.
@@ -225,7 +279,7 @@ async function start(
     if (!storePart?.ok) throw new Error(storePart?.reason ?? "store not ready");
     metrics.storePing.observe(Number(storePart.latencyMs) / 1000);
     const bots = await store.listBots();
-    for (const bot of bots) botNames.set(bot.id, bot.name);
+    learnBots(bots);
     metrics.bots.reset();
     for (const bot of bots) metrics.bots.inc({ desired_state: bot.desiredState });
     metrics.eventsPending.set(bus.health().pending);
@@ -252,6 +306,10 @@ async function start(
     const pruned = await store.access.pruneAudit(before);
     if (pruned > 0) log.info({ pruned, before }, "access.audit_pruned");
   });
+
+  loops.every("realtime-heartbeat", HEARTBEAT_MS, abort.signal, async () => realtime.heartbeat());
+  // Revocations made outside this daemon (the CLI writes the store directly) close sockets too.
+  loops.every("realtime-credentials", REVALIDATE_MS, abort.signal, () => realtime.revalidate());
 
   const app = buildHttpServer(context, log.child({ part: "http" }), tls);
   undo.push(() => app.close());
@@ -292,6 +350,8 @@ async function start(
       abort.abort();
       // A repair in progress ends at its next step; an API call waiting for one then answers.
       const repairsClosed = repair.close();
+      // Open sockets and event streams would hold the server's close until they end.
+      realtime.close();
       await app.close();
       await loops.settled();
       await resumed;
@@ -309,6 +369,7 @@ async function start(
       if (left > 0) log.error({ left }, "events.unflushed");
       // It delivers what is queued (5 s at most) before it closes.
       await notifier.close();
+      await relay?.close();
       bus.close();
       await store.close();
       lock.release();

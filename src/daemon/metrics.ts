@@ -64,6 +64,23 @@ export function createMetrics() {
       help: "1 when the daemon's last self-check found every part ready",
       registers: [registry],
     }),
+    realtimeConnections: new Gauge({
+      name: "clawops_realtime_connections",
+      help: "Open realtime connections, by transport (ws, sse)",
+      labelNames: ["transport"] as const,
+      registers: [registry],
+    }),
+    realtimeClosed: new Counter({
+      name: "clawops_realtime_closed_total",
+      help: "Realtime connections the daemon ended, by reason (slow, dead, rate, revoked, expired, shutdown)",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    realtimeFrames: new Counter({
+      name: "clawops_realtime_frames_total",
+      help: "Event and notification frames handed to realtime connections",
+      registers: [registry],
+    }),
     // Named after OpenClaw's own OpenTelemetry metrics (openclaw.tokens, openclaw.cost.usd),
     // counted from the messages clawops ingests: the same meaning, per bot.
     tokens: new Counter({

@@ -50,6 +50,8 @@ const EXPECTED: Record<string, Access> = {
   "POST /api/v1/bots/:name/rotate-token": "admin",
   "GET /api/v1/bots/:name/doctor": "viewer",
   "GET /api/v1/events": "viewer",
+  "GET /api/v1/events/stream": "viewer",
+  "GET /ws": "viewer",
   "GET /api/v1/sessions": "viewer",
   "GET /api/v1/bots/:name/sessions/:id": "viewer",
   "GET /api/v1/bots/:name/sessions/:id/messages": "viewer",

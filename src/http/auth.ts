@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
-import type { AccessService, Presented } from "../access/service.js";
+import type { AccessService, Authenticated, Presented } from "../access/service.js";
 import { type Access, type Principal, actorName, roleAtLeast } from "../core/access.js";
 import { OpsError } from "../core/errors.js";
 import { SAFE_METHODS } from "./client.js";
@@ -13,6 +13,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** Who made the request; null on public routes. */
     principal: Principal | null;
+    /** The credential it presented, when authenticated (the realtime API watches it). */
+    authenticated: Authenticated | null;
   }
 }
 
@@ -66,6 +68,7 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 export function createAuthCheck(access: AccessService) {
   return async (request: FastifyRequest): Promise<void> => {
     request.principal = null;
+    request.authenticated = null;
     const needed = accessOf({
       url: request.routeOptions.url,
       method: request.method,
@@ -83,6 +86,7 @@ export function createAuthCheck(access: AccessService) {
     const { principal, csrfToken } = found;
     // Set before the checks below, so that the audit trail names who was refused.
     request.principal = principal;
+    request.authenticated = found;
     if (!roleAtLeast(principal.role, needed)) {
       throw new OpsError(
         "FORBIDDEN",

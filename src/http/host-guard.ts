@@ -85,7 +85,7 @@ function normalizeName(name: string): string {
 }
 
 /** `Origin` and `Host` name the same host and port (the scheme's default port when none is given). */
-function sameOrigin(origin: string, host: string): boolean {
+export function sameOrigin(origin: string, host: string): boolean {
   try {
     const from = new URL(origin);
     if (from.protocol !== "http:" && from.protocol !== "https:") return false;

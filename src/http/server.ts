@@ -13,6 +13,8 @@ import { registerExposure } from "./exposure.js";
 import { registerOpenApi } from "./openapi.js";
 import type { TlsMaterial } from "./tls.js";
 import { createLimits, registerRateLimit } from "./rate-limits.js";
+import { sseRoute } from "./realtime/sse-route.js";
+import { closeStrayUpgrade, wsRoute } from "./realtime/ws-route.js";
 import { accessRoutes } from "./routes/access.js";
 import { registerSetupPage } from "./setup-page.js";
 import { registerDashboard } from "./dashboard.js";
@@ -82,6 +84,7 @@ export function buildHttpServer(
 
   const checkAuth = createAuthCheck(ctx.access);
   app.decorateRequest("principal", null);
+  app.decorateRequest("authenticated", null);
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", request.id);
     checkHost(request);
@@ -96,6 +99,7 @@ export function buildHttpServer(
     await checkAuth(request);
   });
   app.addHook("onResponse", createAuditHook(ctx.store));
+  app.addHook("onResponse", async (request) => closeStrayUpgrade(request));
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
     ctx.metrics.httpRequests.inc({
@@ -143,6 +147,9 @@ export function buildHttpServer(
     sessionRoutes(api, ctx);
     repairRoutes(api, ctx);
     budgetRoutes(api, ctx);
+    // The hub is read when a client connects: what builds the server need not have one yet.
+    sseRoute(api, () => ctx.realtime);
+    wsRoute(scope, () => ctx.realtime, ctx.config.http);
   });
   return app;
 }

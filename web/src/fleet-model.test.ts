@@ -13,6 +13,7 @@ const bot = (name: string, desiredState: Bot["desiredState"] = "running"): Bot =
   port: 18789,
   desiredState,
   labels: { team: "ops" },
+  org: "default",
   openclawBin: null,
   createdAt: "2026-11-30T00:00:00Z",
   updatedAt: "2026-11-30T00:00:00Z",
