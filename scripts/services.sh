@@ -18,6 +18,7 @@ missing_debian_packages() {
   [[ -x /usr/bin/caddy ]] || missing+=(caddy)
   command -v jq >/dev/null 2>&1 || missing+=(jq)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  [[ -x /usr/bin/openssl ]] || missing+=(openssl) # the TLS tests make their certificates with it
   echo "${missing[@]:-}"
 }
 

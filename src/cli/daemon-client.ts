@@ -2,6 +2,17 @@ import { z } from "zod";
 import type { ClawopsConfig } from "../config/schema.js";
 import { localCredentialPath, readLocalCredential } from "../access/local-credential.js";
 import { OpsError, type OpsErrorCode, errorMessage } from "../core/errors.js";
+import { type TlsTrust, apiBaseUrl, clientTrust } from "../http/tls.js";
+import { fetchTls } from "./fetch-tls.js";
+
+/** Connection errors that mean nothing listens there (not a TLS problem). */
+const CONNECT_FAILURES = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EADDRNOTAVAIL",
+]);
 
 /**
  * The daemon's error envelope (src/http/errors.ts) as far as the CLI uses it.
@@ -30,8 +41,10 @@ const errorEnvelope = z.object({
 
 /** Where the running daemon answers, and the local credential the CLI sends it. */
 export interface DaemonEndpoint {
-  /** `http://host:port`. */
+  /** `http://host:port`, or `https://host:port` with `http.tls`. */
   base: string;
+  /** With `http.tls`: the CAs trusted and the certificate the daemon must present. */
+  tls?: TlsTrust;
   /** The token in `<dataDir>/cli-credential`; null when there is none to read. */
   credential: string | null;
   /** Where it was read from (named when the daemon refuses it). */
@@ -40,8 +53,10 @@ export interface DaemonEndpoint {
 
 /** The running daemon's endpoint, from clawops.yaml. */
 export function daemonEndpoint(config: ClawopsConfig): DaemonEndpoint {
+  const tls = clientTrust(config.http);
   return {
-    base: `http://${config.http.host}:${config.http.port}`,
+    base: apiBaseUrl(config.http),
+    ...(tls ? { tls } : {}),
     credential: readLocalCredential(config.dataDir),
     credentialFile: localCredentialPath(config.dataDir),
   };
@@ -66,25 +81,34 @@ export async function callDaemon<T>(
   const headers: Record<string, string> = { "x-clawops-client": "cli" };
   if (endpoint.credential) headers.authorization = `Bearer ${endpoint.credential}`;
   if (options.body !== undefined) headers["content-type"] = "application/json";
-  let response: Response;
+  let response: { ok: boolean; status: number; json(): Promise<unknown> };
   try {
-    response = await fetch(url, {
+    const init = {
       method: options.method ?? "GET",
       headers,
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
       signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
-    });
+    };
+    response = endpoint.tls ? await fetchTls(url, init, endpoint.tls) : await fetch(url, init);
   } catch (error) {
-    if ((error as Error).name === "TimeoutError") {
+    const { name } = error as Error;
+    if (name === "TimeoutError" || name === "AbortError") {
       throw new OpsError(
         "TIMEOUT",
         `the daemon did not answer ${url} within ${options.timeoutMs ?? 5_000}ms`,
       );
     }
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? errorMessage(error);
+    const code =
+      (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+    if (endpoint.tls && !CONNECT_FAILURES.has(code ?? "")) {
+      throw new OpsError(
+        "UNAVAILABLE",
+        `cannot talk to the daemon at ${new URL(url).origin} over TLS: ${errorMessage(error)} (http.tls in clawops.yaml: the CLI trusts the system's CAs, http.tls.ca and the certificate itself, and expects the certificate of http.tls.cert)`,
+      );
+    }
     throw new OpsError(
       "DAEMON_NOT_RUNNING",
-      `the daemon is not running: nothing answers at ${new URL(url).origin} (${cause}); start it with "clawops up"`,
+      `the daemon is not running: nothing answers at ${new URL(url).origin} (${code ?? errorMessage(error)}); start it with "clawops up"`,
     );
   }
   const body: unknown = await response.json().catch(() => null);

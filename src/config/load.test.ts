@@ -37,6 +37,15 @@ describe("loadConfig", () => {
     expect(config.provision.domain).toBe("bots.example.com");
   });
 
+  it("resolves http.tls's files against the file's folder", () => {
+    const { config } = load("http: { tls: { cert: tls/a.crt, key: /etc/b.key, ca: ca.pem } }");
+    expect(config.http.tls).toEqual({
+      cert: path.join(dir, "tls", "a.crt"),
+      key: "/etc/b.key",
+      ca: path.join(dir, "ca.pem"),
+    });
+  });
+
   it("uses defaults when there is no file", () => {
     const { config, file } = load(null);
     expect(file).toBeNull();

@@ -175,6 +175,12 @@ export function resolveConfig(
     config.http.allowedRoots = config.http.allowedRoots.map((root) =>
       path.resolve(options.baseDir, root),
     );
+  const tls = config.http.tls;
+  if (tls)
+    for (const key of ["cert", "key", "ca"] as const) {
+      const file = tls[key];
+      if (file) tls[key] = path.resolve(options.baseDir, file);
+    }
   if (config.provision.templateDir)
     config.provision.templateDir = path.resolve(options.baseDir, config.provision.templateDir);
   for (const key of config.vault.keys)

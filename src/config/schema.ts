@@ -60,6 +60,20 @@ const httpSchema = z
      * local CLI are not limited by it.
      */
     allowedRoots: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * Serve HTTPS with this certificate (PEM, the chain after it) and key
+     * (PEM, unencrypted); relative to clawops.yaml. Checked at start. With it
+     * the API may listen beyond loopback without `insecure` (docs/security.md).
+     * `ca`: what the CLI trusts besides the system's CAs and the certificate
+     * itself (for a certificate from a private CA).
+     */
+    tls: z
+      .strictObject({
+        cert: z.string().min(1),
+        key: z.string().min(1),
+        ca: z.string().min(1).optional(),
+      })
+      .optional(),
   })
   .prefault({});
 

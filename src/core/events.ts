@@ -101,6 +101,24 @@ export const EVENT_CATALOGUE = {
       keptFiles: z.literal(true).describe("clawops never deletes a gateway's files"),
     }),
   }),
+  "bot.token_rotated": spec({
+    version: 1,
+    summary:
+      "A bot's gateway token was replaced (`clawops bot rotate-token`); never carries the token.",
+    scope: "bot",
+    data: z.strictObject({
+      name: z.string().describe("the bot's name"),
+      record: z.string().describe("the vault record that keeps the new token"),
+      written: z
+        .enum(["config", "file"])
+        .describe("where the gateway reads it: its config, or the file a SecretRef names"),
+      restarted: z
+        .boolean()
+        .describe(
+          "the running gateway was restarted (drain-safe) to take it; false: not running, or the restart failed",
+        ),
+    }),
+  }),
   "gateway.state": spec({
     version: 1,
     summary:

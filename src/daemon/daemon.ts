@@ -21,6 +21,7 @@ import { checkExposure, exposureWarning } from "../http/exposure.js";
 import { HEARTBEAT_MS, REVALIDATE_MS, RealtimeHub } from "../http/realtime/hub.js";
 import { type RealtimeFeed, startRelay } from "../http/realtime/relay.js";
 import { buildHttpServer } from "../http/server.js";
+import { apiBaseUrl, loadTls } from "../http/tls.js";
 import type { Notification } from "../core/notification.js";
 import { openPostgresStore } from "../store/postgres.js";
 import { openSqliteStore } from "../store/sqlite.js";
@@ -67,8 +68,9 @@ async function start(
   undo: (() => Promise<void> | void)[],
 ): Promise<Daemon> {
   const startedAt = Date.now();
-  const httpUrl = `http://${config.http.host}:${config.http.port}`;
+  const httpUrl = apiBaseUrl(config.http);
   checkExposure(config.http);
+  const tls = loadTls(config.http);
 
   // A remote database is checked before anything is written locally.
   let store: Store | null = config.database.url
@@ -309,7 +311,7 @@ async function start(
   // Revocations made outside this daemon (the CLI writes the store directly) close sockets too.
   loops.every("realtime-credentials", REVALIDATE_MS, abort.signal, () => realtime.revalidate());
 
-  const app = buildHttpServer(context, log.child({ part: "http" }));
+  const app = buildHttpServer(context, log.child({ part: "http" }), tls);
   undo.push(() => app.close());
   await listen(app, config.http.host, config.http.port);
 

@@ -119,9 +119,15 @@ export function resolveSecretInput(
   } catch {
     return null;
   }
-  for (const part of ref.id.split("/").slice(1)) {
-    const key = part.replace(/~1/g, "/").replace(/~0/g, "~");
+  for (const key of jsonPointerKeys(ref.id))
     value = (value as Record<string, unknown> | null)?.[key];
-  }
   return typeof value === "string" && value !== "" ? value : null;
+}
+
+/** The keys of an absolute JSON pointer (RFC 6901: `~1` is `/`, `~0` is `~`), as OpenClaw reads a file ref's id. */
+export function jsonPointerKeys(pointer: string): string[] {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((key) => key.replace(/~1/g, "/").replace(/~0/g, "~"));
 }

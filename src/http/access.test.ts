@@ -47,6 +47,7 @@ const EXPECTED: Record<string, Access> = {
   "POST /api/v1/bots/:name/start": "operator",
   "POST /api/v1/bots/:name/stop": "operator",
   "POST /api/v1/bots/:name/restart": "operator",
+  "POST /api/v1/bots/:name/rotate-token": "admin",
   "GET /api/v1/bots/:name/doctor": "viewer",
   "GET /api/v1/events": "viewer",
   "GET /api/v1/events/stream": "viewer",

@@ -8,20 +8,21 @@ import { isLoopbackBind } from "./host-guard.js";
 type HttpConfig = ClawopsConfig["http"];
 
 /**
- * Where the API may listen. clawops serves plain HTTP: on loopback only,
- * unless `http.insecure` says the operator accepts credentials in clear (a
- * TLS proxy on another host, say). Refused at start otherwise, naming why.
+ * Where the API may listen: loopback, or any address over TLS (`http.tls`;
+ * every API call needs credentials, docs/access.md). Plain HTTP beyond
+ * loopback only when `http.insecure` says the operator accepts credentials in
+ * clear (a TLS proxy on another host, say). Refused at start otherwise.
  */
 export function checkExposure(http: HttpConfig): void {
-  if (isLoopbackBind(http.host) || http.insecure) return;
+  if (isLoopbackBind(http.host) || http.tls || http.insecure) return;
   throw new OpsError(
     "CONFIG_INVALID",
-    `http.host ${http.host} is not loopback: clawops serves plain HTTP, so API tokens, passwords and login cookies would cross the network in clear. Keep 127.0.0.1 behind a TLS reverse proxy on this host (docs/security.md), or set http.insecure: true to accept it`,
+    `http.host ${http.host} is not loopback and http.tls is not set: API tokens, passwords and login cookies would cross the network in clear. Give the daemon a certificate (http.tls: { cert, key }), or keep 127.0.0.1 behind a TLS reverse proxy on this host (docs/security.md), or set http.insecure: true to accept it`,
     {
       issues: [
         {
           path: "http.host",
-          message: "not loopback, and http.insecure is not set",
+          message: "not loopback, without http.tls, and http.insecure is not set",
           severity: "error",
         },
       ],
@@ -31,7 +32,7 @@ export function checkExposure(http: HttpConfig): void {
 
 /** The /readyz note while the API is exposed in clear (null when it is not). */
 export function exposureWarning(http: HttpConfig): string | null {
-  return isLoopbackBind(http.host)
+  return isLoopbackBind(http.host) || http.tls
     ? null
     : `the API listens on ${http.host} over plain HTTP (http.insecure): credentials cross the network in clear`;
 }
@@ -49,8 +50,8 @@ export function registerExposure(app: FastifyInstance, http: HttpConfig): void {
       useDefaults: false,
       directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
     },
-    // Plain HTTP by default: HSTS belongs to the TLS proxy in front.
-    strictTransportSecurity: false,
+    // Over plain HTTP, HSTS belongs to the TLS proxy in front; served over TLS, it is ours.
+    strictTransportSecurity: http.tls ? { maxAge: 15_552_000 } : false,
   });
   if (http.corsOrigins.length > 0) {
     void app.register(cors, {

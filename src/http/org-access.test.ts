@@ -120,6 +120,7 @@ const BOT_ROUTES: [method: string, route: string, body?: unknown][] = [
   ["POST", "/api/v1/bots/:name/start"],
   ["POST", "/api/v1/bots/:name/stop"],
   ["POST", "/api/v1/bots/:name/restart"],
+  ["POST", "/api/v1/bots/:name/rotate-token"],
   ["GET", "/api/v1/bots/:name/doctor"],
   ["GET", "/api/v1/bots/:name/sessions/s1"],
   ["GET", "/api/v1/bots/:name/sessions/s1/messages"],

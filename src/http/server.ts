@@ -11,6 +11,7 @@ import { createClientErrorHandler, errorBody, handleHttpError } from "./errors.j
 import { createHostGuard } from "./host-guard.js";
 import { registerExposure } from "./exposure.js";
 import { registerOpenApi } from "./openapi.js";
+import type { TlsMaterial } from "./tls.js";
 import { createLimits, registerRateLimit } from "./rate-limits.js";
 import { sseRoute } from "./realtime/sse-route.js";
 import { closeStrayUpgrade, wsRoute } from "./realtime/ws-route.js";
@@ -18,6 +19,7 @@ import { accessRoutes } from "./routes/access.js";
 import { registerSetupPage } from "./setup-page.js";
 import { registerDashboard } from "./dashboard.js";
 import { botRoutes } from "./routes/bots.js";
+import { botTokenRoutes } from "./routes/bot-tokens.js";
 import { budgetRoutes } from "./routes/budgets.js";
 import { doctorRoutes } from "./routes/doctor.js";
 import { eventRoutes } from "./routes/events.js";
@@ -29,8 +31,12 @@ import { type Api, serializerCompiler, validatorCompiler } from "./schema.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Builds the HTTP server (not listening yet). */
-export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstance {
+/** Builds the HTTP server (not listening yet); HTTPS with `tls` (src/http/tls.ts `loadTls`). */
+export function buildHttpServer(
+  ctx: DaemonContext,
+  log: Logger,
+  tls: TlsMaterial | null = null,
+): FastifyInstance {
   const app = Fastify({
     // pino's Logger and Fastify's logger type differ only in generics.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
@@ -45,6 +51,8 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
     // Node would answer a request without Host with an empty 400 of its own; the host
     // guard answers it in the envelope instead.
     http: { requireHostHeader: false },
+    // Node's https server takes its HTTP options beside the certificate; the type is http's.
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, requireHostHeader: false } } : {}),
     // Errors found before routing (a malformed URL, an over-long path segment) and by
     // Node's parser (oversized headers, bad framing) answer in the envelope too.
     frameworkErrors: (error, request, reply) => {
@@ -133,6 +141,7 @@ export function buildHttpServer(ctx: DaemonContext, log: Logger): FastifyInstanc
     registerDashboard(scope);
     statusRoutes(api, ctx);
     botRoutes(api, ctx);
+    botTokenRoutes(api, ctx);
     doctorRoutes(api, ctx);
     eventRoutes(api, ctx);
     sessionRoutes(api, ctx);

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError } from "../core/errors.js";
-import { ConfigDocument, applyConfigEdits } from "../doctor/config-document.js";
+import { ConfigDocument, applyConfigEdits, formatJsonPath } from "../doctor/config-document.js";
 import { collectModelRefs, providerEnvVars } from "../doctor/model-refs.js";
 import { isLoopbackUrl } from "../doctor/rules/provider-credentials.js";
 import { type DoctorReport, instanceEnv } from "../doctor/run-doctor.js";
@@ -19,6 +19,19 @@ import { renderCaddyfile, renderSystemdUnit } from "./deploy-files.js";
 import { type ModelChoice, modelOverlay } from "./providers.js";
 import { BUILT_IN_TEMPLATES, type Environment, deepMerge, renderConfig } from "./template.js";
 import { locateConfiguredOpenClaw } from "../runtime/runtimes.js";
+import { VAULT_NAME } from "../core/vault.js";
+import { Vault } from "../vault/vault.js";
+import { trackCreated } from "./created-files.js";
+import {
+  VAULT_SECRETS_FILE,
+  type VaultReference,
+  checkRecordsExist,
+  findVaultReferences,
+  openRecords,
+  providerKeyRecord,
+  secretsFileText,
+  withVaultReferences,
+} from "./vault-refs.js";
 
 export interface ProvisionRequest {
   name: string;
@@ -45,6 +58,12 @@ export interface CredentialPlan {
   provider: string;
   /** The variable it comes from, or null when none of the provider's variables is set. */
   variable: string | null;
+  /**
+   * The vault record it comes from (the template's `{{vault:NAME}}` at the
+   * provider's `apiKey`, else `provider/<id>` when that record exists), or
+   * null. A record wins over a variable.
+   */
+  vault: string | null;
   /** A loopback model server needs no key. */
   required: boolean;
 }
@@ -57,6 +76,8 @@ export interface ProvisionResult {
   configPath: string;
   templates: string[];
   credentials: CredentialPlan[];
+  /** Values of `{{vault:NAME}}` written to the instance's secrets file (names and paths, never values). */
+  vaultValues: { name: string; path: string }[];
   /** Files written (or, on a dry run, that would be). */
   files: string[];
   dryRun: boolean;
@@ -105,13 +126,34 @@ export async function provision(
   const rendered = request.model
     ? { ...template, value: deepMerge(template.value, modelOverlay(request.model)) }
     : template;
-  const credentials = planCredentials(rendered.value, request.variables);
-  const missing = credentials.filter((c) => c.required && !c.variable);
+  const vault = Vault.open(deps.registry.store.vault, config.vault, request.variables);
+  const refs = findVaultReferences(rendered.value);
+  const credentials = await withVaultKeys(
+    vault,
+    planCredentials(rendered.value, request.variables),
+    refs,
+  );
+  const fileRefs = refs.filter((r) => r.target.kind === "secrets-file");
+  await checkRecordsExist(vault, [
+    ...fileRefs.map((r) => ({ name: r.name, usedAt: formatJsonPath(r.path) })),
+    ...credentials.flatMap((c) =>
+      c.vault ? [{ name: c.vault, usedAt: `the key of provider ${c.provider}` }] : [],
+    ),
+  ]);
+  const written = withVaultReferences(rendered.value, refs, planned.stateDir);
+  const missing = credentials.filter((c) => c.required && !c.variable && !c.vault);
   const deployDir = path.join(config.dataDir, "deploy", planned.name);
   const tokenFile = path.join(planned.stateDir, "gateway-token");
+  const secretsFile = path.join(planned.stateDir, VAULT_SECRETS_FILE);
   const caddyfile = path.join(deployDir, "Caddyfile");
   const unitFile = path.join(deployDir, `openclaw-${planned.name}.service`);
-  const files = [planned.configPath, tokenFile, caddyfile, unitFile];
+  const files = [
+    planned.configPath,
+    tokenFile,
+    ...(fileRefs.length > 0 ? [secretsFile] : []),
+    caddyfile,
+    unitFile,
+  ];
   const result: ProvisionResult = {
     bot: planned.name,
     env: request.env,
@@ -120,6 +162,7 @@ export async function provision(
     configPath: planned.configPath,
     templates: rendered.sources,
     credentials,
+    vaultValues: fileRefs.map((r) => ({ name: r.name, path: formatJsonPath(r.path) })),
     files,
     dryRun: request.dryRun,
     report: null,
@@ -131,7 +174,7 @@ export async function provision(
       `${planned.configPath} already exists: provisioning never overwrites a config (check it with clawops doctor --config, or register it with clawops bot add)`,
     );
   }
-  const configText = `// Provisioned by clawops for "${planned.name}" (${request.env}) from ${rendered.sources.join(" + ")}.\n// Edit freely; \`clawops doctor --bot ${planned.name}\` checks it.\n${JSON.stringify(rendered.value, null, 2)}\n`;
+  const configText = `// Provisioned by clawops for "${planned.name}" (${request.env}) from ${rendered.sources.join(" + ")}.\n// Edit freely; \`clawops doctor --bot ${planned.name}\` checks it.\n${JSON.stringify(written, null, 2)}\n`;
   const botForDoctor: Bot = {
     ...planned,
     id: "provisioning",
@@ -140,26 +183,47 @@ export async function provision(
   };
 
   if (request.dryRun || request.validate) {
-    result.report = await checkRendered(deps, botForDoctor, rendered.value, credentials);
+    result.report = await checkRendered(deps, botForDoctor, written, credentials, fileRefs);
   }
   // The pre-deploy gate: with any doctor error nothing is written (the caller exits 1).
   if (request.validate && (result.report?.counts.error ?? 0) > 0) return result;
   if (missing.length > 0 && !request.dryRun && !request.allowMissingKeys) {
     throw new OpsError(
       "VALIDATION",
-      `no key for ${missing.map((m) => `${m.provider} (set ${providerEnvVars(m.provider)[0]})`).join(", ")}: the instance would fail at its first chat`,
+      `no key for ${missing.map((m) => `${m.provider} (set ${providerEnvVars(m.provider)[0]}, or put the vault record ${providerKeyRecord(m.provider)})`).join(", ")}: the instance would fail at its first chat`,
       { details: { missing: missing.map((m) => m.provider) } },
     );
   }
   if (request.dryRun) return result;
 
   const openclaw = await locateConfiguredOpenClaw(config.openclaw, null, config.dataDir);
-  mkdirSync(planned.stateDir, { recursive: true, mode: 0o700 });
-  writeFileAtomic(tokenFile, `${randomBytes(24).toString("hex")}\n`, 0o600);
-  writeFileAtomic(planned.configPath, configText, 0o600);
-  writeFileAtomic(caddyfile, renderCaddyfile(planned, config.provision.domain));
-  writeFileAtomic(unitFile, renderSystemdUnit(planned, openclaw));
-  await storeCredentials(openclaw, config, botForDoctor, credentials, request.variables);
+  // Every record is opened before the first write: a bad one leaves nothing behind.
+  const values = await openRecords(vault, [
+    ...fileRefs.map((r) => r.name),
+    ...credentials.flatMap((c) => (c.vault ? [c.vault] : [])),
+  ]);
+  const created = trackCreated(planned.stateDir);
+  try {
+    mkdirSync(planned.stateDir, { recursive: true, mode: 0o700 });
+    created.write(tokenFile, `${randomBytes(24).toString("hex")}\n`, 0o600);
+    if (fileRefs.length > 0)
+      created.write(
+        secretsFile,
+        secretsFileText(new Map(fileRefs.map((r) => [r.name, values.get(r.name)!] as const))),
+        0o600,
+      );
+    created.write(planned.configPath, configText, 0o600);
+    created.write(caddyfile, renderCaddyfile(planned, config.provision.domain));
+    created.write(unitFile, renderSystemdUnit(planned, openclaw));
+    const keyOf = (c: CredentialPlan) =>
+      c.vault ? values.get(c.vault) : c.variable ? request.variables[c.variable] : undefined;
+    await storeCredentials(openclaw, config, botForDoctor, credentials, keyOf);
+  } catch (error) {
+    created.undo();
+    throw error;
+  } finally {
+    values.clear();
+  }
   const bot = await registerBot(
     deps.registry,
     {
@@ -193,8 +257,36 @@ export function planCredentials(
   return [...providers].sort().map((provider) => ({
     provider,
     variable: providerEnvVars(provider).find((v) => variables[v]) ?? null,
+    vault: null,
     required: !isLoopbackUrl(defined?.[provider]?.baseUrl),
   }));
+}
+
+/**
+ * Each provider's key from the vault where there is one: the template's
+ * `{{vault:NAME}}` at its `apiKey`, else the record `provider/<id>` when it
+ * exists. A record wins over a variable (the vault is what the operator
+ * keeps for clawops); nothing is decrypted here.
+ */
+async function withVaultKeys(
+  vault: Vault,
+  credentials: CredentialPlan[],
+  refs: readonly VaultReference[],
+): Promise<CredentialPlan[]> {
+  const explicit = new Map(
+    refs.flatMap((r) =>
+      r.target.kind === "provider-key" ? [[r.target.provider, r.name] as const] : [],
+    ),
+  );
+  return Promise.all(
+    credentials.map(async (c) => {
+      const conventional = providerKeyRecord(c.provider);
+      // A provider id that is no record name (upper case, say) has no conventional record.
+      const found = VAULT_NAME.test(conventional) && (await vault.entry(conventional)) !== null;
+      const name = explicit.get(c.provider) ?? (found ? conventional : null);
+      return name ? { ...c, variable: null, vault: name } : c;
+    }),
+  );
 }
 
 /** Each key through `openclaw models auth paste-api-key` with the key on stdin. */
@@ -203,7 +295,7 @@ async function storeCredentials(
   config: ClawopsConfig,
   bot: Bot,
   credentials: CredentialPlan[],
-  variables: NodeJS.ProcessEnv,
+  keyOf: (credential: CredentialPlan) => string | undefined,
 ) {
   const cli = new OpenClawCli(openclaw, config.openclaw.timeout);
   const env = instanceEnv(
@@ -212,8 +304,9 @@ async function storeCredentials(
   );
   const pasted: string[] = [];
   for (const credential of credentials) {
-    if (!credential.variable) continue;
-    await cli.pasteApiKey(credential.provider, variables[credential.variable]!, { env });
+    const key = keyOf(credential);
+    if (!key) continue;
+    await cli.pasteApiKey(credential.provider, key, { env });
     pasted.push(credential.provider);
   }
   // paste-api-key points a configured provider's apiKey at the profile ("p:manual");
@@ -228,12 +321,13 @@ async function storeCredentials(
   if (edits.length > 0) writeFileAtomic(bot.configPath, applyConfigEdits(text, edits), 0o600);
 }
 
-/** The doctor on the rendered instance in a scratch folder, keys as if written. */
+/** The doctor on the rendered instance in a scratch folder, keys and vault values as if written. */
 async function checkRendered(
   deps: ProvisionDeps,
   bot: Bot,
   rendered: Record<string, unknown>,
   credentials: CredentialPlan[],
+  fileRefs: readonly VaultReference[],
 ): Promise<DoctorReport> {
   const scratch = mkdtempSync(path.join(tmpdir(), "clawops-provision-"));
   try {
@@ -246,8 +340,20 @@ async function checkRendered(
       mode: 0o600,
     });
     writeFileSync(configFile, text, { mode: 0o600 });
+    if (fileRefs.length > 0)
+      writeFileSync(
+        path.join(stateDir, VAULT_SECRETS_FILE),
+        // Stand-ins as strong as real values: the doctor judges a token's strength.
+        secretsFileText(
+          new Map(fileRefs.map((r) => [r.name, randomBytes(24).toString("hex")] as const)),
+        ),
+        { mode: 0o600 },
+      );
     const keys = Object.fromEntries(
-      credentials.filter((c) => c.variable).map((c) => [c.variable!, "provisioned"]),
+      credentials.flatMap((c) => {
+        const variable = c.variable ?? (c.vault ? providerEnvVars(c.provider)[0] : undefined);
+        return variable ? [[variable, "provisioned"]] : [];
+      }),
     );
     const report = await deps.doctor.check(
       { configFile, stateDir, bot: { ...bot, stateDir, configPath: configFile } },

@@ -100,6 +100,15 @@ export class Vault {
     }
   }
 
+  /** The metadata of `name`, null when there is no such record; nothing is decrypted. */
+  async entry(name: string): Promise<VaultEntry | null> {
+    checkName(name);
+    const record = await this.deps.store.get(name);
+    if (!record) return null;
+    const { kekId, createdAt, updatedAt } = record;
+    return { name, kekId, bytes: record.ciphertext.length, createdAt, updatedAt };
+  }
+
   /** Names and metadata, by name; `prefix` keeps the names that start with it. Never values. */
   list(prefix?: string): Promise<VaultEntry[]> {
     return this.deps.store.list(prefix);

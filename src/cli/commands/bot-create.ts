@@ -7,7 +7,7 @@ import { parsePort } from "../arguments.js";
 import { loadCliConfig } from "../context.js";
 import { EXIT, emit } from "../output.js";
 import { type LifecycleAnswer, lifecycle, renderLifecycle } from "./lifecycle.js";
-import { type InstanceOptions, provisionFromCli } from "./provision.js";
+import { type InstanceOptions, credentialSource, provisionFromCli } from "./provision.js";
 
 interface CreateOptions extends InstanceOptions {
   provider?: ProviderChoice;
@@ -88,7 +88,7 @@ function renderCreated(result: ProvisionResult): string {
     `  state dir:   ${result.stateDir}`,
     ...result.credentials.map(
       (c) =>
-        `  credential:  ${c.provider}: ${c.variable ? `from $${c.variable}, written to OpenClaw's credential store` : c.required ? "MISSING (see below)" : "none needed (a model server on this machine)"}`,
+        `  credential:  ${c.provider}: ${credentialSource(c) ? `${credentialSource(c)}, written to OpenClaw's credential store` : c.required ? "MISSING (see below)" : "none needed (a model server on this machine)"}`,
     ),
   ];
   const findings = result.report?.findings.filter((f) => f.severity !== "info") ?? [];

@@ -10,6 +10,7 @@ import { describeListener, findTcpListener } from "../../system/proc.js";
 import { registerBotCreate } from "./bot-create.js";
 import { registerBotUpdateCommands } from "./bot-update.js";
 import { registerLifecycleCommands } from "./lifecycle.js";
+import { registerRotateToken } from "./bot-token.js";
 
 interface AddOptions extends CommandOptions {
   port?: number;
@@ -124,6 +125,7 @@ export function registerBotCommands(program: Command) {
   registerBotUpdateCommands(bot);
   registerBotCreate(bot);
   registerLifecycleCommands(bot);
+  registerRotateToken(bot);
 }
 
 function renderBots(bots: Bot[]): string {

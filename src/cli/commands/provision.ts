@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import type { Finding } from "../../core/finding.js";
 import { DoctorService } from "../../doctor/service.js";
 import {
+  type CredentialPlan,
   type ProvisionRequest,
   type ProvisionResult,
   provision,
@@ -24,7 +25,7 @@ export function registerProvision(program: Command) {
     .command("provision")
     .argument("<bot>", "the new bot's name")
     .description(
-      "create a gateway instance from the template and an environment overlay: openclaw.json, provider keys (from OPENAI_API_KEY, ANTHROPIC_API_KEY, ... through openclaw's CLI), a Caddyfile and a systemd unit; then register it",
+      "create a gateway instance from the template and an environment overlay: openclaw.json, provider keys (from the vault's provider/<id> records or OPENAI_API_KEY, ANTHROPIC_API_KEY, ... through openclaw's CLI), {{vault:NAME}} values, a Caddyfile and a systemd unit; then register it",
     )
     .addOption(
       new Option("--env <env>", "environment overlay").choices(ENVIRONMENTS).default("dev"),
@@ -82,6 +83,12 @@ export function provisionFromCli(
   );
 }
 
+/** Where a provider's key comes from, in words; null when from nowhere. */
+export function credentialSource(c: CredentialPlan): string | null {
+  if (c.vault) return `from vault record ${c.vault}`;
+  return c.variable ? `from $${c.variable}` : null;
+}
+
 function render(result: ProvisionResult): string {
   const lines = [
     `${result.registered ? "provisioned" : result.dryRun ? "would provision" : "NOT provisioned (the doctor found errors; nothing was written):"} ${result.bot} (${result.env}) on port ${result.port}`,
@@ -89,7 +96,10 @@ function render(result: ProvisionResult): string {
     ...result.files.map((f, i) => `  ${i === 0 ? "files:      " : "            "} ${f}`),
     ...result.credentials.map(
       (c) =>
-        `  credential:  ${c.provider}: ${c.variable ? `from $${c.variable}, written to OpenClaw's store` : c.required ? "MISSING" : "none needed (loopback model server)"}`,
+        `  credential:  ${c.provider}: ${credentialSource(c) ? `${credentialSource(c)}, written to OpenClaw's store` : c.required ? "MISSING" : "none needed (loopback model server)"}`,
+    ),
+    ...result.vaultValues.map(
+      (v) => `  vault:       ${v.path}: from vault record ${v.name}, in the private secrets file`,
     ),
   ];
   if (result.registered) lines.push(`  registered:  clawops bot start ${result.bot}`);

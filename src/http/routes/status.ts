@@ -1,6 +1,7 @@
 import type { DaemonContext } from "../../daemon/context.js";
 import { scopeOf } from "../org-scope.js";
 import { statusSchema } from "../records/fleet.js";
+import { apiBaseUrl } from "../tls.js";
 import { type Api, withErrors } from "../schema.js";
 
 /** `GET /api/v1/status`: the daemon and its fleet at a glance (what `clawops status` shows). */
@@ -30,7 +31,7 @@ export function statusRoutes(app: Api, ctx: DaemonContext) {
         uptimeMs: Date.now() - ctx.startedAt,
         dataDir: ctx.config.dataDir,
         store: { dialect: ctx.store.dialect, location: ctx.store.location },
-        http: `http://${ctx.config.http.host}:${ctx.config.http.port}`,
+        http: apiBaseUrl(ctx.config.http),
       },
       readiness,
       bots,
