@@ -4,7 +4,6 @@ import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
 import { DEFAULT_ORG } from "../core/access.js";
 import type { Bot } from "../core/bot.js";
-import { GATEWAY_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { DoctorRouter } from "../doctor/off-thread.js";
@@ -34,7 +33,8 @@ import { describeListener, findTcpListener } from "../system/proc.js";
 import type { DaemonContext } from "./context.js";
 import { type DaemonLock, acquireDaemonLock } from "./lock.js";
 import { Loops } from "./loops.js";
-import { type Metrics, countUsage, createMetrics } from "./metrics.js";
+import { housekeeping } from "./housekeeping.js";
+import { countUsage, createMetrics } from "./metrics.js";
 import { checkReadiness } from "./readiness.js";
 
 export interface Daemon {
@@ -271,23 +271,9 @@ async function start(
     log.info(declared, "fleet.declared_synced");
   learnBots(await store.listBots());
 
-  loops.every("housekeeping", config.daemon.selfCheckPeriod, abort.signal, async () => {
-    // One readiness check per tick: it pings the store, so no second ping here.
-    const readiness = await context.readiness();
-    metrics.up.set(readiness.ready ? 1 : 0);
-    const storePart = readiness.parts.store;
-    if (!storePart?.ok) throw new Error(storePart?.reason ?? "store not ready");
-    metrics.storePing.observe(Number(storePart.latencyMs) / 1000);
-    const bots = await store.listBots();
-    learnBots(bots);
-    metrics.bots.reset();
-    for (const bot of bots) metrics.bots.inc({ desired_state: bot.desiredState });
-    metrics.eventsPending.set(bus.health().pending);
-    recordGatewayMetrics(metrics, bots, await supervisor.instances());
-    await supervisor.reconcile("daemon");
-    supervisor.rotateLogs();
-    await ingest.reconcile();
-  });
+  loops.every("housekeeping", config.daemon.selfCheckPeriod, abort.signal, () =>
+    housekeeping(context, learnBots),
+  );
   if (config.budgets.length > 0) {
     budgets.start();
     // Also notices a new day or month: a pause lifts, a warning may be due again.
@@ -406,19 +392,4 @@ function removeIfOnlyOurs(dir: string): void {
   const ours = /^(clawops\.lock|clawops\.db(-wal|-shm|-journal)?|cli-credential|setup-link)$/;
   if (readdirSync(dir).every((name) => ours.test(name)))
     rmSync(dir, { recursive: true, force: true });
-}
-
-function recordGatewayMetrics(metrics: Metrics, bots: Bot[], gateways: GatewayInstance[]) {
-  const names = new Map(bots.map((b) => [b.id, b.name]));
-  metrics.gateways.reset();
-  metrics.gatewayRestarts.reset();
-  metrics.gatewayRss.reset();
-  for (const state of GATEWAY_STATES) metrics.gateways.set({ state }, 0);
-  for (const g of gateways) {
-    const bot = names.get(g.botId);
-    if (!bot) continue;
-    metrics.gateways.inc({ state: g.state });
-    metrics.gatewayRestarts.set({ bot }, g.restarts);
-    if (g.rssBytes !== null && g.pid !== null) metrics.gatewayRss.set({ bot }, g.rssBytes);
-  }
 }
