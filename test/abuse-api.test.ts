@@ -203,6 +203,68 @@ describe("API abuse", () => {
     expect(daemon.output()).not.toContain(marker);
   });
 
+  it("never re-points a bot outside the roots with PATCH, and takes no file or token from a name", async () => {
+    // An admin's token: the local credential is the host's owner, trusted with any path.
+    const minted = await authed("POST", "/api/v1/tokens", {
+      headers: { "content-type": "application/json", "x-clawops-client": "test" },
+      body: JSON.stringify({ name: "abuse-admin", role: "admin" }),
+    });
+    expect(minted.status, minted.body).toBe(201);
+    const admin = {
+      authorization: `Bearer ${(JSON.parse(minted.body) as { secret: string }).secret}`,
+    };
+    const patch = (target: string, body: unknown) =>
+      request(port, "PATCH", target, {
+        headers: { ...admin, "content-type": "application/json", "x-clawops-client": "test" },
+        body: JSON.stringify(body),
+      });
+    for (const configPath of [
+      "/etc/shadow",
+      private_,
+      path.join(bots, "..", "clawops.lock"),
+      path.join(bots, "up", "private.txt"),
+      path.join(bots, "hardlink.json"),
+      "openclaw.json",
+    ]) {
+      const error = expectEnvelope(
+        await patch("/api/v1/bots/fine", { configPath }),
+        400,
+        "VALIDATION",
+      );
+      expect(
+        error.issues?.map((i) => i.path),
+        configPath,
+      ).toEqual(["configPath"]);
+    }
+    // A name is a name: never a path, whatever its encoding.
+    for (const name of ["..%2F..%2Fetc%2Fpasswd", "%2e%2e", "fine%00", "FINE", "fine;rm"]) {
+      const answer = await patch(`/api/v1/bots/${name}`, { labels: { a: "b" } });
+      expect([400, 404], `${name}: ${answer.body}`).toContain(answer.status);
+      expect(answer.body).not.toContain(marker);
+    }
+    const bot = JSON.parse((await authed("GET", "/api/v1/bots/fine")).body) as {
+      bot: { configPath: string; labels: Record<string, string> };
+    };
+    expect(bot.bot.configPath).toBe(path.join(bots, "fine", "openclaw.json"));
+    expect(bot.bot.labels).toEqual({});
+    // The setup route takes a token and a user name: neither reaches a file or a shell.
+    const setup = (body: unknown) =>
+      request(port, "POST", "/api/v1/auth/setup", {
+        headers: { "content-type": "application/json", "x-clawops-client": "test" },
+        body: JSON.stringify(body),
+      });
+    expectEnvelope(
+      await setup({ token: "../../etc/passwd", name: "eve", password: "x".repeat(16) }),
+      401,
+      "UNAUTHORIZED",
+    );
+    expectEnvelope(
+      await setup({ token: "t", name: "../root", password: "x".repeat(16) }),
+      400,
+      "VALIDATION",
+    );
+  });
+
   it("refuses a Host that is not the daemon's and a cross-origin state change (DNS rebinding)", async () => {
     for (const [method, target] of [
       ["GET", "/api/v1/status"],
