@@ -18,7 +18,8 @@ import { startAccess } from "../access/startup.js";
 import { connectRedis } from "./redis.js";
 import { checkExposure, exposureWarning } from "../http/exposure.js";
 import { HEARTBEAT_MS, REVALIDATE_MS, RealtimeHub } from "../http/realtime/hub.js";
-import { type RealtimeFeed, startRelay } from "../http/realtime/relay.js";
+import { postgresTransport } from "../http/realtime/relay-postgres.js";
+import { type RealtimeFeed, redisTransport, startRelay } from "../http/realtime/relay.js";
 import { buildHttpServer } from "../http/server.js";
 import { apiBaseUrl, loadTls } from "../http/tls.js";
 import type { Notification } from "../core/notification.js";
@@ -219,9 +220,15 @@ async function start(
 
   const redis = config.redis.url ? await connectRedis(config.redis.url, log) : null;
   if (redis) undo.push(() => redis.disconnect());
-  const relay = redis
-    ? await startRelay({ hub: realtime, redis, log: log.child({ part: "realtime" }) })
-    : null;
+  // Realtime traffic crosses instances through Redis when there is one, else through the
+  // PostgreSQL they share; an embedded SQLite store has no other instance.
+  const relayLog = log.child({ part: "realtime" });
+  const transport = redis
+    ? redisTransport(redis, relayLog)
+    : config.database.url
+      ? await postgresTransport(config.database.url, relayLog)
+      : null;
+  const relay = transport ? await startRelay({ hub: realtime, transport, log: relayLog }) : null;
   if (relay) {
     undo.push(() => relay.close());
     feed = relay;

@@ -45,41 +45,44 @@ const messageSchema = z.discriminatedUnion("kind", [
   z.object({ from: z.string(), kind: z.literal("revoked"), revoked: revokedSchema }),
 ]);
 
+/**
+ * How relay messages travel between instances: Redis pub/sub (here) or
+ * PostgreSQL LISTEN/NOTIFY (relay-postgres.ts). `send` rejects while the
+ * medium is away; `listen` resolves once listening (or after 2 s of trying:
+ * a transport keeps trying by itself).
+ */
+export interface RelayTransport {
+  send(text: string): Promise<void>;
+  listen(onText: (text: string) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface RelayDeps {
   /** This instance's hub: it gets this instance's traffic and the other instances'. */
   hub: RealtimeFeed;
-  /** The shared Redis for publishing (commands fail at once while it is away). */
-  redis: Redis;
+  transport: RelayTransport;
   log: Logger;
   /** Tells this instance's messages from the others' (a random id by default). */
   instanceId?: string;
-  channel?: string;
 }
 
 export interface Relay extends RealtimeFeed {
-  /** Stops listening and closes its subscriber connection. */
+  /** Stops listening and closes the transport's connection. */
   close(): Promise<void>;
 }
 
 /**
  * Carries realtime traffic between the clawops instances that share one
- * Redis (pub/sub): events of each instance's bus, the notifications it
- * tells, the credentials it revoked. Each instance hands its own traffic to
- * its hub at once and publishes it; it relays what the others publish into
- * its hub, and ignores its own messages coming back (by instance id), so
- * nothing loops. Pub/sub is fire-and-forget: while Redis is away the other
- * instances miss this one's traffic (logged once per outage), local
- * delivery goes on. Resolves once subscribed (or Redis did not answer; the
- * subscription is made when it comes back).
+ * Redis or one PostgreSQL: events of each instance's bus, the notifications
+ * it tells, the credentials it revoked. Each instance hands its own traffic
+ * to its hub at once and sends it; it relays what the others send into its
+ * hub, and ignores its own messages coming back (by instance id), so nothing
+ * loops. Delivery between instances is fire-and-forget: while the medium is
+ * away the other instances miss this one's traffic (logged once per outage),
+ * local delivery goes on.
  */
 export async function startRelay(deps: RelayDeps): Promise<Relay> {
   const from = deps.instanceId ?? randomUUID();
-  const channel = deps.channel ?? RELAY_CHANNEL;
-  // A connection in subscriber mode takes no other commands: one of its own, which queues the
-  // subscription until Redis answers and makes it again after every reconnect.
-  const subscriber = deps.redis.duplicate({ enableOfflineQueue: true, lazyConnect: true });
-  subscriber.on("error", () => undefined);
-  subscriber.on("message", (_channel: string, text: string) => receive(text));
   let failing = false;
 
   function receive(text: string): void {
@@ -97,7 +100,7 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
   }
 
   function send(message: Record<string, unknown>): void {
-    deps.redis.publish(channel, JSON.stringify({ from, ...message })).then(
+    deps.transport.send(JSON.stringify({ from, ...message })).then(
       () => {
         if (failing) deps.log.info("realtime.relay_available");
         failing = false;
@@ -109,15 +112,7 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
     );
   }
 
-  await subscriber.connect().catch(() => undefined);
-  await Promise.race([
-    subscriber.subscribe(channel).catch((error: unknown) => {
-      deps.log.warn({ err: errorMessage(error) }, "realtime.relay_subscribe_failed");
-    }),
-    // Not held up by a Redis that is away: the queued subscription is made when it is back.
-    new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
-  ]);
-
+  await deps.transport.listen(receive);
   return {
     publish(event) {
       deps.hub.publish(event);
@@ -130,6 +125,31 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
     revoke(revoked) {
       deps.hub.revoke(revoked);
       send({ kind: "revoked", revoked });
+    },
+    close: () => deps.transport.close(),
+  };
+}
+
+/** Redis pub/sub on `channel`: commands through `redis`, the subscription on a connection of its own. */
+export function redisTransport(redis: Redis, log: Logger, channel = RELAY_CHANNEL): RelayTransport {
+  // A connection in subscriber mode takes no other commands: one of its own, which queues the
+  // subscription until Redis answers and makes it again after every reconnect.
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: true });
+  subscriber.on("error", () => undefined);
+  return {
+    send: async (text) => {
+      await redis.publish(channel, text);
+    },
+    async listen(onText) {
+      subscriber.on("message", (_channel: string, text: string) => onText(text));
+      await subscriber.connect().catch(() => undefined);
+      await Promise.race([
+        subscriber.subscribe(channel).catch((error: unknown) => {
+          log.warn({ err: errorMessage(error) }, "realtime.relay_subscribe_failed");
+        }),
+        // Not held up by a Redis that is away: the queued subscription is made when it is back.
+        new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+      ]);
     },
     async close() {
       subscriber.disconnect();
