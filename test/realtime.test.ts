@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningDaemon, freePort, startUp, tempDir } from "./helpers/cli.js";
 import { bearer, openSocket } from "./helpers/realtime.js";
@@ -65,5 +67,23 @@ describe("/ws against a running daemon", () => {
 
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toMatch(/clawops_realtime_closed_total\{reason="revoked"\} 1/);
+  });
+
+  it("routes a bot's events to its organisation from its registration on", async () => {
+    const made = await post("/api/v1/tokens", { name: "watcher", role: "viewer" });
+    const { secret } = (await made.json()) as { secret: string };
+    const socket = await openSocket(daemon.url, bearer(secret));
+    socket.send({ type: "subscribe", room: "org:default:events" });
+    await socket.frame((f) => f.type === "subscribed");
+    const stateDir = path.join(work.dir, ".clawops", "bots", "fresh");
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(path.join(stateDir, "openclaw.json"), "{}");
+    expect((await post("/api/v1/bots", { name: "fresh" })).status).toBe(201);
+    expect(
+      await socket.frame(
+        (f) => f.type === "event" && (f.event as { type: string }).type === "bot.registered",
+      ),
+    ).toMatchObject({ event: { data: { name: "fresh", org: "default" } } });
+    socket.ws.close();
   });
 });

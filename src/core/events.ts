@@ -80,6 +80,7 @@ export const EVENT_CATALOGUE = {
       port: z.number().int().describe("its gateway's port"),
       driver: z.string().describe("`process` (clawops spawns it) or `adopted`"),
       stateDir: z.string().describe("its OPENCLAW_STATE_DIR"),
+      org: z.string().optional().describe("its organisation (absent from events stored before it)"),
     }),
   }),
   "bot.updated": spec({

@@ -118,16 +118,11 @@ async function start(
     botOrgs.clear();
     for (const bot of bots) learnBot(bot);
   };
+  // Subscribed before the hub: a new bot's organisation is known when its first event is routed.
   bus.subscribe((event) => {
     if (event.type !== "bot.registered" || event.botId === null) return;
     botNames.set(event.botId, event.data.name);
-    // The event does not say the organisation: until the store does, the bot's rooms stay shut.
-    store
-      .findBot(event.botId)
-      .then((bot) => bot && learnBot(bot))
-      .catch((error: unknown) =>
-        log.warn({ err: errorMessage(error) }, "realtime.bot_lookup_failed"),
-      );
+    if (event.data.org !== undefined) botOrgs.set(event.data.name, event.data.org);
   });
   const realtime = new RealtimeHub({
     botName: (id) => botNames.get(id) ?? null,

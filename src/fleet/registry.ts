@@ -129,7 +129,13 @@ async function registerAmong(
     type: "bot.registered",
     botId: bot.id,
     actor,
-    data: { name: bot.name, port: bot.port, driver: bot.driver, stateDir: bot.stateDir },
+    data: {
+      name: bot.name,
+      port: bot.port,
+      driver: bot.driver,
+      stateDir: bot.stateDir,
+      org: bot.org,
+    },
   });
   return bot;
 }
