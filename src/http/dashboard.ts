@@ -31,29 +31,32 @@ const POLICY = [
  */
 export function registerDashboard(app: FastifyInstance, dir = DASHBOARD_DIR): void {
   const index = `${dir}index.html`;
-  const built = existsSync(index);
-  const page = built ? readFileSync(index, "utf8") : null;
-  app.addHook("onSend", async (request, reply) => {
-    if (request.routeOptions.url === "/" || request.routeOptions.url === "/assets/*")
+  const page = existsSync(index) ? readFileSync(index, "utf8") : null;
+  // In a scope of its own: the policy replaces helmet's on these answers only, and the API's
+  // answers do not pay for a hook they never need.
+  void app.register(async (scope) => {
+    scope.addHook("onSend", async (_request, reply) => {
       void reply.header("content-security-policy", POLICY);
-  });
-  app.get("/", { schema: { hide: true } }, (_request, reply) => {
-    if (page === null)
-      return reply
-        .code(503)
-        .type("text/plain; charset=utf-8")
-        .send("the dashboard is not built: run npm run build in clawops's folder\n");
-    return reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(page);
-  });
-  if (built)
-    void app.register(fastifyStatic, {
-      root: `${dir}assets`,
-      prefix: "/assets/",
-      wildcard: true,
-      index: false,
-      // Names carry their content's hash: a new build is a new name.
-      immutable: true,
-      maxAge: "365d",
     });
-  else app.get("/assets/*", { schema: { hide: true } }, (_request, reply) => reply.callNotFound());
+    scope.get("/", { schema: { hide: true } }, (_request, reply) => {
+      if (page === null)
+        return reply
+          .code(503)
+          .type("text/plain; charset=utf-8")
+          .send("the dashboard is not built: run npm run build in clawops's folder\n");
+      return reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(page);
+    });
+    if (page !== null)
+      await scope.register(fastifyStatic, {
+        root: `${dir}assets`,
+        prefix: "/assets/",
+        wildcard: true,
+        index: false,
+        // Names carry their content's hash: a new build is a new name.
+        immutable: true,
+        maxAge: "365d",
+      });
+    else
+      scope.get("/assets/*", { schema: { hide: true } }, (_request, reply) => reply.callNotFound());
+  });
 }
