@@ -15,7 +15,15 @@ import {
 import { OpsError } from "../core/errors.js";
 import type { Store } from "../store/store.js";
 import { hashPassword, verifyPassword } from "./password.js";
-import { hashSecret, mintToken, parseToken, randomSecret, secretMatches } from "./tokens.js";
+import {
+  type MintedToken,
+  hashSecret,
+  mintToken,
+  parseToken,
+  randomSecret,
+  secretMatches,
+} from "./tokens.js";
+import type { NewToken } from "../store/access-store.js";
 
 /** A dashboard login lasts this long; logging in again starts a new one. */
 export const LOGIN_TTL_MS = 12 * 60 * 60 * 1000;
@@ -255,20 +263,18 @@ export class AccessService {
     const org = this.orgFor(input.org, by);
     this.mayGrant(input.role, by);
     const minted = mintToken();
-    const token = await this.store.addToken({
-      id: minted.id,
-      name: input.name,
-      org,
-      role: input.role,
-      kind: "api",
-      userId: by.kind === "user" ? by.id : null,
-      createdBy: actorName(by),
-      secretHash: minted.secretHash,
-      createdAt: this.iso(),
-      expiresAt: input.expiresInMs === undefined ? null : this.iso(input.expiresInMs),
-      revokedAt: null,
-      lastUsedAt: null,
-    });
+    const token = await this.store.addToken(
+      liveRecord(minted, {
+        name: input.name,
+        org,
+        role: input.role,
+        kind: "api",
+        userId: by.kind === "user" ? by.id : null,
+        createdBy: actorName(by),
+        createdAt: this.iso(),
+        expiresAt: input.expiresInMs === undefined ? null : this.iso(input.expiresInMs),
+      }),
+    );
     return { token, secret: minted.token };
   }
 
@@ -297,20 +303,18 @@ export class AccessService {
     const name = `local-${hashSecret(`${hostname()}\0${path.resolve(dataDir)}`).slice(0, 12)}`;
     await this.store.revokeLocalTokens(name, this.iso());
     const minted = mintToken();
-    await this.store.addToken({
-      id: minted.id,
-      name,
-      org: DEFAULT_ORG,
-      role: "owner",
-      kind: "local",
-      userId: null,
-      createdBy: "daemon",
-      secretHash: minted.secretHash,
-      createdAt: this.iso(),
-      expiresAt: null,
-      revokedAt: null,
-      lastUsedAt: null,
-    });
+    await this.store.addToken(
+      liveRecord(minted, {
+        name,
+        org: DEFAULT_ORG,
+        role: "owner",
+        kind: "local",
+        userId: null,
+        createdBy: "daemon",
+        createdAt: this.iso(),
+        expiresAt: null,
+      }),
+    );
     return minted.token;
   }
 
@@ -333,6 +337,20 @@ export class AccessService {
         `${actorName(by)} (${by.role}) cannot grant or remove the ${role} role`,
       );
   }
+}
+
+/** The stored record of a token just minted: live, never used; the store keeps its hash only. */
+export function liveRecord(
+  minted: MintedToken,
+  fields: Omit<NewToken, "id" | "secretHash" | "revokedAt" | "lastUsedAt">,
+): NewToken {
+  return {
+    ...fields,
+    id: minted.id,
+    secretHash: minted.secretHash,
+    revokedAt: null,
+    lastUsedAt: null,
+  };
 }
 
 /** `VALIDATION` when a new user's name or password is not acceptable; checked before any write. */

@@ -4,7 +4,7 @@ import { DEFAULT_ORG, type Principal } from "../core/access.js";
 import { OpsError } from "../core/errors.js";
 import type { Store } from "../store/store.js";
 import { writeFileAtomic } from "../system/files.js";
-import { type AccessService, checkNewUser } from "./service.js";
+import { type AccessService, checkNewUser, liveRecord } from "./service.js";
 import { mintToken, parseToken, secretMatches } from "./tokens.js";
 
 /** How long a setup link works. */
@@ -44,20 +44,18 @@ export class FirstOwnerSetup {
       if (live.kind === "setup") await store.revokeToken(live.id, at);
     const minted = mintToken();
     const expiresAt = new Date(this.now() + SETUP_TTL_MS).toISOString();
-    await store.addToken({
-      id: minted.id,
-      name: SETUP_NAME,
-      org: DEFAULT_ORG,
-      role: "owner",
-      kind: "setup",
-      userId: null,
-      createdBy: "daemon",
-      secretHash: minted.secretHash,
-      createdAt: at,
-      expiresAt,
-      revokedAt: null,
-      lastUsedAt: null,
-    });
+    await store.addToken(
+      liveRecord(minted, {
+        name: SETUP_NAME,
+        org: DEFAULT_ORG,
+        role: "owner",
+        kind: "setup",
+        userId: null,
+        createdBy: "daemon",
+        createdAt: at,
+        expiresAt,
+      }),
+    );
     return { token: minted.token, expiresAt };
   }
 
