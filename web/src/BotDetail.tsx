@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import type { Principal } from "../../src/core/access.js";
 import type { OpsEvent } from "../../src/core/events.js";
 import type { RepairRecord } from "../../src/core/repair.js";
@@ -6,20 +6,15 @@ import type { SessionRecord } from "../../src/core/session.js";
 import { api } from "./api.js";
 import { describeEvent } from "./describe-event.js";
 import { type FleetStatus, verdictOf } from "./fleet-model.js";
-import { refreshMs } from "./Fleet.js";
 import { mib, since } from "./format.js";
-import { useLiveState } from "./live.js";
+import { useLiveQuery } from "./live.js";
 
 /** Roles that may start, stop, restart and repair (the API decides anyway). */
 const OPERATORS = new Set(["operator", "admin", "owner"]);
 
 /** One bot: its state, the actions its viewer may take, its timeline, repairs and sessions. */
 export function BotDetail({ name, principal }: { name: string; principal: Principal }) {
-  const status = useQuery({
-    queryKey: ["status"],
-    queryFn: () => api<FleetStatus>("/status"),
-    refetchInterval: refreshMs(useLiveState()),
-  });
+  const status = useLiveQuery<FleetStatus>(["status"], "/status");
   const bot = status.data?.bots.find((b) => b.name === name);
   const gateway = status.data?.gateways.find((g) => g.bot === name) ?? null;
   if (status.error) return <Failure message={status.error.message} />;
@@ -123,11 +118,10 @@ function Actions({ name }: { name: string }) {
 }
 
 function Timeline({ name }: { name: string }) {
-  const events = useQuery({
-    queryKey: ["events", name],
-    queryFn: () => api<{ events: OpsEvent[] }>(`/events?bot=${name}&limit=100`),
-    refetchInterval: refreshMs(useLiveState()),
-  });
+  const events = useLiveQuery<{ events: OpsEvent[] }>(
+    ["events", name],
+    `/events?bot=${name}&limit=100`,
+  );
   const list = [...(events.data?.events ?? [])].reverse();
   return (
     <section className="panel" aria-label="timeline">
@@ -147,11 +141,10 @@ function Timeline({ name }: { name: string }) {
 }
 
 function Repairs({ name }: { name: string }) {
-  const repairs = useQuery({
-    queryKey: ["repairs", name],
-    queryFn: () => api<{ repairs: RepairRecord[] }>(`/repairs?bot=${name}&limit=10`),
-    refetchInterval: refreshMs(useLiveState()),
-  });
+  const repairs = useLiveQuery<{ repairs: RepairRecord[] }>(
+    ["repairs", name],
+    `/repairs?bot=${name}&limit=10`,
+  );
   const list = repairs.data?.repairs ?? [];
   return (
     <section className="panel" aria-label="repairs">
@@ -175,11 +168,10 @@ function Repairs({ name }: { name: string }) {
 }
 
 function Sessions({ name }: { name: string }) {
-  const sessions = useQuery({
-    queryKey: ["sessions", name],
-    queryFn: () => api<{ sessions: SessionRecord[] }>(`/sessions?bot=${name}&limit=20`),
-    refetchInterval: refreshMs(useLiveState()),
-  });
+  const sessions = useLiveQuery<{ sessions: SessionRecord[] }>(
+    ["sessions", name],
+    `/sessions?bot=${name}&limit=20`,
+  );
   const list = sessions.data?.sessions ?? [];
   const cost = list.reduce((sum, s) => sum + s.usage.costUsd, 0);
   return (

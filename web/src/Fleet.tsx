@@ -1,23 +1,14 @@
-import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
-import { api } from "./api.js";
 import { type FleetRow, type FleetStatus, VERDICTS, fleetRows, matching } from "./fleet-model.js";
 import { mib, since } from "./format.js";
-import { type LiveState, useLiveState } from "./live.js";
+import { type LiveState, useLiveQuery, useLiveState } from "./live.js";
 import { botHref } from "./route.js";
-
-/** How often the fleet is read: often while the realtime channel is down, rarely as a check while it is up. */
-export const refreshMs = (live: LiveState) => (live === "live" ? 30_000 : 5_000);
 
 /** Every bot, worst first: state, readiness, uptime, restarts, memory, version. */
 export function Fleet() {
   const [query, setQuery] = useState("");
   const live = useLiveState();
-  const status = useQuery({
-    queryKey: ["status"],
-    queryFn: () => api<FleetStatus>("/status"),
-    refetchInterval: refreshMs(live),
-  });
+  const status = useLiveQuery<FleetStatus>(["status"], "/status");
   const rows = useMemo(() => (status.data ? fleetRows(status.data) : []), [status.data]);
   const shown = useMemo(() => matching(rows, query), [rows, query]);
   const counts = Object.fromEntries(

@@ -1,5 +1,6 @@
-import { type QueryClient, useQueryClient } from "@tanstack/react-query";
+import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useState } from "react";
+import { api } from "./api.js";
 
 /** The realtime channel's state, as the connection badge shows it. */
 export type LiveState = "connecting" | "live" | "offline";
@@ -63,6 +64,18 @@ export function useLiveEvents(org: string): LiveState {
     };
   }, [org, queries]);
   return state;
+}
+
+/** How often a page's data is read: often while the channel is down, rarely as a check while it is up. */
+export const refreshMs = (live: LiveState) => (live === "live" ? 30_000 : 5_000);
+
+/**
+ * `GET /api/v1<path>` under `key`, read again by the poll above and at once by the events that
+ * change it (the key's first part is one of those `refetchLive` names).
+ */
+export function useLiveQuery<T>(key: readonly [string, ...unknown[]], path: string) {
+  const live = useLiveState();
+  return useQuery({ queryKey: key, queryFn: () => api<T>(path), refetchInterval: refreshMs(live) });
 }
 
 function refetchLive(queries: QueryClient) {
