@@ -259,7 +259,7 @@ async function benchScale() {
     );
     await sleep(10_000);
     const windowMs = Number(process.env.SCALE_WINDOW_MS ?? 60_000);
-    await fetch(`${base}/metrics`).then((r) => r.text()); // resets the loop-delay histogram
+    await api("/metrics").then((r) => r.text()); // resets the loop-delay histogram
     const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
     const cpu0 = cpuTicks(daemon.pid!);
     const t0 = performance.now();
@@ -276,7 +276,7 @@ async function benchScale() {
     const medianRss = [...rssSamples].sort((a, b) => a - b)[rssSamples.length >> 1]!;
     const cpuSeconds = (cpuTicks(daemon.pid!) - cpu0) / ticksPerSecond;
     const wall = (performance.now() - t0) / 1000;
-    const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
+    const metrics = await api("/metrics").then((r) => r.text());
     const lag = (name: string) =>
       Number(
         new RegExp(`^clawops_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(metrics)?.[1],

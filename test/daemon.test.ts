@@ -56,6 +56,7 @@ describe("clawops up on embedded SQLite", () => {
       "loop:realtime-heartbeat",
       "notifiers",
       "store",
+      "vault",
     ]);
 
     const traced = await fetch(`${daemon.url}/healthz`, {
@@ -67,7 +68,9 @@ describe("clawops up on embedded SQLite", () => {
     });
     expect(unsafe.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
 
-    const metrics = await fetch(`${daemon.url}/metrics`);
+    // Its series name every organisation's bots: credentials first (docs/access.md "Metrics").
+    expect((await fetch(`${daemon.url}/metrics`)).status).toBe(401);
+    const metrics = await daemon.fetch("/metrics");
     expect(metrics.headers.get("content-type")).toContain("text/plain");
     const text = await metrics.text();
     expect(text).toContain("clawops_process_resident_memory_bytes");

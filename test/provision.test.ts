@@ -68,13 +68,21 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops provision
     "a provisioned key",
   );
   registerSecret("sk-from-an-old-script", "a legacy plaintext key");
+  const vaultKey = registerSecret(
+    randomBytes(32).toString("base64"),
+    "the provision test's vault key",
+  );
   let llm: FakeLlm;
   let httpPort = 0;
   let caddyPort = 0;
   let daemon: RunningDaemon | null = null;
   let caddy: ChildProcess | null = null;
   let release: (() => void) | null = null;
-  const env = () => ({ LOCAL_API_KEY: apiKey, LOCAL_LLM_URL: llm.baseUrl });
+  const env = () => ({
+    LOCAL_API_KEY: apiKey,
+    LOCAL_LLM_URL: llm.baseUrl,
+    CLAWOPS_VAULT_KEY: vaultKey,
+  });
   const cli = (args: string[], extra: Record<string, string> = env()) =>
     runCli(args, { cwd: dir, env: extra });
 
@@ -190,6 +198,12 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops provision
     expect(made.stderr).toBe("");
     expect(made.code).toBe(0);
     expect(made.stdout).not.toContain(apiKey);
+    // The generated token has a copy in the vault, as rotate-token keeps the next ones.
+    expect(
+      (JSON.parse(made.stdout) as { result: { gatewayToken: unknown } }).result.gatewayToken,
+    ).toEqual({ record: "gateway-token/demo", note: null });
+    const listed = await cli(["vault", "list", "--json"]);
+    expect(listed.stdout).toContain('"gateway-token/demo"');
     const stateDir = path.join(dir, "data", "bots", "demo");
     const configPath = path.join(stateDir, "openclaw.json");
     const tokenFile = path.join(stateDir, "gateway-token");

@@ -65,7 +65,7 @@ describe("/ws against a running daemon", () => {
     expect(await socket.closed).toEqual({ code: 4401, reason: "credential revoked" });
     await expect(openSocket(daemon.url, bearer(secret))).rejects.toMatchObject({ status: 401 });
 
-    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    const metrics = await (await daemon.fetch("/metrics")).text();
     expect(metrics).toMatch(/clawops_realtime_closed_total\{reason="revoked"\} 1/);
   });
 

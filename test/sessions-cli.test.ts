@@ -18,7 +18,6 @@ const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
 describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and API", () => {
   let llm: FakeLlm;
   let up: Supervised;
-  let httpPort = 0;
   const cli = (args: string[]) => up.cli(args);
   const json = <T>(args: string[]) => up.json<T>(args);
   const sessions = () => json<{ sessions: SessionRecord[] }>(["sessions"]);
@@ -39,7 +38,6 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
       llmBaseUrl: llm.baseUrl,
       modelCost: PRICE,
     });
-    httpPort = up.httpPort;
   }, GATEWAY_HOOK_TIMEOUT);
 
   afterAll(async () => {
@@ -114,7 +112,10 @@ describe.runIf(gatewayRuntimeAvailable())("sessions and cost through the CLI and
       .then((r) => r.json())) as { messages: MessageRecord[]; nextAfter: number | null };
     expect(page.messages.map((m) => m.seq)).toEqual([2, 3]);
     expect(page.nextAfter).toBe(3);
-    const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.text());
+    const metrics = await up
+      .daemon()!
+      .fetch("/metrics")
+      .then((r) => r.text());
     const sample = (line: string) => Number(new RegExp(`^${line} (\\S+)$`, "m").exec(metrics)?.[1]);
     expect(
       sample(

@@ -271,7 +271,7 @@ describe.runIf(gatewayRuntimeAvailable())("supervisor on real gateways", () => {
       text.includes('clawops_gateway_restarts{bot="real"} 2') &&
       text.includes('clawops_gateways{state="running"} 1');
     for (let i = 0; i < 60 && !settledMetrics(metrics); i += 1) {
-      metrics = await fetch(`${daemon!.url}/metrics`).then((r) => r.text());
+      metrics = await daemon!.fetch("/metrics").then((r) => r.text());
       await sleep(250);
     }
     expect(metrics).toContain('clawops_gateway_restarts{bot="real"} 2');

@@ -35,7 +35,8 @@ function httpsCall(
  * The daemon serving HTTPS itself (`http.tls`), against a certificate made
  * by openssl in the test: refused without TLS (or with a mismatched key) on a
  * LAN address, served over TLS only with the CLI verifying it, a `Secure`
- * login cookie, and no exposure warning in /readyz.
+ * login cookie, and no exposure warning in /readyz (only the certificate's
+ * near end).
  */
 describe.runIf(opensslAvailable())("the daemon over TLS", () => {
   const scratch = tempDir("clawops-tls-daemon-");
@@ -83,7 +84,7 @@ describe.runIf(opensslAvailable())("the daemon over TLS", () => {
     );
   }, 60_000);
 
-  it("serves HTTPS only, the CLI verifying it; the login cookie is Secure; /readyz warns of nothing", async () => {
+  it("serves HTTPS only, the CLI verifying it; the login cookie is Secure; /readyz warns of the certificate's end only", async () => {
     // Relative paths: relative to clawops.yaml.
     writeFileSync(
       path.join(dir, "clawops.yaml"),
@@ -104,8 +105,20 @@ describe.runIf(opensslAvailable())("the daemon over TLS", () => {
       if (ready?.status !== 200) await sleep(100);
     }
     expect(ready?.status).toBe(200);
-    const readiness = JSON.parse(ready!.body) as { parts: Record<string, { warning?: string }> };
+    const readiness = JSON.parse(ready!.body) as {
+      parts: Record<string, { warning?: string }>;
+      warnings: { part: string; warning: string }[];
+    };
     expect(readiness.parts.http?.warning).toBeUndefined();
+    // The test's certificate lives two days: ready, and warned of (docs/security.md).
+    expect(readiness.warnings).toEqual([
+      {
+        part: "tls",
+        warning: expect.stringMatching(
+          /^the served certificate \(\S*one\.crt\) expires in 1 day\(s\), at \d{4}-.+: renew it and restart clawops$/,
+        ) as string,
+      },
+    ]);
     expect(ready!.headers["strict-transport-security"]).toBe("max-age=15552000; includeSubDomains");
     expect(output).toContain(`"http":"https://${host}:${port}"`);
 

@@ -1,9 +1,11 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, runCli, tempDir } from "./helpers/cli.js";
+import { sleep } from "../src/core/time.js";
+import { CLI, type CliResult, cleanEnv, freePort, runCli, tempDir } from "./helpers/cli.js";
 import { registerSecret } from "./helpers/witness.js";
 
 const KEY_OLD = registerSecret(randomBytes(32).toString("base64"), "vault cli old key");
@@ -121,5 +123,38 @@ describe("clawops vault", () => {
       'not re-wrapped: t/victim (key k2): vault record "t/victim" was refused: its value failed authentication',
     );
     expect(rotated.stdout).not.toContain(newer);
+  });
+
+  it("makes the daemon not ready while its records' key is missing, and says which", async () => {
+    configure("    - { id: k2, env: NEW_KEY }\n");
+    clean(await cli(["vault", "put", "n/ready"], { NEW_KEY: KEY_NEW }, API_KEY));
+    const port = await freePort();
+    const up = spawn(process.execPath, [CLI, "up", "--json"], {
+      cwd: work.dir,
+      env: cleanEnv({ CLAWOPS_HTTP_PORT: String(port) }),
+      stdio: "ignore",
+    });
+    const exited = new Promise((resolve) => up.once("exit", resolve));
+    try {
+      let answer: Response | null = null;
+      for (let i = 0; i < 200 && answer === null; i += 1) {
+        answer = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+        if (answer === null) await sleep(100);
+      }
+      expect(answer?.status).toBe(503);
+      const readiness = (await answer!.json()) as { failing: { part: string; reason: string }[] };
+      expect(readiness.failing).toEqual([
+        {
+          part: "vault",
+          reason: expect.stringMatching(/^vault: vault key "k2" is not set: set NEW_KEY/) as string,
+        },
+      ]);
+      const status = clean(await cli(["status"], { CLAWOPS_HTTP_PORT: String(port) }));
+      expect(status.code).toBe(1);
+      expect(status.stdout).toContain('ready    no: vault (vault: vault key "k2" is not set');
+    } finally {
+      up.kill("SIGTERM");
+      await exited;
+    }
   });
 });

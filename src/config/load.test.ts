@@ -54,6 +54,7 @@ describe("loadConfig", () => {
       port: 7878,
       allowedHosts: [],
       insecure: false,
+      publicMetrics: false,
       corsOrigins: [],
     });
     expect(config.access.limits.loginFailures).toEqual({ max: 100, window: 3_600_000 });

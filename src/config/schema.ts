@@ -46,6 +46,14 @@ const httpSchema = z
      * true, and reported by /readyz while it is (docs/security.md).
      */
     insecure: z.boolean().default(false),
+    /**
+     * Answer `/metrics` without credentials. Off by default: its series name
+     * every organisation's bots with their restarts, memory and cost, so a
+     * scrape needs a token (any role), and sees only its organisation's bots
+     * (docs/access.md "Metrics"). Turn on only where nobody but the host's own
+     * Prometheus can reach the port.
+     */
+    publicMetrics: z.boolean().default(false),
     /** Web origins allowed to call the API from a browser (`https://ops.example.com`); none by default. */
     corsOrigins: z
       .array(

@@ -37,6 +37,7 @@ import { Loops } from "./loops.js";
 import { housekeeping } from "./housekeeping.js";
 import { countUsage, createMetrics } from "./metrics.js";
 import { checkReadiness } from "./readiness.js";
+import { Vault } from "../vault/vault.js";
 
 export interface Daemon {
   readonly context: DaemonContext;
@@ -183,7 +184,9 @@ async function start(
   await repair.start();
   const notifier = createNotificationHub(config.notify, {
     log: log.child({ part: "notify" }),
-    control: createOpsControl({ config, store, supervisor, repair }),
+    control: (org) => createOpsControl({ config, store, supervisor, repair }, org),
+    botOrg: (name) => botOrgs.get(name) ?? null,
+    fleetOrg: DEFAULT_ORG,
   });
   hub = notifier;
   undo.push(() => notifier.close());
@@ -229,6 +232,8 @@ async function start(
     feed = relay;
   }
   const access = await startAccess({ store, dataDir: config.dataDir, url: httpUrl, log });
+  // For /readyz: its keys are read once, as the daemon's own vault calls read them.
+  const vault = Vault.open(store.vault, config.vault);
   access.onRevoked((revoked) => feed.revoke(revoked));
 
   const context: DaemonContext = {
@@ -256,15 +261,17 @@ async function start(
     redis,
     realtime,
     readiness: async () => {
-      const readiness = await checkReadiness({
+      const exposed = exposureWarning(config.http);
+      return checkReadiness({
         store: store,
         bus,
         loops,
         notifierIssues: () => notifier.issues(),
+        vault: () => vault.status(),
+        certificate:
+          tls && config.http.tls ? { file: config.http.tls.cert, validTo: tls.validTo } : null,
+        extra: exposed ? { http: { ok: true, warning: exposed } } : {},
       });
-      const exposed = exposureWarning(config.http);
-      if (exposed) readiness.parts.http = { ok: true, warning: exposed };
-      return readiness;
     },
   };
 

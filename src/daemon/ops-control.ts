@@ -1,23 +1,45 @@
 import type { ClawopsConfig } from "../config/schema.js";
-import type { BotStatusLine, OpsControl } from "../core/notification.js";
+import { DEFAULT_ORG } from "../core/access.js";
 import { formatDurationMs } from "../core/duration.js";
+import { OpsError } from "../core/errors.js";
+import type { BotStatusLine, OpsControl } from "../core/notification.js";
 import { requireBot } from "../fleet/registry.js";
 import { pauseOf } from "../repair/ledger.js";
 import type { RepairService } from "../repair/service.js";
 import type { Store } from "../store/store.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 
-/** What chat operators may do, on the daemon's parts. */
-export function createOpsControl(deps: {
-  config: ClawopsConfig;
-  store: Store;
-  supervisor: Supervisor;
-  repair: RepairService;
-}): OpsControl {
+/**
+ * What chat operators may do, on the daemon's parts. With `org` (a notifier's
+ * `org`, docs/access.md "Organisations"), only on that organisation's bots:
+ * another's answer "no bot named" as if it did not exist, and a pause of
+ * every bot is refused unless the organisation is the default one, whose
+ * operators are the install's own.
+ */
+export function createOpsControl(
+  deps: {
+    config: ClawopsConfig;
+    store: Store;
+    supervisor: Supervisor;
+    repair: RepairService;
+  },
+  org?: string,
+): OpsControl {
   const { store, supervisor, repair, config } = deps;
+  /** The bot's name when the chat may act on it; throws NOT_FOUND otherwise. */
+  const visible = async (bot: string) => (await requireBot(store, bot, org)).name;
+  const fleetWide = (what: string) => {
+    if (org === undefined || org === DEFAULT_ORG) return;
+    throw new OpsError(
+      "FORBIDDEN",
+      `${what} acts on every organisation's bots: this chat serves organisation "${org}" only; name a bot`,
+    );
+  };
   return {
     async status(bot) {
-      const bots = bot ? [await requireBot(store, bot)] : await store.listBots();
+      const bots = bot
+        ? [await requireBot(store, bot, org)]
+        : await store.listBots(org === undefined ? {} : { org });
       const [instances, pauses] = await Promise.all([supervisor.instances(), store.listPauses()]);
       return bots.map((b): BotStatusLine => {
         const instance = instances.find((i) => i.botId === b.id);
@@ -33,10 +55,12 @@ export function createOpsControl(deps: {
         };
       });
     },
-    repair: (bot, actor) => repair.repair(bot, { actor }),
-    logs: (bot, lines) => repair.logs(bot, lines),
-    history: (bot, limit = 10) => repair.ledger.list({ ...(bot ? { bot } : {}), limit }),
-    stats: (bot) => repair.ledger.stats(bot),
+    repair: async (bot, actor) => repair.repair(await visible(bot), { actor }),
+    logs: async (bot, lines) => repair.logs(await visible(bot), lines),
+    // The ledger checks the bot against the organisation itself.
+    history: (bot, limit = 10) =>
+      repair.ledger.list({ ...(bot ? { bot } : {}), ...(org === undefined ? {} : { org }), limit }),
+    stats: (bot) => repair.ledger.stats(bot, org),
     async config() {
       const r = config.repair;
       return [
@@ -48,7 +72,13 @@ export function createOpsControl(deps: {
         `notifiers: ${config.notify.notifiers.map((n) => n.type).join(", ") || "none"}`,
       ];
     },
-    pause: (bot, actor, reason) => repair.ledger.pause(bot, actor, reason),
-    resume: (bot, actor) => repair.ledger.resume(bot, actor),
+    async pause(bot, actor, reason) {
+      if (bot === null) fleetWide("pausing repairs everywhere");
+      return repair.ledger.pause(bot === null ? null : await visible(bot), actor, reason);
+    },
+    async resume(bot, actor) {
+      if (bot === null) fleetWide("resuming repairs everywhere");
+      return repair.ledger.resume(bot === null ? null : await visible(bot), actor);
+    },
   };
 }

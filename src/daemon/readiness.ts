@@ -2,11 +2,15 @@ import { type Issue, errorMessage } from "../core/errors.js";
 import type { EventBus } from "../events/bus.js";
 import { lowDiskSpace } from "../store/errors.js";
 import type { Store } from "../store/store.js";
+import type { VaultStatus } from "../vault/vault.js";
 import type { Loops } from "./loops.js";
+import { certificateVerdict, vaultVerdict } from "./readiness-secrets.js";
 
 export interface PartVerdict {
   ok: boolean;
   reason?: string;
+  /** Ready, but something an operator should act on soon (a certificate near its end). */
+  warning?: string;
   [detail: string]: unknown;
 }
 
@@ -14,6 +18,8 @@ export interface Readiness {
   ready: boolean;
   /** The parts that are not ready, with why. */
   failing: { part: string; reason: string }[];
+  /** The parts that are ready but warn, with what. */
+  warnings: { part: string; warning: string }[];
   parts: Record<string, PartVerdict>;
 }
 
@@ -27,6 +33,13 @@ export async function checkReadiness(deps: {
   loops: Loops;
   /** Notifier config problems (a token variable that is not set): an error is not ready. */
   notifierIssues?: () => Issue[];
+  /** The credential vault's keys and records (readiness-secrets.ts `vaultVerdict`). */
+  vault?: () => Promise<VaultStatus>;
+  /** The certificate served over HTTPS, as read at start. */
+  certificate?: { file: string; validTo: string } | null;
+  /** A part's own verdict added as is (the API's exposure warning). */
+  extra?: Record<string, PartVerdict>;
+  now?: () => number;
 }): Promise<Readiness> {
   const parts: Record<string, PartVerdict> = {};
 
@@ -77,10 +90,22 @@ export async function checkReadiness(deps: {
           };
   }
 
+  if (deps.vault) {
+    parts.vault = await deps.vault().then(vaultVerdict, (error: unknown) => ({
+      ok: false,
+      reason: `vault: cannot read its records: ${errorMessage(error)}`,
+    }));
+  }
+  if (deps.certificate) parts.tls = certificateVerdict(deps.certificate, (deps.now ?? Date.now)());
+  Object.assign(parts, deps.extra);
+
   const failing = Object.entries(parts)
     .filter(([, v]) => !v.ok)
     .map(([part, v]) => ({ part, reason: v.reason ?? "not ready" }));
-  return { ready: failing.length === 0, failing, parts };
+  const warnings = Object.entries(parts).flatMap(([part, v]) =>
+    v.ok && v.warning ? [{ part, warning: v.warning }] : [],
+  );
+  return { ready: failing.length === 0, failing, warnings, parts };
 }
 
 function round(ms: number): number {

@@ -21,7 +21,7 @@ import { buildHttpServer } from "./server.js";
 const EXPECTED: Record<string, Access> = {
   "GET /healthz": "public",
   "GET /readyz": "public",
-  "GET /metrics": "public",
+  "GET /metrics": "viewer",
   "GET /api/openapi.json": "public",
   "POST /api/v1/auth/login": "public",
   "POST /api/v1/auth/setup": "public",

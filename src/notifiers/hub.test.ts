@@ -41,6 +41,27 @@ function clock(start = Date.parse("2026-05-01T12:00:00Z")) {
 const settings = { dedupeWindowMs: 600_000, rateLimit: { count: 3, windowMs: 600_000 } };
 
 describe("the notification hub", () => {
+  it("gives a notifier of one organisation only that organisation's notifications", async () => {
+    const time = clock();
+    const all = recorder("all");
+    const acme = recorder("acme");
+    const orgs: Record<string, string> = { "bot-a": "acme", "bot-b": "globex" };
+    const hub = createHub([all.entry, { ...acme.entry, org: "acme" }], settings, {
+      log,
+      now: time.now,
+      orgOf: (n) => (n.bot === null ? "default" : (orgs[n.bot] ?? "default")),
+    });
+    hub.notify(note({ bot: "bot-a" }));
+    hub.notify(note({ bot: "bot-b" }));
+    hub.notify(note({ bot: null, title: "fleet-wide" }));
+    await hub.flush();
+    expect(all.received.map((n) => n.bot)).toEqual(["bot-a", "bot-b", null]);
+    expect(acme.received.map((n) => n.bot)).toEqual(["bot-a"]);
+    // Another organisation's notification is not this notifier's: not counted as dropped.
+    expect(hub.health()[1]).toMatchObject({ sent: 1, dropped: 0 });
+    await hub.close();
+  });
+
   it("sends a dedupe key once per window and again after it", async () => {
     const time = clock();
     const a = recorder("a");

@@ -43,6 +43,8 @@ export interface HubEntry {
   /** Where its config sits, e.g. `notifiers[0]`; prefixes its issues. */
   path: string;
   notifier: Notifier;
+  /** Only this organisation's notifications reach it; all when unset. */
+  org?: string | undefined;
 }
 
 export interface HubSettings {
@@ -55,6 +57,8 @@ export interface HubDeps {
   now: () => number;
   /** Problems found while building the notifiers (a plugin that threw). */
   issues?: Issue[];
+  /** Whose a notification is, for notifiers that serve one organisation. */
+  orgOf?: (notification: Notification) => string;
 }
 
 /** A stuck destination must not hold an unbounded backlog in memory. */
@@ -75,7 +79,7 @@ export function createHub(
   settings: HubSettings,
   deps: HubDeps,
 ): NotificationHub {
-  const lanes = entries.map((entry) => new Lane(entry, deps.log, deps.now));
+  const lanes = entries.map((entry) => new Lane(entry, deps.log, deps.now, deps.orgOf));
   const seen = new Map<string, number>();
   const delivered = new Map<string, number[]>();
   const suppressed = new Map<string, number>();
@@ -232,6 +236,7 @@ class Lane {
     readonly entry: HubEntry,
     private readonly log: Logger,
     private readonly now: () => number,
+    private readonly orgOf?: (notification: Notification) => string,
   ) {
     this.health = {
       name: entry.notifier.name,
@@ -245,6 +250,8 @@ class Lane {
   }
 
   accepts(notification: Notification): boolean {
+    const { org } = this.entry;
+    if (org !== undefined && this.orgOf?.(notification) !== org) return false;
     try {
       return this.entry.notifier.accepts?.(notification) ?? true;
     } catch {

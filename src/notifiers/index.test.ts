@@ -101,7 +101,9 @@ describe("the notifier registry", () => {
     });
     const hub = createNotificationHub(config, {
       log: pino({ level: "silent" }),
-      control: {} as OpsControl,
+      control: () => ({}) as OpsControl,
+      botOrg: () => null,
+      fleetOrg: "default",
       env: {},
     });
     expect(hub.health().map((h) => [h.name, h.type])).toEqual([

@@ -45,7 +45,12 @@ export type NotifierConfig = z.output<typeof notifierConfigSchema>;
 
 export interface NotificationHubDeps {
   log: Logger;
-  control: OpsControl;
+  /** What a notifier's chat commands act on: the bots of `org`, or every bot when it is unset. */
+  control: (org: string | undefined) => OpsControl;
+  /** The organisation of a bot, by name (null when unknown: it then counts as the fleet's). */
+  botOrg: (name: string) => string | null;
+  /** The organisation of notifications about no bot (or an unknown one). */
+  fleetOrg: string;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
 }
@@ -74,12 +79,12 @@ export function createNotificationHub(
     try {
       const notifier = plugin.create(notifierConfig, {
         log: deps.log.child({ notifier: name }),
-        control: deps.control,
+        control: deps.control(notifierConfig.org),
         env,
         now,
         name,
       });
-      entries.push({ type: plugin.type, path, notifier });
+      entries.push({ type: plugin.type, path, notifier, org: notifierConfig.org });
     } catch (error) {
       issues.push({ path, message: `cannot start: ${errorMessage(error)}`, severity: "error" });
     }
@@ -90,12 +95,17 @@ export function createNotificationHub(
       dedupeWindowMs: config.dedupeWindow,
       rateLimit: { count: config.rateLimit.count, windowMs: config.rateLimit.window },
     },
-    { log: deps.log, now, issues },
+    {
+      log: deps.log,
+      now,
+      issues,
+      orgOf: (n) => (n.bot === null ? null : deps.botOrg(n.bot)) ?? deps.fleetOrg,
+    },
   );
 }
 
 /** `name`, else the type; a repeated one gets `-2`, `-3`, ... so health and logs tell them apart. */
-function uniqueNames(configs: readonly { type: string; name?: string | undefined }[]): string[] {
+function uniqueNames(configs: readonly NotifierConfig[]): string[] {
   const used = new Set<string>();
   return configs.map((config) => {
     const base = config.name ?? config.type;

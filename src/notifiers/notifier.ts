@@ -7,7 +7,7 @@ import type { Notification, OpsControl } from "../core/notification.js";
 export interface NotifierDeps {
   /** Already bound to `{ notifier: <name> }`. */
   log: Logger;
-  /** What chat commands act on (only notifiers that take commands use it). */
+  /** What chat commands act on (only notifiers that take commands use it), scoped to its `org`. */
   control: OpsControl;
   env: NodeJS.ProcessEnv;
   /** Milliseconds since the epoch; injected so tests control time. */
@@ -44,6 +44,12 @@ export function notifierSchema<const T extends string, S extends z.ZodRawShape>(
     type: z.literal(type),
     /** How logs, health and issues call it; defaults to the type. */
     name: z.string().min(1).max(64).optional(),
+    /**
+     * The organisation it serves: only its bots' notifications, and chat
+     * commands on its bots only. Unset: every organisation's, as for the
+     * install's own operators (docs/access.md "Organisations").
+     */
+    org: z.string().min(1).optional(),
     ...shape,
   });
 }
@@ -53,10 +59,8 @@ export function notifierSchema<const T extends string, S extends z.ZodRawShape>(
  * build one from a parsed config. Registered once in `notifiers/index.ts`.
  */
 export interface NotifierPlugin<
-  S extends z.ZodType<{ type: string; name?: string | undefined }> = z.ZodType<{
-    type: string;
-    name?: string | undefined;
-  }>,
+  S extends z.ZodType<{ type: string; name?: string | undefined; org?: string | undefined }> =
+    z.ZodType<{ type: string; name?: string | undefined; org?: string | undefined }>,
 > {
   readonly type: string;
   readonly schema: S;

@@ -20,6 +20,7 @@ import { type ModelChoice, modelOverlay } from "./providers.js";
 import { BUILT_IN_TEMPLATES, type Environment, deepMerge, renderConfig } from "./template.js";
 import { locateConfiguredOpenClaw } from "../runtime/runtimes.js";
 import { VAULT_NAME } from "../core/vault.js";
+import { type FirstTokenCopy, keepFirstToken } from "../vault/gateway-token.js";
 import { Vault } from "../vault/vault.js";
 import { trackCreated } from "./created-files.js";
 import {
@@ -84,6 +85,8 @@ export interface ProvisionResult {
   /** The doctor on the rendered (dry run) or written instance. */
   report: DoctorReport | null;
   registered: boolean;
+  /** Whether the generated gateway token has a copy in the vault; null on a dry run. */
+  gatewayToken: FirstTokenCopy | null;
 }
 
 export interface ProvisionDeps {
@@ -167,6 +170,7 @@ export async function provision(
     dryRun: request.dryRun,
     report: null,
     registered: false,
+    gatewayToken: null,
   };
   if (existsSync(planned.configPath)) {
     throw new OpsError(
@@ -203,9 +207,10 @@ export async function provision(
     ...credentials.flatMap((c) => (c.vault ? [c.vault] : [])),
   ]);
   const created = trackCreated(planned.stateDir);
+  const token = randomBytes(24).toString("hex");
   try {
     mkdirSync(planned.stateDir, { recursive: true, mode: 0o700 });
-    created.write(tokenFile, `${randomBytes(24).toString("hex")}\n`, 0o600);
+    created.write(tokenFile, `${token}\n`, 0o600);
     if (fileRefs.length > 0)
       created.write(
         secretsFile,
@@ -218,6 +223,13 @@ export async function provision(
     const keyOf = (c: CredentialPlan) =>
       c.vault ? values.get(c.vault) : c.variable ? request.variables[c.variable] : undefined;
     await storeCredentials(openclaw, config, botForDoctor, credentials, keyOf);
+    // Last: a failure before it leaves no record behind, a failure of it leaves no files.
+    result.gatewayToken = await keepFirstToken(
+      vault,
+      planned.name,
+      { configPath: planned.configPath, tokenFile },
+      token,
+    );
   } catch (error) {
     created.undo();
     throw error;

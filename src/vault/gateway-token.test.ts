@@ -14,6 +14,7 @@ import type { Store } from "../store/store.js";
 import {
   type TokenRotationDeps,
   gatewayTokenRecord,
+  keepFirstToken,
   locateGatewayToken,
   rotateGatewayToken,
 } from "./gateway-token.js";
@@ -188,5 +189,54 @@ describe("gateway token rotation", () => {
       pointer: "value",
     });
     expect(existsSync(file)).toBe(true);
+  });
+});
+
+describe("the first token of a provisioned instance", () => {
+  const tokenFile = path.join(dir, "first-token");
+  const config = (token: unknown) => {
+    const configPath = path.join(dir, "first.json");
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        gateway: { auth: { mode: "token", token } },
+        secrets: {
+          providers: { clawops: { source: "file", path: tokenFile, mode: "singleValue" } },
+        },
+      }),
+    );
+    return { configPath, tokenFile };
+  };
+  const fromFile = { source: "file", provider: "clawops", id: "value" };
+  const first = registerSecret(randomBytes(24).toString("hex"), "a first gateway token");
+
+  it("keeps a copy in the vault when the config reads the generated file", async () => {
+    expect(await keepFirstToken(vault(), "fresh", config(fromFile), first)).toEqual({
+      record: "gateway-token/fresh",
+      note: null,
+    });
+    expect(await vault().get("gateway-token/fresh")).toBe(first);
+  });
+
+  it("makes no copy without a vault key, and says how one is made later", async () => {
+    const keyless = Vault.open(
+      store.vault,
+      vaultConfigSchema.parse({ keys: [{ id: "k", env: "K" }] }),
+      {},
+    );
+    const copy = await keepFirstToken(keyless, "keyless", config(fromFile), first);
+    expect(copy.record).toBeNull();
+    expect(copy.note).toMatch(
+      /^no vault key \(vault key "k" is not set: set K.*\): the token is in its file only; `clawops bot rotate-token keyless` keeps the next one in the vault$/,
+    );
+  });
+
+  it("makes no copy of a token the config does not read", async () => {
+    const elsewhere = { source: "file", provider: "other", id: "/x" };
+    for (const token of ["a-token-in-the-config-itself-0123456789", elsewhere])
+      expect(await keepFirstToken(vault(), "elsewhere", config(token), first)).toEqual({
+        record: null,
+        note: "the config does not read the generated token file",
+      });
   });
 });

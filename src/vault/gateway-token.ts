@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
+import path from "node:path";
 import type { Bot } from "../core/bot.js";
 import { OpsError, errorMessage, isOpsError } from "../core/errors.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
@@ -219,4 +220,45 @@ function publish(
     actor,
     data: { name: bot.name, ...data },
   });
+}
+
+/** Where a freshly provisioned gateway's token is kept besides its file. */
+export interface FirstTokenCopy {
+  /** The vault record with a copy; null when none was made. */
+  record: string | null;
+  /** Why there is no copy, in words. */
+  note: string | null;
+}
+
+/**
+ * Keeps a copy of a new instance's first token in the vault (`gateway-token/<bot>`,
+ * as `rotate-token` does), when the config reads its token from `tokenFile`
+ * and the vault's current key is there. Without a key there is no copy, and
+ * the note says how one is made later; any other vault failure throws.
+ */
+export async function keepFirstToken(
+  vault: Vault,
+  bot: string,
+  files: { configPath: string; tokenFile: string },
+  token: string,
+): Promise<FirstTokenCopy> {
+  let home: TokenHome | null = null;
+  try {
+    home = locateGatewayToken(files.configPath, process.env);
+  } catch {
+    // The template takes its token elsewhere (a vault value, the environment): nothing to copy.
+  }
+  if (home?.kind !== "file" || path.resolve(home.file) !== path.resolve(files.tokenFile))
+    return { record: null, note: "the config does not read the generated token file" };
+  const record = gatewayTokenRecord(bot);
+  try {
+    await vault.put(record, token);
+    return { record, note: null };
+  } catch (error) {
+    if (!isOpsError(error) || error.code !== "VAULT_KEY_MISSING") throw error;
+    return {
+      record: null,
+      note: `no vault key (${error.message}): the token is in its file only; \`clawops bot rotate-token ${bot}\` keeps the next one in the vault`,
+    };
+  }
 }

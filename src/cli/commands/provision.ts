@@ -102,6 +102,10 @@ function render(result: ProvisionResult): string {
       (v) => `  vault:       ${v.path}: from vault record ${v.name}, in the private secrets file`,
     ),
   ];
+  if (result.gatewayToken)
+    lines.push(
+      `  token:       ${result.gatewayToken.record ? `a copy in vault record ${result.gatewayToken.record}` : `no copy in the vault: ${result.gatewayToken.note}`}`,
+    );
   if (result.registered) lines.push(`  registered:  clawops bot start ${result.bot}`);
   if (result.report) {
     const { error, warning, info } = result.report.counts;

@@ -75,6 +75,8 @@ export function renderStatus(s: StatusAnswer, now = Date.now()): string {
     `clawops ${d.version}  pid ${d.pid}  up ${formatDurationMs(d.uptimeMs)}  ${d.http}`,
     `store    ${d.store.dialect} ${d.store.location}`,
     `ready    ${s.readiness.ready ? "yes" : `no: ${failing}`}`,
+    // An older daemon answers without warnings.
+    ...(s.readiness.warnings ?? []).map((w) => `warning  ${w.part}: ${w.warning}`),
     "",
   ];
   if (s.bots.length === 0) {

@@ -69,7 +69,17 @@ export const readinessSchema = z
   .object({
     ready: z.boolean(),
     failing: z.array(z.object({ part: z.string(), reason: z.string() })),
-    parts: z.record(z.string(), z.looseObject({ ok: z.boolean(), reason: z.string().optional() })),
+    warnings: z.array(z.object({ part: z.string(), warning: z.string() })).meta({
+      description: "parts that are ready but need an operator soon (a certificate near its end)",
+    }),
+    parts: z.record(
+      z.string(),
+      z.looseObject({
+        ok: z.boolean(),
+        reason: z.string().optional(),
+        warning: z.string().optional(),
+      }),
+    ),
   })
   .meta({ id: "Readiness" });
 

@@ -1,9 +1,15 @@
+import type { FastifyRequest } from "fastify";
 import { z } from "zod";
+import { DEFAULT_ORG, orgScope } from "../../core/access.js";
 import type { DaemonContext } from "../../daemon/context.js";
+import { scopeMetrics } from "../metrics-scope.js";
 import { readinessSchema } from "../records/fleet.js";
 import type { Api } from "../schema.js";
 
-/** Liveness, readiness and metrics: unauthenticated and cheap. */
+/**
+ * Liveness and readiness (unauthenticated and cheap), and metrics (with
+ * credentials unless `http.publicMetrics`, scoped to the caller's organisation).
+ */
 export function probeRoutes(app: Api, ctx: DaemonContext) {
   app.get(
     "/healthz",
@@ -38,16 +44,27 @@ export function probeRoutes(app: Api, ctx: DaemonContext) {
     "/metrics",
     {
       logLevel: "warn",
+      config: { access: ctx.config.http.publicMetrics ? "public" : "viewer" },
       schema: {
         tags: ["probes"],
-        summary: "Prometheus metrics (text exposition format)",
+        summary:
+          "Prometheus metrics (text exposition format): the caller's organisation's bots, and the daemon's own series for the default organisation",
         produces: ["text/plain"],
         response: { 200: z.string() },
       },
     },
-    async (_request, reply) => {
-      const text = await ctx.metrics.registry.metrics();
+    async (request, reply) => {
+      const text = await visibleMetrics(ctx, request);
       return reply.type(ctx.metrics.registry.contentType).send(text);
     },
   );
+}
+
+/** All of it for the host (the local credential, or `publicMetrics`); one organisation's otherwise. */
+async function visibleMetrics(ctx: DaemonContext, request: FastifyRequest): Promise<string> {
+  const text = await ctx.metrics.registry.metrics();
+  const org = request.principal ? orgScope(request.principal) : undefined;
+  if (org === undefined) return text;
+  const names = new Set((await ctx.store.listBots({ org })).map((bot) => bot.name));
+  return scopeMetrics(text, { sees: (bot) => names.has(bot), daemonWide: org === DEFAULT_ORG });
 }

@@ -223,6 +223,8 @@ describe("Telegram commands", () => {
       ].join("\n"),
     );
     expect(ops.calls).toEqual([
+      // The bot is looked up first: one the chat may not see is refused before "Repairing".
+      ["status", "bot-a"],
       ["repair", "bot-a", "telegram:1001"],
       ["stats", undefined],
     ]);
@@ -308,6 +310,7 @@ describe("Telegram commands", () => {
     fake.pushCallback(OPERATOR, "stats");
     expect(await nextReply(after)).toContain("📊 <b>Repair stats</b> · fleet");
     expect(ops.calls).toEqual([
+      ["status", "bot-a"],
       ["repair", "bot-a", "telegram:-2002"],
       ["pause", "bot-a", "telegram:1001", "paused from Telegram"],
       ["logs", "bot-a", 40],

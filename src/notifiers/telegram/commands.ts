@@ -152,6 +152,8 @@ function commandHandlers(deps: CommandDeps) {
     async repair({ args, actor, reply }: Invocation) {
       const bot = args[0];
       if (!bot) return reply("Usage: /repair &lt;bot&gt;");
+      // A bot this chat may not act on is refused at once, not after "Repairing".
+      await control.status(bot);
       await reply(`🔧 Repairing <b>${escapeHtml(bot)}</b>…`);
       // A repair takes seconds to minutes; the update loop must keep answering meanwhile.
       deps.background(async () => {

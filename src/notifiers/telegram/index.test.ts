@@ -39,7 +39,13 @@ function hubFor(telegramConfig: Record<string, unknown>, env: NodeJS.ProcessEnv)
       { type: "telegram", chatIds: [OPERATOR, GROUP], pollTimeout: "1s", ...telegramConfig },
     ],
   });
-  const hub = createNotificationHub(config, { log, control, env });
+  const hub = createNotificationHub(config, {
+    log,
+    control: () => control,
+    botOrg: () => null,
+    fleetOrg: "default",
+    env,
+  });
   const stop = new AbortController();
   cleanups.push(async () => {
     stop.abort();
