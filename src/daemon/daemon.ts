@@ -167,9 +167,10 @@ async function start(
   // The hub needs the repair service (for chat commands) and the service the hub (to notify).
   let hub: NotificationHub | null = null;
   // What operators are told goes to the notifiers and to the realtime notifications rooms.
+  // The hub's deduplication and rate limit hold back the same from both.
   const tell = (notification: Notification) => {
-    hub?.notify(notification);
-    feed.notify(notification);
+    const admitted = hub ? hub.notify(notification) : notification;
+    if (admitted) feed.notify(admitted);
   };
   const repair = new RepairService({
     config,

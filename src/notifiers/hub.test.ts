@@ -66,8 +66,10 @@ describe("the notification hub", () => {
     const time = clock();
     const a = recorder("a");
     const hub = createHub([a.entry], settings, { log, now: time.now });
-    hub.notify(note({ dedupeKey: "k" }));
-    hub.notify(note({ dedupeKey: "k" }));
+    const first = note({ dedupeKey: "k" });
+    // What it admitted is what the realtime rooms get too; a duplicate, nothing.
+    expect(hub.notify(first)).toEqual(first);
+    expect(hub.notify(note({ dedupeKey: "k" }))).toBeNull();
     time.advance(599_000);
     hub.notify(note({ dedupeKey: "k" }));
     await hub.flush();

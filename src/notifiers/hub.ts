@@ -22,8 +22,13 @@ export interface NotifierHealth {
 const ALWAYS_SENT: ReadonlySet<NotificationKind> = new Set(["escalated", "recovered"]);
 
 export interface NotificationHub {
-  /** Queues for every notifier; never throws; deduplicated and rate limited. */
-  notify(notification: Notification): void;
+  /**
+   * Queues for every notifier; never throws; deduplicated and rate limited.
+   * Returns what was admitted (with a note of what the rate limit held back),
+   * null when it was a duplicate or over the limit: what else tells operators
+   * (the realtime notification rooms) passes on the same.
+   */
+  notify(notification: Notification): Notification | null;
   /** Starts what listens (the Telegram command poller); resolves once started. */
   start(signal: AbortSignal): Promise<void>;
   /**
@@ -170,13 +175,18 @@ export function createHub(
   return {
     notify(notification) {
       try {
-        if (closed) return;
+        if (closed) return null;
         const admitted = admit(notification);
-        if (!admitted) return drop(notification);
+        if (!admitted) {
+          drop(notification);
+          return null;
+        }
         for (const lane of lanes) lane.enqueue(admitted, abortSends.signal);
+        return admitted;
       } catch (error) {
         // The caller is a repair or a supervisor: a notification problem must never reach it.
         deps.log.error({ err: errorMessage(error) }, "notify.internal_error");
+        return null;
       }
     },
 
