@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { registerAccessCommands } from "./commands/access.js";
 import { registerBotCommands } from "./commands/bot.js";
+import { registerApprovalCommands } from "./commands/approvals.js";
 import { registerBudgetCommands } from "./commands/budget.js";
 import { registerChat } from "./commands/chat.js";
 import { registerConfigCommands } from "./commands/config.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerEvents(program);
   registerSessionCommands(program);
   registerBudgetCommands(program);
+  registerApprovalCommands(program);
   registerGatewayCommands(program);
   registerDoctor(program);
   registerProvision(program);

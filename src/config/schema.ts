@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { approvalsConfigSchema } from "../approvals/policy.js";
 import { budgetsConfigSchema } from "../budget/settings.js";
 import { ingestConfigSchema } from "../ingest/settings.js";
 import { duration } from "../core/duration.js";
@@ -254,6 +255,7 @@ export const configSchema = z.strictObject({
   vault: vaultConfigSchema,
   access: accessSchema,
   redis: redisSchema,
+  approvals: approvalsConfigSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

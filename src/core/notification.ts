@@ -19,6 +19,8 @@ export interface Notification {
   detail?: string;
   /** The repair it reports, for buttons and links. */
   repairId?: string;
+  /** The exec approval it asks for (src/approvals/): Allow and Deny buttons. */
+  approval?: { id: string };
   /** Two notifications with the same key within the dedupe window are sent once. */
   dedupeKey: string;
   /** ISO 8601. */
@@ -54,5 +56,12 @@ export interface OpsControl {
   /** clawops's repair and notification settings in words, without secrets. */
   config(): Promise<string[]>;
   pause(bot: string | null, actor: string, reason: string): Promise<RepairPause>;
+  /** A human's decision on an exec the bot's gateway waits on (its id or an 8+ character prefix). */
+  decideApproval(
+    bot: string,
+    id: string,
+    decision: "allow-once" | "deny",
+    actor: string,
+  ): Promise<{ bot: string; id: string; command: string }>;
   resume(bot: string | null, actor: string): Promise<boolean>;
 }

@@ -1,4 +1,5 @@
 import type { AccessService } from "../access/service.js";
+import type { ApprovalService } from "../approvals/service.js";
 import type { Redis } from "ioredis";
 import type { BudgetService } from "../budget/service.js";
 import type { ClawopsConfig } from "../config/schema.js";
@@ -31,6 +32,8 @@ export interface DaemonContext {
   notifier: NotificationHub;
   ingest: IngestService;
   budgets: BudgetService;
+  /** OpenClaw's exec approvals routed to clawops, and its policy. */
+  approvals: ApprovalService;
   registry: RegistryDeps;
   /** Users, tokens, logins: who a request is. */
   access: AccessService;

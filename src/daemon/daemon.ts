@@ -10,6 +10,7 @@ import { DoctorRouter } from "../doctor/off-thread.js";
 import { DoctorService } from "../doctor/service.js";
 import { EventBus } from "../events/bus.js";
 import { IngestService } from "../ingest/service.js";
+import { ApprovalService } from "../approvals/service.js";
 import { BudgetService } from "../budget/service.js";
 import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
@@ -185,7 +186,18 @@ async function start(
   await repair.start();
   const notifier = createNotificationHub(config.notify, {
     log: log.child({ part: "notify" }),
-    control: (org) => createOpsControl({ config, store, supervisor, repair }, org),
+    control: (org) =>
+      createOpsControl(
+        // The approvals are built after the hub (they notify through it): read when a chat decides.
+        {
+          config,
+          store,
+          supervisor,
+          repair,
+          approvals: { decide: (...a) => approvals.decide(...a) },
+        },
+        org,
+      ),
     botOrg: (name) => botOrgs.get(name) ?? null,
     fleetOrg: DEFAULT_ORG,
   });
@@ -201,8 +213,20 @@ async function start(
     instances: () => supervisor.instances(),
     envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
     secretsFor: (bot) => gatewaySecrets(config.supervisor.env, bot),
+    // Read once a gateway is followed (ingest.start() below), when `approvals` exists.
+    capsFor: (bot) => approvals.capsFor(bot),
+    onGatewayEvent: (bot, frame) => approvals.onGatewayEvent(bot, frame),
   });
   undo.push(() => ingest.close());
+  // The approvals ride on the ingest's connection to each gateway: its route and its calls.
+  const approvals = new ApprovalService({
+    config: config.approvals,
+    store,
+    bus,
+    log: log.child({ part: "approvals" }),
+    gateway: ingest,
+    notify: tell,
+  });
   bus.subscribe((event) => {
     if (event.type !== "session.message" || !event.data.tokens || !event.botId) return;
     const bot = botNames.get(event.botId) ?? event.botId;
@@ -257,6 +281,7 @@ async function start(
     repair,
     notifier,
     ingest,
+    approvals,
     budgets,
     access,
     redis,

@@ -1,3 +1,4 @@
+import type { ApprovalService } from "../approvals/service.js";
 import type { ClawopsConfig } from "../config/schema.js";
 import { DEFAULT_ORG } from "../core/access.js";
 import { formatDurationMs } from "../core/duration.js";
@@ -22,6 +23,7 @@ export function createOpsControl(
     store: Store;
     supervisor: Supervisor;
     repair: RepairService;
+    approvals: Pick<ApprovalService, "decide">;
   },
   org?: string,
 ): OpsControl {
@@ -75,6 +77,9 @@ export function createOpsControl(
     async pause(bot, actor, reason) {
       if (bot === null) fleetWide("pausing repairs everywhere");
       return repair.ledger.pause(bot === null ? null : await visible(bot), actor, reason);
+    },
+    async decideApproval(bot, id, decision, actor) {
+      return deps.approvals.decide(await requireBot(store, bot, org), id, decision, actor);
     },
     async resume(bot, actor) {
       if (bot === null) fleetWide("resuming repairs everywhere");

@@ -22,6 +22,8 @@ export interface ConnectAuth {
   mode: AuthMode;
   keyring?: DeviceKeyring;
   protocols: { min: number; max: number };
+  /** Capabilities to advertise (`exec-approvals`: route exec approvals to this client). */
+  caps?: readonly string[];
 }
 
 export function resolveAuthMode(auth: ConnectAuth): "backend" | "device" {
@@ -49,7 +51,7 @@ export function buildConnectParams(auth: ConnectAuth, challenge: { nonce: string
     },
     role: "operator",
     scopes: [...OPERATOR_SCOPES],
-    caps: [],
+    caps: [...(auth.caps ?? [])],
     locale: "en-US",
     userAgent: `clawops/${CLAWOPS_VERSION}`,
   };

@@ -35,6 +35,12 @@ export interface GatewayClientOptions {
   silenceTimeoutMs?: number;
   /** Reconnect after the gateway restarts or the connection drops; default true. */
   reconnect?: boolean;
+  /**
+   * Capabilities to advertise. `exec-approvals` makes this connection an
+   * approval route: the gateway holds an exec that needs approval and waits
+   * for `exec.approval.resolve` instead of denying it at once (docs/approvals.md).
+   */
+  caps?: readonly string[];
   /** Protocol range to offer (the gateway picks one inside it); defaults to the one clawops speaks. */
   minProtocol?: number;
   maxProtocol?: number;
@@ -205,12 +211,13 @@ export class GatewayClient {
   }
 
   private connectAuth(): ConnectAuth {
-    const { url, token, auth, keyring, minProtocol, maxProtocol } = this.options;
+    const { url, token, auth, keyring, minProtocol, maxProtocol, caps } = this.options;
     return {
       url,
       token,
       mode: auth ?? "auto",
       keyring,
+      caps,
       protocols: {
         min: minProtocol ?? SUPPORTED_PROTOCOLS.min,
         max: maxProtocol ?? SUPPORTED_PROTOCOLS.max,

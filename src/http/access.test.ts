@@ -67,6 +67,8 @@ const EXPECTED: Record<string, Access> = {
   "POST /api/v1/repairs/resume": "operator",
   "GET /api/v1/budgets": "viewer",
   "POST /api/v1/bots/:name/budget/resume": "operator",
+  "GET /api/v1/approvals": "viewer",
+  "POST /api/v1/bots/:name/approvals/:id": "operator",
 };
 
 /** What the test's hook answers once a request is through authentication: the handler never runs. */

@@ -128,6 +128,7 @@ const BOT_ROUTES: [method: string, route: string, body?: unknown][] = [
   ["POST", "/api/v1/bots/:name/repair/pause"],
   ["POST", "/api/v1/bots/:name/repair/resume"],
   ["POST", "/api/v1/bots/:name/budget/resume"],
+  ["POST", "/api/v1/bots/:name/approvals/s1", { decision: "deny" }],
   ["GET", "/api/v1/events?bot=:name"],
   ["GET", "/api/v1/sessions?bot=:name"],
   ["GET", "/api/v1/cost?bot=:name"],

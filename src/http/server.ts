@@ -20,6 +20,7 @@ import { registerSetupPage } from "./setup-page.js";
 import { registerDashboard } from "./dashboard.js";
 import { botRoutes } from "./routes/bots.js";
 import { botTokenRoutes } from "./routes/bot-tokens.js";
+import { approvalRoutes } from "./routes/approvals.js";
 import { budgetRoutes } from "./routes/budgets.js";
 import { doctorRoutes } from "./routes/doctor.js";
 import { eventRoutes } from "./routes/events.js";
@@ -147,6 +148,7 @@ export function buildHttpServer(
     sessionRoutes(api, ctx);
     repairRoutes(api, ctx);
     budgetRoutes(api, ctx);
+    approvalRoutes(api, ctx);
     // The hub is read when a client connects: what builds the server need not have one yet.
     sseRoute(api, () => ctx.realtime);
     wsRoute(scope, () => ctx.realtime, ctx.config.http);

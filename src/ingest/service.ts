@@ -1,13 +1,14 @@
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Bot } from "../core/bot.js";
-import { errorMessage } from "../core/errors.js";
+import { OpsError, errorMessage } from "../core/errors.js";
 import { createRedactor } from "../core/redact.js";
 import type { BusEvent } from "../core/events.js";
 import { LIVE_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import type { EventBus } from "../events/bus.js";
 import type { MessageRecord } from "../core/session.js";
 import { GatewayClient } from "../gateway/client.js";
+import type { EventFrame } from "../gateway/frames.js";
 import { keepsJsonlSessions } from "../gateway/compat.js";
 import { gatewayTokenFrom, readOpenClawConfig } from "../gateway/openclaw-config.js";
 import type { Store } from "../store/store.js";
@@ -28,6 +29,13 @@ export interface IngestDeps {
   envFor(bot: Bot): NodeJS.ProcessEnv;
   /** Every secret the bot's gateway knows: masked in the messages clawops keeps. */
   secretsFor(bot: Bot): string[];
+  /**
+   * Capabilities the followed connection advertises (`exec-approvals` makes
+   * it the bot's approval route: src/approvals/). Read when it opens.
+   */
+  capsFor?(bot: Bot): readonly string[];
+  /** Called with every event frame the followed connection receives (after it opened). */
+  onGatewayEvent?(bot: Bot, frame: EventFrame): void;
 }
 
 /** One followed gateway: over the protocol (2026.8 and later) or its JSONL files (before). */
@@ -39,6 +47,8 @@ interface Follow {
   idle(): Promise<void>;
   /** Sessions with a run in flight; null when the gateway cannot say. */
   activeTurns(): Promise<number | null>;
+  /** The protocol connection, for other calls on it; null for a JSONL follow. */
+  client: GatewayClient | null;
   stop(): void;
 }
 
@@ -136,6 +146,27 @@ export class IngestService {
     return (await this.follows.get(botId)?.activeTurns()) ?? null;
   }
 
+  /**
+   * Calls `method` on the bot's followed connection (the one that carries
+   * its approval route). Throws `UNAVAILABLE` when the bot is not followed
+   * over the protocol, else what the gateway answered.
+   */
+  async request<S extends z.ZodType>(
+    botId: string,
+    method: string,
+    params: unknown,
+    schema: S,
+  ): Promise<z.output<S>> {
+    const client = this.follows.get(botId)?.client;
+    if (!client)
+      throw new OpsError(
+        "UNAVAILABLE",
+        "clawops has no protocol connection to this bot's gateway (not running, before 2026.8, or ingest.enabled is false)",
+        { retryable: true },
+      );
+    return client.request(method, params, schema);
+  }
+
   /** Which gateways are followed and whether their connection is up. */
   status(): { botId: string; path: Follow["path"]; connected: boolean }[] {
     return [...this.follows].map(([botId, f]) => ({
@@ -195,7 +226,12 @@ export class IngestService {
       ...(token ? { token } : {}),
       auth: "backend",
       reconnect: true,
+      caps: this.deps.capsFor?.(bot) ?? [],
     });
+    const deps = this.deps;
+    const stopEvents = deps.onGatewayEvent
+      ? client.onEvent((frame) => deps.onGatewayEvent?.(bot, frame))
+      : () => undefined;
     const log = this.deps.log.child({ bot: bot.name });
     const sink = new StoreSink({
       store: this.deps.store,
@@ -212,6 +248,7 @@ export class IngestService {
     };
     const onMessages = (messages: MessageRecord[]) => sink.published(messages);
     if (keepsJsonlSessions(client.hello.server.version)) {
+      stopEvents();
       client.close();
       return this.followFiles(bot, sink, log, onMessages, onSkipped);
     }
@@ -230,7 +267,9 @@ export class IngestService {
       start: () => sync.start(),
       idle: () => sync.idle(),
       activeTurns: () => countActiveRuns(client).catch(() => null),
+      client,
       stop: () => {
+        stopEvents();
         sync.stop();
         client.close();
       },
@@ -261,6 +300,7 @@ export class IngestService {
       },
       idle: () => Promise.resolve(),
       activeTurns: () => Promise.resolve(null),
+      client: null,
       stop: () => {
         void follower?.stop();
         follower = null;

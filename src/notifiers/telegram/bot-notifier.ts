@@ -112,7 +112,9 @@ export function createBotNotifier(
 
     async send(notification, signal) {
       const text = renderNotification(notification);
-      const keyboard = config.commands ? notificationKeyboard(notification.bot) : undefined;
+      const keyboard = config.commands
+        ? notificationKeyboard(notification.bot, notification.approval)
+        : undefined;
       const sendSignal = AbortSignal.any([signal, AbortSignal.timeout(SEND_TIMEOUT_MS)]);
       const failures: string[] = [];
       // Every chat gets its try: one chat that blocked the bot must not silence the others.

@@ -117,6 +117,11 @@ function fakeControl() {
       calls.push(["resume", bot, actor]);
       return bot !== "bot-b";
     },
+    decideApproval: async (bot, id, decision, actor) => {
+      calls.push(["decideApproval", bot, id, decision, actor]);
+      if (id === "gone0000") throw new OpsError("NOT_FOUND", "no exec waits for approval");
+      return { bot, id: `${id}-full`, command: "echo <hi>" };
+    },
   };
   return { control, calls, finish: (r: RepairRecord) => finishRepair(r) };
 }
@@ -182,6 +187,8 @@ describe("Telegram commands", () => {
       "stats",
       "pause",
       "resume",
+      "approve",
+      "deny",
       "config",
       "help",
     ]);
@@ -315,6 +322,24 @@ describe("Telegram commands", () => {
       ["pause", "bot-a", "telegram:1001", "paused from Telegram"],
       ["logs", "bot-a", 40],
       ["stats", undefined],
+    ]);
+  });
+
+  it("decides an exec approval from its buttons and from /approve and /deny", async () => {
+    let after = fake.calls.length;
+    fake.pushCallback(GROUP, "approve:bot-a:1234abcd5678");
+    expect(await nextReply(after, GROUP)).toBe(
+      "✅ Allowed once on <b>bot-a</b>: <code>echo &lt;hi&gt;</code>",
+    );
+    after = fake.calls.length;
+    fake.pushCallback(OPERATOR, "deny:bot-a:1234abcd5678");
+    expect(await nextReply(after)).toContain("❌ Denied on <b>bot-a</b>");
+    expect(await ask("/approve bot-a gone0000")).toBe("⚠️ no exec waits for approval");
+    expect(await ask("/deny bot-a")).toBe("Usage: /deny &lt;bot&gt; &lt;id&gt;");
+    expect(ops.calls).toEqual([
+      ["decideApproval", "bot-a", "1234abcd5678", "allow-once", "telegram:-2002"],
+      ["decideApproval", "bot-a", "1234abcd5678", "deny", "telegram:1001"],
+      ["decideApproval", "bot-a", "gone0000", "allow-once", "telegram:1001"],
     ]);
   });
 

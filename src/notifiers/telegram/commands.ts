@@ -24,6 +24,8 @@ export const COMMANDS = [
   { command: "stats", description: "Repair statistics: /stats [bot]" },
   { command: "pause", description: "Pause automatic repairs: /pause [bot] [reason]" },
   { command: "resume", description: "Resume automatic repairs: /resume [bot]" },
+  { command: "approve", description: "Let a waiting exec run once: /approve <bot> <id>" },
+  { command: "deny", description: "Refuse a waiting exec: /deny <bot> <id>" },
   { command: "config", description: "clawops's repair and notification settings" },
   { command: "help", description: "This list" },
 ] as const;
@@ -121,6 +123,11 @@ export function installCommands(bot: Bot, deps: CommandDeps): void {
     });
     if (chatId === undefined) return;
     const [verb, bot] = splitOnce(ctx.callbackQuery.data, ":");
+    if (verb === "approve" || verb === "deny") {
+      // `approve:<bot>:<approval id prefix>`: a bot name has no colon.
+      await invoke(verb, chatId, bot ? bot.split(":") : []);
+      return;
+    }
     if (verb !== "repair" && verb !== "logs" && verb !== "pause" && verb !== "stats") {
       deps.log.debug({ chatId, data: ctx.callbackQuery.data }, "telegram.unknown_button");
       return;
@@ -140,6 +147,16 @@ function commandHandlers(deps: CommandDeps) {
     return {
       usage: `Usage: /${command} &lt;bot&gt;${names ? `. Bots: ${escapeHtml(names)}` : ""}`,
     };
+  }
+
+  async function decide({ args, actor, reply }: Invocation, decision: "allow-once" | "deny") {
+    const [bot, id] = args;
+    const verb = decision === "deny" ? "deny" : "approve";
+    if (!bot || !id) return reply(`Usage: /${verb} &lt;bot&gt; &lt;id&gt;`);
+    const approval = await control.decideApproval(bot, id, decision, actor);
+    await reply(
+      `${decision === "deny" ? "❌ Denied" : "✅ Allowed once"} on <b>${escapeHtml(approval.bot)}</b>: <code>${escapeHtml(approval.command)}</code>`,
+    );
   }
 
   return {
@@ -189,6 +206,9 @@ function commandHandlers(deps: CommandDeps) {
       const bot = args[0] ?? null;
       await reply(renderResume(await control.resume(bot, actor), bot));
     },
+
+    approve: (invocation: Invocation) => decide(invocation, "allow-once"),
+    deny: (invocation: Invocation) => decide(invocation, "deny"),
 
     async config({ reply }: Invocation) {
       await reply(renderConfig(await control.config()));

@@ -118,6 +118,14 @@ describe("Telegram rendering", () => {
         ],
       ],
     });
+    expect(notificationKeyboard("bot-a", { id: "0123456789abcdef-rest" })).toEqual({
+      inline_keyboard: [
+        [
+          { text: "✅ Allow once", callback_data: "approve:bot-a:0123456789ab" },
+          { text: "❌ Deny", callback_data: "deny:bot-a:0123456789ab" },
+        ],
+      ],
+    });
     expect(notificationKeyboard(null)).toBeUndefined();
   });
 

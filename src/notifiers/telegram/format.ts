@@ -63,10 +63,22 @@ export function renderNotification(notification: Notification): string {
  * would exceed Telegram's 64 bytes (a very long bot name) is left out rather
  * than sent broken.
  */
-export function notificationKeyboard(bot: string | null): InlineKeyboardMarkup | undefined {
+export function notificationKeyboard(
+  bot: string | null,
+  approval?: { id: string },
+): InlineKeyboardMarkup | undefined {
   if (bot === null) return undefined;
   const button = (text: string, data: string) =>
     Buffer.byteLength(data) <= MAX_CALLBACK_BYTES ? [{ text, callback_data: data }] : [];
+  if (approval) {
+    // The id's first 12 characters: a UUID in full would not fit beside a long bot name.
+    const id = approval.id.slice(0, 12);
+    const row = [
+      ...button("✅ Allow once", `approve:${bot}:${id}`),
+      ...button("❌ Deny", `deny:${bot}:${id}`),
+    ];
+    return { inline_keyboard: row.length > 0 ? [row] : [] };
+  }
   const rows = [
     [...button("🔧 Repair now", `repair:${bot}`), ...button("📜 View logs", `logs:${bot}`)],
     [...button("⏸ Pause", `pause:${bot}`), ...button("📊 Stats", "stats")],

@@ -1,0 +1,124 @@
+import { z } from "zod";
+
+/**
+ * How much a bot's agent may do without a human (docs/approvals.md):
+ * - `autonomous`: clawops is no approval route: the gateway applies its own
+ *   exec policy alone (an exec that would ask is denied, since nobody answers);
+ * - `on-the-loop`: clawops decides by the rules, allows what no rule
+ *   catches, and tells the operators;
+ * - `in-the-loop`: clawops decides by the rules and asks a human for what
+ *   no rule catches.
+ */
+export const AUTONOMY_LEVELS = ["autonomous", "on-the-loop", "in-the-loop"] as const;
+export type Autonomy = (typeof AUTONOMY_LEVELS)[number];
+
+/** What a rule or a human decides; `ask` leaves it to a human. */
+export const RULE_DECISIONS = ["allow", "deny", "ask"] as const;
+export type RuleDecision = (typeof RULE_DECISIONS)[number];
+
+const pattern = z
+  .string()
+  .min(1)
+  .max(500)
+  .describe("a glob: `*` is any text, `?` one character; the whole text must match");
+
+const ruleSchema = z.strictObject({
+  /** Which bots it applies to (a glob on the name); every bot when unset. */
+  bot: pattern.optional(),
+  /** The command as the gateway shows it (`commandText`), e.g. `rm *`. */
+  command: pattern.optional(),
+  /** Where it would run: `gateway` or `node`. */
+  host: z.enum(["gateway", "node"]).optional(),
+  decision: z.enum(RULE_DECISIONS),
+  /** Said with the decision, in the audit trail and to the operators. */
+  reason: z.string().min(1).max(200).optional(),
+});
+export type ApprovalRule = z.output<typeof ruleSchema>;
+
+/** The `approvals` section of clawops.yaml. */
+export const approvalsConfigSchema = z
+  .strictObject({
+    /** Every bot's autonomy unless `bots` names another for it. */
+    autonomy: z.enum(AUTONOMY_LEVELS).default("autonomous"),
+    bots: z.record(z.string(), z.enum(AUTONOMY_LEVELS)).default({}),
+    /** Checked in order; the first that matches decides. */
+    rules: z.array(ruleSchema).default([]),
+  })
+  .prefault({});
+export type ApprovalsConfig = z.output<typeof approvalsConfigSchema>;
+
+/** What the policy makes of one request. */
+export interface PolicyVerdict {
+  decision: RuleDecision;
+  /** `rule 2` (1-based, as in clawops.yaml) or `autonomy on-the-loop`. */
+  by: string;
+  reason: string;
+}
+
+/** A bot's autonomy level. */
+export function autonomyOf(config: ApprovalsConfig, bot: string): Autonomy {
+  return config.bots[bot] ?? config.autonomy;
+}
+
+/** An exec request as the policy sees it. */
+export interface PolicyRequest {
+  command: string;
+  host: string;
+  /**
+   * Several commands in one (`a; b`, `a && b`, `a | b`, `$(b)`, a newline),
+   * by the gateway's analysis or the text: an `allow` rule never allows those,
+   * since `echo *` would otherwise allow `echo x; rm -rf /`.
+   */
+  chained: boolean;
+}
+
+/** Whether a command text chains or nests commands, whatever the gateway's analysis says. */
+export function looksChained(command: string): boolean {
+  return /[;&|`\n]|\$\(/.test(command);
+}
+
+/**
+ * The decision for an exec request of `bot`: the first matching rule's, else
+ * the autonomy's default (`on-the-loop` allows, `in-the-loop` asks). Pure.
+ */
+export function resolvePolicy(
+  config: ApprovalsConfig,
+  bot: string,
+  request: PolicyRequest,
+): PolicyVerdict {
+  const index = config.rules.findIndex(
+    (rule) =>
+      !(rule.decision === "allow" && request.chained) &&
+      (rule.bot === undefined || globMatches(rule.bot, bot)) &&
+      (rule.command === undefined || globMatches(rule.command, request.command)) &&
+      (rule.host === undefined || rule.host === request.host),
+  );
+  if (index >= 0) {
+    const rule = config.rules[index]!;
+    return {
+      decision: rule.decision,
+      by: `rule ${index + 1}`,
+      reason: rule.reason ?? `approvals.rules[${index}] says ${rule.decision}`,
+    };
+  }
+  const autonomy = autonomyOf(config, bot);
+  return autonomy === "in-the-loop"
+    ? { decision: "ask", by: "autonomy in-the-loop", reason: "no rule matched: a human decides" }
+    : request.chained
+      ? {
+          decision: "ask",
+          by: `autonomy ${autonomy}`,
+          reason: "several commands in one: a human decides",
+        }
+      : { decision: "allow", by: `autonomy ${autonomy}`, reason: "no rule matched" };
+}
+
+/** Whether `text` matches the glob `pattern` as a whole (`*` any text, `?` one character). */
+export function globMatches(pattern: string, text: string): boolean {
+  const source = [...pattern]
+    .map((c) =>
+      c === "*" ? "[\\s\\S]*" : c === "?" ? "[\\s\\S]" : c.replace(/[.+^${}()|[\]\\]/g, "\\$&"),
+    )
+    .join("");
+  return new RegExp(`^${source}$`).test(text);
+}
