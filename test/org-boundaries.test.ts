@@ -82,6 +82,7 @@ describe("organisation boundaries in metrics and chats", () => {
         dataDir: path.join(work.dir, "data"),
         http: { port: httpPort },
         openclaw: { bin: STAND_IN },
+        statusPages: { acme: { title: "Acme <bots>" } },
         supervisor: {
           doctorBeforeStart: false,
           restart: { initialDelay: "100ms" },
@@ -171,6 +172,39 @@ describe("organisation boundaries in metrics and chats", () => {
 
     expect(await command(acme, ACME_CHAT, "/pause beta maintenance")).toMatch(/paused/i);
     expect(await command(acme, ACME_CHAT, "/resume beta")).toMatch(/resumed/i);
+  });
+
+  it("publishes a status page of one organisation's bots, with nothing but names and states", async () => {
+    const page = await fetch(`${daemon.url}/status/acme`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toMatch(
+      /^default-src 'none'; style-src 'sha256-/,
+    );
+    const html = await page.text();
+    expect(html).toContain("<h1>Acme &#60;bots&#62;</h1>");
+    expect(html).toMatch(/<span class="name">beta<\/span><span class="tag up">operational/);
+    expect(html).not.toContain("alpha");
+    expect(html).not.toContain("<script");
+    const { gateways } = (await (await daemon.fetch("/api/v1/status")).json()) as {
+      gateways: (GatewayInstance & { bot: string })[];
+    };
+    const beta = gateways.find((g) => g.bot === "beta")!;
+    // Neither its port, its pid nor the supervisor's reason is anyone's business.
+    for (const secretish of [String(beta.pid), beta.reason]) expect(html).not.toContain(secretish);
+    expect(html).not.toMatch(/127\.0\.0\.1|:\d{4,5}\b/);
+
+    const json = (await (await fetch(`${daemon.url}/api/v1/status-pages/acme`)).json()) as {
+      overall: string;
+      bots: { name: string; status: string; days: unknown[] }[];
+    };
+    expect(json.overall).toBe("up");
+    expect(json.bots.map((b) => [b.name, b.status, b.days.length])).toEqual([["beta", "up", 30]]);
+    // An organisation without a page, and one that does not exist, answer the same.
+    for (const org of ["default", "nobody"]) {
+      const missing = await fetch(`${daemon.url}/status/${org}`);
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).toContain(`no status page named \\"${org}\\"`);
+    }
   });
 
   it("tells an organisation's chat about its own bots only", async () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { approvalsConfigSchema } from "../approvals/policy.js";
+import { statusPagesConfigSchema } from "../fleet/status-page.js";
 import { budgetsConfigSchema } from "../budget/settings.js";
 import { ingestConfigSchema } from "../ingest/settings.js";
 import { duration } from "../core/duration.js";
@@ -256,6 +257,8 @@ export const configSchema = z.strictObject({
   access: accessSchema,
   redis: redisSchema,
   approvals: approvalsConfigSchema,
+  /** Public, read-only status pages, by organisation (`/status/<org>`). */
+  statusPages: statusPagesConfigSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

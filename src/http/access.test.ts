@@ -26,6 +26,8 @@ const EXPECTED: Record<string, Access> = {
   "POST /api/v1/auth/login": "public",
   "POST /api/v1/auth/setup": "public",
   "GET /setup": "public",
+  "GET /status/:org": "public",
+  "GET /api/v1/status-pages/:org": "public",
   "GET /": "public",
   "GET /assets/*": "public",
   "POST /api/v1/auth/logout": "viewer",

@@ -17,6 +17,7 @@ import { sseRoute } from "./realtime/sse-route.js";
 import { closeStrayUpgrade, wsRoute } from "./realtime/ws-route.js";
 import { accessRoutes } from "./routes/access.js";
 import { registerSetupPage } from "./setup-page.js";
+import { statusPageRoutes } from "./status-page.js";
 import { registerDashboard } from "./dashboard.js";
 import { botRoutes } from "./routes/bots.js";
 import { botTokenRoutes } from "./routes/bot-tokens.js";
@@ -139,6 +140,7 @@ export function buildHttpServer(
     probeRoutes(api, ctx);
     accessRoutes(api, ctx, limits);
     registerSetupPage(scope);
+    statusPageRoutes(api, ctx);
     registerDashboard(scope);
     statusRoutes(api, ctx);
     botRoutes(api, ctx);

@@ -265,6 +265,7 @@ export class KyselyStore implements Store {
         sql<boolean>`type like ${like} escape '\\' and substr(type, 1, ${prefix.length}) = ${prefix}`,
       );
     } else if (query.type) q = q.where("type", "=", query.type);
+    if (query.since !== undefined) q = q.where("ts", ">=", query.since);
     if (query.afterId !== undefined) {
       const rows = await q
         .where("id", ">", query.afterId)

@@ -170,6 +170,9 @@ export function describeStoreContract(
       expect(forBot.map((e) => e.type)).toEqual(["bot.registered", "bot.updated"]);
       expect((await store.listEvents({ type: "bot." })).filter((e) => e.id > start).length).toBe(2);
       expect((await store.listEvents({ type: "daemon.started", afterId: start })).length).toBe(1);
+      // The bot's events since a time: the one dated 2026-01-01 is before it.
+      const recent = await store.listEvents({ botId: bot.id, since: "2026-01-02T00:00:00.000Z" });
+      expect(recent.map((e) => e.type)).toEqual(["bot.registered"]);
       const tail = await store.listEvents({ afterId: appended[0]!.id });
       expect(tail.map((e) => e.id)).toEqual([appended[1]!.id, appended[2]!.id]);
       const newest = await store.listEvents({ limit: 2 });

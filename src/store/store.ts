@@ -28,6 +28,8 @@ export interface EventQuery {
   type?: string;
   /** Only events with a larger id (for tailing). */
   afterId?: number;
+  /** Only events at or after this ISO 8601 time. */
+  since?: string;
   /** At most this many (default 100, max 1000): the newest ones, returned oldest first. */
   limit?: number;
 }
