@@ -19,7 +19,7 @@ import { sleep } from "../src/core/time.js";
 import { launchBrowser } from "../test/helpers/browser.js";
 import { freePort, runCli, startUp, tempDir } from "../test/helpers/cli.js";
 import { STAND_IN } from "../test/helpers/fleet.js";
-import { formatRows, machine, summarize } from "./stats.js";
+import { formatRows, machine, percentile, summarize } from "./stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -91,8 +91,9 @@ try {
         await cdp.detach();
       }
       await page.goto(`${daemon.url}/#/`);
-      await page.waitForFunction('"__rowsAt" in window', null, { timeout: 30_000 });
+      await page.waitForFunction(() => "__rowsAt" in globalThis, null, { timeout: 30_000 });
       samples.push(await page.evaluate<number>("window.__rowsAt"));
+      console.error(`${cold ? "cold" : "warm"} load ${i + 1}: ${samples.at(-1)!.toFixed(0)} ms`);
       await page.close();
     }
     return samples;
@@ -113,7 +114,13 @@ try {
     ["event to screen, bot.updated (ms)", summarize(toScreen)],
   ]);
   console.log(rows);
-  const p95 = (s: number[]) => [...s].sort((a, b) => a - b)[Math.ceil(0.95 * s.length) - 1]!;
+  const at = (s: number[], p: number) =>
+    percentile(
+      [...s].sort((a, b) => a - b),
+      p,
+    );
+  const p95 = (s: number[]) => at(s, 95);
+  const median = (s: number[]) => at(s, 50);
   const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
   console.log(
     `first paint p50 cold ${median(coldPaint).toFixed(0)} ms, p95 cold ${p95(coldPaint).toFixed(0)} ms (target <= ${PAINT_TARGET_MS} ms: ${verdict(p95(coldPaint) <= PAINT_TARGET_MS)})`,
@@ -125,8 +132,11 @@ try {
     `bots ${BOTS}, loads ${LOADS} per cache state, events ${EVENTS}; load average at start ${load}`,
   );
   console.log(`machine: ${await machine()}`);
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
 } finally {
-  await browser.close();
+  await browser.close().catch(() => undefined);
   await daemon.stop("SIGTERM");
   work.remove();
 }
@@ -152,6 +162,8 @@ async function eventToScreen(page: Page): Promise<number[]> {
           resolve(performance.timeOrigin + performance.now());
         }).observe(document.body, { childList: true, subtree: true, characterData: true });
       });
+      // Not the promise: evaluate would wait for it, and it settles only after the change below.
+      undefined;
     `);
     const patched = await daemon.fetch(`/api/v1/bots/${bot}`, {
       method: "PATCH",
@@ -159,7 +171,9 @@ async function eventToScreen(page: Page): Promise<number[]> {
       body: JSON.stringify({ labels: { bench: String(i) } }),
     });
     if (!patched.ok) throw new Error(`PATCH ${bot}: ${patched.status} ${await patched.text()}`);
-    const seenAt = await page.evaluate<number>("window.__seen");
+    const seenAt = await page.evaluate<number>(
+      `Promise.race([window.__seen, new Promise((_, reject) => setTimeout(() => reject(new Error("${label} never showed on ${bot}")), 10000))])`,
+    );
     const events = (await (
       await daemon.fetch(`/api/v1/events?bot=${bot}&type=bot.updated&limit=1`)
     ).json()) as { events: { ts: string; type: string }[] };
@@ -170,9 +184,4 @@ async function eventToScreen(page: Page): Promise<number[]> {
     await sleep(300);
   }
   return samples;
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
