@@ -57,3 +57,46 @@ export function tailLines(file: string, lines: number): string[] {
     closeSync(fd);
   }
 }
+
+/** A page of a log file read after a byte cursor (`readLogAfter`). */
+export interface LogPage {
+  lines: string[];
+  /** Where the next read starts: past the last whole line returned. */
+  cursor: number;
+  /** The file was rotated or truncated since `cursor`: the lines start again at its beginning. */
+  reset: boolean;
+  /** Lines between the cursor and these were skipped (more than `maxBytes` was new). */
+  truncated: boolean;
+}
+
+/**
+ * The whole lines of `file` after byte `cursor` (null: the last `maxBytes`), at most `maxBytes`
+ * of them, the newest kept. A cursor past the end means the file was rotated (copied and
+ * truncated, `rotateLog`): reading starts again at 0. A line still being written is left for
+ * the next read. A missing file is an empty page at cursor 0.
+ */
+export function readLogAfter(file: string, cursor: number | null, maxBytes = 64 * 1024): LogPage {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return { lines: [], cursor: 0, reset: cursor !== null && cursor > 0, truncated: false };
+  }
+  try {
+    const size = statSync(file).size;
+    const reset = cursor !== null && cursor > size;
+    const from = cursor === null || reset ? Math.max(0, size - maxBytes) : cursor;
+    const start = Math.max(from, size - maxBytes);
+    const buffer = Buffer.alloc(size - start);
+    readSync(fd, buffer, 0, buffer.length, start);
+    const end = buffer.lastIndexOf(0x0a) + 1;
+    let text = buffer.subarray(0, end).toString("utf8");
+    // Started mid-file: the first line is a fragment of one.
+    const skippedPart = start > 0 && (cursor === null || reset || start > from);
+    if (skippedPart) text = text.slice(text.indexOf("\n") + 1);
+    const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
+    return { lines, cursor: start + end, reset, truncated: start > from };
+  } finally {
+    closeSync(fd);
+  }
+}

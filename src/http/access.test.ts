@@ -51,6 +51,9 @@ const EXPECTED: Record<string, Access> = {
   "POST /api/v1/bots/:name/restart": "operator",
   "POST /api/v1/bots/:name/rotate-token": "admin",
   "GET /api/v1/bots/:name/doctor": "viewer",
+  // The gateway's raw log and config, masked best-effort: operators (routes/bot-files.ts).
+  "GET /api/v1/bots/:name/logs": "operator",
+  "GET /api/v1/bots/:name/config": "operator",
   "GET /api/v1/events": "viewer",
   "GET /api/v1/events/stream": "viewer",
   "GET /ws": "viewer",

@@ -122,6 +122,8 @@ const BOT_ROUTES: [method: string, route: string, body?: unknown][] = [
   ["POST", "/api/v1/bots/:name/restart"],
   ["POST", "/api/v1/bots/:name/rotate-token"],
   ["GET", "/api/v1/bots/:name/doctor"],
+  ["GET", "/api/v1/bots/:name/logs"],
+  ["GET", "/api/v1/bots/:name/config"],
   ["GET", "/api/v1/bots/:name/sessions/s1"],
   ["GET", "/api/v1/bots/:name/sessions/s1/messages"],
   ["POST", "/api/v1/bots/:name/repair"],

@@ -23,6 +23,7 @@ import { botRoutes } from "./routes/bots.js";
 import { botTokenRoutes } from "./routes/bot-tokens.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { budgetRoutes } from "./routes/budgets.js";
+import { botFileRoutes } from "./routes/bot-files.js";
 import { doctorRoutes } from "./routes/doctor.js";
 import { eventRoutes } from "./routes/events.js";
 import { sessionRoutes } from "./routes/sessions.js";
@@ -146,6 +147,7 @@ export function buildHttpServer(
     botRoutes(api, ctx);
     botTokenRoutes(api, ctx);
     doctorRoutes(api, ctx);
+    botFileRoutes(api, ctx);
     eventRoutes(api, ctx);
     sessionRoutes(api, ctx);
     repairRoutes(api, ctx);

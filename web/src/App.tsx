@@ -55,7 +55,16 @@ function Shell({ principal }: { principal: Principal }) {
           </button>
         )}
       </header>
-      {route.page === "bot" ? <BotDetail name={route.name} principal={principal} /> : <Fleet />}
+      {route.page === "bot" ? (
+        <BotDetail
+          name={route.name}
+          tab={route.tab}
+          session={route.session}
+          principal={principal}
+        />
+      ) : (
+        <Fleet />
+      )}
     </LiveContext.Provider>
   );
 }

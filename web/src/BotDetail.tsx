@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Suspense, lazy } from "react";
 import type { Principal } from "../../src/core/access.js";
 import type { OpsEvent } from "../../src/core/events.js";
 import type { RepairRecord } from "../../src/core/repair.js";
@@ -8,12 +9,37 @@ import { describeEvent } from "./describe-event.js";
 import { type FleetStatus, verdictOf } from "./fleet-model.js";
 import { mib, since } from "./format.js";
 import { useLiveQuery } from "./live.js";
+import { BOT_TABS, type BotTab, botHref, sessionHref } from "./route.js";
+import "./bot/bot.css";
+
+// The heavier views load when their tab is first opened, not with the first page.
+const LogTail = lazy(() => import("./bot/LogTail.js"));
+const SessionsView = lazy(() => import("./bot/SessionsView.js"));
+const CostView = lazy(() => import("./bot/CostView.js"));
+const ConfigView = lazy(() => import("./bot/ConfigView.js"));
+
+const TAB_LABELS: Record<BotTab, string> = {
+  overview: "Overview",
+  logs: "Logs",
+  sessions: "Sessions",
+  cost: "Cost",
+  config: "Config",
+};
 
 /** Roles that may start, stop, restart and repair (the API decides anyway). */
 const OPERATORS = new Set(["operator", "admin", "owner"]);
 
-/** One bot: its state, the actions its viewer may take, its timeline, repairs and sessions. */
-export function BotDetail({ name, principal }: { name: string; principal: Principal }) {
+/**
+ * One bot: its state, the actions its viewer may take, and its tabs: the timeline, repairs and
+ * recent sessions; the log tail; sessions and transcripts; cost; the config with the doctor.
+ */
+export function BotDetail(props: {
+  name: string;
+  tab: BotTab;
+  session: string | null;
+  principal: Principal;
+}) {
+  const { name, tab, principal } = props;
   const status = useLiveQuery<FleetStatus>(["status"], "/status");
   const bot = status.data?.bots.find((b) => b.name === name);
   const gateway = status.data?.gateways.find((g) => g.bot === name) ?? null;
@@ -48,13 +74,39 @@ export function BotDetail({ name, principal }: { name: string; principal: Princi
         <Fact term="Wanted" value={bot.desiredState} />
       </dl>
       {OPERATORS.has(principal.role) && <Actions name={name} />}
-      <div className="columns">
-        <Timeline name={name} />
-        <div>
-          <Repairs name={name} />
-          <Sessions name={name} />
-        </div>
-      </div>
+      <nav className="tabs" aria-label="bot sections">
+        {BOT_TABS.map((t) => (
+          <a key={t} href={botHref(name, t)} aria-current={t === tab ? "page" : undefined}>
+            {TAB_LABELS[t]}
+          </a>
+        ))}
+      </nav>
+      <Suspense
+        fallback={
+          <p className="muted loading" role="status">
+            Loading…
+          </p>
+        }
+      >
+        {tab === "overview" && (
+          <div className="columns">
+            <Timeline name={name} />
+            <div>
+              <Repairs name={name} />
+              <Sessions name={name} />
+            </div>
+          </div>
+        )}
+        {tab === "logs" &&
+          (OPERATORS.has(principal.role) ? (
+            <LogTail key={name} name={name} />
+          ) : (
+            <p className="muted">The gateway's log is shown to operators, admins and owners.</p>
+          ))}
+        {tab === "sessions" && <SessionsView name={name} session={props.session} />}
+        {tab === "cost" && <CostView name={name} />}
+        {tab === "config" && <ConfigView name={name} principal={principal} />}
+      </Suspense>
     </main>
   );
 }
@@ -188,7 +240,9 @@ function Sessions({ name }: { name: string }) {
           {list.map((s) => (
             <tr key={s.sessionId}>
               <td>
-                <span className="name">{s.sessionKey}</span>
+                <a className="name" href={sessionHref(name, s.sessionId)}>
+                  {s.sessionKey}
+                </a>
                 <div className="muted">{s.modelUsed ?? s.modelConfigured ?? "–"}</div>
               </td>
               <td className="num">{s.messageCount} msgs</td>

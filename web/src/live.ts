@@ -1,46 +1,75 @@
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
-import { createContext, useContext, useEffect, useState } from "react";
+import { createContext, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "./api.js";
 
 /** The realtime channel's state, as the connection badge shows it. */
 export type LiveState = "connecting" | "live" | "offline";
 
-export const LiveContext = createContext<LiveState>("connecting");
-export const useLiveState = () => useContext(LiveContext);
+/** The channel as pages see it: its state, and the rooms they join beside the organisation's. */
+export interface LiveChannel {
+  state: LiveState;
+  /** Joins `room` (e.g. `bot:<name>:sessions`) while the caller needs it; returns the leave. */
+  join: (room: string) => () => void;
+}
 
-/** Queries an event may change: refetched together, at most this often. */
+export const LiveContext = createContext<LiveChannel>({
+  state: "connecting",
+  join: () => () => {},
+});
+export const useLiveState = () => useContext(LiveContext).state;
+
+/**
+ * Queries an event may change are refetched at once on the first event after
+ * a quiet spell (an event reaches the screen in one fetch), then at most once
+ * per this window while events keep coming (a burst is one refetch, not many).
+ */
 const SETTLE_MS = 150;
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
 
 /**
  * Follows `org:<org>:events` on `/ws` (docs/realtime.md; the login cookie
- * authenticates it) and refetches what events change. Reconnects with
- * exponential backoff and jitter; the state says whether the screen is current.
+ * authenticates it) and the rooms pages join, and refetches what events change.
+ * Reconnects with exponential backoff and jitter; the state says whether the screen is current.
  */
-export function useLiveEvents(org: string): LiveState {
+export function useLiveEvents(org: string): LiveChannel {
   const queries = useQueryClient();
   const [state, setState] = useState<LiveState>("connecting");
+  // Room -> how many mounted views need it; kept across reconnects.
+  const rooms = useRef(new Map<string, number>());
+  const socketRef = useRef<WebSocket | null>(null);
   useEffect(() => {
     let socket: WebSocket | null = null;
     let retryMs = RETRY_MIN_MS;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let settle: ReturnType<typeof setTimeout> | undefined;
+    let pending = false;
     let stopped = false;
     const changed = () => {
-      settle ??= setTimeout(() => {
+      if (settle) {
+        pending = true;
+        return;
+      }
+      refetchLive(queries);
+      const close = () => {
         settle = undefined;
+        if (!pending) return;
+        pending = false;
         refetchLive(queries);
-      }, SETTLE_MS);
+        settle = setTimeout(close, SETTLE_MS);
+      };
+      settle = setTimeout(close, SETTLE_MS);
     };
     const connect = () => {
       const scheme = location.protocol === "https:" ? "wss" : "ws";
       socket = new WebSocket(`${scheme}://${location.host}/ws`);
+      socketRef.current = socket;
       socket.onmessage = (message) => {
-        const frame = JSON.parse(String(message.data)) as { type: string };
+        const frame = JSON.parse(String(message.data)) as { type: string; room?: string };
         if (frame.type === "connected") {
-          socket?.send(JSON.stringify({ type: "subscribe", room: `org:${org}:events` }));
-        } else if (frame.type === "subscribed") {
+          for (const room of [`org:${org}:events`, ...rooms.current.keys()])
+            socket?.send(JSON.stringify({ type: "subscribe", room }));
+        } else if (frame.type === "subscribed" && frame.room === `org:${org}:events`) {
           retryMs = RETRY_MIN_MS;
           setState("live");
           // What happened while the socket was down.
@@ -61,9 +90,33 @@ export function useLiveEvents(org: string): LiveState {
       clearTimeout(retry);
       clearTimeout(settle);
       socket?.close();
+      socketRef.current = null;
     };
   }, [org, queries]);
-  return state;
+  const [join] = useState(() => (room: string) => {
+    const send = (type: "subscribe" | "unsubscribe") => {
+      const socket = socketRef.current;
+      if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type, room }));
+    };
+    const count = rooms.current.get(room) ?? 0;
+    rooms.current.set(room, count + 1);
+    if (count === 0) send("subscribe");
+    return () => {
+      const left = (rooms.current.get(room) ?? 1) - 1;
+      if (left > 0) rooms.current.set(room, left);
+      else {
+        rooms.current.delete(room);
+        send("unsubscribe");
+      }
+    };
+  });
+  return useMemo(() => ({ state, join }), [state, join]);
+}
+
+/** Joins `room` on the live channel while the calling view is mounted. */
+export function useLiveRoom(room: string): void {
+  const { join } = useContext(LiveContext);
+  useEffect(() => join(room), [join, room]);
 }
 
 /** How often a page's data is read: often while the channel is down, rarely as a check while it is up. */

@@ -1,13 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { describeEvent } from "./describe-event.js";
-import { botHref, parseRoute } from "./route.js";
+import { botHref, parseRoute, sessionHref } from "./route.js";
 
 describe("the dashboard's routes and timeline lines", () => {
-  it("routes a bot's fragment, and anything else to the fleet", () => {
-    expect(parseRoute(botHref("alpha-1"))).toEqual({ page: "bot", name: "alpha-1" });
+  it("routes a bot's fragment, its tabs and transcripts, and anything else to the fleet", () => {
+    expect(parseRoute(botHref("alpha-1"))).toEqual({
+      page: "bot",
+      name: "alpha-1",
+      tab: "overview",
+      session: null,
+    });
+    expect(parseRoute(botHref("a", "logs"))).toMatchObject({ tab: "logs", session: null });
+    expect(parseRoute(sessionHref("a", "s/1 é"))).toMatchObject({
+      tab: "sessions",
+      session: "s/1 é",
+    });
     expect(parseRoute("")).toEqual({ page: "fleet" });
     expect(parseRoute("#/bots/../x")).toEqual({ page: "fleet" });
     expect(parseRoute("#/bots/Alpha")).toEqual({ page: "fleet" });
+    expect(parseRoute("#/bots/a/nope")).toEqual({ page: "fleet" });
+    expect(parseRoute("#/bots/a/logs/x")).toEqual({ page: "fleet" });
+    expect(parseRoute("#/bots/a/sessions/%E0")).toEqual({ page: "fleet" });
   });
 
   it("says a state change, a message, or the scalar fields", () => {

@@ -1,15 +1,41 @@
 import { useEffect, useState } from "react";
 
-/** The page the URL's fragment names: `#/` the fleet, `#/bots/<name>` a bot. */
-export type Route = { page: "fleet" } | { page: "bot"; name: string };
+/** A bot's page has tabs; a session opens its transcript in the sessions tab. */
+export const BOT_TABS = ["overview", "logs", "sessions", "cost", "config"] as const;
+export type BotTab = (typeof BOT_TABS)[number];
+
+/**
+ * The page the URL's fragment names: `#/` the fleet, `#/bots/<name>[/<tab>]`
+ * a bot, `#/bots/<name>/sessions/<id>` one of its transcripts.
+ */
+export type Route =
+  { page: "fleet" } | { page: "bot"; name: string; tab: BotTab; session: string | null };
+
+const BOT = /^#\/bots\/([a-z0-9][a-z0-9_-]{0,62})(?:\/([a-z]+)(?:\/([^/]+))?)?$/;
 
 export function parseRoute(hash: string): Route {
-  const bot = /^#\/bots\/([a-z0-9][a-z0-9_-]{0,62})$/.exec(hash);
-  return bot ? { page: "bot", name: bot[1]! } : { page: "fleet" };
+  const match = BOT.exec(hash);
+  if (!match) return { page: "fleet" };
+  const tab = (match[2] ?? "overview") as BotTab;
+  if (!BOT_TABS.includes(tab)) return { page: "fleet" };
+  let session: string | null = null;
+  if (match[3] !== undefined) {
+    if (tab !== "sessions") return { page: "fleet" };
+    try {
+      session = decodeURIComponent(match[3]);
+    } catch {
+      return { page: "fleet" };
+    }
+  }
+  return { page: "bot", name: match[1]!, tab, session };
 }
 
-export function botHref(name: string): string {
-  return `#/bots/${name}`;
+export function botHref(name: string, tab: BotTab = "overview"): string {
+  return tab === "overview" ? `#/bots/${name}` : `#/bots/${name}/${tab}`;
+}
+
+export function sessionHref(name: string, sessionId: string): string {
+  return `#/bots/${name}/sessions/${encodeURIComponent(sessionId)}`;
 }
 
 /** The current route, following the back and forward buttons. */
