@@ -29,12 +29,10 @@ export class KyselyTaskStore implements TaskStore {
     return (await this.getTask(task.id))!;
   }
 
-  async getTask(id: string): Promise<Task | null> {
-    const row = await this.db
-      .selectFrom("tasks")
-      .selectAll()
-      .where("id", "=", id)
-      .executeTakeFirst();
+  async getTask(id: string, org?: string): Promise<Task | null> {
+    let q = this.db.selectFrom("tasks").selectAll().where("id", "=", id);
+    if (org !== undefined) q = q.where(inOrg(this.db, this.dialect, "bot_id", org));
+    const row = await q.executeTakeFirst();
     return row ? toTask(row) : null;
   }
 
@@ -180,12 +178,10 @@ export class KyselyTaskStore implements TaskStore {
     return (await this.getSchedule(schedule.id))!;
   }
 
-  async getSchedule(id: string): Promise<Schedule | null> {
-    const row = await this.db
-      .selectFrom("task_schedules")
-      .selectAll()
-      .where("id", "=", id)
-      .executeTakeFirst();
+  async getSchedule(id: string, org?: string): Promise<Schedule | null> {
+    let q = this.db.selectFrom("task_schedules").selectAll().where("id", "=", id);
+    if (org !== undefined) q = q.where(inOrg(this.db, this.dialect, "bot_id", org));
+    const row = await q.executeTakeFirst();
     return row ? toSchedule(row) : null;
   }
 

@@ -51,7 +51,8 @@ export type SchedulePatch = Partial<
  */
 export interface TaskStore {
   createTask(task: Task): Promise<Task>;
-  getTask(id: string): Promise<Task | null>;
+  /** With `org`: null unless the task's bot is of that organisation. */
+  getTask(id: string, org?: string): Promise<Task | null>;
   /** Newest first. */
   listTasks(query?: TaskQuery): Promise<Task[]>;
   /**
@@ -77,7 +78,8 @@ export interface TaskStore {
   analytics(query?: AnalyticsQuery): Promise<TaskAnalytics[]>;
 
   createSchedule(schedule: Schedule): Promise<Schedule>;
-  getSchedule(id: string): Promise<Schedule | null>;
+  /** With `org`: null unless the schedule's bot is of that organisation. */
+  getSchedule(id: string, org?: string): Promise<Schedule | null>;
   listSchedules(query?: ScheduleQuery): Promise<Schedule[]>;
   /** Null when absent. */
   updateSchedule(id: string, patch: SchedulePatch): Promise<Schedule | null>;
