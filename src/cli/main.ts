@@ -12,6 +12,8 @@ import { registerEvents } from "./commands/events.js";
 import { registerGatewayCommands } from "./commands/gateway.js";
 import { registerOpenClawCommands } from "./commands/openclaw.js";
 import { registerSessionCommands } from "./commands/sessions.js";
+import { registerScheduleCommands } from "./commands/schedule.js";
+import { registerTaskCommands } from "./commands/task.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
 import { registerVaultCommands } from "./commands/vault.js";
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerChat(program);
   registerEvents(program);
   registerSessionCommands(program);
+  registerTaskCommands(program);
+  registerScheduleCommands(program);
   registerBudgetCommands(program);
   registerGatewayCommands(program);
   registerDoctor(program);
