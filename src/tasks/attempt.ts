@@ -12,7 +12,7 @@ import { gatewayMethods } from "../gateway/methods.js";
  * whose frames were missed, across a reconnect or a daemon restart, is still
  * seen to end). At the deadline the run is aborted (`chat.abort`) and timed
  * out. `agent.wait` on 2026.9.6 answers `timeout` for a run it does not know
- * as for one still running (docs/openclaw-2026.9.6.md, "Tasks"): only the
+ * as for one still running (docs/openclaw-2026.9.6.md §13): only the
  * deadline ends a run nobody reports.
  */
 

@@ -8,7 +8,6 @@ import type { EventBus } from "../events/bus.js";
 import { GatewayClient } from "../gateway/client.js";
 import { gatewayEnv } from "../gateway/environment.js";
 import { gatewayTokenFrom, readOpenClawConfig } from "../gateway/openclaw-config.js";
-import type { Loops } from "../daemon/loops.js";
 import type { Store } from "../store/store.js";
 import { ScheduleService } from "./schedules.js";
 import { TaskService } from "./service.js";
@@ -20,6 +19,16 @@ export interface TaskRuntimeDeps {
   log: Logger;
   /** The ingest's "stored what arrived so far" (its `idle()`). */
   ingestIdle(): Promise<void>;
+}
+
+/** The daemon's loop runner (src/daemon/loops.ts), as far as the tasks use it. */
+interface LoopRunner {
+  every(
+    name: string,
+    periodMs: number,
+    signal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<void>,
+  ): void;
 }
 
 /** How often due tasks and schedules are looked for (new tasks are dispatched at once anyway). */
@@ -65,7 +74,7 @@ export function createTaskRuntime(deps: TaskRuntimeDeps) {
     tasks,
     schedules,
     /** Resumes attempts a stopped daemon left running, then dispatches and fires on every tick. */
-    start(loops: Loops, signal: AbortSignal): void {
+    start(loops: LoopRunner, signal: AbortSignal): void {
       let resumed = false;
       loops.every("tasks", TASKS_TICK_MS, signal, async () => {
         if (!resumed) {

@@ -95,7 +95,7 @@ export function registerTaskCommands(program: Command) {
         if (options.schedule) query.set("schedule", options.schedule);
         const answer = await callDaemon<{ tasks: Task[] }>(
           endpoint(options),
-          `/api/v1/tasks?${query}`,
+          `/api/v1/tasks?${query.toString()}`,
         );
         emit(options, answer, ({ tasks }) => renderList(tasks));
         return EXIT.ok;
