@@ -300,6 +300,34 @@ describe.runIf(gatewayRuntimeAvailable())("tasks on a real gateway", () => {
     expect(removed.code, removed.stderr).toBe(0);
   });
 
+  it("follows a running attempt again after a daemon restart, to its end, without a second run", async () => {
+    llm.setChunkDelayMs(120_000);
+    try {
+      const { json } = await post<{ task: Task }>("/tasks", {
+        bot: "alpha",
+        prompt: "Survive a restart.",
+        timeLimitMs: 15_000,
+      });
+      const id = json.task.id;
+      await until(
+        "in progress",
+        () => show(id),
+        (v) => v.task.status === "in_progress" && v.runs.length === 1,
+      );
+      // The gateway keeps running (onExit: keep), and so does the attempt's run on it.
+      await up.stopDaemon();
+      await up.startDaemon();
+      const done = await ended(id, 60_000);
+      expect(done.task).toMatchObject({ status: "done", outcome: "timed_out", attempts: 1 });
+      expect(done.runs).toHaveLength(1);
+      // Ended by the restarted daemon at the original deadline, not by a fresh one.
+      expect(done.runs[0]!.durationMs).toBeGreaterThanOrEqual(14_900);
+      expect(done.runs[0]!.durationMs).toBeLessThan(30_000);
+    } finally {
+      llm.setChunkDelayMs(5);
+    }
+  });
+
   it("sums analytics per bot, and the board's changes are in the events and the audit trail", async () => {
     const { bots } = await get<{ bots: TaskAnalytics[] }>("/tasks/analytics?bot=alpha");
     expect(bots).toHaveLength(1);

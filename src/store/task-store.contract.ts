@@ -286,8 +286,7 @@ export function taskStoreContract(ctx: { store(): Store; open(): Promise<Store> 
 
   it("refuses a task or schedule that breaks its type, naming the field", async () => {
     const { tasks } = ctx.store();
-    const bad = (extra: Record<string, unknown>) =>
-      tasks.createTask({ ...task("b"), ...extra });
+    const bad = (extra: Record<string, unknown>) => tasks.createTask({ ...task("b"), ...extra });
     await expectValidation(bad({ status: "doing" }), /^status must be one of inbox, assigned/);
     await expectValidation(bad({ outcome: "ok" }), /^outcome must be one of succeeded, failed/);
     await expectValidation(bad({ maxAttempts: 0 }), /^maxAttempts must be a whole number >= 1/);

@@ -12,12 +12,7 @@ import type { DoctorReport } from "../../doctor/run-doctor.js";
 import type { CostFinding } from "../../ingest/reconcile.js";
 import type { CostRow, SessionPage } from "../../store/session-store.js";
 import type { Schedule, Task, TaskAnalytics, TaskRun } from "../../core/task.js";
-import type {
-  scheduleSchema,
-  taskAnalyticsSchema,
-  taskRunSchema,
-  taskSchema,
-} from "./tasks.js";
+import type { scheduleSchema, taskAnalyticsSchema, taskRunSchema, taskSchema } from "./tasks.js";
 import type { botSchema, gatewaySchema, readinessSchema } from "./fleet.js";
 import type {
   budgetStateSchema,
