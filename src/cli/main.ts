@@ -13,6 +13,8 @@ import { registerEvents } from "./commands/events.js";
 import { registerGatewayCommands } from "./commands/gateway.js";
 import { registerOpenClawCommands } from "./commands/openclaw.js";
 import { registerSessionCommands } from "./commands/sessions.js";
+import { registerScheduleCommands } from "./commands/schedule.js";
+import { registerTaskCommands } from "./commands/task.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
 import { registerVaultCommands } from "./commands/vault.js";
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerChat(program);
   registerEvents(program);
   registerSessionCommands(program);
+  registerTaskCommands(program);
+  registerScheduleCommands(program);
   registerBudgetCommands(program);
   registerApprovalCommands(program);
   registerGatewayCommands(program);

@@ -3,6 +3,7 @@ import { BUDGET_ACTIONS, BUDGET_RESUME_REASONS, BUDGET_SCOPES, BUDGET_WINDOWS } 
 import { GATEWAY_STATES } from "./gateway-state.js";
 import { REPAIR_OUTCOMES, REPAIR_TRIGGERS } from "./repair.js";
 import { startFailureSchema } from "./start-failure.js";
+import { TASK_EVENTS } from "./task-events.js";
 
 /**
  * The event catalogue: every event clawops publishes, each with a zod schema
@@ -357,6 +358,7 @@ export const EVENT_CATALOGUE = {
       bots: z.array(z.string()).describe("the bots the pause held"),
     }),
   }),
+  ...TASK_EVENTS,
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

@@ -12,6 +12,8 @@ import type { RepairService } from "../repair/service.js";
 import type { RegistryDeps } from "../fleet/registry.js";
 import type { Store } from "../store/store.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
+import type { ScheduleService } from "../tasks/schedules.js";
+import type { TaskService } from "../tasks/service.js";
 import type { Loops } from "./loops.js";
 import type { Metrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
@@ -34,6 +36,10 @@ export interface DaemonContext {
   budgets: BudgetService;
   /** OpenClaw's exec approvals routed to clawops, and its policy. */
   approvals: ApprovalService;
+  /** Tasks (Mission Control) and their dispatch. */
+  tasks: TaskService;
+  /** Schedules that make tasks unattended. */
+  schedules: ScheduleService;
   registry: RegistryDeps;
   /** Users, tokens, logins: who a request is. */
   access: AccessService;

@@ -30,6 +30,7 @@ import type { Store } from "../store/store.js";
 import { Supervisor } from "../supervisor/supervisor.js";
 import { type NotificationHub, createNotificationHub } from "../notifiers/index.js";
 import { RepairService } from "../repair/service.js";
+import { createTaskRuntime } from "../tasks/runtime.js";
 import { createOpsControl } from "./ops-control.js";
 import { describeListener, findTcpListener } from "../system/proc.js";
 import type { DaemonContext } from "./context.js";
@@ -241,6 +242,15 @@ async function start(
   });
   undo.push(() => budgets.close());
 
+  const taskRuntime = createTaskRuntime({
+    config,
+    store,
+    bus,
+    log,
+    ingestIdle: () => ingest.idle(),
+  });
+  undo.push(() => taskRuntime.close());
+
   const redis = config.redis.url ? await connectRedis(config.redis.url, log) : null;
   if (redis) undo.push(() => redis.disconnect());
   // Realtime traffic crosses instances through Redis when there is one, else through the
@@ -283,6 +293,8 @@ async function start(
     ingest,
     approvals,
     budgets,
+    tasks: taskRuntime.tasks,
+    schedules: taskRuntime.schedules,
     access,
     redis,
     realtime,
@@ -322,6 +334,7 @@ async function start(
     });
   }
 
+  taskRuntime.start(loops, abort.signal);
   loops.every("audit-retention", 86_400_000, abort.signal, async () => {
     const before = new Date(Date.now() - config.access.auditRetention).toISOString();
     const pruned = await store.access.pruneAudit(before);
@@ -377,6 +390,8 @@ async function start(
       await loops.settled();
       await resumed;
       await repairsClosed;
+      // Attempts in flight stay running on their gateways: the next start follows them again.
+      await taskRuntime.close();
       ingest.close();
       await budgets.close();
       await supervisor.shutdown();

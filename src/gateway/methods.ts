@@ -155,7 +155,15 @@ export const agentWaitSchema = z.looseObject({
   status: s,
   endedAt: n.optional(),
   stopReason: s.optional(),
+  /** With `status: "error"`: why (`"aborted"` after `chat.abort`). */
+  error: s.optional(),
   terminalReply: z.looseObject({ text: s.optional() }).optional(),
+});
+
+/** `aborted: false, runIds: []` when no run of the session was active. */
+export const chatAbortSchema = z.looseObject({
+  aborted: z.boolean().optional(),
+  runIds: z.array(s).optional(),
 });
 
 export const modelsListSchema = z.looseObject({
@@ -213,6 +221,10 @@ export function gatewayMethods(client: Client) {
       call("chat.send", params, chatSendSchema),
     chatHistory: (params: { sessionKey: string; cursor?: string | number; limit?: number }) =>
       call("chat.history", params, chatHistorySchema),
+    /** Aborts the session's run (`runId`: only that one); its `chat` frame says `aborted`. */
+    chatAbort: (params: { sessionKey: string; runId?: string }) =>
+      call("chat.abort", params, chatAbortSchema, 10_000),
+    /** `timeout` both for a run still going and for a run the gateway does not know. */
     agentWait: (params: { runId: string; timeoutMs: number }) =>
       call("agent.wait", params, agentWaitSchema, params.timeoutMs + 5_000),
     modelsList: () => call("models.list", {}, modelsListSchema),

@@ -74,6 +74,22 @@ const EXPECTED: Record<string, Access> = {
   "POST /api/v1/bots/:name/budget/resume": "operator",
   "GET /api/v1/approvals": "viewer",
   "POST /api/v1/bots/:name/approvals/:id": "operator",
+  "GET /api/v1/tasks": "viewer",
+  "POST /api/v1/tasks": "operator",
+  "GET /api/v1/tasks/analytics": "viewer",
+  "GET /api/v1/tasks/:id": "viewer",
+  "POST /api/v1/tasks/:id/move": "operator",
+  "POST /api/v1/tasks/:id/cancel": "operator",
+  "POST /api/v1/tasks/:id/retry": "operator",
+  "GET /api/v1/schedules": "viewer",
+  // A schedule spends unattended: making, changing and resuming one is an admin's.
+  "POST /api/v1/schedules": "admin",
+  "GET /api/v1/schedules/:id": "viewer",
+  "PATCH /api/v1/schedules/:id": "admin",
+  "DELETE /api/v1/schedules/:id": "admin",
+  // Pausing only stops spending: an operator may.
+  "POST /api/v1/schedules/:id/pause": "operator",
+  "POST /api/v1/schedules/:id/resume": "admin",
 };
 
 /** What the test's hook answers once a request is through authentication: the handler never runs. */

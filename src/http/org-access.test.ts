@@ -11,6 +11,7 @@ import { type Daemon, startDaemon } from "../daemon/daemon.js";
 import { registerBot } from "../fleet/registry.js";
 import { repair } from "../store/org-scope.contract.js";
 import { message, session } from "../store/session-store.contract.js";
+import { schedule as scheduleRecord, task as taskRecord } from "../store/task-store.contract.js";
 
 /**
  * Organisations scope bots (docs/access.md, "Organisations"): a principal of
@@ -137,7 +138,18 @@ const BOT_ROUTES: [method: string, route: string, body?: unknown][] = [
   ["GET", "/api/v1/cost/findings?bot=:name"],
   ["GET", "/api/v1/repairs?bot=:name"],
   ["GET", "/api/v1/repairs/stats?bot=:name"],
+  ["GET", "/api/v1/tasks?bot=:name"],
+  ["POST", "/api/v1/tasks", { bot: ":name", prompt: "hi", status: "inbox" }],
+  ["GET", "/api/v1/tasks/analytics?bot=:name"],
+  ["GET", "/api/v1/schedules?bot=:name"],
+  ["POST", "/api/v1/schedules", { bot: ":name", prompt: "hi", everyMs: 60_000 }],
 ];
+
+/** A body's `:name` stands for the bot, as in the route. */
+const named = (body: unknown, name: string) =>
+  body === undefined
+    ? undefined
+    : (JSON.parse(JSON.stringify(body).replaceAll(":name", name)) as unknown);
 
 describe("organisations scope bots", () => {
   it("lists every route that names a bot", async () => {
@@ -161,8 +173,18 @@ describe("organisations scope bots", () => {
     async (method, route, body) => {
       for (const role of ["viewer", "owner"] as const) {
         const who = `${OTHER}:${role}`;
-        const theirs = await call(who, method, route.replaceAll(":name", "alpha"), body);
-        const none = await call(who, method, route.replaceAll(":name", "nobody"), body);
+        const theirs = await call(
+          who,
+          method,
+          route.replaceAll(":name", "alpha"),
+          named(body, "alpha"),
+        );
+        const none = await call(
+          who,
+          method,
+          route.replaceAll(":name", "nobody"),
+          named(body, "nobody"),
+        );
         expect(theirs.status, `as ${role}: ${JSON.stringify(theirs.json)}`).toBe(
           none.status === 403 ? 403 : 404,
         );
@@ -249,6 +271,66 @@ describe("organisations scope bots", () => {
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     expect(created.json.bot).toMatchObject({ name: "charlie", org: OTHER });
     expect((await call(admin, "DELETE", "/api/v1/bots/charlie")).status).toBe(200);
+  });
+});
+
+describe("tasks and schedules across organisations", () => {
+  it("answers another organisation's task or schedule as no task at all, and leaves it out of lists", async () => {
+    const { store } = daemon.context;
+    const task = await store.tasks.createTask(
+      taskRecord(alpha.id, {
+        botName: "alpha",
+        status: "inbox",
+        createdAt: new Date().toISOString(),
+      }),
+    );
+    const sched = await store.tasks.createSchedule(
+      scheduleRecord(alpha.id, { botName: "alpha", enabled: false }),
+    );
+    const routes: [string, string, unknown?][] = [
+      ["GET", "/api/v1/tasks/:id"],
+      ["POST", "/api/v1/tasks/:id/move", { to: "assigned" }],
+      ["POST", "/api/v1/tasks/:id/cancel"],
+      ["POST", "/api/v1/tasks/:id/retry"],
+    ];
+    const scheduleRoutes: [string, string, unknown?][] = [
+      ["GET", "/api/v1/schedules/:id"],
+      ["PATCH", "/api/v1/schedules/:id", { enabled: true }],
+      ["POST", "/api/v1/schedules/:id/pause"],
+      ["POST", "/api/v1/schedules/:id/resume"],
+      ["DELETE", "/api/v1/schedules/:id"],
+    ];
+    for (const [list, id] of [
+      [routes, task.id],
+      [scheduleRoutes, sched.id],
+    ] as const) {
+      for (const [method, route, body] of list) {
+        const theirs = await call(`${OTHER}:owner`, method, route.replace(":id", id), body);
+        const none = await call(`${OTHER}:owner`, method, route.replace(":id", "nope"), body);
+        expect(theirs.status, `${method} ${route}`).toBe(404);
+        const { requestId: _a, ...error } = theirs.json.error as Record<string, unknown>;
+        const { requestId: _b, ...nothing } = none.json.error as Record<string, unknown>;
+        expect(JSON.stringify(error).replaceAll(id, "nope")).toBe(JSON.stringify(nothing));
+      }
+    }
+    // Untouched: still in the inbox, the schedule still paused and there.
+    expect(await store.tasks.getTask(task.id)).toMatchObject({ status: "inbox" });
+    expect(await store.tasks.getSchedule(sched.id)).toMatchObject({ enabled: false });
+    const ids = async (who: string, route: string, key: string) =>
+      ((await call(who, "GET", route)).json[key] as { id: string }[]).map((x) => x.id);
+    expect(await ids(`${OTHER}:viewer`, "/api/v1/tasks", "tasks")).not.toContain(task.id);
+    expect(await ids(`${DEFAULT_ORG}:viewer`, "/api/v1/tasks", "tasks")).toContain(task.id);
+    expect(await ids(`${OTHER}:viewer`, "/api/v1/schedules", "schedules")).not.toContain(sched.id);
+    expect(await ids(`${DEFAULT_ORG}:viewer`, "/api/v1/schedules", "schedules")).toContain(
+      sched.id,
+    );
+    expect((await call(`${DEFAULT_ORG}:viewer`, "GET", `/api/v1/tasks/${task.id}`)).status).toBe(
+      200,
+    );
+    expect(
+      (await call(`${DEFAULT_ORG}:operator`, "POST", `/api/v1/tasks/${task.id}/cancel`)).json,
+    ).toMatchObject({ task: { status: "done", outcome: "cancelled" } });
+    await store.tasks.removeSchedule(sched.id);
   });
 });
 

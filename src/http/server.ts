@@ -30,6 +30,8 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { probeRoutes } from "./routes/probes.js";
 import { repairRoutes } from "./routes/repairs.js";
 import { statusRoutes } from "./routes/status.js";
+import { scheduleRoutes } from "./routes/schedules.js";
+import { taskRoutes } from "./routes/tasks.js";
 import { type Api, serializerCompiler, validatorCompiler } from "./schema.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -153,6 +155,8 @@ export function buildHttpServer(
     repairRoutes(api, ctx);
     budgetRoutes(api, ctx);
     approvalRoutes(api, ctx);
+    taskRoutes(api, ctx);
+    scheduleRoutes(api, ctx);
     // The hub is read when a client connects: what builds the server need not have one yet.
     sseRoute(api, () => ctx.realtime);
     wsRoute(scope, () => ctx.realtime, ctx.config.http);

@@ -30,6 +30,8 @@ import type { SessionStore } from "./session-store.js";
 import type { AccessStore } from "./access-store.js";
 import { KyselyAccessStore } from "./kysely-access-store.js";
 import { KyselyVaultStore } from "./kysely-vault-store.js";
+import { KyselyTaskStore } from "./kysely-task-store.js";
+import type { TaskStore } from "./task-store.js";
 import type { VaultStore } from "./vault-store.js";
 import { isForeignKeyViolation } from "./errors.js";
 import { inOrg } from "./org-scope.js";
@@ -48,6 +50,7 @@ export class KyselyStore implements Store {
   readonly budgets: BudgetStore;
   readonly vault: VaultStore;
   readonly access: AccessStore;
+  readonly tasks: TaskStore;
 
   /**
    * `native` is the driver under Kysely: SQLite's connection (required on
@@ -71,6 +74,7 @@ export class KyselyStore implements Store {
     this.budgets = new KyselyBudgetStore(db);
     this.vault = new KyselyVaultStore(db, location);
     this.access = new KyselyAccessStore(db, location);
+    this.tasks = new KyselyTaskStore(db, dialect, location);
   }
 
   async migrate(): Promise<MigrationReport> {

@@ -242,6 +242,74 @@ export interface Database {
   api_tokens: ApiTokensTable;
   login_sessions: LoginSessionsTable;
   audit_log: AuditLogTable;
+  tasks: TasksTable;
+  task_runs: TaskRunsTable;
+  task_schedules: TaskSchedulesTable;
 }
 
 export type Dialect = "sqlite" | "postgres";
+
+/** A task (010-tasks): a card of the board; its usage columns sum its runs' sessions. */
+export interface TasksTable {
+  id: string;
+  bot_id: string;
+  bot_name: string;
+  title: string;
+  prompt: string;
+  status: string;
+  outcome: string | null;
+  review: number;
+  attempts: number;
+  max_attempts: number;
+  time_limit_ms: number;
+  session_key: string | null;
+  schedule_id: string | null;
+  error: string | null;
+  tokens_input: number;
+  tokens_output: number;
+  tokens_cache_read: number;
+  tokens_cache_write: number;
+  cost_usd: number;
+  next_attempt_at: string | null;
+  created_by: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  updated_at: string;
+}
+
+export interface TaskRunsTable {
+  task_id: string;
+  attempt: number;
+  session_key: string;
+  run_id: string;
+  outcome: string;
+  error: string | null;
+  tokens_input: number;
+  tokens_output: number;
+  tokens_cache_read: number;
+  tokens_cache_write: number;
+  cost_usd: number;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+export interface TaskSchedulesTable {
+  id: string;
+  bot_id: string;
+  bot_name: string;
+  title: string;
+  prompt: string;
+  every_ms: number;
+  enabled: number;
+  time_limit_ms: number;
+  max_attempts: number;
+  last_run_at: string | null;
+  next_run_at: string;
+  last_task_id: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}

@@ -4,6 +4,7 @@ import { newInstance } from "../core/gateway-state.js";
 import type { StoredEventInput } from "../core/events.js";
 import type { RepairRecord } from "../core/repair.js";
 import { budgetStoreContract } from "./budget-store.contract.js";
+import { taskStoreContract } from "./task-store.contract.js";
 import { sessionCostContract } from "./session-cost.contract.js";
 import { sessionStoreContract } from "./session-store.contract.js";
 import { accessStoreContract } from "./access-store.contract.js";
@@ -312,6 +313,7 @@ export function describeStoreContract(
     vaultStoreContract(sessions);
     accessStoreContract(sessions);
     orgScopeContract(sessions);
+    taskStoreContract(sessions);
   });
 }
 

@@ -7,6 +7,7 @@ import type { Dialect } from "./schema.js";
 import type { SessionStore } from "./session-store.js";
 import type { AccessStore } from "./access-store.js";
 import type { VaultStore } from "./vault-store.js";
+import type { TaskStore } from "./task-store.js";
 
 export type { Dialect };
 
@@ -108,6 +109,8 @@ export interface Store {
   readonly vault: VaultStore;
   /** Organisations, users, API tokens, logins and the audit trail (access-store.ts). */
   readonly access: AccessStore;
+  /** Tasks, their runs and schedules (task-store.ts). */
+  readonly tasks: TaskStore;
 
   close(): Promise<void>;
 }

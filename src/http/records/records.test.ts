@@ -11,6 +11,8 @@ import type { Readiness } from "../../daemon/readiness.js";
 import type { DoctorReport } from "../../doctor/run-doctor.js";
 import type { CostFinding } from "../../ingest/reconcile.js";
 import type { CostRow, SessionPage } from "../../store/session-store.js";
+import type { Schedule, Task, TaskAnalytics, TaskRun } from "../../core/task.js";
+import type { scheduleSchema, taskAnalyticsSchema, taskRunSchema, taskSchema } from "./tasks.js";
 import type { botSchema, gatewaySchema, readinessSchema } from "./fleet.js";
 import type {
   budgetStateSchema,
@@ -51,6 +53,12 @@ describe("answer schemas match the records", () => {
     expectTypeOf<
       z.output<typeof costFindingsSchema>["findings"][number]
     >().toEqualTypeOf<CostFinding>();
+  });
+  it("tasks", () => {
+    expectTypeOf<z.output<typeof taskSchema>>().toEqualTypeOf<Task>();
+    expectTypeOf<z.output<typeof taskRunSchema>>().toEqualTypeOf<TaskRun>();
+    expectTypeOf<z.output<typeof scheduleSchema>>().toEqualTypeOf<Schedule>();
+    expectTypeOf<z.output<typeof taskAnalyticsSchema>>().toEqualTypeOf<TaskAnalytics>();
   });
   it("operations", () => {
     expectTypeOf<z.output<typeof repairSchema>>().toEqualTypeOf<RepairRecord>();

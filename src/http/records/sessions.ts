@@ -3,7 +3,7 @@ import { z } from "zod";
 const COST_SOURCES = ["gateway", "config", "override", "price-db", "none"] as const;
 
 /** Tokens and US dollars (src/core/session.ts `Usage`). */
-const usageSchema = z
+export const usageSchema = z
   .object({
     input: z.number(),
     output: z.number(),

@@ -9,6 +9,7 @@ import { budgets } from "./006-budgets.js";
 import { vault } from "./007-vault.js";
 import { access } from "./008-access.js";
 import { botOrgs } from "./009-bot-orgs.js";
+import { tasks } from "./010-tasks.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -25,6 +26,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "007-vault": vault(dialect),
     "008-access": access(dialect),
     "009-bot-orgs": botOrgs(dialect),
+    "010-tasks": tasks(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
