@@ -54,6 +54,7 @@ describe("clawops up on embedded SQLite", () => {
       "loop:housekeeping",
       "loop:realtime-credentials",
       "loop:realtime-heartbeat",
+      "loop:tasks",
       "notifiers",
       "store",
       "vault",

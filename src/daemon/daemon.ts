@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
 import { DEFAULT_ORG } from "../core/access.js";
 import type { Bot } from "../core/bot.js";
-import { OpsError, errorMessage } from "../core/errors.js";
+import { errorMessage } from "../core/errors.js";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { DoctorRouter } from "../doctor/off-thread.js";
 import { DoctorService } from "../doctor/service.js";
@@ -16,11 +15,10 @@ import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
 import { localCredentialPath } from "../access/local-credential.js";
 import { startAccess } from "../access/startup.js";
-import { connectRedis } from "./redis.js";
+import { connectRedis, startInstanceRelay } from "./redis.js";
 import { checkExposure, exposureWarning } from "../http/exposure.js";
 import { HEARTBEAT_MS, REVALIDATE_MS, RealtimeHub } from "../http/realtime/hub.js";
-import { postgresTransport } from "../http/realtime/relay-postgres.js";
-import { type RealtimeFeed, redisTransport, startRelay } from "../http/realtime/relay.js";
+import type { RealtimeFeed } from "../http/realtime/relay.js";
 import { buildHttpServer } from "../http/server.js";
 import { apiBaseUrl, loadTls } from "../http/tls.js";
 import type { Notification } from "../core/notification.js";
@@ -32,9 +30,10 @@ import { type NotificationHub, createNotificationHub } from "../notifiers/index.
 import { RepairService } from "../repair/service.js";
 import { createTaskRuntime } from "../tasks/runtime.js";
 import { createOpsControl } from "./ops-control.js";
-import { describeListener, findTcpListener } from "../system/proc.js";
 import type { DaemonContext } from "./context.js";
 import { type DaemonLock, acquireDaemonLock } from "./lock.js";
+import { BotDirectory } from "./bot-directory.js";
+import { listen } from "./listen.js";
 import { Loops } from "./loops.js";
 import { housekeeping } from "./housekeeping.js";
 import { countUsage, createMetrics } from "./metrics.js";
@@ -109,27 +108,11 @@ async function start(
   const abort = new AbortController();
   undo.push(() => abort.abort());
 
-  // Bot names by id, and organisations by bot name, for metrics and the realtime rooms.
-  const botNames = new Map<string, string>();
-  const botOrgs = new Map<string, string>();
-  const learnBot = (bot: Bot) => {
-    botNames.set(bot.id, bot.name);
-    // A bot's organisation is fixed at registration (the registry's `org`).
-    botOrgs.set(bot.name, bot.org);
-  };
-  const learnBots = (bots: readonly Bot[]) => {
-    botOrgs.clear();
-    for (const bot of bots) learnBot(bot);
-  };
-  // Subscribed before the hub: a new bot's organisation is known when its first event is routed.
-  bus.subscribe((event) => {
-    if (event.type !== "bot.registered" || event.botId === null) return;
-    botNames.set(event.botId, event.data.name);
-    if (event.data.org !== undefined) botOrgs.set(event.data.name, event.data.org);
-  });
+  // Bot names by id, and organisations by bot name, for metrics, the realtime rooms and notifiers.
+  const directory = new BotDirectory(bus);
   const realtime = new RealtimeHub({
-    botName: (id) => botNames.get(id) ?? null,
-    botOrg: (name) => botOrgs.get(name) ?? null,
+    botName: (id) => directory.nameOf(id),
+    botOrg: (name) => directory.orgOf(name),
     fleetOrg: DEFAULT_ORG,
     // Read only once connections are open, after `access` exists below.
     stillValid: (credential) => access.stillValid(credential),
@@ -199,7 +182,7 @@ async function start(
         },
         org,
       ),
-    botOrg: (name) => botOrgs.get(name) ?? null,
+    botOrg: (name) => directory.orgOf(name),
     fleetOrg: DEFAULT_ORG,
   });
   hub = notifier;
@@ -230,7 +213,7 @@ async function start(
   });
   bus.subscribe((event) => {
     if (event.type !== "session.message" || !event.data.tokens || !event.botId) return;
-    const bot = botNames.get(event.botId) ?? event.botId;
+    const bot = directory.nameOf(event.botId) ?? event.botId;
     countUsage(metrics, bot, event.data.model, event.data.tokens, event.data.costUsd ?? 0);
   });
   const budgets = new BudgetService({
@@ -253,15 +236,12 @@ async function start(
 
   const redis = config.redis.url ? await connectRedis(config.redis.url, log) : null;
   if (redis) undo.push(() => redis.disconnect());
-  // Realtime traffic crosses instances through Redis when there is one, else through the
-  // PostgreSQL they share; an embedded SQLite store has no other instance.
-  const relayLog = log.child({ part: "realtime" });
-  const transport = redis
-    ? redisTransport(redis, relayLog)
-    : config.database.url
-      ? await postgresTransport(config.database.url, relayLog)
-      : null;
-  const relay = transport ? await startRelay({ hub: realtime, transport, log: relayLog }) : null;
+  const relay = await startInstanceRelay({
+    redis,
+    databaseUrl: config.database.url,
+    hub: realtime,
+    log,
+  });
   if (relay) {
     undo.push(() => relay.close());
     feed = relay;
@@ -316,10 +296,10 @@ async function start(
   const declared = await syncDeclaredBots(context.registry, config.fleet.bots);
   if (declared.created.length + declared.updated.length > 0)
     log.info(declared, "fleet.declared_synced");
-  learnBots(await store.listBots());
+  directory.learn(await store.listBots());
 
   loops.every("housekeeping", config.daemon.selfCheckPeriod, abort.signal, () =>
-    housekeeping(context, learnBots),
+    housekeeping(context, (bots) => directory.learn(bots)),
   );
   if (config.budgets.length > 0) {
     budgets.start();
@@ -412,29 +392,6 @@ async function start(
       log.info({ reason }, "daemon.stopped");
     })());
   return { context, url: httpUrl, stop };
-}
-
-async function listen(app: FastifyInstance, host: string, port: number): Promise<void> {
-  try {
-    await app.listen({ host, port });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") {
-      const holder = findTcpListener(port);
-      throw new OpsError(
-        "PORT_IN_USE",
-        `cannot listen on ${host}:${port}: the port is already in use${holder ? ` by ${describeListener(holder)}` : ""}; set http.port in clawops.yaml or CLAWOPS_HTTP_PORT`,
-        { details: { host, port, pid: holder?.pid ?? null } },
-      );
-    }
-    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
-      throw new OpsError(
-        "CONFIG_INVALID",
-        `cannot listen on ${host}:${port}: ${errorMessage(error)} (http.host)`,
-      );
-    }
-    throw error;
-  }
 }
 
 /** Removes a data dir this start created, unless something else has appeared in it. */

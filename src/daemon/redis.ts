@@ -1,5 +1,8 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { RealtimeHub } from "../http/realtime/hub.js";
+import { postgresTransport } from "../http/realtime/relay-postgres.js";
+import { type Relay, redisTransport, startRelay } from "../http/realtime/relay.js";
 
 /**
  * The shared Redis: commands fail at once while it is away (no offline
@@ -26,4 +29,24 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
   });
   await redis.connect().catch(() => undefined);
   return redis;
+}
+
+/**
+ * What carries realtime traffic to the other clawops instances: Redis when
+ * there is one, else the PostgreSQL they share; null on an embedded SQLite
+ * store, which no other instance uses.
+ */
+export async function startInstanceRelay(deps: {
+  redis: Redis | null;
+  databaseUrl: string | undefined;
+  hub: RealtimeHub;
+  log: Logger;
+}): Promise<Relay | null> {
+  const log = deps.log.child({ part: "realtime" });
+  const transport = deps.redis
+    ? redisTransport(deps.redis, log)
+    : deps.databaseUrl
+      ? await postgresTransport(deps.databaseUrl, log)
+      : null;
+  return transport ? startRelay({ hub: deps.hub, transport, log }) : null;
 }
