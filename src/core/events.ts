@@ -3,6 +3,8 @@ import { BUDGET_ACTIONS, BUDGET_RESUME_REASONS, BUDGET_SCOPES, BUDGET_WINDOWS } 
 import { GATEWAY_STATES } from "./gateway-state.js";
 import { REPAIR_OUTCOMES, REPAIR_TRIGGERS } from "./repair.js";
 import { startFailureSchema } from "./start-failure.js";
+import { APPROVAL_EVENTS } from "./approval-events.js";
+import { isoTime } from "./event-spec.js";
 import { TASK_EVENTS } from "./task-events.js";
 
 /**
@@ -15,7 +17,6 @@ import { TASK_EVENTS } from "./task-events.js";
  * change: bump its `version` and say what changed in its summary.
  */
 
-const isoTime = z.string().describe("ISO 8601 time, UTC");
 const state = z.enum(GATEWAY_STATES);
 const pid = z.number().int().nullable();
 
@@ -225,39 +226,6 @@ export const EVENT_CATALOGUE = {
       summary: z.string().describe("how it ended and why, in one line"),
     }),
   }),
-  "approval.requested": spec({
-    version: 1,
-    summary:
-      "A bot's gateway asks whether an exec may run (an OpenClaw exec approval, routed to clawops by the bot's autonomy level; docs/approvals.md).",
-    scope: "bot",
-    data: z.strictObject({
-      id: z.string().describe("the gateway's approval id"),
-      command: z.string().describe("the command as the gateway shows it"),
-      host: z.string().describe("where it would run: `gateway` or `node`"),
-      cwd: z.string().nullable().describe("its working directory"),
-      sessionKey: z.string().nullable().describe("the session whose agent asks"),
-      expiresAt: isoTime.describe("when the gateway denies it unanswered"),
-      policy: z
-        .strictObject({
-          decision: z.enum(["allow", "deny", "ask"]),
-          by: z.string().describe("`rule N` (1-based) or `autonomy <level>`"),
-          reason: z.string(),
-        })
-        .describe("what clawops's policy makes of it: `ask` leaves it to a human"),
-    }),
-  }),
-  "approval.resolved": spec({
-    version: 1,
-    summary:
-      "An exec approval was decided: by clawops's policy, by a human (dashboard, API, CLI, Telegram), or by the gateway (expired, elsewhere). The event's actor says who.",
-    scope: "bot",
-    data: z.strictObject({
-      id: z.string().describe("the gateway's approval id"),
-      command: z.string().describe("the command as the gateway showed it"),
-      decision: z.string().describe("`allow-once`, `allow-always` or `deny`"),
-      by: z.string().describe("who decided: `policy rule N`, a principal, or `gateway:<who>`"),
-    }),
-  }),
   "repair.paused": spec({
     version: 1,
     summary: "Automatic repair was paused for a bot or the whole fleet.",
@@ -359,6 +327,7 @@ export const EVENT_CATALOGUE = {
     }),
   }),
   ...TASK_EVENTS,
+  ...APPROVAL_EVENTS,
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { botEventSpec as entry, isoTime } from "./event-spec.js";
 import { TASK_OUTCOMES, TASK_STATUSES } from "./task.js";
 
 /**
@@ -7,7 +8,6 @@ import { TASK_OUTCOMES, TASK_STATUSES } from "./task.js";
  * organisation carry them: a board follows its cards from these alone.
  */
 
-const isoTime = z.string().describe("ISO 8601 time, UTC");
 const status = z.enum(TASK_STATUSES);
 const outcome = z.enum(TASK_OUTCOMES);
 const taskId = z.string().describe("the task's id (`/api/v1/tasks/{id}`)");
@@ -19,14 +19,6 @@ const tokens = z
     cacheWrite: z.number(),
   })
   .describe("tokens summed over every attempt's session");
-
-/** `spec` of events.ts, repeated: a catalogue entry's shape. */
-const entry = <D extends z.ZodType>(e: {
-  version: number;
-  summary: string;
-  scope: "bot";
-  data: D;
-}) => e;
 
 export const TASK_EVENTS = {
   "task.created": entry({
