@@ -5,15 +5,21 @@ export const BOT_TABS = ["overview", "logs", "sessions", "cost", "config"] as co
 export type BotTab = (typeof BOT_TABS)[number];
 
 /**
- * The page the URL's fragment names: `#/` the fleet, `#/bots/<name>[/<tab>]`
+ * The page the URL's fragment names: `#/` the fleet, `#/tasks` the board,
+ * `#/approvals` the execs waiting for a decision, `#/bots/<name>[/<tab>]`
  * a bot, `#/bots/<name>/sessions/<id>` one of its transcripts.
  */
 export type Route =
-  { page: "fleet" } | { page: "bot"; name: string; tab: BotTab; session: string | null };
+  | { page: "fleet" }
+  | { page: "tasks" }
+  | { page: "approvals" }
+  | { page: "bot"; name: string; tab: BotTab; session: string | null };
 
 const BOT = /^#\/bots\/([a-z0-9][a-z0-9_-]{0,62})(?:\/([a-z]+)(?:\/([^/]+))?)?$/;
 
 export function parseRoute(hash: string): Route {
+  if (hash === "#/tasks") return { page: "tasks" };
+  if (hash === "#/approvals") return { page: "approvals" };
   const match = BOT.exec(hash);
   if (!match) return { page: "fleet" };
   const tab = (match[2] ?? "overview") as BotTab;
