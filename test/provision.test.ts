@@ -122,6 +122,8 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops provision
         dataDir: path.join(dir, "data"),
         http: { port: httpPort },
         openclaw: { bin: GATEWAY_RUNTIME.openclaw, node: GATEWAY_RUNTIME.node },
+        // Not OpenClaw's default port: the quickstart suite's gateway may hold 18789 meanwhile.
+        fleet: { portBase: await freePort() },
         // Proxied clients must not be loopback (OpenClaw refuses those as unattributable):
         // the test reaches Caddy on this machine's LAN address.
         provision: { templateDir: templates, domain: `http://${lanAddress()}:${caddyPort}` },

@@ -81,6 +81,8 @@ describe.runIf(gatewayRuntimeAvailable())("credentials from the vault", () => {
         dataDir: path.join(dir, "data"),
         http: { port: httpPort },
         openclaw: { bin: GATEWAY_RUNTIME.openclaw, node: GATEWAY_RUNTIME.node },
+        // Not OpenClaw's default port: the quickstart suite's gateway may hold 18789 meanwhile.
+        fleet: { portBase: await freePort() },
         provision: { templateDir: templates },
         supervisor: { stopTimeout: "10s", drainTimeout: "5s", env: supervisedGatewayEnv(dir) },
       }),
