@@ -5,7 +5,6 @@ import { OpsError, errorMessage } from "../core/errors.js";
 import type { Notification } from "../core/notification.js";
 import type { EventBus } from "../events/bus.js";
 import type { EventFrame } from "../gateway/frames.js";
-import type { Store } from "../store/store.js";
 import {
   type ApprovalsConfig,
   type PolicyVerdict,
@@ -61,7 +60,6 @@ const okSchema = z.unknown();
 
 export interface ApprovalDeps {
   config: ApprovalsConfig;
-  store: Store;
   bus: EventBus;
   log: Logger;
   /** A call on the bot's followed gateway connection (the ingest's, which carries the route). */

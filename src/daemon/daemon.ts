@@ -205,7 +205,6 @@ async function start(
   // The approvals ride on the ingest's connection to each gateway: its route and its calls.
   const approvals = new ApprovalService({
     config: config.approvals,
-    store,
     bus,
     log: log.child({ part: "approvals" }),
     gateway: ingest,
