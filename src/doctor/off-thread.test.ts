@@ -5,9 +5,15 @@ import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { DoctorChecker, type DoctorRequest } from "./checker.js";
 import { DoctorRouter, DoctorThread, OFF_THREAD_BYTES } from "./off-thread.js";
+import { freePort } from "../../test/helpers/cli.js";
 import { longestStall } from "../../test/helpers/loop.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "clawops-doctor-thread-"));
+/**
+ * Not OpenClaw's default port: another suite's gateway may take 18789 between two runs and
+ * add a port-in-use finding to one report only.
+ */
+const port = await freePort();
 const thread = new DoctorThread({ deadlineMs: 60_000, log: pino({ level: "silent" }) });
 afterAll(async () => {
   await thread.close();
@@ -22,7 +28,7 @@ function largeConfig(): string {
       `    p${i}: { baseUrl: "https://llm${i}.example.com/v1", api: "openai-completions", models: [{ id: "m", name: "M" }] },`,
   );
   const dups = Array.from({ length: 2_000 }, (_, i) => `  dup: ${i},`);
-  return `// large\n{\n  gateway: { bind: "lan", port: 18789 },\n  models: {\n    providers: {\n${providers.join("\n")}\n    },\n  },\n${dups.join("\n")}\n}\n`;
+  return `// large\n{\n  gateway: { bind: "lan", port: ${port} },\n  models: {\n    providers: {\n${providers.join("\n")}\n    },\n  },\n${dups.join("\n")}\n}\n`;
 }
 
 function request(file: string, extra: Partial<DoctorRequest> = {}): DoctorRequest {
@@ -58,7 +64,7 @@ describe("the doctor in a worker thread", () => {
 
   it("passes a refusal from the worker back as the same error", async () => {
     const file = path.join(dir, "small.json5");
-    writeFileSync(file, "{ gateway: { port: 18789 } }\n");
+    writeFileSync(file, `{ gateway: { port: ${port} } }\n`);
     await expect(thread.run(request(file, { ruleIds: ["no-such-rule"] }))).rejects.toMatchObject({
       code: "INTERNAL",
       message: "no doctor rule is registered as no-such-rule",
@@ -86,7 +92,7 @@ describe("the doctor in a worker thread", () => {
       const large = path.join(dir, "large.json5");
       writeFileSync(large, largeConfig());
       const small = path.join(dir, "small.json5");
-      writeFileSync(small, "{ gateway: { port: 18789 }, gateway: { port: 18790 } }\n");
+      writeFileSync(small, `{ gateway: { port: ${port} }, gateway: { port: ${port + 1} } }\n`);
       expect(largeConfig().length).toBeGreaterThan(OFF_THREAD_BYTES);
       await router.run(request(large)); // the worker warmed up
       const inline = await longestStall(() => new DoctorChecker().run(request(large)));
