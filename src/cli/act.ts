@@ -5,8 +5,9 @@ import { reportError } from "./output.js";
 /**
  * Wraps a command's work: merges the program's and the command's options,
  * maps any error to its message and exit code, and sets `process.exitCode`.
+ * Arguments come as commander gives them: a variadic one as an array.
  */
-export function act<O extends CommandOptions, A extends string[]>(
+export function act<O extends CommandOptions, A extends unknown[]>(
   work: (options: O, ...args: A) => Promise<number>,
 ) {
   return async (...raw: unknown[]): Promise<void> => {

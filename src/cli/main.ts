@@ -5,6 +5,7 @@ import { registerBotCommands } from "./commands/bot.js";
 import { registerApprovalCommands } from "./commands/approvals.js";
 import { registerBudgetCommands } from "./commands/budget.js";
 import { registerChat } from "./commands/chat.js";
+import { registerLoad } from "./commands/load.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerProvision } from "./commands/provision.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerOpenClawCommands(program);
   registerBotCommands(program);
   registerChat(program);
+  registerLoad(program);
   registerEvents(program);
   registerSessionCommands(program);
   registerTaskCommands(program);

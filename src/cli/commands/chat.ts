@@ -5,9 +5,8 @@ import { OpsError } from "../../core/errors.js";
 import { requireBot } from "../../fleet/registry.js";
 import { type ChatTurnResult, chatTurn } from "../../gateway/chat.js";
 import { GatewayClient } from "../../gateway/client.js";
-import { gatewayTokenFrom, readOpenClawConfig } from "../../gateway/openclaw-config.js";
-import { gatewayEnv } from "../../gateway/environment.js";
 import { act } from "../act.js";
+import { botGatewayAccess } from "../bot-gateway.js";
 import { parseDuration } from "../arguments.js";
 import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
 import { EXIT, emit } from "../output.js";
@@ -40,18 +39,9 @@ export function registerChat(program: Command) {
           },
           loaded,
         );
-        const token = gatewayTokenFrom(
-          readOpenClawConfig(bot.configPath),
-          gatewayEnv(loaded.config.supervisor.env, bot),
-        );
-        if (!token) {
-          throw new OpsError(
-            "CONFIG_INVALID",
-            `${bot.configPath} sets no gateway token clawops can read (gateway.auth.token)`,
-          );
-        }
+        const { url, token } = botGatewayAccess(bot, loaded);
         const client = await GatewayClient.connect({
-          url: `ws://127.0.0.1:${bot.port}/`,
+          url,
           token,
           reconnect: false,
           connectTimeoutMs: 10_000,
