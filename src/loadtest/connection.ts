@@ -48,6 +48,7 @@ interface PendingRequest {
 }
 
 interface Run {
+  sessionKey: string;
   sentAt: number;
   firstTokenAt: number | null;
   streamedBytes: number;
@@ -104,9 +105,12 @@ export class LoadConnection {
       (resolve, reject) => {
         const timer = setTimeout(() => {
           this.runs.delete(runId);
+          // The gateway would go on with it (and spend on it): stop it there too.
+          this.request("chat.abort", { sessionKey, runId }).catch(() => undefined);
           reject(new LoadError("reply-timeout", `no final reply within ${timeoutMs}ms`));
         }, timeoutMs);
         this.runs.set(runId, {
+          sessionKey,
           sentAt,
           firstTokenAt: null,
           streamedBytes: 0,
@@ -131,6 +135,26 @@ export class LoadConnection {
       replyMs: endedAt - sentAt,
       replyBytes,
     };
+  }
+
+  /**
+   * Ends the connection at the end of a run: the turns still going are
+   * aborted on the gateway first (`chat.abort`; a closed socket alone leaves
+   * them running, spending tokens), waiting at most `waitMs` for the answers.
+   */
+  async abandon(waitMs = 1_000): Promise<void> {
+    const aborts = [...this.runs.entries()].map(([runId, run]) =>
+      this.request("chat.abort", { sessionKey: run.sessionKey, runId }),
+    );
+    if (aborts.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(aborts),
+        new Promise((resolve) => (timer = setTimeout(resolve, waitMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.close();
   }
 
   close(): void {

@@ -77,9 +77,10 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadReport> {
     startedAt: performance.now(),
     open: new Set(),
   };
-  // The end of the run cuts what is in flight: every connection closes at once.
+  // The end of the run cuts what is in flight: its turns are aborted and every connection closes.
+  const abandoned: Promise<void>[] = [];
   stop.signal.addEventListener("abort", () => {
-    for (const connection of run.open) connection.close();
+    for (const connection of run.open) abandoned.push(connection.abandon());
   });
   const cpuBefore = process.cpuUsage();
   let peakRss = process.memoryUsage.rss();
@@ -107,6 +108,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadReport> {
         runUser(run, i, targets[i % targets.length]!),
       ),
     );
+    await Promise.all(abandoned);
   } finally {
     clearTimeout(deadline);
     clearInterval(ticker);
