@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { OpsError } from "../core/errors.js";
 import { abortableSleep } from "../core/time.js";
 import { SUPPORTED_PROTOCOLS } from "../gateway/compat.js";
@@ -59,6 +60,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadReport> {
     );
   }
   const stop = new AbortController();
+  // Every waiting user listens on it (a think time, a ramp step): thousands, by design.
+  setMaxListeners(0, stop.signal);
   const stopBy = (reason: StoppedBy) => {
     if (!stop.signal.aborted) stop.abort(reason);
   };
