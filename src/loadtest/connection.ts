@@ -173,9 +173,13 @@ export class LoadConnection {
   }
 
   private receive(data: Buffer): void {
+    const text = data.toString();
+    // A gateway sends every operator connection every turn's `agent` events, ticks and health
+    // as well: only answers and `chat` events matter here, so the rest is not even parsed.
+    if (!text.startsWith('{"type":"res"') && !text.includes('"event":"chat"')) return;
     let frame: Record<string, unknown>;
     try {
-      frame = JSON.parse(data.toString()) as Record<string, unknown>;
+      frame = JSON.parse(text) as Record<string, unknown>;
     } catch {
       return;
     }
