@@ -116,8 +116,10 @@ describe.runIf(chromiumAvailable())("the admin pages in Chromium", () => {
     const secret = registerSecret((await shown.textContent())!, "token made on the page");
     expect(secret).toMatch(/^clawops_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     expect(await page.locator(".secret").textContent()).toContain("shown this once");
-    await page.click(".secret >> text=Copy");
-    await page.locator(".secret", { hasText: "Copied to the clipboard." }).waitFor();
+    await page.locator(".secret").getByRole("button", { name: "Copy", exact: true }).click();
+    const said = page.locator(".secret [aria-live]");
+    await said.filter({ hasNotText: "Send it as" }).waitFor();
+    expect(await said.textContent()).toBe("Copied to the clipboard.");
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
     expect((await asBearer(secret)).status).toBe(200);
     const row = page.locator('tr[data-token="ci-reader"]');
@@ -154,7 +156,7 @@ describe.runIf(chromiumAvailable())("the admin pages in Chromium", () => {
     ]);
     const login = await fetch(`${daemon.url}/api/v1/auth/login`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...CLIENT },
       body: JSON.stringify({ name: "newbie", password: PASSWORD }),
     });
     expect(login.status).toBe(200);
