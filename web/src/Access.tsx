@@ -8,6 +8,15 @@ const ROLES: readonly Role[] = ["viewer", "operator", "admin", "owner"];
 /** The roles `principal` may grant: up to its own (docs/access.md). */
 const grantable = (principal: Principal) => ROLES.slice(0, ROLES.indexOf(principal.role) + 1);
 
+const STATE_TONE = { live: "up", expired: "down", revoked: "off" } as const;
+
+/** A token's state as its table says it. */
+function tokenState(token: ApiToken, now = Date.now()): keyof typeof STATE_TONE {
+  if (token.revokedAt) return "revoked";
+  if (token.expiresAt && Date.parse(token.expiresAt) <= now) return "expired";
+  return "live";
+}
+
 const when = (iso: string | null, none = "–") => (iso ? new Date(iso).toLocaleString() : none);
 
 /**
@@ -89,7 +98,7 @@ function Users({ principal }: { principal: Principal }) {
       {users.error && <p className="error">{users.error.message}</p>}
       {remove.error && <p className="error">{remove.error.message}</p>}
       <div className="table-wrap">
-        <table className="list people">
+        <table className="roster people">
           <thead>
             <tr>
               <th>Name</th>
@@ -192,7 +201,7 @@ function Tokens({ principal }: { principal: Principal }) {
       {tokens.error && <p className="error">{tokens.error.message}</p>}
       {revoke.error && <p className="error">{revoke.error.message}</p>}
       <div className="table-wrap">
-        <table className="list tokens">
+        <table className="roster tokens">
           <thead>
             <tr>
               <th>Name</th>
@@ -214,6 +223,10 @@ function Tokens({ principal }: { principal: Principal }) {
                 <td>
                   <span className="name">{token.name}</span>
                   {token.kind !== "api" && <span className="label-chip">{token.kind}</span>}
+                  {/* The state column's word, where a phone has no room for that column. */}
+                  {tokenState(token) !== "live" && (
+                    <span className="label-chip phone-only">{tokenState(token)}</span>
+                  )}
                 </td>
                 <td>{token.role}</td>
                 <td className="muted">
@@ -223,15 +236,12 @@ function Tokens({ principal }: { principal: Principal }) {
                 <td className="muted">{when(token.expiresAt, "never")}</td>
                 <td className="muted">{when(token.lastUsedAt, "never")}</td>
                 <td>
-                  {token.revokedAt ? (
-                    <span className="badge off" title={when(token.revokedAt)}>
-                      revoked
-                    </span>
-                  ) : token.expiresAt && Date.parse(token.expiresAt) < Date.now() ? (
-                    <span className="badge down">expired</span>
-                  ) : (
-                    <span className="badge up">live</span>
-                  )}
+                  <span
+                    className={`badge ${STATE_TONE[tokenState(token)]}`}
+                    title={token.revokedAt ? `revoked ${when(token.revokedAt)}` : undefined}
+                  >
+                    {tokenState(token)}
+                  </span>
                 </td>
                 <td className="row-actions">
                   {token.kind === "api" && !token.revokedAt && (

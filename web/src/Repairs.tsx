@@ -5,7 +5,13 @@ import type { RepairPause, RepairStatus } from "../../src/core/repair.js";
 import { api } from "./api.js";
 import type { FleetStatus } from "./fleet-model.js";
 import { useLiveQuery } from "./live.js";
-import { type BudgetRow, cooldownText, durationText, repairView } from "./repair-model.js";
+import {
+  type BudgetRow,
+  actorText,
+  cooldownText,
+  durationText,
+  repairView,
+} from "./repair-model.js";
 import { botHref } from "./route.js";
 
 const OPERATORS = new Set(["operator", "admin", "owner"]);
@@ -62,7 +68,7 @@ export default function Repairs({ principal }: { principal: Principal }) {
       {view && view.rows.length === 0 && <p className="empty">No bot is registered.</p>}
       {view && view.rows.length > 0 && (
         <div className="table-wrap">
-          <table className="list budgets">
+          <table className="roster budgets">
             <thead>
               <tr>
                 <th>Bot</th>
@@ -177,8 +183,8 @@ function PauseBadge({ pause }: { pause: RepairPause }) {
   return (
     <>
       <span className="badge degraded">paused</span>
-      <span className="reason">
-        by {pause.by}
+      <span className="pause-by" title={pause.by}>
+        by {actorText(pause.by)}
         {pause.reason && `: ${pause.reason}`} · {new Date(pause.since).toLocaleString()}
       </span>
     </>
@@ -192,7 +198,8 @@ function FleetPause(props: { pause: RepairPause | null; acts: boolean; reason: s
     <div className={props.pause ? "fleet-pause paused" : "fleet-pause"}>
       {props.pause ? (
         <span>
-          <strong>Every bot&apos;s automatic repair is paused</strong> by {props.pause.by}
+          <strong>Every bot&apos;s automatic repair is paused</strong> by{" "}
+          {actorText(props.pause.by)}
           {props.pause.reason && ` (${props.pause.reason})`} since{" "}
           {new Date(props.pause.since).toLocaleString()}.
         </span>

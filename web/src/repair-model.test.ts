@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RepairStatus } from "../../src/core/repair.js";
-import { cooldownText, durationText, repairView } from "./repair-model.js";
+import { actorText, cooldownText, durationText, repairView } from "./repair-model.js";
 
 const status = (over: Partial<RepairStatus> = {}): RepairStatus => ({
   enabled: true,
@@ -47,5 +47,7 @@ describe("the repairs page", () => {
     expect(durationText(1_800_000)).toBe("30 min");
     expect(durationText(7_200_000)).toBe("2 h");
     expect(durationText(45_000)).toBe("45 s");
+    expect(actorText("user:ada#7e9e31a2-1f79")).toBe("user:ada");
+    expect(actorText("cli")).toBe("cli");
   });
 });

@@ -63,3 +63,8 @@ export function durationText(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   return `${Math.round(ms / 1000)} s`;
 }
+
+/** Who paused, as people read it: `user:ada#<request id>` is `user:ada`. */
+export function actorText(by: string): string {
+  return by.replace(/#.*$/, "");
+}
