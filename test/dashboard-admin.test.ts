@@ -120,7 +120,12 @@ describe.runIf(chromiumAvailable())("the admin pages in Chromium", () => {
     const said = page.locator(".secret [aria-live]");
     await said.filter({ hasNotText: "Send it as" }).waitFor();
     expect(await said.textContent()).toBe("Copied to the clipboard.");
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    const clipboard = await page.evaluate(() =>
+      (
+        globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+      ).navigator.clipboard.readText(),
+    );
+    expect(clipboard).toBe(secret);
     expect((await asBearer(secret)).status).toBe(200);
     const row = page.locator('tr[data-token="ci-reader"]');
     await row.waitFor();

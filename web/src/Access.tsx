@@ -17,6 +17,12 @@ function tokenState(token: ApiToken, now = Date.now()): keyof typeof STATE_TONE 
   return "live";
 }
 
+/** A form field's text ("" or `fallback` when absent). */
+function field(data: FormData, name: string, fallback = ""): string {
+  const value = data.get(name);
+  return typeof value === "string" ? value : fallback;
+}
+
 const when = (iso: string | null, none = "–") => (iso ? new Date(iso).toLocaleString() : none);
 
 /**
@@ -58,9 +64,9 @@ function Users({ principal }: { principal: Principal }) {
       await api("/users", {
         method: "POST",
         body: {
-          name: String(data.get("name") ?? "").trim(),
-          password: String(data.get("password") ?? ""),
-          role: String(data.get("role") ?? "viewer"),
+          name: field(data, "name").trim(),
+          password: field(data, "password"),
+          role: field(data, "role", "viewer"),
         },
       });
       form.reset();
@@ -152,13 +158,13 @@ function Tokens({ principal }: { principal: Principal }) {
     event.preventDefault();
     const form = event.currentTarget;
     const data = new FormData(form);
-    const days = String(data.get("days") ?? "").trim();
+    const days = field(data, "days").trim();
     try {
       const answer = await api<{ token: ApiToken; secret: string }>("/tokens", {
         method: "POST",
         body: {
-          name: String(data.get("name") ?? "").trim(),
-          role: String(data.get("role") ?? "viewer"),
+          name: field(data, "name").trim(),
+          role: field(data, "role", "viewer"),
           ...(days ? { expiresInDays: Number(days) } : {}),
         },
       });

@@ -1,12 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import { useLiveQuery } from "./live.js";
-import {
-  type ListedNotification,
-  countText,
-  notificationKey,
-  unread,
-  withRead,
-} from "./notify-model.js";
+import { type ListedNotification, countText, unread, withRead } from "./notify-model.js";
 
 /** The notification centre as the bell and its page see it. */
 export interface Notifications {

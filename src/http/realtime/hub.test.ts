@@ -244,7 +244,11 @@ describe("the offline queue", () => {
     expect(realtime.recentNotifications("nobody")).toEqual([]);
     // Listing is not delivery: the offline queue still gives them.
     const peer = new FakePeer();
-    subscribe(realtime, realtime.connect(peer, auth(principal("vera"))), "user:id-vera:notifications");
+    subscribe(
+      realtime,
+      realtime.connect(peer, auth(principal("vera"))),
+      "user:id-vera:notifications",
+    );
     expect(peer.of("notification")).toHaveLength(3);
   });
 
