@@ -127,6 +127,13 @@ export interface RepairPause {
 export interface RepairStatus {
   enabled: boolean;
   dryRun: boolean;
+  /** The automatic repairs each bot may have (`repair.budget`). */
+  budget: {
+    /** Automatic repairs per bot in any hour. */
+    maxPerHour: number;
+    /** No automatic repair for this long once they are spent. */
+    cooldownMs: number;
+  };
   pauses: RepairPause[];
   budgets: {
     bot: string;

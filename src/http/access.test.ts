@@ -65,6 +65,7 @@ const EXPECTED: Record<string, Access> = {
   "GET /api/v1/repairs": "viewer",
   "GET /api/v1/repairs/stats": "viewer",
   "GET /api/v1/repairs/status": "viewer",
+  "GET /api/v1/notifications": "viewer",
   "POST /api/v1/bots/:name/repair": "operator",
   "POST /api/v1/bots/:name/repair/pause": "operator",
   "POST /api/v1/bots/:name/repair/resume": "operator",

@@ -29,6 +29,7 @@ import { eventRoutes } from "./routes/events.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { probeRoutes } from "./routes/probes.js";
 import { repairRoutes } from "./routes/repairs.js";
+import { notificationRoutes } from "./routes/notifications.js";
 import { statusRoutes } from "./routes/status.js";
 import { scheduleRoutes } from "./routes/schedules.js";
 import { taskRoutes } from "./routes/tasks.js";
@@ -153,6 +154,7 @@ export function buildHttpServer(
     eventRoutes(api, ctx);
     sessionRoutes(api, ctx);
     repairRoutes(api, ctx);
+    notificationRoutes(api, ctx);
     budgetRoutes(api, ctx);
     approvalRoutes(api, ctx);
     taskRoutes(api, ctx);

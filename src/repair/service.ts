@@ -160,7 +160,14 @@ export class RepairService {
         };
       }),
     );
-    return { enabled: this.settings.enabled, dryRun: this.settings.dryRun, pauses, budgets };
+    const { maxPerHour, cooldown: cooldownMs } = this.settings.budget;
+    return {
+      enabled: this.settings.enabled,
+      dryRun: this.settings.dryRun,
+      budget: { maxPerHour, cooldownMs },
+      pauses,
+      budgets,
+    };
   }
 
   private onEvent(event: BusEvent): void {

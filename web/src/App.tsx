@@ -1,16 +1,22 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Suspense, lazy } from "react";
+import { type ReactNode, Suspense, lazy } from "react";
 import type { Principal } from "../../src/core/access.js";
 import { ApiError, api, rememberCsrf } from "./api.js";
 import { BotDetail } from "./BotDetail.js";
 import { Fleet } from "./Fleet.js";
 import { Login } from "./Login.js";
 import { LiveContext, useLiveEvents } from "./live.js";
+import { Bell, NotificationsContext, useNotifications } from "./notify.js";
 import { type Route, useRoute } from "./route.js";
 
 // Not on the first page: loaded when first opened.
 const Tasks = lazy(() => import("./Tasks.js"));
 const Approvals = lazy(() => import("./Approvals.js"));
+const NotificationsPage = lazy(() => import("./Notifications.js"));
+const Repairs = lazy(() => import("./Repairs.js"));
+const Access = lazy(() => import("./Access.js"));
+
+const ADMINS = new Set(["admin", "owner"]);
 
 /** Who is logged in decides the page: the login form, or Mission Control. */
 export function App() {
@@ -38,51 +44,70 @@ function Shell({ principal }: { principal: Principal }) {
   const queries = useQueryClient();
   const route = useRoute();
   const live = useLiveEvents(principal.org);
+  const admin = ADMINS.has(principal.role);
   const logout = async () => {
     await api("/auth/logout", { method: "POST" }).catch(() => undefined);
     rememberCsrf(null);
     queries.removeQueries({ queryKey: ["status"] });
+    queries.removeQueries({ queryKey: ["notifications"] });
     await queries.resetQueries({ queryKey: ["me"] });
   };
   return (
     <LiveContext.Provider value={live}>
-      <header className="topbar">
-        <a className="brand" href="#/">
-          clawops
-        </a>
-        <span className="title">Mission Control</span>
-        <nav className="pages" aria-label="pages">
-          <NavLink route={route} page="fleet" href="#/" label="Fleet" />
-          <NavLink route={route} page="tasks" href="#/tasks" label="Tasks" />
-          <NavLink route={route} page="approvals" href="#/approvals" label="Approvals" />
-        </nav>
-        <span className="who">
-          {principal.name} · {principal.role} of {principal.org}
-        </span>
-        {principal.kind === "user" && (
-          <button type="button" className="quiet" onClick={() => void logout()}>
-            Log out
-          </button>
-        )}
-      </header>
-      <Suspense fallback={<main className="splash">loading…</main>}>
-        {route.page === "bot" ? (
-          <BotDetail
-            name={route.name}
-            tab={route.tab}
-            session={route.session}
-            principal={principal}
-          />
-        ) : route.page === "tasks" ? (
-          <Tasks principal={principal} />
-        ) : route.page === "approvals" ? (
-          <Approvals principal={principal} />
-        ) : (
-          <Fleet />
-        )}
-      </Suspense>
+      <Centre principalId={principal.id}>
+        <header className="topbar">
+          <a className="brand" href="#/">
+            clawops
+          </a>
+          <span className="title">Mission Control</span>
+          <nav className="pages" aria-label="pages">
+            <NavLink route={route} page="fleet" href="#/" label="Fleet" />
+            <NavLink route={route} page="tasks" href="#/tasks" label="Tasks" />
+            <NavLink route={route} page="approvals" href="#/approvals" label="Approvals" />
+            <NavLink route={route} page="repairs" href="#/repairs" label="Repairs" />
+            {admin && <NavLink route={route} page="access" href="#/access" label="Access" />}
+          </nav>
+          <span className="who">
+            {principal.name} · {principal.role} of {principal.org}
+          </span>
+          <Bell current={route.page === "notifications"} />
+          {principal.kind === "user" && (
+            <button type="button" className="quiet" onClick={() => void logout()}>
+              Log out
+            </button>
+          )}
+        </header>
+        <Suspense fallback={<main className="splash">loading…</main>}>
+          {route.page === "bot" ? (
+            <BotDetail
+              name={route.name}
+              tab={route.tab}
+              session={route.session}
+              principal={principal}
+            />
+          ) : route.page === "tasks" ? (
+            <Tasks principal={principal} />
+          ) : route.page === "approvals" ? (
+            <Approvals principal={principal} />
+          ) : route.page === "notifications" ? (
+            <NotificationsPage />
+          ) : route.page === "repairs" ? (
+            <Repairs principal={principal} />
+          ) : route.page === "access" && admin ? (
+            <Access principal={principal} />
+          ) : (
+            <Fleet />
+          )}
+        </Suspense>
+      </Centre>
     </LiveContext.Provider>
   );
+}
+
+/** The notification centre for the bell and its page (inside the live channel: it refetches it). */
+function Centre({ principalId, children }: { principalId: string; children: ReactNode }) {
+  const centre = useNotifications(principalId);
+  return <NotificationsContext.Provider value={centre}>{children}</NotificationsContext.Provider>;
 }
 
 function NavLink(props: { route: Route; page: Route["page"]; href: string; label: string }) {

@@ -65,16 +65,26 @@ export function useLiveEvents(org: string): LiveChannel {
       socket = new WebSocket(`${scheme}://${location.host}/ws`);
       socketRef.current = socket;
       socket.onmessage = (message) => {
-        const frame = JSON.parse(String(message.data)) as { type: string; room?: string };
+        const frame = JSON.parse(String(message.data)) as {
+          type: string;
+          room?: string;
+          notifications?: string;
+        };
         if (frame.type === "connected") {
-          for (const room of [`org:${org}:events`, ...rooms.current.keys()])
+          // The caller's own notifications room too: its offline queue, then live ones.
+          const own = frame.notifications ? [frame.notifications] : [];
+          for (const room of [`org:${org}:events`, ...own, ...rooms.current.keys()])
             socket?.send(JSON.stringify({ type: "subscribe", room }));
         } else if (frame.type === "subscribed" && frame.room === `org:${org}:events`) {
           retryMs = RETRY_MIN_MS;
           setState("live");
           // What happened while the socket was down.
           refetchLive(queries);
+          void queries.invalidateQueries({ queryKey: ["notifications"] });
         } else if (frame.type === "event") changed();
+        else if (frame.type === "notification")
+          // The bell's list is the daemon's (GET /notifications): read it again.
+          void queries.invalidateQueries({ queryKey: ["notifications"] });
       };
       socket.onclose = () => {
         if (stopped) return;

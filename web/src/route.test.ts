@@ -16,6 +16,10 @@ describe("the dashboard's routes and timeline lines", () => {
       session: "s/1 é",
     });
     expect(parseRoute("")).toEqual({ page: "fleet" });
+    expect(parseRoute("#/notifications")).toEqual({ page: "notifications" });
+    expect(parseRoute("#/repairs")).toEqual({ page: "repairs" });
+    expect(parseRoute("#/access")).toEqual({ page: "access" });
+    expect(parseRoute("#/access/x")).toEqual({ page: "fleet" });
     expect(parseRoute("#/bots/../x")).toEqual({ page: "fleet" });
     expect(parseRoute("#/bots/Alpha")).toEqual({ page: "fleet" });
     expect(parseRoute("#/bots/a/nope")).toEqual({ page: "fleet" });

@@ -6,13 +6,18 @@ export type BotTab = (typeof BOT_TABS)[number];
 
 /**
  * The page the URL's fragment names: `#/` the fleet, `#/tasks` the board,
- * `#/approvals` the execs waiting for a decision, `#/bots/<name>[/<tab>]`
- * a bot, `#/bots/<name>/sessions/<id>` one of its transcripts.
+ * `#/approvals` the execs waiting for a decision, `#/notifications` what
+ * clawops told, `#/repairs` the repair budget and pauses, `#/access` users
+ * and API tokens (admins), `#/bots/<name>[/<tab>]` a bot,
+ * `#/bots/<name>/sessions/<id>` one of its transcripts.
  */
 export type Route =
   | { page: "fleet" }
   | { page: "tasks" }
   | { page: "approvals" }
+  | { page: "notifications" }
+  | { page: "repairs" }
+  | { page: "access" }
   | { page: "bot"; name: string; tab: BotTab; session: string | null };
 
 const BOT = /^#\/bots\/([a-z0-9][a-z0-9_-]{0,62})(?:\/([a-z]+)(?:\/([^/]+))?)?$/;
@@ -20,6 +25,9 @@ const BOT = /^#\/bots\/([a-z0-9][a-z0-9_-]{0,62})(?:\/([a-z]+)(?:\/([^/]+))?)?$/
 export function parseRoute(hash: string): Route {
   if (hash === "#/tasks") return { page: "tasks" };
   if (hash === "#/approvals") return { page: "approvals" };
+  if (hash === "#/notifications") return { page: "notifications" };
+  if (hash === "#/repairs") return { page: "repairs" };
+  if (hash === "#/access") return { page: "access" };
   const match = BOT.exec(hash);
   if (!match) return { page: "fleet" };
   const tab = (match[2] ?? "overview") as BotTab;

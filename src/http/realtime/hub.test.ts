@@ -228,6 +228,30 @@ describe("the offline queue", () => {
     ]);
   });
 
+  it("lists an organisation's latest notifications, newest first, without giving them", () => {
+    const { realtime } = hub();
+    for (let i = 1; i <= 3; i += 1) realtime.notify(notification(`n${i}`));
+    realtime.notify(notification("elsewhere", "beta"));
+    expect(realtime.recentNotifications("default").map((q) => q.notification.title)).toEqual([
+      "n3",
+      "n2",
+      "n1",
+    ]);
+    expect(realtime.recentNotifications("default", 1).map((q) => q.seq)).toEqual([3]);
+    expect(realtime.recentNotifications("other").map((q) => q.notification.title)).toEqual([
+      "elsewhere",
+    ]);
+    expect(realtime.recentNotifications("nobody")).toEqual([]);
+    // Listing is not delivery: the offline queue still gives them.
+    const peer = new FakePeer();
+    subscribe(
+      realtime,
+      realtime.connect(peer, auth(principal("vera"))),
+      "user:id-vera:notifications",
+    );
+    expect(peer.of("notification")).toHaveLength(3);
+  });
+
   it("keeps a connection that did not join its notifications room from using them up", () => {
     const { realtime } = hub();
     const vera = principal("vera");

@@ -19,7 +19,7 @@ import {
   subscribedFrame,
   unsubscribedFrame,
 } from "./frames.js";
-import { NotificationQueues } from "./offline-queue.js";
+import { NotificationQueues, type QueuedNotification } from "./offline-queue.js";
 import { type BotOrg, type Room, botOfEvent, checkRoom, roomsOf } from "./rooms.js";
 
 /** One connection as the hub drives it: a WebSocket or an SSE stream. */
@@ -233,6 +233,15 @@ export class RealtimeHub {
       sent += members.size;
     }
     if (sent > 0) this.deps.metrics.realtimeFrames.inc(sent);
+  }
+
+  /**
+   * The organisation's latest notifications (at most the offline queue's
+   * size), newest first: the dashboard's list after a reload. In memory:
+   * a restart of the daemon starts it empty.
+   */
+  recentNotifications(org: string, limit?: number): QueuedNotification[] {
+    return this.queues.recent(org, limit);
   }
 
   /**

@@ -38,6 +38,11 @@ export class NotificationQueues {
     return queued;
   }
 
+  /** The last `limit` notifications of `org`, newest first; gives nothing to anyone. */
+  recent(org: string, limit = this.size): QueuedNotification[] {
+    return (this.rings.get(org) ?? []).slice(-limit).reverse();
+  }
+
   /** What `principalId` of `org` has not been given, oldest first; it counts as given now. */
   take(principalId: string, org: string): QueuedNotification[] {
     const after = this.cursors.get(principalId) ?? 0;

@@ -65,6 +65,7 @@ export const repairPauseSchema = z
 export const repairStatusSchema = z.object({
   enabled: z.boolean(),
   dryRun: z.boolean(),
+  budget: z.object({ maxPerHour: z.number().int(), cooldownMs: z.number().int() }),
   pauses: z.array(repairPauseSchema),
   budgets: z.array(
     z.object({

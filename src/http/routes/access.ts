@@ -17,7 +17,7 @@ import {
   tokenSchema,
   userSchema,
 } from "../records/access.js";
-import { type Api, withErrors } from "../schema.js";
+import { type Api, queryBoolean, withErrors } from "../schema.js";
 
 const DAY_MS = 86_400_000;
 type Limits = ReturnType<typeof createLimits>;
@@ -189,10 +189,14 @@ export function accessRoutes(app: Api, ctx: DaemonContext, limits: Limits) {
       schema: {
         tags: ["access"],
         summary: "The organisation's live API tokens (never their secrets)",
+        description: "With `revoked=true`, the revoked ones too (kept for the audit trail).",
+        querystring: z.strictObject({ revoked: queryBoolean }),
         response: withErrors({ 200: z.object({ tokens: z.array(tokenSchema) }) }, 401, 403),
       },
     },
-    async (request) => ({ tokens: await access.listTokens(me(request.principal)) }),
+    async (request) => ({
+      tokens: await access.listTokens(me(request.principal), request.query.revoked ?? false),
+    }),
   );
 
   app.post(
