@@ -45,7 +45,18 @@ function layer(files, ignores, patterns) {
 }
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "web/dist/", "bin/", "test/fixtures/"] },
+  // bench/artillery: the peer load tool's own CommonJS processor, run by Artillery, not clawops.
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      "coverage/",
+      "web/dist/",
+      "bin/",
+      "test/fixtures/",
+      "bench/artillery/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
