@@ -6,6 +6,7 @@ import { registerApprovalCommands } from "./commands/approvals.js";
 import { registerBudgetCommands } from "./commands/budget.js";
 import { registerChat } from "./commands/chat.js";
 import { registerLoad } from "./commands/load.js";
+import { registerVerify } from "./commands/verify.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerProvision } from "./commands/provision.js";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerBotCommands(program);
   registerChat(program);
   registerLoad(program);
+  registerVerify(program);
   registerEvents(program);
   registerSessionCommands(program);
   registerTaskCommands(program);
