@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { registerAccessCommands } from "./commands/access.js";
+import { registerBackupCommands } from "./commands/backup.js";
 import { registerBotCommands } from "./commands/bot.js";
 import { registerApprovalCommands } from "./commands/approvals.js";
 import { registerBudgetCommands } from "./commands/budget.js";
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerVaultCommands(program);
   registerAccessCommands(program);
+  registerBackupCommands(program);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }
