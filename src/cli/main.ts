@@ -16,6 +16,7 @@ import { registerOpenClawCommands } from "./commands/openclaw.js";
 import { registerSessionCommands } from "./commands/sessions.js";
 import { registerScheduleCommands } from "./commands/schedule.js";
 import { registerTaskCommands } from "./commands/task.js";
+import { registerServiceCommands } from "./commands/service.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
 import { registerVaultCommands } from "./commands/vault.js";
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
   registerVaultCommands(program);
   registerAccessCommands(program);
   registerBackupCommands(program);
+  registerServiceCommands(program);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }
