@@ -84,7 +84,7 @@ export function libpqEnv(url: string): Record<string, string> {
 function pgChildEnv(url: string): NodeJS.ProcessEnv {
   const keep = ["PATH", "LANG", "LC_ALL", "HOME", "TZ"];
   const base = Object.fromEntries(
-    keep.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])),
+    keep.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]])),
   );
   return { ...base, ...libpqEnv(url) };
 }

@@ -10,7 +10,6 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { OpsError } from "../core/errors.js";
-import { isLockOwnerAlive, readLockOwner } from "../daemon/lock.js";
 import { pgRestore, pgUserTables, sqliteIntegrity } from "./databases.js";
 import {
   type BackupFileEntry,
@@ -29,6 +28,8 @@ export interface RestoreOptions {
   /** PostgreSQL backups: the empty database to restore into. */
   databaseUrl?: string;
   progress?: (step: string) => void;
+  /** The live clawops daemon holding a folder (its lock, daemon/lock.ts), or null. */
+  liveDaemon?: (dir: string) => { pid: number } | null;
 }
 
 export interface RestoreResult {
@@ -63,7 +64,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   }
 
   const dataDir = path.resolve(options.dataDir);
-  assertFresh(dataDir, "--data-dir");
+  const live = options.liveDaemon ?? (() => null);
+  assertFresh(dataDir, "--data-dir", live);
   const botFiles = manifest.files.filter((f) => f.bot !== undefined);
   const botsDir = options.botsDir ? path.resolve(options.botsDir) : null;
   if (botFiles.length > 0 && !botsDir)
@@ -72,7 +74,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       `the backup holds files of ${manifest.bots.length} bot(s) (${manifest.bots.map((b) => b.name).join(", ")}): name a fresh folder for them with --bots-dir`,
     );
   if (botsDir) {
-    assertFresh(botsDir, "--bots-dir");
+    assertFresh(botsDir, "--bots-dir", live);
     for (const bot of manifest.bots) {
       if (inside(botsDir, bot.stateDir) || inside(bot.stateDir, botsDir))
         throw new OpsError(
@@ -169,9 +171,13 @@ function assertIntact(file: string, rel: string): void {
 }
 
 /** Refuses a folder that holds anything, and first of all one a live daemon holds. */
-function assertFresh(dir: string, option: string): void {
-  const owner = readLockOwner(dir);
-  if (owner && isLockOwnerAlive(owner))
+function assertFresh(
+  dir: string,
+  option: string,
+  live: (dir: string) => { pid: number } | null,
+): void {
+  const owner = live(dir);
+  if (owner)
     throw new OpsError(
       "ALREADY_RUNNING",
       `${option} ${dir} belongs to a running clawops daemon (pid ${owner.pid})`,

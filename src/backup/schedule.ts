@@ -2,12 +2,21 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
-import type { Loops } from "../daemon/loops.js";
 import { createBackup } from "./create.js";
 import { listBackups, pruneScheduledBackups } from "./retention.js";
 
 /** How often the loop looks whether a backup is due (at most; `every` when shorter). */
 const CHECK_PERIOD_MS = 5 * 60_000;
+
+/** The daemon's loop runner (daemon/loops.ts), as far as the schedule needs it. */
+export interface LoopRunner {
+  every(
+    name: string,
+    periodMs: number,
+    signal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<void>,
+  ): void;
+}
 
 /** What `/readyz` shows of the schedule: the newest backup and how old it is. */
 export interface BackupScheduleStatus {
@@ -50,7 +59,7 @@ export class BackupScheduler {
   }
 
   /** Registers the loop (when `backups.enabled`). */
-  start(loops: Loops, signal: AbortSignal): void {
+  start(loops: LoopRunner, signal: AbortSignal): void {
     const { every } = this.deps.config.backups;
     loops.every("backups", Math.min(every, CHECK_PERIOD_MS), signal, (s) => this.tick(s));
   }

@@ -4,6 +4,7 @@ import { createBackup } from "../../backup/create.js";
 import { type RestoreResult, restoreBackup } from "../../backup/restore.js";
 import { backupsDir } from "../../backup/schedule.js";
 import type { BackupManifest } from "../../backup/manifest.js";
+import { isLockOwnerAlive, readLockOwner } from "../../daemon/lock.js";
 import { act } from "../act.js";
 import { type CommandOptions, loadCliConfig, withRegistry } from "../context.js";
 import { EXIT, emit } from "../output.js";
@@ -80,6 +81,10 @@ export function registerBackupCommands(program: Command) {
           ...(options.botsDir ? { botsDir: options.botsDir } : {}),
           ...(databaseUrl ? { databaseUrl } : {}),
           progress: (step) => steps.next(`restoring ${step}`),
+          liveDaemon: (dir) => {
+            const owner = readLockOwner(dir);
+            return owner && isLockOwnerAlive(owner) ? owner : null;
+          },
         }).catch((error: unknown) => {
           steps.fail();
           throw error;

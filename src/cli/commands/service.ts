@@ -37,19 +37,19 @@ export function registerServiceCommands(program: Command) {
         "--secrets-file <file>",
         "the environment file for secrets (not --env-file: Node 20 takes that for itself) (default /etc/clawops/clawops.env, ~/.config/clawops/clawops.env with --user)",
       )
+      .option(
+        "--run-as <user>",
+        "system unit: the dedicated user clawops runs as (default clawops; root for root)",
+      )
+      .option(
+        "--read-write <dir...>",
+        "more folders clawops or its gateways write (bots' state dirs outside the data dir)",
+      )
       .option("--json", "print JSON");
 
   common(service.command("install"))
     .description(
       "write clawops.service (hardened, secrets from the environment file) and enable it",
-    )
-    .option(
-      "--run-as <user>",
-      "system unit: the dedicated user clawops runs as (default clawops; root for root)",
-    )
-    .option(
-      "--read-write <dir...>",
-      "more folders clawops or its gateways write (bots' state dirs outside the data dir)",
     )
     .option("--write-only", "write the unit only; no systemctl")
     .option("--no-enable", "the same as --write-only")
