@@ -2,7 +2,8 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
-import { createBackup } from "./create.js";
+import type { BackupResult, CreateBackupOptions } from "./create.js";
+import { createBackupOffThread } from "./off-thread.js";
 import { listBackups, pruneScheduledBackups } from "./retention.js";
 
 /** How often the loop looks whether a backup is due (at most; `every` when shorter). */
@@ -35,6 +36,8 @@ export interface BackupSchedulerDeps {
   listBots(): Promise<Bot[]>;
   log: Logger;
   now?: () => number;
+  /** How a backup is made; default: in a worker thread (off-thread.ts). */
+  create?: (options: Omit<CreateBackupOptions, "progress" | "now">) => Promise<BackupResult>;
 }
 
 /** The folder scheduled backups go to: `backups.dir`, else `<dataDir>/backups`. */
@@ -75,7 +78,8 @@ export class BackupScheduler {
     if (signal?.aborted) return;
     try {
       const started = this.now();
-      const result = await createBackup({
+      const create = this.deps.create ?? createBackupOffThread;
+      const result = await create({
         config: this.deps.config,
         configFile: this.deps.configFile,
         bots: await this.deps.listBots(),
