@@ -73,7 +73,8 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   mkdirSync(destDir, { recursive: true, mode: 0o700 });
   mkdirSync(temp, { mode: 0o700 });
   try {
-    const writer = new BackupWriter(temp, options.maxPlainFileBytes ?? 64 * 1024 * 1024);
+    // A backup folder inside a state dir must not copy itself (nor older backups there).
+    const writer = new BackupWriter(temp, options.maxPlainFileBytes ?? 64 * 1024 * 1024, destDir);
     const { config } = options;
     options.progress?.("store");
     const storeKind = config.database.url ? "postgres" : "sqlite";
@@ -163,6 +164,7 @@ class BackupWriter {
   constructor(
     private readonly root: string,
     private readonly maxPlainBytes: number,
+    private readonly destDir: string,
   ) {}
 
   skip(file: string, reason: string): void {
@@ -195,7 +197,8 @@ class BackupWriter {
         const full = path.join(dir, entry.name);
         const relPath = rel ? `${rel}/${entry.name}` : entry.name;
         if (entry.isDirectory()) {
-          if (!SKIPPED_DIRS.has(entry.name)) await walk(full, relPath);
+          if (path.resolve(full) === this.destDir) this.skip(full, "the backups' own folder");
+          else if (!SKIPPED_DIRS.has(entry.name)) await walk(full, relPath);
           continue;
         }
         if (!entry.isFile()) {
