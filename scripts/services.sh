@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # Debian's packages the tests need (installed only when missing, only as root).
-TEST_DEBIAN_PACKAGES=(postgresql redis-server chromium caddy jq python3)
+TEST_DEBIAN_PACKAGES=(postgresql redis-server chromium caddy jq python3 systemd)
 
 pg_bin_dir() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
@@ -16,6 +16,7 @@ missing_debian_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   [[ -x /usr/bin/caddy ]] || missing+=(caddy)
+  [[ -x /usr/bin/systemd-analyze ]] || missing+=(systemd) # test/service.test.ts verifies units
   command -v jq >/dev/null 2>&1 || missing+=(jq)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   [[ -x /usr/bin/openssl ]] || missing+=(openssl) # the TLS tests make their certificates with it

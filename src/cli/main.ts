@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { CLAWOPS_VERSION } from "../core/version.js";
 import { registerAccessCommands } from "./commands/access.js";
+import { registerBackupCommands } from "./commands/backup.js";
 import { registerBotCommands } from "./commands/bot.js";
 import { registerApprovalCommands } from "./commands/approvals.js";
 import { registerBudgetCommands } from "./commands/budget.js";
@@ -17,6 +18,7 @@ import { registerOpenClawCommands } from "./commands/openclaw.js";
 import { registerSessionCommands } from "./commands/sessions.js";
 import { registerScheduleCommands } from "./commands/schedule.js";
 import { registerTaskCommands } from "./commands/task.js";
+import { registerServiceCommands } from "./commands/service.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
 import { registerVaultCommands } from "./commands/vault.js";
@@ -57,6 +59,8 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerVaultCommands(program);
   registerAccessCommands(program);
+  registerBackupCommands(program);
+  registerServiceCommands(program);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }

@@ -181,6 +181,7 @@ export function resolveConfig(
       const file = tls[key];
       if (file) tls[key] = path.resolve(options.baseDir, file);
     }
+  if (config.backups.dir) config.backups.dir = path.resolve(options.baseDir, config.backups.dir);
   if (config.provision.templateDir)
     config.provision.templateDir = path.resolve(options.baseDir, config.provision.templateDir);
   for (const key of config.vault.keys)

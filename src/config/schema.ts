@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { approvalsConfigSchema } from "../approvals/policy.js";
+import { backupsConfigSchema } from "../backup/settings.js";
 import { statusPagesConfigSchema } from "../fleet/status-page.js";
 import { budgetsConfigSchema } from "../budget/settings.js";
 import { ingestConfigSchema } from "../ingest/settings.js";
@@ -259,6 +260,8 @@ export const configSchema = z.strictObject({
   approvals: approvalsConfigSchema,
   /** Public, read-only status pages, by organisation (`/status/<org>`). */
   statusPages: statusPagesConfigSchema,
+  /** Scheduled backups with retention, run by the daemon (docs/backup.md); off by default. */
+  backups: backupsConfigSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

@@ -39,6 +39,7 @@ import { housekeeping } from "./housekeeping.js";
 import { countUsage, createMetrics } from "./metrics.js";
 import { checkReadiness } from "./readiness.js";
 import { Vault } from "../vault/vault.js";
+import { BackupScheduler } from "../backup/schedule.js";
 
 export interface Daemon {
   readonly context: DaemonContext;
@@ -52,13 +53,17 @@ export interface Daemon {
  * Starts clawops: store, event bus, loops, HTTP. Fails with an `OpsError`
  * and leaves nothing half-made behind: whatever it created is undone.
  */
-export async function startDaemon(config: ClawopsConfig, log: Logger): Promise<Daemon> {
+export async function startDaemon(
+  config: ClawopsConfig,
+  log: Logger,
+  options: { configFile?: string | null } = {},
+): Promise<Daemon> {
   const undo: (() => Promise<void> | void)[] = [];
   const rollback = async () => {
     for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => undefined);
   };
   try {
-    return await start(config, log, undo);
+    return await start(config, log, undo, options.configFile ?? null);
   } catch (error) {
     await rollback();
     throw error;
@@ -69,6 +74,7 @@ async function start(
   config: ClawopsConfig,
   log: Logger,
   undo: (() => Promise<void> | void)[],
+  configFile: string | null,
 ): Promise<Daemon> {
   const startedAt = Date.now();
   const httpUrl = apiBaseUrl(config.http);
@@ -249,6 +255,14 @@ async function start(
   // For /readyz: its keys are read once, as the daemon's own vault calls read them.
   const vault = Vault.open(store.vault, config.vault);
   access.onRevoked((revoked) => feed.revoke(revoked));
+  const backups = config.backups.enabled
+    ? new BackupScheduler({
+        config,
+        configFile,
+        listBots: () => store.listBots(),
+        log: log.child({ part: "backup" }),
+      })
+    : null;
 
   const context: DaemonContext = {
     config,
@@ -287,7 +301,10 @@ async function start(
         vault: () => vault.status(),
         certificate:
           tls && config.http.tls ? { file: config.http.tls.cert, validTo: tls.validTo } : null,
-        extra: exposed ? { http: { ok: true, warning: exposed } } : {},
+        extra: {
+          ...(exposed ? { http: { ok: true, warning: exposed } } : {}),
+          ...(backups ? { backups: backups.status() } : {}),
+        },
       });
     },
   };
@@ -314,6 +331,7 @@ async function start(
   }
 
   taskRuntime.start(loops, abort.signal);
+  backups?.start(loops, abort.signal);
   loops.every("audit-retention", 86_400_000, abort.signal, async () => {
     const before = new Date(Date.now() - config.access.auditRetention).toISOString();
     const pruned = await store.access.pruneAudit(before);

@@ -30,7 +30,7 @@ export function registerUp(program: Command) {
         const json = merged.json === true || !process.stdout.isTTY;
         const log = await daemonLogger(config.log.level, json);
         // Logged once the daemon holds its lock: a refused second start prints only its refusal.
-        const daemon = await startDaemon(config, log);
+        const daemon = await startDaemon(config, log, { configFile: file });
         log.info({ config: file ?? "(defaults)", dataDir: config.dataDir }, "config.loaded");
         // On a terminal only: a daemon's stdout under systemd is a log, and the link a secret.
         const link = json ? null : readSetupLink(config.dataDir);
