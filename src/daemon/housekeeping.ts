@@ -2,6 +2,12 @@ import type { Bot } from "../core/bot.js";
 import { GATEWAY_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import type { DaemonContext } from "./context.js";
 import type { Metrics } from "./metrics.js";
+import {
+  recordBudgetUsage,
+  recordGatewayStates,
+  recordNotifierTotals,
+  recordRepairStatus,
+} from "./fleet-metrics.js";
 
 /**
  * The daemon's periodic tick: its readiness (which pings the store) into the
@@ -25,7 +31,13 @@ export async function housekeeping(
   metrics.bots.reset();
   for (const bot of bots) metrics.bots.inc({ desired_state: bot.desiredState });
   metrics.eventsPending.set(bus.health().pending);
-  recordGatewayMetrics(metrics, bots, await supervisor.instances());
+  const gateways = await supervisor.instances();
+  recordGatewayMetrics(metrics, bots, gateways);
+  recordGatewayStates(metrics.fleet, bots, gateways);
+  recordRepairStatus(metrics.fleet, await context.repair.status(), bots);
+  recordNotifierTotals(metrics.fleet, context.notifier.health(), metrics.fleet.notifierSeen);
+  if (context.config.budgets.length > 0)
+    recordBudgetUsage(metrics.fleet, await context.budgets.status());
   await supervisor.reconcile("daemon");
   supervisor.rotateLogs();
   await ingest.reconcile();
