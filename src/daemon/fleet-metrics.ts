@@ -198,6 +198,9 @@ export function recordGatewayStates(
     metrics.gatewayUp.set({ bot: bot.name }, live ? 1 : 0);
     metrics.gatewayReady.set({ bot: bot.name }, state === "running" ? 1 : 0);
     metrics.gatewayDesiredUp.set({ bot: bot.name }, bot.desiredState === "running" ? 1 : 0);
+    // Zero-valued from the start, so `increase()` sees a bot's first crash too.
+    metrics.gatewayCrashes.inc({ bot: bot.name }, 0);
+    metrics.gatewayCrashLoops.inc({ bot: bot.name }, 0);
   }
 }
 
