@@ -52,7 +52,10 @@ export interface InstallOptions {
 /** The pack's files as they will be written, the runbook base substituted. Throws when the pack is missing. */
 export function resolvePackFiles(runbookBase = DEFAULT_RUNBOOK_BASE): PackFile[] {
   if (!existsSync(PACK_DIR))
-    throw new OpsError("NOT_FOUND", `the monitoring pack is missing from this install (${PACK_DIR})`);
+    throw new OpsError(
+      "NOT_FOUND",
+      `the monitoring pack is missing from this install (${PACK_DIR})`,
+    );
   const base = runbookBase.replace(/\/+$/, "");
   const substitute = (text: string) => text.split(RUNBOOK_PLACEHOLDER).join(base);
   const files: PackFile[] = [];
@@ -62,7 +65,9 @@ export function resolvePackFiles(runbookBase = DEFAULT_RUNBOOK_BASE): PackFile[]
     [path.join(PACK_DIR, "grafana"), "grafana", ".json"],
     [RUNBOOKS_DIR, "runbooks", ".md"],
   ] as const) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith(ext)).sort())
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith(ext))
+      .sort())
       files.push({ target: `${prefix}/${name}`, content: read(path.join(dir, name)) });
   }
   return files;
@@ -120,7 +125,7 @@ export function resolveScrapeSnippet(options: {
     "rule_files:",
     `  - ${options.rulesFile}`,
     "scrape_configs:",
-    "  - job_name: clawops # the alerts' `up{job=\"clawops\"}` expects this name",
+    '  - job_name: clawops # the alerts\' `up{job="clawops"}` expects this name',
     "    scrape_interval: 15s",
     "    metrics_path: /metrics",
     `    scheme: ${options.scheme}`,

@@ -22,7 +22,9 @@ interface InstallOptions extends CommandOptions {
 export function registerMonitoringCommands(program: Command) {
   const monitoring = program
     .command("monitoring")
-    .description("Prometheus alerts, Grafana dashboards and runbooks for clawops (docs/monitoring.md)");
+    .description(
+      "Prometheus alerts, Grafana dashboards and runbooks for clawops (docs/monitoring.md)",
+    );
   monitoring
     .command("install")
     .description(
