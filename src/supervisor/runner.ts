@@ -38,7 +38,7 @@ export interface RunnerDeps {
    */
   preflight?(bot: Bot, options?: { planned?: boolean }): Promise<void>;
   /** Told of every check run (metrics). */
-  onCheck?(bot: Bot, check: string, ok: boolean, durationMs: number): void;
+  onCheck?: (bot: Bot, check: string, ok: boolean, durationMs: number) => void;
   settings: SupervisorSettings;
   policy: RestartPolicy;
   dataDir: string;
