@@ -136,7 +136,8 @@ export function createFleetMetrics(registry: Registry) {
 export type FleetMetrics = ReturnType<typeof createFleetMetrics>;
 
 /** The gateway's own words when a provider has no credential ("No API key found for provider ..."). */
-const KEY_MISSING = /no api key found|missing api key|api key (?:is )?(?:missing|not set)/i;
+const KEY_MISSING =
+  /no api key found|missing-provider-auth|missing api key|api key (?:is )?(?:missing|not set)/i;
 
 /** Which error a failed message is, for the `reason` label. */
 export function resolveErrorReason(preview: string): "provider_key_missing" | "other" {
