@@ -380,7 +380,7 @@ describe.runIf(TOOLS && gatewayRuntimeAvailable())("the dashboards on a real Pro
     }
     await setup?.close();
     await llm?.close();
-    await new Promise((resolve) => hook?.close(resolve));
+    if (hook) await new Promise((resolve) => hook.close(resolve));
     scratch?.remove();
   }, 60_000);
 
