@@ -12,7 +12,8 @@ import {
 /**
  * The daemon's periodic tick: its readiness (which pings the store) into the
  * metrics, the registry's bots into `learnBots`, the fleet's gauges, then the
- * supervisor's reconcile, log rotation and the ingest's reconcile. Throws when
+ * supervisor's reconcile, log rotation and the ingest's reconcile, then the
+ * repair budgets and spending budgets into the metrics. Throws when
  * the store is not ready (the loop logs it and tries again next tick).
  */
 export async function housekeeping(
@@ -34,13 +35,14 @@ export async function housekeeping(
   const gateways = await supervisor.instances();
   recordGatewayMetrics(metrics, bots, gateways);
   recordGatewayStates(metrics.fleet, bots, gateways);
-  recordRepairStatus(metrics.fleet, await context.repair.status(), bots);
   recordNotifierTotals(metrics.fleet, context.notifier.health(), metrics.fleet.notifierSeen);
-  if (context.config.budgets.length > 0)
-    recordBudgetUsage(metrics.fleet, await context.budgets.status());
   await supervisor.reconcile("daemon");
   supervisor.rotateLogs();
   await ingest.reconcile();
+  // Last: a store that fails these reads must not cost the tick its reconcile.
+  recordRepairStatus(metrics.fleet, await context.repair.status(), bots);
+  if (context.config.budgets.length > 0)
+    recordBudgetUsage(metrics.fleet, await context.budgets.status());
 }
 
 function recordGatewayMetrics(metrics: Metrics, bots: Bot[], gateways: GatewayInstance[]) {
