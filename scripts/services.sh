@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # Debian's packages the tests need (installed only when missing, only as root).
-TEST_DEBIAN_PACKAGES=(postgresql redis-server chromium caddy jq python3 systemd)
+TEST_DEBIAN_PACKAGES=(postgresql redis-server chromium caddy jq python3 systemd prometheus prometheus-alertmanager)
 
 pg_bin_dir() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
@@ -20,6 +20,9 @@ missing_debian_packages() {
   command -v jq >/dev/null 2>&1 || missing+=(jq)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   [[ -x /usr/bin/openssl ]] || missing+=(openssl) # the TLS tests make their certificates with it
+  # The monitoring pack's tests: promtool and a real Prometheus, amtool (test/monitoring.test.ts).
+  { command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || missing+=(prometheus)
+  command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
   echo "${missing[@]:-}"
 }
 

@@ -14,6 +14,7 @@ import { registerProvision } from "./commands/provision.js";
 import { registerRepairCommands } from "./commands/repair.js";
 import { registerEvents } from "./commands/events.js";
 import { registerGatewayCommands } from "./commands/gateway.js";
+import { registerMonitoringCommands } from "./commands/monitoring.js";
 import { registerOpenClawCommands } from "./commands/openclaw.js";
 import { registerSessionCommands } from "./commands/sessions.js";
 import { registerScheduleCommands } from "./commands/schedule.js";
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerProvision(program);
   registerRepairCommands(program);
   registerConfigCommands(program);
+  registerMonitoringCommands(program);
   registerVaultCommands(program);
   registerAccessCommands(program);
   registerBackupCommands(program);

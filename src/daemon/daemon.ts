@@ -37,6 +37,7 @@ import { listen } from "./listen.js";
 import { Loops } from "./loops.js";
 import { housekeeping } from "./housekeeping.js";
 import { countUsage, createMetrics } from "./metrics.js";
+import { countFleetEvent } from "./fleet-metrics.js";
 import { checkReadiness } from "./readiness.js";
 import { Vault } from "../vault/vault.js";
 import { BackupScheduler } from "../backup/schedule.js";
@@ -146,6 +147,10 @@ async function start(
     bus,
     log: log.child({ part: "supervisor" }),
     activeTurns: (bot: Bot): Promise<number | null> => ingest.activeTurns(bot.id),
+    onCheck: (bot, check, ok, durationMs) => {
+      metrics.fleet.checkDuration.observe({ bot: bot.name, check }, durationMs / 1000);
+      metrics.fleet.checkFailures.inc({ bot: bot.name, check }, ok ? 0 : 1);
+    },
     ...(config.supervisor.doctorBeforeStart
       ? {
           preflight: (bot: Bot, options?: { planned?: boolean }) =>
@@ -217,6 +222,7 @@ async function start(
     notify: tell,
   });
   bus.subscribe((event) => {
+    countFleetEvent(metrics.fleet, event, (id) => directory.nameOf(id));
     if (event.type !== "session.message" || !event.data.tokens || !event.botId) return;
     const bot = directory.nameOf(event.botId) ?? event.botId;
     countUsage(metrics, bot, event.data.model, event.data.tokens, event.data.costUsd ?? 0);

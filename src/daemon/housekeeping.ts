@@ -2,11 +2,18 @@ import type { Bot } from "../core/bot.js";
 import { GATEWAY_STATES, type GatewayInstance } from "../core/gateway-state.js";
 import type { DaemonContext } from "./context.js";
 import type { Metrics } from "./metrics.js";
+import {
+  recordBudgetUsage,
+  recordGatewayStates,
+  recordNotifierTotals,
+  recordRepairStatus,
+} from "./fleet-metrics.js";
 
 /**
  * The daemon's periodic tick: its readiness (which pings the store) into the
  * metrics, the registry's bots into `learnBots`, the fleet's gauges, then the
- * supervisor's reconcile, log rotation and the ingest's reconcile. Throws when
+ * supervisor's reconcile, log rotation and the ingest's reconcile, then the
+ * repair budgets and spending budgets into the metrics. Throws when
  * the store is not ready (the loop logs it and tries again next tick).
  */
 export async function housekeeping(
@@ -25,10 +32,17 @@ export async function housekeeping(
   metrics.bots.reset();
   for (const bot of bots) metrics.bots.inc({ desired_state: bot.desiredState });
   metrics.eventsPending.set(bus.health().pending);
-  recordGatewayMetrics(metrics, bots, await supervisor.instances());
+  const gateways = await supervisor.instances();
+  recordGatewayMetrics(metrics, bots, gateways);
+  recordGatewayStates(metrics.fleet, bots, gateways);
+  recordNotifierTotals(metrics.fleet, context.notifier.health(), metrics.fleet.notifierSeen);
   await supervisor.reconcile("daemon");
   supervisor.rotateLogs();
   await ingest.reconcile();
+  // Last: a store that fails these reads must not cost the tick its reconcile.
+  recordRepairStatus(metrics.fleet, await context.repair.status(), bots);
+  if (context.config.budgets.length > 0)
+    recordBudgetUsage(metrics.fleet, await context.budgets.status());
 }
 
 function recordGatewayMetrics(metrics: Metrics, bots: Bot[], gateways: GatewayInstance[]) {

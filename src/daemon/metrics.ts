@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { createFleetMetrics } from "./fleet-metrics.js";
 
 /** clawops's own Prometheus metrics, on a registry of its own (no global state). */
 export function createMetrics() {
@@ -6,6 +7,8 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: "clawops_" });
   return {
     registry,
+    /** What the monitoring pack's alerts and dashboards read (deploy/monitoring/). */
+    fleet: createFleetMetrics(registry),
     httpRequests: new Counter({
       name: "clawops_http_requests_total",
       help: "HTTP requests served, by method, route and status code",

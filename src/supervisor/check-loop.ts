@@ -16,6 +16,8 @@ export interface CheckReport {
   failures: number;
   /** Epoch ms when the first run of the current failure streak began; null when ok. */
   failingSinceMs: number | null;
+  /** How long this run took, ms. */
+  durationMs: number;
 }
 
 /**
@@ -51,7 +53,9 @@ export async function runCheckLoop(
       next = Math.max(next + settings.period, performance.now());
       const ranAt = Date.now();
       if (limit.signal.aborted) limit = new AbortController();
+      const runStart = performance.now();
       const outcome = await runOnce(check, settings, target, limit, history);
+      const durationMs = performance.now() - runStart;
       if (signal.aborted) return;
       // Evidence worth confirming (see CheckOutcome.rerunNow) is looked at again without the wait.
       if (outcome.rerunNow) next = performance.now();
@@ -59,7 +63,7 @@ export async function runCheckLoop(
       if (history.length > HISTORY) history.shift();
       failures = outcome.ok ? 0 : failures + 1;
       failingSinceMs = outcome.ok ? null : (failingSinceMs ?? ranAt);
-      await report({ check, settings, outcome, failures, failingSinceMs });
+      await report({ check, settings, outcome, failures, failingSinceMs, durationMs });
     }
   } finally {
     signal.removeEventListener("abort", stop);

@@ -22,6 +22,8 @@ export interface ChecksHost {
   portConflict(pid: number | null, cmdline: string | null): void;
   /** Runs `work` in the runner's queue; a failure is logged. */
   background(work: () => Promise<void> | void): void;
+  /** Told of every check run (metrics); absent: nobody is. */
+  onCheck?: (bot: Bot, check: string, ok: boolean, durationMs: number) => void;
 }
 
 /**
@@ -82,11 +84,12 @@ export class GatewayChecks {
 
   private async checked(
     generation: number,
-    { check, settings, outcome, failures, failingSinceMs }: CheckReport,
+    { check, settings, outcome, failures, failingSinceMs, durationMs }: CheckReport,
   ) {
     const { host } = this;
     // A process being killed has nothing more to say: its checks fail as it dies.
     if (!host.watching(generation)) return;
+    host.onCheck?.(host.bot(), check.name, outcome.ok, durationMs);
     host.log.debug(
       { check: check.name, ok: outcome.ok, failures, message: outcome.message },
       "check.completed",

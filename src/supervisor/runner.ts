@@ -37,6 +37,8 @@ export interface RunnerDeps {
    * the running one is stopped.
    */
   preflight?(bot: Bot, options?: { planned?: boolean }): Promise<void>;
+  /** Told of every check run (metrics). */
+  onCheck?: (bot: Bot, check: string, ok: boolean, durationMs: number) => void;
   settings: SupervisorSettings;
   policy: RestartPolicy;
   dataDir: string;

@@ -30,6 +30,8 @@ export interface SupervisorDeps {
   activeTurns?: (bot: Bot) => Promise<number | null>;
   /** The drivers to use instead of the standard ones (a benchmark times them). */
   drivers?: Record<Driver, GatewayDriver>;
+  /** Told of every check run, with its duration in ms (metrics). */
+  onCheck?: (bot: Bot, check: string, ok: boolean, durationMs: number) => void;
 }
 
 export interface LifecycleOptions {
@@ -78,6 +80,7 @@ export class Supervisor {
       secretsFor: (bot) => gatewaySecrets(config.supervisor.env, bot),
       ...(options.preflight ? { preflight: options.preflight } : {}),
       ...(options.activeTurns ? { activeTurns: options.activeTurns } : {}),
+      ...(options.onCheck ? { onCheck: options.onCheck } : {}),
       settings: config.supervisor,
       policy,
       dataDir: config.dataDir,
