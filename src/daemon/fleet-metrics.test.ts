@@ -130,6 +130,7 @@ describe("fleet metrics", () => {
       {
         enabled: true,
         dryRun: false,
+        budget: { maxPerHour: 3, cooldownMs: 60_000 },
         pauses: [{ botId: "b2", by: "cli", reason: "", since: envelope.ts }],
         budgets: [
           { bot: "alpha", repairing: false, remaining: 3, cooldownUntil: null },
