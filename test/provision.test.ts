@@ -38,19 +38,10 @@ import {
   startUp,
   tempDir,
 } from "./helpers/cli.js";
+import { caddyAvailable } from "./helpers/caddy.js";
 import { registerSecret } from "./helpers/witness.js";
 
 const run = promisify(execFile);
-
-/** True when Debian's caddy is installed; under CI=true its absence fails the suite. */
-function caddyAvailable(): boolean {
-  const ok = existsSync("/usr/bin/caddy");
-  if (!ok && process.env.CI === "true")
-    throw new Error(
-      "caddy is missing under CI=true: scripts/test.sh installs it (Debian package caddy)",
-    );
-  return ok;
-}
 
 /**
  * `clawops provision` as an operator runs it, end to end on real parts: the

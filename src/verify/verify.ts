@@ -182,7 +182,13 @@ async function checkProbes(base: string, timeoutMs: number): Promise<StepOutcome
       } catch {
         body = null;
       }
-      return { status: response.status, body };
+      // The gateway's refusals say why in error.message: that, rather than the raw JSON.
+      const said = (body?.error as { message?: unknown } | undefined)?.message;
+      return {
+        status: response.status,
+        body,
+        text: typeof said === "string" ? said : text.slice(0, 200),
+      };
     } catch (error) {
       throw new StepFailure(
         `${base}${path} does not answer: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
@@ -191,6 +197,7 @@ async function checkProbes(base: string, timeoutMs: number): Promise<StepOutcome
     }
   };
   const health = await get("/healthz");
+  if (health.status === 403) throw refusedByGateway(`${base}/healthz`, health.text);
   if (health.status !== 200 || health.body?.ok !== true) {
     throw new StepFailure(
       `${base}/healthz answered HTTP ${health.status}${health.body ? "" : " without JSON"}: not a live OpenClaw gateway`,
@@ -199,6 +206,7 @@ async function checkProbes(base: string, timeoutMs: number): Promise<StepOutcome
     );
   }
   const ready = await get("/readyz");
+  if (ready.status === 403) throw refusedByGateway(`${base}/readyz`, ready.text);
   if (ready.status !== 200 || ready.body?.ready !== true) {
     const failing = Array.isArray(ready.body?.failing)
       ? (ready.body.failing as unknown[]).join(", ")
@@ -212,6 +220,22 @@ async function checkProbes(base: string, timeoutMs: number): Promise<StepOutcome
   const uptimeMs = typeof ready.body?.uptimeMs === "number" ? ready.body.uptimeMs : null;
   return { detail: "live and ready", evidence: { uptimeMs } };
 }
+
+/**
+ * A 403 from the gateway's own probes means it refused who asked: through a
+ * proxy, OpenClaw wants the proxy in `gateway.trustedProxies`, and refuses a
+ * proxied client that is itself loopback (`proxy_attribution_required`).
+ */
+function refusedByGateway(url: string, body: string): StepFailure {
+  return new StepFailure(
+    `${url} answered HTTP 403: the gateway refused the request${body ? ` (${body.trim()})` : ""}`,
+    PROXY_TRUST_FIX,
+    { status: 403 },
+  );
+}
+
+const PROXY_TRUST_FIX =
+  "behind a proxy, list the proxy's address in gateway.trustedProxies, and reach the proxy from an address that is not loopback (OpenClaw refuses a forwarded client that is itself loopback)";
 
 async function checkDoctor(doctor: NonNullable<VerifyTarget["doctor"]>): Promise<StepOutcome> {
   const { errors, warnings, messages } = await doctor();
@@ -231,6 +255,15 @@ async function checkDoctor(doctor: NonNullable<VerifyTarget["doctor"]>): Promise
 /** A failed handshake as the operator's problem: the proxy, the token, or nothing there. */
 function wsFailure(error: Error): StepFailure {
   const code = error instanceof OpsError ? error.code : "UNAVAILABLE";
+  if (code === "NOT_OPENCLAW" && /answered HTTP 403 to a WebSocket upgrade/.test(error.message)) {
+    return new StepFailure(
+      `${error.message}: the gateway refused the proxied upgrade`,
+      PROXY_TRUST_FIX,
+      {
+        code,
+      },
+    );
+  }
   if (code === "NOT_OPENCLAW" && /answered HTTP \d+ to a WebSocket upgrade/.test(error.message)) {
     return new StepFailure(
       `${error.message}: the proxy in front of it does not pass WebSocket upgrades`,
