@@ -1,17 +1,7 @@
-import type { NotificationKind } from "../../src/core/notification.js";
+import type { Notification, NotificationKind } from "../../src/core/notification.js";
 
 /** A notification as `GET /api/v1/notifications` lists it (and `/ws` delivers it). */
-export interface ListedNotification {
-  seq: number;
-  kind: NotificationKind;
-  bot: string | null;
-  title: string;
-  lines: string[];
-  detail?: string;
-  repairId?: string;
-  approval?: { id: string };
-  ts: string;
-}
+export type ListedNotification = Omit<Notification, "dedupeKey"> & { seq: number };
 
 /** How many read marks a browser keeps per principal: more than the daemon lists (100). */
 export const READ_MARKS_KEPT = 300;
