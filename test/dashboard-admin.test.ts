@@ -6,8 +6,13 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bot } from "../src/core/bot.js";
 import type { RepairStatus } from "../src/core/repair.js";
-import { chromiumAvailable, launchBrowser } from "./helpers/browser.js";
-import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
+import {
+  chromiumAvailable,
+  launchBrowser,
+  addUsers,
+  collectPageErrors,
+} from "./helpers/browser.js";
+import { type RunningDaemon, freePort, startUp, tempDir } from "./helpers/cli.js";
 import { STAND_IN } from "./helpers/fleet.js";
 import { registerSecret } from "./helpers/witness.js";
 
@@ -50,23 +55,17 @@ describe.runIf(chromiumAvailable())("the admin pages in Chromium", () => {
       }),
     );
     daemon = await startUp({ cwd: work.dir, port: await freePort() });
-    for (const [user, role] of [
-      ["ada", "admin"],
-      ["vic", "viewer"],
-    ] as const) {
-      const added = await runCli(["user", "add", user, "--role", role], {
-        cwd: work.dir,
-        input: `${PASSWORD}\n`,
-      });
-      expect(added.code, added.stderr).toBe(0);
-    }
+    await addUsers(
+      work.dir,
+      [
+        ["ada", "admin"],
+        ["vic", "viewer"],
+      ],
+      PASSWORD,
+    );
     browser = await launchBrowser();
     page = await browser.context.newPage();
-    // A 401 before the login and the viewer's refused calls are the API doing its job.
-    page.on("console", (m) => {
-      if (m.type() === "error" && !/status of 40[13]/.test(m.text())) errors.push(m.text());
-    });
-    page.on("pageerror", (e) => errors.push(e.message));
+    collectPageErrors(page, errors);
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], {
       origin: daemon.url,
     });

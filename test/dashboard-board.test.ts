@@ -7,8 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Task } from "../src/core/task.js";
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import { GATEWAY_HOOK_TIMEOUT, gatewayRuntimeAvailable } from "./harness/gateway.js";
-import { chromiumAvailable, launchBrowser } from "./helpers/browser.js";
-import { runCli } from "./helpers/cli.js";
+import {
+  chromiumAvailable,
+  launchBrowser,
+  addUsers,
+  collectPageErrors,
+} from "./helpers/browser.js";
 import { type Supervised, upWithGateway } from "./helpers/supervised.js";
 import { registerSecret } from "./helpers/witness.js";
 
@@ -43,22 +47,17 @@ describe.runIf(chromiumAvailable() && gatewayRuntimeAvailable())(
         editConfig: (config) => Object.assign(config, { tools: { exec: { mode: "ask" } } }),
         clawops: { approvals: { bots: { alpha: "in-the-loop" } } },
       });
-      for (const [user, role] of [
-        ["olga", "operator"],
-        ["vera", "viewer"],
-      ] as const) {
-        const added = await runCli(["user", "add", user, "--role", role], {
-          cwd: up.dir,
-          input: `${PASSWORD}\n`,
-        });
-        expect(added.code, added.stderr).toBe(0);
-      }
+      await addUsers(
+        up.dir,
+        [
+          ["olga", "operator"],
+          ["vera", "viewer"],
+        ],
+        PASSWORD,
+      );
       browser = await launchBrowser();
       page = await browser.context.newPage();
-      page.on("console", (m) => {
-        if (m.type() === "error" && !/status of 40[13]/.test(m.text())) errors.push(m.text());
-      });
-      page.on("pageerror", (e) => errors.push(e.message));
+      collectPageErrors(page, errors);
       mkdirSync(SHOTS, { recursive: true });
       console.log(`screenshots: ${SHOTS}`);
     }, GATEWAY_HOOK_TIMEOUT);

@@ -6,8 +6,12 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
 import { GATEWAY_HOOK_TIMEOUT, gatewayRuntimeAvailable } from "./harness/gateway.js";
-import { chromiumAvailable, launchBrowser } from "./helpers/browser.js";
-import { runCli } from "./helpers/cli.js";
+import {
+  chromiumAvailable,
+  launchBrowser,
+  addUsers,
+  collectPageErrors,
+} from "./helpers/browser.js";
 import { type Supervised, upWithGateway } from "./helpers/supervised.js";
 import { registerSecret } from "./helpers/witness.js";
 
@@ -40,16 +44,14 @@ describe.runIf(chromiumAvailable() && gatewayRuntimeAvailable())("a bot's tabs i
       llmBaseUrl: llm.baseUrl,
       modelCost: PRICE,
     });
-    for (const [user, role] of [
-      ["dana", "operator"],
-      ["vic", "viewer"],
-    ] as const) {
-      const added = await runCli(["user", "add", user, "--role", role], {
-        cwd: up.dir,
-        input: `${PASSWORD}\n`,
-      });
-      expect(added.code, added.stderr).toBe(0);
-    }
+    await addUsers(
+      up.dir,
+      [
+        ["dana", "operator"],
+        ["vic", "viewer"],
+      ],
+      PASSWORD,
+    );
     llm.enqueue(
       { toolCall: { name: "ls", arguments: { path: "." } } },
       { text: "Listed the workspace." },
@@ -59,10 +61,7 @@ describe.runIf(chromiumAvailable() && gatewayRuntimeAvailable())("a bot's tabs i
     await up.sessionWhere((s) => s.messageCount >= 4, "the chat turn's 4 messages");
     browser = await launchBrowser();
     page = await browser.context.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error" && !m.text().includes("status of 401")) errors.push(m.text());
-    });
-    page.on("pageerror", (e) => errors.push(e.message));
+    collectPageErrors(page, errors);
     mkdirSync(SHOTS, { recursive: true });
     console.log(`screenshots: ${SHOTS}`);
   }, GATEWAY_HOOK_TIMEOUT);

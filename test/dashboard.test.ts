@@ -6,8 +6,13 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayInstance } from "../src/core/gateway-state.js";
 import { sleep } from "../src/core/time.js";
-import { chromiumAvailable, launchBrowser } from "./helpers/browser.js";
-import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
+import {
+  chromiumAvailable,
+  launchBrowser,
+  addUsers,
+  collectPageErrors,
+} from "./helpers/browser.js";
+import { type RunningDaemon, freePort, startUp, tempDir } from "./helpers/cli.js";
 import { STAND_IN } from "./helpers/fleet.js";
 import { registerSecret } from "./helpers/witness.js";
 
@@ -49,23 +54,17 @@ describe.runIf(chromiumAvailable())("the dashboard in Chromium", () => {
       }),
     );
     daemon = await startUp({ cwd: work.dir, port: await freePort() });
-    for (const [user, role] of [
-      ["dana", "operator"],
-      ["vic", "viewer"],
-    ]) {
-      const added = await runCli(["user", "add", user!, "--role", role!], {
-        cwd: work.dir,
-        input: `${PASSWORD}\n`,
-      });
-      expect(added.code, added.stderr).toBe(0);
-    }
+    await addUsers(
+      work.dir,
+      [
+        ["dana", "operator"],
+        ["vic", "viewer"],
+      ],
+      PASSWORD,
+    );
     browser = await launchBrowser();
     page = await browser.context.newPage();
-    // Policy violations and script errors; a 401 before the login is the API doing its job.
-    page.on("console", (m) => {
-      if (m.type() === "error" && !m.text().includes("status of 401")) errors.push(m.text());
-    });
-    page.on("pageerror", (e) => errors.push(e.message));
+    collectPageErrors(page, errors);
     mkdirSync(SHOTS, { recursive: true });
   });
   afterAll(async () => {
