@@ -45,13 +45,15 @@ export class LatencyHistogram {
   summary(): LatencySummary | null {
     if (this.count === 0) return null;
     const h = this.histogram;
+    // A percentile is its bucket's upper bound: never past the largest value seen.
+    const at = (p: number) => toMs(Math.min(h.getValueAtPercentile(p), h.maxValue));
     return {
       count: h.totalCount,
       min: toMs(h.minNonZeroValue),
-      p50: toMs(h.getValueAtPercentile(50)),
-      p90: toMs(h.getValueAtPercentile(90)),
-      p95: toMs(h.getValueAtPercentile(95)),
-      p99: toMs(h.getValueAtPercentile(99)),
+      p50: at(50),
+      p90: at(90),
+      p95: at(95),
+      p99: at(99),
       max: toMs(h.maxValue),
       mean: toMs(h.mean),
     };

@@ -145,8 +145,7 @@ export function buildReport(tally: LoadTally, input: ReportInput): LoadReport {
     passed:
       tally.connectFailed === 0 &&
       tally.failed === 0 &&
-      input.stoppedBy !== "aborted" &&
-      (input.stoppedBy === "completed" || input.planned === null) &&
+      input.stoppedBy === "completed" &&
       tally.replied === tally.sent,
   };
 }
@@ -163,7 +162,7 @@ export function renderMarkdown(report: LoadReport): string {
   const lines = [
     `# Load run: ${s.name} ${report.passed ? "PASSED" : "FAILED"}`,
     "",
-    `${s.description || "custom scenario"}. Against ${report.targets.map((t) => `${t.name} (${t.url})`).join(", ")}; started ${report.startedAt}, ran ${formatDurationMs(report.durationMs)}, ${stoppedText(report.stoppedBy, report.bounds)}.`,
+    `${shape(s)}. Against ${report.targets.map((t) => `${t.name} (${t.url})`).join(", ")}; started ${report.startedAt}, ran ${formatDurationMs(report.durationMs)}, ${stoppedText(report.stoppedBy, report.bounds)}.`,
     "",
     "| | count |",
     "|---|---|",
@@ -185,7 +184,7 @@ export function renderMarkdown(report: LoadReport): string {
       ] as const
     ).map(([label, l]) =>
       l
-        ? `| ${label} | ${l.count} | ${l.p50} | ${l.p90} | ${l.p95} | ${l.p99} | ${l.max} |`
+        ? `| ${label} | ${l.count} | ${ms(l.p50)} | ${ms(l.p90)} | ${ms(l.p95)} | ${ms(l.p99)} | ${ms(l.max)} |`
         : `| ${label} | 0 | | | | | |`,
     ),
   ];
@@ -209,6 +208,34 @@ export function renderMarkdown(report: LoadReport): string {
     "",
   );
   return lines.join("\n");
+}
+
+/** Milliseconds for a table: one decimal below 100, whole above. */
+function ms(n: number): string {
+  return n < 100 ? n.toFixed(1) : String(Math.round(n));
+}
+
+/** The scenario as run (overrides included), in words. */
+export function shape(s: Scenario): string {
+  const parts = [
+    `${s.users} user${s.users === 1 ? "" : "s"}`,
+    s.messages === null
+      ? "sending until the ramp ends"
+      : s.messages === 0
+        ? "connecting only"
+        : `${s.messages} message${s.messages === 1 ? "" : "s"} each`,
+  ];
+  if (s.inflight > 1) parts.push(`${s.inflight} in flight at once`);
+  if (s.sessions === "per-message") parts.push("a session per message");
+  if (s.think > 0) parts.push(`${formatDurationMs(s.think)} between messages`);
+  if (s.payloadBytes > 0) parts.push(`${s.payloadBytes} bytes a message`);
+  if (s.reconnectEvery > 0) parts.push(`reconnecting after every ${s.reconnectEvery}`);
+  if (s.ramp)
+    parts.push(
+      `ramp ${formatDurationMs(s.ramp.up)} up, ${formatDurationMs(s.ramp.hold)} hold, ${formatDurationMs(s.ramp.down)} down`,
+    );
+  if (s.hold > 0) parts.push(`held ${formatDurationMs(s.hold)}`);
+  return parts.join(", ");
 }
 
 function stoppedText(stoppedBy: StoppedBy, bounds: LoadBounds): string {
