@@ -37,6 +37,10 @@ import { listen } from "./listen.js";
 import { Loops } from "./loops.js";
 import { housekeeping } from "./housekeeping.js";
 import { countUsage, createMetrics } from "./metrics.js";
+import { CanaryBoard } from "./canary-board.js";
+import { assertNotBudgetPaused } from "../budget/ledger.js";
+import { resolveLimits } from "../budget/settings.js";
+import type { CheckServices } from "../checks/check.js";
 import { checkReadiness } from "./readiness.js";
 import { Vault } from "../vault/vault.js";
 
@@ -134,12 +138,22 @@ async function start(
     }),
   );
   undo.push(() => doctor.close());
+  const canary = new CanaryBoard(bus, metrics, (id) => directory.nameOf(id));
+  const budgetLimits = resolveLimits(config.budgets);
+  const checkServices: CheckServices = {
+    gatewayEnv: (bot) => gatewayEnv(config.supervisor.env, bot),
+    // A bot its budget paused takes no chat through clawops, the canary's included.
+    admitChat: (bot) => assertNotBudgetPaused(store, budgetLimits, bot, Date.now()),
+    sessionCostUsd: async (bot, sessionKey, since) =>
+      (await store.sessions.costBy("bot", { botId: bot.id, sessionKey, since }))[0]?.costUsd ?? 0,
+  };
   const supervisor: Supervisor = new Supervisor({
     config,
     store,
     bus,
     log: log.child({ part: "supervisor" }),
     activeTurns: (bot: Bot): Promise<number | null> => ingest.activeTurns(bot.id),
+    checkServices,
     ...(config.supervisor.doctorBeforeStart
       ? {
           preflight: (bot: Bot, options?: { planned?: boolean }) =>
@@ -277,6 +291,7 @@ async function start(
     access,
     redis,
     realtime,
+    canary,
     readiness: async () => {
       const exposed = exposureWarning(config.http);
       return checkReadiness({

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { CHECKS } from "../checks/index.js";
-import type { CheckTarget } from "../checks/check.js";
+import type { CanaryFacts, CheckServices, CheckTarget } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import type { ListeningSocket } from "../system/proc.js";
@@ -22,6 +22,8 @@ export interface ChecksHost {
   portConflict(pid: number | null, cmdline: string | null): void;
   /** Runs `work` in the runner's queue; a failure is logged. */
   background(work: () => Promise<void> | void): void;
+  /** What the daemon lends the checks (the canary's budget and spend); absent: those checks skip. */
+  services?: CheckServices;
 }
 
 /**
@@ -43,22 +45,24 @@ export class GatewayChecks {
   start(generation: number, pid: number, socket: ListeningSocket | null): void {
     this.stop();
     const { settings } = this.host;
-    this.readiness.reset(
-      CHECKS.filter((c) => c.gatesReadiness && settings.checks[c.name]?.enabled).map((c) => c.name),
-    );
+    const bot = this.host.bot();
+    const runs = CHECKS.filter((c) => {
+      const checkSettings = settings.checks[c.name];
+      return checkSettings?.enabled && (c.appliesTo?.(bot, checkSettings) ?? true);
+    });
+    this.readiness.reset(runs.filter((c) => c.gatesReadiness).map((c) => c.name));
     const controller = new AbortController();
     this.controller = controller;
-    const bot = this.host.bot();
     const target: CheckTarget = {
       bot,
       httpUrl: `http://127.0.0.1:${bot.port}`,
       pid,
       startedAtMs: Date.now(),
       ...(socket ? { listener: socket } : {}),
+      ...(this.host.services ? { services: this.host.services } : {}),
     };
-    for (const check of CHECKS) {
-      const checkSettings = settings.checks[check.name];
-      if (!checkSettings?.enabled) continue;
+    for (const check of runs) {
+      const checkSettings = settings.checks[check.name]!;
       void runCheckLoop(check, checkSettings, target, controller.signal, (report) =>
         this.checked(generation, report),
       );
@@ -80,6 +84,27 @@ export class GatewayChecks {
       });
   }
 
+  /** Every canary run, for its metrics and the status (the daemon follows the event). */
+  private publishCanary(
+    canary: CanaryFacts,
+    message: string,
+    failures: number,
+    threshold: number,
+  ): void {
+    this.host.record.publish({
+      type: "gateway.canary",
+      actor: "supervisor",
+      data: {
+        outcome: canary.outcome,
+        message,
+        latencyMs: canary.latencyMs,
+        spentTodayUsd: canary.spentTodayUsd,
+        failures,
+        degrading: failures >= threshold,
+      },
+    });
+  }
+
   private async checked(
     generation: number,
     { check, settings, outcome, failures, failingSinceMs }: CheckReport,
@@ -98,6 +123,7 @@ export class GatewayChecks {
     if (facts.ready !== undefined && facts.ready !== saved.ready) changes.ready = facts.ready;
     if (facts.version && facts.version !== saved.version) changes.version = facts.version;
     if (Object.keys(changes).length > 0) await host.record.persist(changes);
+    if (facts.canary) this.publishCanary(facts.canary, outcome.message, failures, settings.failures);
     if (outcome.foreign && failures === 1)
       host.portConflict(outcome.foreign.pid, outcome.foreign.cmdline);
     if (!outcome.ok)

@@ -48,6 +48,7 @@ export class GatewayLifecycle {
       kill: (generation, reason) => this.kill(generation, reason),
       portConflict: (pid, cmdline) => this.portConflict(pid, cmdline),
       background: (work) => queue.background(work),
+      ...(deps.checkServices ? { services: deps.checkServices } : {}),
     });
   }
 
