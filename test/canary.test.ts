@@ -99,7 +99,9 @@ describe.runIf(gatewayRuntimeAvailable())("the canary on a real gateway", () => 
     const degradedAt = Date.now();
     const degraded = await until("degraded", (g) => g.state === "degraded");
     console.log(`degraded ${Date.now() - degradedAt} ms after the replies changed`);
-    expect(degraded.reason).toMatch(/^canary: expectation not met: the reply "nope" does not contain fake LLM/);
+    expect(degraded.reason).toMatch(
+      /^canary: expectation not met: the reply "nope" does not contain fake LLM/,
+    );
     expect(degraded.canary).toMatchObject({ outcome: "fail", degrading: true });
     expect(degraded.canary!.failures).toBeGreaterThanOrEqual(2);
     // Degraded, never restarted for it.
@@ -111,7 +113,9 @@ describe.runIf(gatewayRuntimeAvailable())("the canary on a real gateway", () => 
     const recovered = await until("running again", (g) => g.state === "running");
     expect(recovered.canary).toMatchObject({ outcome: "pass", failures: 0 });
     expect(recovered.restarts).toBe(0);
-    expect(await metrics()).toMatch(/^clawops_canary_runs_total\{bot="canary",outcome="fail"\} [2-9]/m);
+    expect(await metrics()).toMatch(
+      /^clawops_canary_runs_total\{bot="canary",outcome="fail"\} [2-9]/m,
+    );
 
     // Every pass costs 5 cents: the cap comes, and the canary stops chatting, not failing.
     const capped = await until("skipped at the cap", (g) => g.canary?.outcome === "skipped");
@@ -124,7 +128,9 @@ describe.runIf(gatewayRuntimeAvailable())("the canary on a real gateway", () => 
     await until("a second skip", (g) => g.canary!.at !== capped.canary!.at);
     expect((await gateway()).canary!.outcome).toBe("skipped");
     expect(llm.requests.length).toBe(llmCalls);
-    expect(await metrics()).toMatch(/^clawops_canary_runs_total\{bot="canary",outcome="skipped"\} [1-9]/m);
+    expect(await metrics()).toMatch(
+      /^clawops_canary_runs_total\{bot="canary",outcome="skipped"\} [1-9]/m,
+    );
     expect((await setup.cli(["status"])).stdout).toMatch(/canary: skipped: budget cap/);
     console.log(`default reply "${FAKE_LLM_TEXT}"; whole canary test ${Date.now() - started} ms`);
   }, 240_000);

@@ -41,15 +41,21 @@ describe("the canary's settings", () => {
   it("refuses what would be costly, pointless or someone else's", () => {
     const issues = (settings: Record<string, unknown>) => {
       const parsed = parse(settings);
-      return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.at(-1)}: ${i.message}`);
+      return parsed.success
+        ? []
+        : parsed.error.issues.map((i) => `${String(i.path.at(-1))}: ${i.message}`);
     };
     expect(issues({ period: "1s", timeout: "500ms" })).toEqual([
       "period: expected at least 5s (a canary is a real chat turn: use minutes)",
     ]);
-    expect(issues({ period: "10s", timeout: "10s" })).toEqual(["timeout: expected less than period"]);
+    expect(issues({ period: "10s", timeout: "10s" })).toEqual([
+      "timeout: expected less than period",
+    ]);
     expect(issues({ sessionKey: "agent:main:main" })[0]).toMatch(/^sessionKey: .*main session/);
     expect(issues({ sessionKey: "clawops" })[0]).toMatch(/^sessionKey: expected agent:/);
-    expect(issues({ expect: "/(/" })).toEqual(["expect: expected a substring or a valid /regex/flags"]);
+    expect(issues({ expect: "/(/" })).toEqual([
+      "expect: expected a substring or a valid /regex/flags",
+    ]);
     expect(issues({ maxCostUsdPerDay: 0 })[0]).toMatch(/^maxCostUsdPerDay: /);
     expect(issues({ bots: ["Not A Name"] })[0]).toMatch(/^0: /);
     expect(issues({ every: "15m" })[0]).toMatch(/Unrecognized key/);
@@ -57,7 +63,13 @@ describe("the canary's settings", () => {
 });
 
 describe("the canary's verdict on a turn", () => {
-  const turn = { outcome: "final" as const, reply: "OK.", error: null, durationMs: 1234, costUsd: null };
+  const turn = {
+    outcome: "final" as const,
+    reply: "OK.",
+    error: null,
+    durationMs: 1234,
+    costUsd: null,
+  };
 
   it("passes a reply, with its latency", () => {
     expect(resolveCanaryOutcome(turn, undefined, 0.01)).toEqual({

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { botNameSchema } from "../core/bot.js";
-import { duration } from "../core/duration.js";
 import { errorMessage, isOpsError } from "../core/errors.js";
 import { type ChatTurnResult, chatTurn } from "../gateway/chat.js";
 import { GatewayClient } from "../gateway/client.js";
@@ -110,8 +109,7 @@ export const canary: Check<CanarySettings> = {
     let token: string | undefined;
     try {
       token =
-        gatewayTokenFrom(readOpenClawConfig(bot.configPath), services.gatewayEnv(bot)) ??
-        undefined;
+        gatewayTokenFrom(readOpenClawConfig(bot.configPath), services.gatewayEnv(bot)) ?? undefined;
     } catch (error) {
       return failed(`cannot read the gateway's token: ${errorMessage(error)}`, spentTodayUsd);
     }
@@ -203,8 +201,7 @@ export function utcDayStart(nowMs: number): string {
 export function costInHistory(history: CheckHistory, since: string): number {
   const from = Date.parse(since);
   return history.reduce(
-    (sum, { atMs, outcome }) =>
-      atMs >= from ? sum + (outcome.facts?.canary?.costUsd ?? 0) : sum,
+    (sum, { atMs, outcome }) => (atMs >= from ? sum + (outcome.facts?.canary?.costUsd ?? 0) : sum),
     0,
   );
 }

@@ -185,10 +185,15 @@ export const EVENT_CATALOGUE = {
         .nullable()
         .describe("send to the end of the turn; null when no turn ended"),
       spentTodayUsd: z.number().describe("the canary's own spend today (UTC) before this run"),
-      failures: z.number().int().describe("failed runs in a row, this one included (0 when not failed)"),
+      failures: z
+        .number()
+        .int()
+        .describe("failed runs in a row, this one included (0 when not failed)"),
       degrading: z
         .boolean()
-        .describe("the failures reached `supervisor.checks.canary.failures`: the gateway is degraded"),
+        .describe(
+          "the failures reached `supervisor.checks.canary.failures`: the gateway is degraded",
+        ),
     }),
   }),
   "gateway.port_conflict": spec({

@@ -123,7 +123,8 @@ export class GatewayChecks {
     if (facts.ready !== undefined && facts.ready !== saved.ready) changes.ready = facts.ready;
     if (facts.version && facts.version !== saved.version) changes.version = facts.version;
     if (Object.keys(changes).length > 0) await host.record.persist(changes);
-    if (facts.canary) this.publishCanary(facts.canary, outcome.message, failures, settings.failures);
+    if (facts.canary)
+      this.publishCanary(facts.canary, outcome.message, failures, settings.failures);
     if (outcome.foreign && failures === 1)
       host.portConflict(outcome.foreign.pid, outcome.foreign.cmdline);
     if (!outcome.ok)

@@ -159,8 +159,7 @@ function gatewayRow(
 /** `pass in 1.2s (3m05s ago)`, `fail (2 in a row): no reply within 60000ms (...)`. */
 export function describeCanary(c: CanaryRun, now = Date.now()): string {
   const ago = `${formatDurationMs(Math.max(0, now - Date.parse(c.at)))} ago`;
-  if (c.outcome === "pass")
-    return `pass in ${formatDurationMs(c.latencyMs ?? 0)} (${ago})`;
+  if (c.outcome === "pass") return `pass in ${formatDurationMs(c.latencyMs ?? 0)} (${ago})`;
   if (c.outcome === "skipped") return `${c.message} (${ago})`;
   return `fail (${c.failures} in a row): ${c.message} (${ago})`;
 }
