@@ -134,6 +134,7 @@ describe("a canary run before its turn", () => {
             gatewayEnv: () => ({}),
             admitChat: () => Promise.resolve(),
             sessionCostUsd: () => Promise.resolve(0),
+            redact: (_bot, text) => text.replaceAll("sk-secret-key", "[REDACTED]"),
             ...services,
           },
         }
@@ -192,9 +193,17 @@ describe("a canary run before its turn", () => {
     ).rejects.toThrow("store down");
   });
 
-  it("fails plainly when the gateway cannot be reached", async () => {
+  it("fails plainly when the gateway cannot be reached, the bot's secrets masked", async () => {
     const outcome = await run(target({}));
     expect(outcome).toMatchObject({ ok: false, facts: { canary: { outcome: "fail" } } });
+    const secretPath = {
+      ...target({}),
+      bot: { ...bot, configPath: "/nonexistent/sk-secret-key/x" },
+    };
+    const masked = await run(secretPath);
+    expect(masked.message).toMatch(/^cannot read the gateway's token: /);
+    expect(masked.message).toContain("[REDACTED]");
+    expect(masked.message).not.toContain("sk-secret-key");
   });
 
   it("runs only on the bots it lists", () => {

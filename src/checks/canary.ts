@@ -106,12 +106,16 @@ export const canary: Check<CanarySettings> = {
         spentTodayUsd,
       );
 
+    const masked = (outcome: CheckOutcome): CheckOutcome =>
+      outcome.ok ? outcome : { ...outcome, message: services.redact(bot, outcome.message) };
     let token: string | undefined;
     try {
       token =
         gatewayTokenFrom(readOpenClawConfig(bot.configPath), services.gatewayEnv(bot)) ?? undefined;
     } catch (error) {
-      return failed(`cannot read the gateway's token: ${errorMessage(error)}`, spentTodayUsd);
+      return masked(
+        failed(`cannot read the gateway's token: ${errorMessage(error)}`, spentTodayUsd),
+      );
     }
     const started = performance.now();
     let client: GatewayClient | null = null;
@@ -134,9 +138,9 @@ export const canary: Check<CanarySettings> = {
         message: settings.prompt,
         timeoutMs: Math.max(1_000, Math.round(left)),
       });
-      return resolveCanaryOutcome(turn, settings.expect, spentTodayUsd);
+      return masked(resolveCanaryOutcome(turn, settings.expect, spentTodayUsd));
     } catch (error) {
-      return failed(errorMessage(error), spentTodayUsd);
+      return masked(failed(errorMessage(error), spentTodayUsd));
     } finally {
       signal.removeEventListener("abort", close);
       close();

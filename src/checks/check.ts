@@ -33,6 +33,11 @@ export interface CheckServices {
    * dollars, as the ingest stored them (0 when the ingest is off or has not caught up).
    */
   sessionCostUsd(bot: Bot, sessionKey: string, since: string): Promise<number>;
+  /**
+   * `text` with the bot's secrets (its token, keys in its config and environment) masked:
+   * a provider's error can echo the key it rejected, and the text goes to logs and events.
+   */
+  redact(bot: Bot, text: string): string;
 }
 
 export interface CheckOutcome {

@@ -41,6 +41,7 @@ import { CanaryBoard } from "./canary-board.js";
 import { assertNotBudgetPaused } from "../budget/ledger.js";
 import { resolveLimits } from "../budget/settings.js";
 import type { CheckServices } from "../checks/check.js";
+import { createRedactor } from "../core/redact.js";
 import { checkReadiness } from "./readiness.js";
 import { Vault } from "../vault/vault.js";
 
@@ -146,6 +147,7 @@ async function start(
     admitChat: (bot) => assertNotBudgetPaused(store, budgetLimits, bot, Date.now()),
     sessionCostUsd: async (bot, sessionKey, since) =>
       (await store.sessions.costBy("bot", { botId: bot.id, sessionKey, since }))[0]?.costUsd ?? 0,
+    redact: (bot, text) => createRedactor(gatewaySecrets(config.supervisor.env, bot))(text),
   };
   const supervisor: Supervisor = new Supervisor({
     config,
