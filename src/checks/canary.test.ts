@@ -177,7 +177,7 @@ describe("a canary run before its turn", () => {
     expect(outcome.message).toMatch(/^skipped: budget cap/);
   });
 
-  it("skips a bot its budget paused, and fails other refusals", async () => {
+  it("skips a bot its budget paused, or when its budget or spend cannot be read", async () => {
     const paused = await run(
       target({
         admitChat: () => Promise.reject(new OpsError("BUDGET_EXCEEDED", "demo is paused")),
@@ -188,9 +188,17 @@ describe("a canary run before its turn", () => {
       message: "skipped: the bot is paused by its budget",
       facts: { canary: { outcome: "skipped" } },
     });
-    await expect(
-      run(target({ admitChat: () => Promise.reject(new Error("store down")) })),
-    ).rejects.toThrow("store down");
+    // clawops's own trouble is no verdict on the gateway, and spends nothing.
+    expect(
+      await run(target({ admitChat: () => Promise.reject(new Error("store down")) })),
+    ).toMatchObject({
+      ok: true,
+      message: "skipped: cannot check the bot's budget: store down",
+      facts: { canary: { outcome: "skipped", spentTodayUsd: null } },
+    });
+    expect(
+      await run(target({ sessionCostUsd: () => Promise.reject(new Error("store down")) })),
+    ).toMatchObject({ ok: true, message: "skipped: cannot read the canary's spend: store down" });
   });
 
   it("fails plainly when the gateway cannot be reached, the bot's secrets masked", async () => {

@@ -96,9 +96,15 @@ export const canary: Check<CanarySettings> = {
     } catch (error) {
       if (isOpsError(error) && error.code === "BUDGET_EXCEEDED")
         return skipped("skipped: the bot is paused by its budget", selfCounted);
-      throw error;
+      // Not the gateway's fault: no verdict on it, and no spend without knowing the budget.
+      return skipped(`skipped: cannot check the bot's budget: ${errorMessage(error)}`, null);
     }
-    const stored = await services.sessionCostUsd(bot, settings.sessionKey, since);
+    let stored: number;
+    try {
+      stored = await services.sessionCostUsd(bot, settings.sessionKey, since);
+    } catch (error) {
+      return skipped(`skipped: cannot read the canary's spend: ${errorMessage(error)}`, null);
+    }
     const spentTodayUsd = Math.max(stored, selfCounted);
     if (spentTodayUsd >= settings.maxCostUsdPerDay)
       return skipped(
@@ -126,17 +132,24 @@ export const canary: Check<CanarySettings> = {
         url: `${target.httpUrl.replace(/^http/, "ws")}/`,
         ...(token ? { token } : {}),
         auth: "backend",
-        connectTimeoutMs: Math.min(10_000, settings.timeout),
+        connectTimeoutMs: Math.min(10_000, settings.timeout / 4),
         requestTimeoutMs: settings.timeout,
-        // A gateway still booting answers "retry shortly": within the run's budget, wait.
-        bootWaitMs: settings.timeout,
+        // A gateway still booting answers "retry shortly": wait, within half the run's budget.
+        bootWaitMs: settings.timeout / 2,
         reconnect: false,
       });
-      const left = settings.timeout - (performance.now() - started);
+      // The turn ends within the run's timeout: the check loop's own limit never has to.
+      const connectedMs = Math.round(performance.now() - started);
+      const left = settings.timeout - connectedMs - 100;
+      if (left < 1_000)
+        return failed(
+          `connected only after ${connectedMs}ms: no time left for a turn`,
+          spentTodayUsd,
+        );
       const turn = await chatTurn(client, {
         sessionKey: settings.sessionKey,
         message: settings.prompt,
-        timeoutMs: Math.max(1_000, Math.round(left)),
+        timeoutMs: Math.round(left),
       });
       return masked(resolveCanaryOutcome(turn, settings.expect, spentTodayUsd));
     } catch (error) {
@@ -210,7 +223,7 @@ export function costInHistory(history: CheckHistory, since: string): number {
   );
 }
 
-function skipped(message: string, spentTodayUsd: number): CheckOutcome {
+function skipped(message: string, spentTodayUsd: number | null): CheckOutcome {
   // Not a verdict on the gateway: it neither fails nor holds a degraded state.
   return {
     ok: true,

@@ -75,8 +75,8 @@ export interface CanaryFacts {
   latencyMs: number | null;
   /** What this run's turn cost as the gateway reported it in its final frame; null when unknown. */
   costUsd: number | null;
-  /** The canary's spend today (UTC) before this run, US dollars. */
-  spentTodayUsd: number;
+  /** The canary's spend today (UTC) before this run, US dollars; null when it could not be read. */
+  spentTodayUsd: number | null;
 }
 
 /**

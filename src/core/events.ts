@@ -184,7 +184,10 @@ export const EVENT_CATALOGUE = {
         .number()
         .nullable()
         .describe("send to the end of the turn; null when no turn ended"),
-      spentTodayUsd: z.number().describe("the canary's own spend today (UTC) before this run"),
+      spentTodayUsd: z
+        .number()
+        .nullable()
+        .describe("the canary's own spend today (UTC) before this run; null when unknown"),
       failures: z
         .number()
         .int()

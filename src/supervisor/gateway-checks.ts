@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { canary } from "../checks/canary.js";
 import { CHECKS } from "../checks/index.js";
 import type { CanaryFacts, CheckServices, CheckTarget } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
@@ -86,7 +87,7 @@ export class GatewayChecks {
 
   /** Every canary run, for its metrics and the status (the daemon follows the event). */
   private publishCanary(
-    canary: CanaryFacts,
+    run: CanaryFacts,
     message: string,
     failures: number,
     threshold: number,
@@ -95,10 +96,10 @@ export class GatewayChecks {
       type: "gateway.canary",
       actor: "supervisor",
       data: {
-        outcome: canary.outcome,
+        outcome: run.outcome,
         message,
-        latencyMs: canary.latencyMs,
-        spentTodayUsd: canary.spentTodayUsd,
+        latencyMs: run.latencyMs,
+        spentTodayUsd: run.spentTodayUsd,
         failures,
         degrading: failures >= threshold,
       },
@@ -123,8 +124,13 @@ export class GatewayChecks {
     if (facts.ready !== undefined && facts.ready !== saved.ready) changes.ready = facts.ready;
     if (facts.version && facts.version !== saved.version) changes.version = facts.version;
     if (Object.keys(changes).length > 0) await host.record.persist(changes);
-    if (facts.canary)
-      this.publishCanary(facts.canary, outcome.message, failures, settings.failures);
+    // A canary run that overran or threw has no facts of its own: still a failed run.
+    const canaryFacts: CanaryFacts | undefined =
+      facts.canary ??
+      (check.name === canary.name
+        ? { outcome: "fail", latencyMs: null, costUsd: null, spentTodayUsd: null }
+        : undefined);
+    if (canaryFacts) this.publishCanary(canaryFacts, outcome.message, failures, settings.failures);
     if (outcome.foreign && failures === 1)
       host.portConflict(outcome.foreign.pid, outcome.foreign.cmdline);
     if (!outcome.ok)

@@ -108,7 +108,7 @@ export const statusSchema = z.object({
           outcome: z.enum(["pass", "fail", "skipped"]),
           message: z.string(),
           latencyMs: z.number().nullable(),
-          spentTodayUsd: z.number(),
+          spentTodayUsd: z.number().nullable(),
           failures: z.number().int(),
           degrading: z.boolean(),
           at: z.string(),
