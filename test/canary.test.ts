@@ -11,7 +11,7 @@ import { type Supervised, upWithGateway } from "./helpers/supervised.js";
  * default reply (5 words) costs 5 cents and a one-word reply a cent.
  */
 const PRICE = { input: 0, output: 10_000, cacheRead: 0, cacheWrite: 0 };
-/** Enough for the first pass, the failures and the recovery (at most $0.13), not for much more. */
+/** Enough for the first pass, the failures and the recovery (at most $0.14), not for much more. */
 const CAP = 0.15;
 
 type Gateway = GatewayInstance & { bot: string; canary: CanaryResult | null };
@@ -94,8 +94,9 @@ describe.runIf(gatewayRuntimeAvailable())("the canary on a real gateway", () => 
     // Its own session, stored by the ingest like any other.
     await setup.sessionWhere((s) => s.sessionKey === "agent:main:clawops-canary", "its session");
 
-    // Three replies without the expected text: two failures in a row make it degraded.
-    llm.enqueue({ text: "nope" }, { text: "nope" }, { text: "nope" });
+    // Replies without the expected text: two failures in a row make it degraded (four queued:
+    // one more than needed in case the gateway asks the LLM for anything else meanwhile).
+    llm.enqueue({ text: "nope" }, { text: "nope" }, { text: "nope" }, { text: "nope" });
     const degradedAt = Date.now();
     const degraded = await until("degraded", (g) => g.state === "degraded");
     console.log(`degraded ${Date.now() - degradedAt} ms after the replies changed`);

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
@@ -121,7 +123,7 @@ describe("the canary's verdict on a turn", () => {
 });
 
 describe("a canary run before its turn", () => {
-  const bot = { id: "b1", name: "demo", configPath: "/nonexistent/openclaw.json" } as Bot;
+  const bot = { id: "b1", name: "demo", port: 9, configPath: "/nonexistent/openclaw.json" } as Bot;
   const target = (services?: Partial<CheckServices>): CheckTarget => ({
     bot,
     // Nothing listens here: a run that got past its skips would fail, not hang.
@@ -201,17 +203,34 @@ describe("a canary run before its turn", () => {
     ).toMatchObject({ ok: true, message: "skipped: cannot read the canary's spend: store down" });
   });
 
-  it("fails plainly when the gateway cannot be reached, the bot's secrets masked", async () => {
+  it("skips a gateway that is not ready: a boot is the readyz check's to judge", async () => {
     const outcome = await run(target({}));
-    expect(outcome).toMatchObject({ ok: false, facts: { canary: { outcome: "fail" } } });
-    const secretPath = {
-      ...target({}),
-      bot: { ...bot, configPath: "/nonexistent/sk-secret-key/x" },
-    };
-    const masked = await run(secretPath);
-    expect(masked.message).toMatch(/^cannot read the gateway's token: /);
-    expect(masked.message).toContain("[REDACTED]");
-    expect(masked.message).not.toContain("sk-secret-key");
+    expect(outcome).toMatchObject({ ok: true, facts: { canary: { outcome: "skipped" } } });
+    expect(outcome.message).toMatch(/^skipped: the gateway is not ready \(/);
+  });
+
+  it("fails a ready gateway it cannot talk to, the bot's secrets masked", async () => {
+    // Ready by /readyz; the bot's config (and so its token) cannot be read.
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"ready":true,"failing":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const ready = target({});
+      const masked = await run({
+        ...ready,
+        httpUrl: `http://127.0.0.1:${port}`,
+        bot: { ...bot, port, configPath: "/nonexistent/sk-secret-key/x" },
+      });
+      expect(masked).toMatchObject({ ok: false, facts: { canary: { outcome: "fail" } } });
+      expect(masked.message).toMatch(/^cannot read the gateway's token: /);
+      expect(masked.message).toContain("[REDACTED]");
+      expect(masked.message).not.toContain("sk-secret-key");
+    } finally {
+      server.close();
+    }
   });
 
   it("runs only on the bots it lists", () => {

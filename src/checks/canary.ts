@@ -3,6 +3,7 @@ import { botNameSchema } from "../core/bot.js";
 import { errorMessage, isOpsError } from "../core/errors.js";
 import { type ChatTurnResult, chatTurn } from "../gateway/chat.js";
 import { GatewayClient } from "../gateway/client.js";
+import { checkReadiness } from "../gateway/liveness.js";
 import { gatewayTokenFrom, readOpenClawConfig } from "../gateway/openclaw-config.js";
 import {
   type CanaryFacts,
@@ -112,6 +113,11 @@ export const canary: Check<CanarySettings> = {
         spentTodayUsd,
       );
 
+    // A gateway that is not ready (booting, or failing /readyz) is the readyz check's to judge:
+    // a turn now would spend tokens to learn the same, and count a boot as a failure.
+    const readiness = await checkReadiness(bot.port, Math.min(2_000, settings.timeout / 4));
+    if (!readiness.ready)
+      return skipped(`skipped: the gateway is not ready (${readiness.message})`, spentTodayUsd);
     const masked = (outcome: CheckOutcome): CheckOutcome =>
       outcome.ok ? outcome : { ...outcome, message: services.redact(bot, outcome.message) };
     let token: string | undefined;
