@@ -14,6 +14,30 @@ export interface CheckTarget {
   startedAtMs: number;
   /** The listening socket seen when the process came up, if known. */
   listener?: ListeningSocket;
+  /** What the daemon lends checks that act through clawops's other parts; absent in a bare supervisor. */
+  services?: CheckServices;
+}
+
+/**
+ * clawops's other parts, for a check that does more than probe (the canary
+ * chats through the gateway, so it needs the bot's environment, its budget
+ * and its spend). Built in daemon/ and passed down: checks keep no state.
+ */
+export interface CheckServices {
+  /** The environment the bot's gateway runs with (its token may be a `${VAR}` in it). */
+  gatewayEnv(bot: Bot): NodeJS.ProcessEnv;
+  /** Throws `BUDGET_EXCEEDED` when a budget has paused the bot: it takes no chat through clawops. */
+  admitChat(bot: Bot): Promise<void>;
+  /**
+   * What the messages of `sessionKey` on the bot cost since `since` (ISO 8601), in US
+   * dollars, as the ingest stored them (0 when the ingest is off or has not caught up).
+   */
+  sessionCostUsd(bot: Bot, sessionKey: string, since: string): Promise<number>;
+  /**
+   * `text` with the bot's secrets (its token, keys in its config and environment) masked:
+   * a provider's error can echo the key it rejected, and the text goes to logs and events.
+   */
+  redact(bot: Bot, text: string): string;
 }
 
 export interface CheckOutcome {
@@ -39,7 +63,20 @@ export interface CheckOutcome {
     listener?: ListeningSocket;
     /** The process as a timed-out probe went out and as it failed (see core/hang.ts). */
     stall?: FailedRun;
+    /** A canary run (checks/canary.ts): published as `gateway.canary`. */
+    canary?: CanaryFacts;
   };
+}
+
+/** What one canary run did, for its event, metrics and status. */
+export interface CanaryFacts {
+  outcome: "pass" | "fail" | "skipped";
+  /** Send to the end of the turn; null when no turn was made or it did not end. */
+  latencyMs: number | null;
+  /** What this run's turn cost as the gateway reported it in its final frame; null when unknown. */
+  costUsd: number | null;
+  /** The canary's spend today (UTC) before this run, US dollars; null when it could not be read. */
+  spentTodayUsd: number | null;
 }
 
 /**
@@ -71,6 +108,8 @@ export interface Check<S extends CheckSettings = CheckSettings> {
   gatesReadiness?: boolean;
   /** Its settings in clawops.yaml (`supervisor.checks.<name>`), defaults included. */
   schema: z.ZodType<S>;
+  /** Whether it runs on this bot's gateway at all (absent: on every bot's). */
+  appliesTo?(bot: Bot, settings: S): boolean;
   /**
    * One run. `signal` aborts when the run overran its timeout or the checks stop; the runs
    * of one process share it until it aborts, so a listener added to it is removed by the run.

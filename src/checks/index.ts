@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { canary } from "./canary.js";
 import type { Check, CheckSettings } from "./check.js";
 import { healthz } from "./healthz.js";
 import { readyz } from "./readyz.js";
@@ -9,7 +10,7 @@ import { wsHealth } from "./ws-health.js";
  * Every check the supervisor runs, in one place. Process exit is not here: it
  * is an event from the driver, immediate rather than polled.
  */
-export const CHECKS: readonly Check[] = [healthz, readyz, wsHealth, rss];
+export const CHECKS: readonly Check[] = [healthz, readyz, wsHealth, rss, canary];
 
 /** `supervisor.checks` in clawops.yaml: one entry per check, each with its defaults. */
 export const checksConfigSchema = z

@@ -168,6 +168,37 @@ export const EVENT_CATALOGUE = {
       uptimeMs: z.number().optional(),
     }),
   }),
+  "gateway.canary": spec({
+    version: 1,
+    summary:
+      "One run of the canary check (`supervisor.checks.canary`, off by default): a real chat round trip through the gateway. Failures in a row make the gateway degraded, never a restart by itself.",
+    scope: "bot",
+    data: z.strictObject({
+      outcome: z
+        .enum(["pass", "fail", "skipped"])
+        .describe("`skipped`: the bot's budget paused it, or the canary's own daily cap is spent"),
+      message: z
+        .string()
+        .describe("what it saw, in words: the latency, the gateway's error, the reason for a skip"),
+      latencyMs: z
+        .number()
+        .nullable()
+        .describe("send to the end of the turn; null when no turn ended"),
+      spentTodayUsd: z
+        .number()
+        .nullable()
+        .describe("the canary's own spend today (UTC) before this run; null when unknown"),
+      failures: z
+        .number()
+        .int()
+        .describe("failed runs in a row, this one included (0 when not failed)"),
+      degrading: z
+        .boolean()
+        .describe(
+          "the failures reached `supervisor.checks.canary.failures`: the gateway is degraded",
+        ),
+    }),
+  }),
   "gateway.port_conflict": spec({
     version: 1,
     summary: "Another process holds (or answers on) the gateway's port.",

@@ -14,6 +14,7 @@ import type { Store } from "../store/store.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 import type { ScheduleService } from "../tasks/schedules.js";
 import type { TaskService } from "../tasks/service.js";
+import type { CanaryBoard } from "./canary-board.js";
 import type { Loops } from "./loops.js";
 import type { Metrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
@@ -47,5 +48,7 @@ export interface DaemonContext {
   redis: Redis | null;
   /** The realtime API's rooms and connections (`/ws`, the SSE stream). */
   realtime: RealtimeHub;
+  /** Each bot's last canary run (supervisor.checks.canary). */
+  canary: CanaryBoard;
   readiness(): Promise<Readiness>;
 }

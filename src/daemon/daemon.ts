@@ -38,6 +38,9 @@ import { Loops } from "./loops.js";
 import { housekeeping } from "./housekeeping.js";
 import { countUsage, createMetrics } from "./metrics.js";
 import { countFleetEvent } from "./fleet-metrics.js";
+import { CanaryBoard } from "./canary-board.js";
+import { checkServices } from "./check-services.js";
+import { startRetention } from "./retention.js";
 import { checkReadiness } from "./readiness.js";
 import { Vault } from "../vault/vault.js";
 import { BackupScheduler } from "../backup/schedule.js";
@@ -141,6 +144,8 @@ async function start(
     }),
   );
   undo.push(() => doctor.close());
+  const canary = new CanaryBoard(bus, metrics, (id) => directory.nameOf(id));
+
   const supervisor: Supervisor = new Supervisor({
     config,
     store,
@@ -151,6 +156,7 @@ async function start(
       metrics.fleet.checkDuration.observe({ bot: bot.name, check }, durationMs / 1000);
       metrics.fleet.checkFailures.inc({ bot: bot.name, check }, ok ? 0 : 1);
     },
+    checkServices: checkServices(config, store),
     ...(config.supervisor.doctorBeforeStart
       ? {
           preflight: (bot: Bot, options?: { planned?: boolean }) =>
@@ -297,6 +303,7 @@ async function start(
     access,
     redis,
     realtime,
+    canary,
     readiness: async () => {
       const exposed = exposureWarning(config.http);
       return checkReadiness({
@@ -328,21 +335,10 @@ async function start(
     // Also notices a new day or month: a pause lifts, a warning may be due again.
     loops.every("budgets", 60_000, abort.signal, () => budgets.evaluate());
   }
-  if (config.ingest.retention > 0) {
-    loops.every("retention", 3_600_000, abort.signal, async () => {
-      const before = new Date(Date.now() - config.ingest.retention).toISOString();
-      const pruned = await store.sessions.pruneMessages(before);
-      if (pruned > 0) log.info({ pruned, before }, "ingest.retention_pruned");
-    });
-  }
+  startRetention(loops, abort.signal, { config, store, log });
 
   taskRuntime.start(loops, abort.signal);
   backups?.start(loops, abort.signal);
-  loops.every("audit-retention", 86_400_000, abort.signal, async () => {
-    const before = new Date(Date.now() - config.access.auditRetention).toISOString();
-    const pruned = await store.access.pruneAudit(before);
-    if (pruned > 0) log.info({ pruned, before }, "access.audit_pruned");
-  });
 
   loops.every("realtime-heartbeat", HEARTBEAT_MS, abort.signal, async () => realtime.heartbeat());
   // Revocations made outside this daemon (the CLI writes the store directly) close sockets too.

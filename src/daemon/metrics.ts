@@ -62,6 +62,19 @@ export function createMetrics() {
       labelNames: ["bot"] as const,
       registers: [registry],
     }),
+    canaryLatency: new Histogram({
+      name: "clawops_canary_latency_seconds",
+      help: "Round trip of the canary's passing chat turns (supervisor.checks.canary), by bot",
+      labelNames: ["bot"] as const,
+      buckets: [0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120],
+      registers: [registry],
+    }),
+    canaryRuns: new Counter({
+      name: "clawops_canary_runs_total",
+      help: "Canary runs by bot and outcome (pass, fail, skipped)",
+      labelNames: ["bot", "outcome"] as const,
+      registers: [registry],
+    }),
     up: new Gauge({
       name: "clawops_ready",
       help: "1 when the daemon's last self-check found every part ready",

@@ -31,6 +31,8 @@ export interface ChatTurnResult {
   /** Send to the first streamed text; null when none streamed. */
   firstTextMs: number | null;
   durationMs: number;
+  /** The turn's cost in US dollars when its final frame carried usage with a cost (2026.9.6's does not); else null. */
+  costUsd: number | null;
 }
 
 const contentSchema = z.union([
@@ -43,6 +45,9 @@ const chatEventSchema = z.looseObject({
   deltaText: z.string().optional(),
   message: z.looseObject({ content: contentSchema.optional() }).optional(),
   errorMessage: z.string().optional(),
+  usage: z
+    .looseObject({ cost: z.looseObject({ total: z.number().optional() }).optional() })
+    .optional(),
 });
 
 export async function chatTurn(
@@ -86,6 +91,7 @@ export async function chatTurn(
         error: event.state === "error" ? (event.errorMessage ?? "the turn failed") : null,
         firstTextMs,
         durationMs: Math.round(performance.now() - started),
+        costUsd: event.usage?.cost?.total ?? null,
       });
     });
     stop = () => {

@@ -282,6 +282,19 @@ export class KyselySessionStore implements SessionStore {
     if (query.until !== undefined) q = q.where("m.at", "<", utcTime(query.until, "until"));
     if (query.botId !== undefined) q = q.where("m.bot_id", "=", query.botId);
     if (query.org !== undefined) q = q.where(inOrg(this.db, this.dialect, "m.bot_id", query.org));
+    const sessionKey = query.sessionKey;
+    if (sessionKey !== undefined)
+      q = q.where((eb) =>
+        eb(
+          "m.session_id",
+          "in",
+          eb
+            .selectFrom("sessions as s")
+            .select("s.session_id")
+            .whereRef("s.bot_id", "=", "m.bot_id")
+            .where("s.session_key", "=", sessionKey),
+        ),
+      );
     const key = groupKey(group);
     const rows = await q
       .select([

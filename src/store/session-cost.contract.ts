@@ -116,6 +116,11 @@ export function sessionCostContract(ctx: { store(): Store }) {
       "2031-03-01",
     ]);
     expect(await costBy("bot", { botId: randomUUID() })).toEqual([]);
+    // By session key: only the messages of a stored session under it (s5 is c's `agent:main:main`).
+    expect(await costBy("bot", { sessionKey: "agent:main:main" })).toEqual([
+      row(c.id, c.name, 1, usage(0, 0, 0.3)),
+    ]);
+    expect(await costBy("bot", { sessionKey: "agent:main:clawops-canary" })).toEqual([]);
   });
 
   it("adds new messages to their session's totals in place; a replay or an old copy changes nothing", async () => {

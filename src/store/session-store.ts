@@ -45,6 +45,8 @@ export interface CostQuery {
   botId?: string;
   /** Only messages of this organisation's bots (removed ones included). */
   org?: string;
+  /** Only messages of the sessions under this key (every session id it had: a reset makes a new one). */
+  sessionKey?: string;
 }
 
 /** Usage summed over the messages of one group. */

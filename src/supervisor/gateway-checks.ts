@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
+import { canary } from "../checks/canary.js";
 import { CHECKS } from "../checks/index.js";
-import type { CheckTarget } from "../checks/check.js";
+import type { CanaryFacts, CheckServices, CheckTarget } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
 import type { GatewayInstance } from "../core/gateway-state.js";
 import type { ListeningSocket } from "../system/proc.js";
@@ -24,6 +25,8 @@ export interface ChecksHost {
   background(work: () => Promise<void> | void): void;
   /** Told of every check run (metrics); absent: nobody is. */
   onCheck?: (bot: Bot, check: string, ok: boolean, durationMs: number) => void;
+  /** What the daemon lends the checks (the canary's budget and spend); absent: those checks skip. */
+  services?: CheckServices;
 }
 
 /**
@@ -45,22 +48,24 @@ export class GatewayChecks {
   start(generation: number, pid: number, socket: ListeningSocket | null): void {
     this.stop();
     const { settings } = this.host;
-    this.readiness.reset(
-      CHECKS.filter((c) => c.gatesReadiness && settings.checks[c.name]?.enabled).map((c) => c.name),
-    );
+    const bot = this.host.bot();
+    const runs = CHECKS.filter((c) => {
+      const checkSettings = settings.checks[c.name];
+      return checkSettings?.enabled && (c.appliesTo?.(bot, checkSettings) ?? true);
+    });
+    this.readiness.reset(runs.filter((c) => c.gatesReadiness).map((c) => c.name));
     const controller = new AbortController();
     this.controller = controller;
-    const bot = this.host.bot();
     const target: CheckTarget = {
       bot,
       httpUrl: `http://127.0.0.1:${bot.port}`,
       pid,
       startedAtMs: Date.now(),
       ...(socket ? { listener: socket } : {}),
+      ...(this.host.services ? { services: this.host.services } : {}),
     };
-    for (const check of CHECKS) {
-      const checkSettings = settings.checks[check.name];
-      if (!checkSettings?.enabled) continue;
+    for (const check of runs) {
+      const checkSettings = settings.checks[check.name]!;
       void runCheckLoop(check, checkSettings, target, controller.signal, (report) =>
         this.checked(generation, report),
       );
@@ -82,6 +87,27 @@ export class GatewayChecks {
       });
   }
 
+  /** Every canary run, for its metrics and the status (the daemon follows the event). */
+  private publishCanary(
+    run: CanaryFacts,
+    message: string,
+    failures: number,
+    threshold: number,
+  ): void {
+    this.host.record.publish({
+      type: "gateway.canary",
+      actor: "supervisor",
+      data: {
+        outcome: run.outcome,
+        message,
+        latencyMs: run.latencyMs,
+        spentTodayUsd: run.spentTodayUsd,
+        failures,
+        degrading: failures >= threshold,
+      },
+    });
+  }
+
   private async checked(
     generation: number,
     { check, settings, outcome, failures, failingSinceMs, durationMs }: CheckReport,
@@ -101,6 +127,13 @@ export class GatewayChecks {
     if (facts.ready !== undefined && facts.ready !== saved.ready) changes.ready = facts.ready;
     if (facts.version && facts.version !== saved.version) changes.version = facts.version;
     if (Object.keys(changes).length > 0) await host.record.persist(changes);
+    // A canary run that overran or threw has no facts of its own: still a failed run.
+    const canaryFacts: CanaryFacts | undefined =
+      facts.canary ??
+      (check.name === canary.name
+        ? { outcome: "fail", latencyMs: null, costUsd: null, spentTodayUsd: null }
+        : undefined);
+    if (canaryFacts) this.publishCanary(canaryFacts, outcome.message, failures, settings.failures);
     if (outcome.foreign && failures === 1)
       host.portConflict(outcome.foreign.pid, outcome.foreign.cmdline);
     if (!outcome.ok)

@@ -49,6 +49,7 @@ export class GatewayLifecycle {
       portConflict: (pid, cmdline) => this.portConflict(pid, cmdline),
       background: (work) => queue.background(work),
       ...(deps.onCheck ? { onCheck: deps.onCheck } : {}),
+      ...(deps.checkServices ? { services: deps.checkServices } : {}),
     });
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { CheckServices } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError, isOpsError } from "../core/errors.js";
 import type { GatewayInstance, GatewayState } from "../core/gateway-state.js";
@@ -39,6 +40,8 @@ export interface RunnerDeps {
   preflight?(bot: Bot, options?: { planned?: boolean }): Promise<void>;
   /** Told of every check run (metrics). */
   onCheck?: (bot: Bot, check: string, ok: boolean, durationMs: number) => void;
+  /** What the daemon lends the checks (the canary's budget and spend); absent: those checks skip. */
+  checkServices?: CheckServices;
   settings: SupervisorSettings;
   policy: RestartPolicy;
   dataDir: string;

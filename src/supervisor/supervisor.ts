@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Logger } from "pino";
+import type { CheckServices } from "../checks/check.js";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot, Driver } from "../core/bot.js";
 import type { GatewayDriver } from "../drivers/driver.js";
@@ -28,6 +29,8 @@ export interface SupervisorDeps {
   preflight?: (bot: Bot, options?: { planned?: boolean }) => Promise<void>;
   /** Chat turns a bot's gateway has in flight (a planned restart waits for them); absent: none known. */
   activeTurns?: (bot: Bot) => Promise<number | null>;
+  /** What the checks may use of clawops's other parts (the canary's budget and spend). */
+  checkServices?: CheckServices;
   /** The drivers to use instead of the standard ones (a benchmark times them). */
   drivers?: Record<Driver, GatewayDriver>;
   /** Told of every check run, with its duration in ms (metrics). */
@@ -81,6 +84,7 @@ export class Supervisor {
       ...(options.preflight ? { preflight: options.preflight } : {}),
       ...(options.activeTurns ? { activeTurns: options.activeTurns } : {}),
       ...(options.onCheck ? { onCheck: options.onCheck } : {}),
+      ...(options.checkServices ? { checkServices: options.checkServices } : {}),
       settings: config.supervisor,
       policy,
       dataDir: config.dataDir,

@@ -20,7 +20,21 @@ interface StatusAnswer {
   };
   readiness: Readiness;
   bots: Bot[];
-  gateways: (GatewayInstance & { bot: string; sessions?: SessionFollow | null })[];
+  gateways: (GatewayInstance & {
+    bot: string;
+    sessions?: SessionFollow | null;
+    /** An older daemon answers without it. */
+    canary?: CanaryRun | null;
+  })[];
+}
+
+/** The last run of the canary check (supervisor.checks.canary). */
+interface CanaryRun {
+  outcome: "pass" | "fail" | "skipped";
+  message: string;
+  latencyMs: number | null;
+  failures: number;
+  at: string;
 }
 
 /** How clawops follows a gateway's sessions; null when it does not (stopped, or ingest off). */
@@ -109,6 +123,12 @@ export function renderStatus(s: StatusAnswer, now = Date.now()): string {
       : [];
   });
   if (reasons.length > 0) lines.push("", ...reasons);
+  // Only when a canary ran: without one the table stays as it was.
+  const canaries = s.bots.flatMap((bot) => {
+    const c = gateways.get(bot.id)?.canary;
+    return c ? [`${bot.name}: ${describeCanary(c, now)}`] : [];
+  });
+  if (canaries.length > 0) lines.push("", "canary", ...canaries.map((line) => `  ${line}`));
   return lines.join("\n");
 }
 
@@ -134,6 +154,14 @@ function gatewayRow(
       ? `${g.lastExit.reason} (${formatDurationMs(now - Date.parse(g.lastExit.at))} ago)`
       : "-",
   ];
+}
+
+/** `pass in 1.2s (3m05s ago)`, `fail (2 in a row): no reply within 60000ms (...)`. */
+export function describeCanary(c: CanaryRun, now = Date.now()): string {
+  const ago = `${formatDurationMs(Math.max(0, now - Date.parse(c.at)))} ago`;
+  if (c.outcome === "pass") return `pass in ${formatDurationMs(c.latencyMs ?? 0)} (${ago})`;
+  if (c.outcome === "skipped") return `${c.message} (${ago})`;
+  return `fail (${c.failures} in a row): ${c.message} (${ago})`;
 }
 
 /** "live" over the protocol, "files" from JSONL (OpenClaw <= 2026.7), "reconnecting", or "-". */

@@ -103,6 +103,21 @@ export const statusSchema = z.object({
         .object({ path: z.enum(["protocol", "jsonl"]), connected: z.boolean() })
         .nullable()
         .meta({ description: "how its sessions are followed; null when they are not" }),
+      canary: z
+        .object({
+          outcome: z.enum(["pass", "fail", "skipped"]),
+          message: z.string(),
+          latencyMs: z.number().nullable(),
+          spentTodayUsd: z.number().nullable(),
+          failures: z.number().int(),
+          degrading: z.boolean(),
+          at: z.string(),
+        })
+        .nullable()
+        .meta({
+          description:
+            "its last canary run (supervisor.checks.canary); null when the canary is off or has not run since the daemon started",
+        }),
     }),
   ),
 });

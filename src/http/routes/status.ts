@@ -40,7 +40,8 @@ export function statusRoutes(app: Api, ctx: DaemonContext) {
       gateways: gateways.flatMap((gateway) => {
         const bot = names.get(gateway.botId);
         const sessions = followed.get(gateway.botId) ?? null;
-        return bot ? [{ bot, ...gateway, sessions }] : [];
+        const canary = ctx.canary.lastOf(gateway.botId);
+        return bot ? [{ bot, ...gateway, sessions, canary }] : [];
       }),
     };
   });
