@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
@@ -12,8 +12,8 @@ import {
   addUsers,
   collectPageErrors,
 } from "./helpers/browser.js";
-import { type RunningDaemon, freePort, startUp, tempDir } from "./helpers/cli.js";
-import { STAND_IN } from "./helpers/fleet.js";
+import { type RunningDaemon, tempDir } from "./helpers/cli.js";
+import { upWithStandIns } from "./helpers/fleet.js";
 import { registerSecret } from "./helpers/witness.js";
 
 const PASSWORD = registerSecret(`pw-${randomBytes(12).toString("hex")}`, "admin pages password");
@@ -36,25 +36,10 @@ describe.runIf(chromiumAvailable())("the admin pages in Chromium", () => {
 
   beforeAll(async () => {
     work = tempDir("clawops-admin-pages-");
-    const bots = [];
-    for (const [name, desiredState] of [
-      ["alpha", "running"],
-      ["bravo", "stopped"],
-    ] as const) {
-      const stateDir = path.join(work.dir, "bots", name);
-      mkdirSync(stateDir, { recursive: true });
-      writeFileSync(path.join(stateDir, "openclaw.json"), "{}");
-      bots.push({ name, port: await freePort(), stateDir, desiredState });
-    }
-    writeFileSync(
-      path.join(work.dir, "clawops.yaml"),
-      JSON.stringify({
-        openclaw: { bin: STAND_IN },
-        supervisor: { checks: { wsHealth: { enabled: false } } },
-        fleet: { bots },
-      }),
-    );
-    daemon = await startUp({ cwd: work.dir, port: await freePort() });
+    daemon = await upWithStandIns(work.dir, [
+      { name: "alpha", desiredState: "running" },
+      { name: "bravo", desiredState: "stopped" },
+    ]);
     await addUsers(
       work.dir,
       [

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
@@ -12,8 +12,8 @@ import {
   addUsers,
   collectPageErrors,
 } from "./helpers/browser.js";
-import { type RunningDaemon, freePort, startUp, tempDir } from "./helpers/cli.js";
-import { STAND_IN } from "./helpers/fleet.js";
+import { type RunningDaemon, tempDir } from "./helpers/cli.js";
+import { upWithStandIns } from "./helpers/fleet.js";
 import { registerSecret } from "./helpers/witness.js";
 
 const PASSWORD = registerSecret(`pw-${randomBytes(12).toString("hex")}`, "dashboard password");
@@ -34,26 +34,11 @@ describe.runIf(chromiumAvailable())("the dashboard in Chromium", () => {
 
   beforeAll(async () => {
     work = tempDir("clawops-dashboard-");
-    const bots = [];
-    for (const [name, desiredState] of [
-      ["alpha", "running"],
-      ["bravo", "running"],
-      ["charlie", "stopped"],
-    ] as const) {
-      const stateDir = path.join(work.dir, "bots", name);
-      mkdirSync(stateDir, { recursive: true });
-      writeFileSync(path.join(stateDir, "openclaw.json"), "{}");
-      bots.push({ name, port: await freePort(), stateDir, desiredState, labels: { team: "ops" } });
-    }
-    writeFileSync(
-      path.join(work.dir, "clawops.yaml"),
-      JSON.stringify({
-        openclaw: { bin: STAND_IN },
-        supervisor: { checks: { wsHealth: { enabled: false } } },
-        fleet: { bots },
-      }),
-    );
-    daemon = await startUp({ cwd: work.dir, port: await freePort() });
+    daemon = await upWithStandIns(work.dir, [
+      { name: "alpha", desiredState: "running", labels: { team: "ops" } },
+      { name: "bravo", desiredState: "running", labels: { team: "ops" } },
+      { name: "charlie", desiredState: "stopped", labels: { team: "ops" } },
+    ]);
     await addUsers(
       work.dir,
       [

@@ -13,12 +13,42 @@ import { openSqliteStore } from "../../src/store/sqlite.js";
 import type { Store } from "../../src/store/store.js";
 import { Supervisor } from "../../src/supervisor/supervisor.js";
 import { killGroupMembers } from "../../src/drivers/watch.js";
-import { freePort, tempDir } from "./cli.js";
+import { type RunningDaemon, freePort, startUp, tempDir } from "./cli.js";
 
 export const STAND_IN = path.resolve(
   fileURLToPath(import.meta.url),
   "../../fixtures/stand-in-gateway.mjs",
 );
+
+/**
+ * `clawops up` in `dir` over stand-in gateways declared in its clawops.yaml
+ * (no OpenClaw needed; the wsHealth check, which a stand-in cannot answer, off).
+ */
+export async function upWithStandIns(
+  dir: string,
+  bots: readonly {
+    name: string;
+    desiredState: "running" | "stopped";
+    labels?: Record<string, string>;
+  }[],
+): Promise<RunningDaemon> {
+  const declared = [];
+  for (const bot of bots) {
+    const stateDir = path.join(dir, "bots", bot.name);
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(path.join(stateDir, "openclaw.json"), "{}");
+    declared.push({ ...bot, port: await freePort(), stateDir });
+  }
+  writeFileSync(
+    path.join(dir, "clawops.yaml"),
+    JSON.stringify({
+      openclaw: { bin: STAND_IN },
+      supervisor: { checks: { wsHealth: { enabled: false } } },
+      fleet: { bots: declared },
+    }),
+  );
+  return startUp({ cwd: dir, port: await freePort() });
+}
 
 export interface TestFleet {
   dir: string;
