@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GATEWAY_RUNTIME, gatewayRuntimeAvailable } from "./harness/gateway.js";
-import { CLI, type CliResult, runCli, tempDir } from "./helpers/cli.js";
+import { CLI, type CliResult, freePort, runCli, tempDir } from "./helpers/cli.js";
 import { registerSecret } from "./helpers/witness.js";
 
 const SYSTEMD_ANALYZE = "/usr/bin/systemd-analyze";
@@ -179,7 +179,8 @@ describe.runIf(systemdAnalyzeAvailable())("clawops service", () => {
       mkdirSync(work, { recursive: true });
       writeFileSync(
         path.join(work, "clawops.yaml"),
-        `dataDir: ./data\nopenclaw:\n  bin: ${GATEWAY_RUNTIME.openclaw}\n  node: ${GATEWAY_RUNTIME.node}\n`,
+        // Not OpenClaw's default port: the quickstart suite's gateway may hold 18789 meanwhile.
+        `dataDir: ./data\nfleet:\n  portBase: ${await freePort()}\nopenclaw:\n  bin: ${GATEWAY_RUNTIME.openclaw}\n  node: ${GATEWAY_RUNTIME.node}\n`,
       );
       // The key goes through OpenClaw's CLI into the instance's store (no gateway runs).
       const made = await runCli(["provision", "demo"], {
