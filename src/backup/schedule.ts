@@ -5,19 +5,10 @@ import type { Bot } from "../core/bot.js";
 import type { BackupResult, CreateBackupOptions } from "./create.js";
 import { createBackupOffThread } from "./off-thread.js";
 import { listBackups, pruneScheduledBackups } from "./retention.js";
+import type { LoopRunner } from "../core/time.js";
 
 /** How often the loop looks whether a backup is due (at most; `every` when shorter). */
 const CHECK_PERIOD_MS = 5 * 60_000;
-
-/** The daemon's loop runner (daemon/loops.ts), as far as the schedule needs it. */
-export interface LoopRunner {
-  every(
-    name: string,
-    periodMs: number,
-    signal: AbortSignal,
-    work: (signal: AbortSignal) => Promise<void>,
-  ): void;
-}
 
 /** What `/readyz` shows of the schedule: the newest backup and how old it is. */
 export interface BackupScheduleStatus {

@@ -16,3 +16,16 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     }
   });
 }
+
+/**
+ * The daemon's loop runner (src/daemon/loops.ts), as far as a capability
+ * needs it: `work` every `periodMs` until `signal` aborts.
+ */
+export interface LoopRunner {
+  every(
+    name: string,
+    periodMs: number,
+    signal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<void>,
+  ): void;
+}

@@ -3,7 +3,7 @@ import { assertNotBudgetPaused } from "../budget/ledger.js";
 import { resolveLimits } from "../budget/settings.js";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot } from "../core/bot.js";
-import { sleep } from "../core/time.js";
+import { type LoopRunner, sleep } from "../core/time.js";
 import type { EventBus } from "../events/bus.js";
 import { GatewayClient } from "../gateway/client.js";
 import { gatewayEnv } from "../gateway/environment.js";
@@ -19,16 +19,6 @@ export interface TaskRuntimeDeps {
   log: Logger;
   /** The ingest's "stored what arrived so far" (its `idle()`). */
   ingestIdle(): Promise<void>;
-}
-
-/** The daemon's loop runner (src/daemon/loops.ts), as far as the tasks use it. */
-interface LoopRunner {
-  every(
-    name: string,
-    periodMs: number,
-    signal: AbortSignal,
-    work: (signal: AbortSignal) => Promise<void>,
-  ): void;
 }
 
 /** How often due tasks and schedules are looked for (new tasks are dispatched at once anyway). */
