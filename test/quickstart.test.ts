@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "../src/core/time.js";
@@ -35,6 +35,11 @@ describe("quickstart: from a fresh data dir to a supervised, chatting gateway", 
     // `clawops` on PATH, as `npm link` puts it there: the docs' shell recipes call it by name.
     mkdirSync(bin);
     symlinkSync(CLI, path.join(bin, "clawops"));
+    // With an `openai/*` model OpenClaw 2026.9.6 tries to npm-install its codex plugin at
+    // every boot; its npm, under the gateway's own HOME, lacks this host's CA file and retries
+    // for ~95 s before booting without it (docs/openclaw-2026.9.6.md). The default 120 s start
+    // timeout leaves no room for that on a loaded CI host: the supervisor killed the boot.
+    writeFileSync(path.join(work.dir, "clawops.yaml"), "supervisor:\n  startTimeout: 300s\n");
     env = {
       CLAWOPS_HTTP_PORT: String(await freePort()),
       PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
@@ -139,8 +144,9 @@ describe("quickstart: from a fresh data dir to a supervised, chatting gateway", 
     const created = await runCli(["bot", "create", "nokey", "--provider", "openai"], {
       cwd: work.dir,
       env: { ...env, OPENAI_API_KEY: "" },
+      timeoutMs: 330_000,
     });
-    expect(created.code).toBe(0);
+    expect(created.code, `${created.stdout}\n${created.stderr}`).toBe(0);
     expect(created.stdout).toContain("openai: MISSING");
     expect(created.stdout).toContain("OPENAI_API_KEY");
     expect(created.stdout).toMatch(/^nokey running: pid \d+/m);
@@ -149,7 +155,7 @@ describe("quickstart: from a fresh data dir to a supervised, chatting gateway", 
     expect(chat.code).toBe(1);
     expect(chat.stdout).toMatch(/No API key found for provider "openai"|openai/i);
     expect((await cli("bot", "stop", "nokey")).code).toBe(0);
-  }, 300_000);
+  }, 420_000);
 
   async function gatewayOf(bot: string) {
     const status = await cli("status", "--json");
