@@ -16,9 +16,10 @@
  * (`bash scripts/services.sh start DIR` starts one; it runs with fsync off).
  * MESSAGES (200,000) messages in batches of BATCH (250) over SESSIONS (400)
  * sessions of 20 bots (text of 100 to 700 bytes, usage on assistant turns, a
- * tool call on one turn in four), in two shapes, each on an empty database:
- * live (ACTIVE (50) sessions interleaved) and catch-up (a session's history
- * page by page).
+ * tool call on one turn in four), in three shapes, each on an empty database:
+ * live (one writer, ACTIVE (50) sessions interleaved), catch-up (one writer, a
+ * session's history page by page) and fleet (the live messages as 20
+ * gateways' streams written side by side, as the daemon's session syncs do).
  * latency and crash: bench/ingest-latency.ts and bench/ingest-crash.ts (they
  * need `bash scripts/install-gateway-runtime.sh`; they build clawops first).
  */
@@ -66,14 +67,37 @@ function prose(bytes: number, seed: number): string {
   return out.join(" ");
 }
 
-type Shape = "live" | "catch-up";
+type Shape = "live" | "catch-up" | "fleet";
+
+/**
+ * The batches of a shape as streams written side by side, each stream's
+ * batches in order. `live` and `catch-up` are one stream; `fleet` is the
+ * live messages as the daemon receives them from its 20 gateways: one
+ * stream per bot (its own sessions interleaved), the streams concurrent, as
+ * each gateway's session sync writes on its own (the PostgreSQL pool has 10
+ * connections; SQLite's one connection takes them in turn).
+ */
+function syntheticStreams(shape: Shape): MessageRecord[][][] {
+  if (shape !== "fleet") return [syntheticBatches(shape)];
+  const byBot = new Map<string, MessageRecord[]>();
+  for (const m of syntheticBatches("live").flat()) {
+    const stream = byBot.get(m.botId) ?? [];
+    stream.push(m);
+    byBot.set(m.botId, stream);
+  }
+  return [...byBot.values()].map((stream) => {
+    const batches: MessageRecord[][] = [];
+    for (let n = 0; n < stream.length; n += BATCH) batches.push(stream.slice(n, n + BATCH));
+    return batches;
+  });
+}
 
 /**
  * `live`: each batch interleaves ACTIVE sessions (a fleet's conversations as
  * their events arrive); `catch-up`: each batch is one session's next page of
  * history. Same messages, different index locality.
  */
-function syntheticBatches(shape: Shape): MessageRecord[][] {
+function syntheticBatches(shape: "live" | "catch-up"): MessageRecord[][] {
   const bots = Array.from({ length: 20 }, () => randomUUID());
   const sessions = Array.from({ length: SESSIONS }, () => randomUUID());
   const perSession = Math.ceil(MESSAGES / SESSIONS);
@@ -147,7 +171,7 @@ interface Opened {
  * On a busy machine wall time waits for a core; CPU time says what the
  * work costs.
  */
-async function pass(opened: Opened, batches: MessageRecord[][]) {
+async function pass(opened: Opened, streams: MessageRecord[][][]) {
   const batchMs: number[] = [];
   let fresh = 0;
   const server = await opened.serverCpuUs();
@@ -162,14 +186,18 @@ async function pass(opened: Opened, batches: MessageRecord[][]) {
   const cpu = process.cpuUsage();
   const started = performance.now();
   loop.enable();
-  for (const batch of batches) {
-    const t = performance.now();
-    fresh += (await opened.store.sessions.addMessages(batch)).length;
-    batchMs.push(performance.now() - t);
-    // In the daemon each batch arrives as I/O (a gateway frame, a history page): the loop
-    // turns between batches. Awaiting the next batch at once would only chain microtasks.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const write = async (batches: MessageRecord[][]) => {
+    for (const batch of batches) {
+      const t = performance.now();
+      const stored = await opened.store.sessions.addMessages(batch);
+      fresh += stored.length; // Not `fresh += await ...`: that reads `fresh` before the await.
+      batchMs.push(performance.now() - t);
+      // In the daemon each batch arrives as I/O (a gateway frame, a history page): the loop
+      // turns between batches. Awaiting the next batch at once would only chain microtasks.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  await Promise.all(streams.map(write));
   loop.disable();
   gc.disconnect();
   const seconds = (performance.now() - started) / 1_000;
@@ -231,14 +259,14 @@ async function idleLoopDelay(ms = 2_000) {
   return { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
 }
 
-/** Both shapes on `name`, each on a store that `open` makes empty; prints the figures and the target. */
+/** Every shape on `name`, each on a store that `open` makes empty; prints the figures and the target. */
 async function measure(name: keyof typeof TARGETS, open: () => Promise<Opened>) {
   const rows: [string, Summary][] = [];
   const lines: string[] = [];
   const target = TARGETS[name];
   let location = "";
-  for (const shape of ["live", "catch-up"] as const) {
-    const batches = syntheticBatches(shape);
+  for (const shape of ["live", "catch-up", "fleet"] as const) {
+    const batches = syntheticStreams(shape);
     const opened = await open();
     try {
       await opened.store.migrate();

@@ -45,8 +45,7 @@ describe("quickstart: from a fresh data dir to a supervised, chatting gateway", 
       PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
     };
     llm = await startFakeLlm();
-    release = await acquireGatewaySlot();
-  }, GATEWAY_HOOK_TIMEOUT);
+  });
 
   afterAll(async () => {
     await daemon?.stop("SIGTERM");
@@ -77,85 +76,92 @@ describe("quickstart: from a fresh data dir to a supervised, chatting gateway", 
     expect(placeholder.stderr).toContain("an empty placeholder package, not the OpenClaw gateway");
   }, 900_000);
 
-  it("creates a bot against a local OpenAI-compatible server, starts it and chats", async () => {
-    daemon = await startUp({ cwd: work.dir, port: Number(env.CLAWOPS_HTTP_PORT), env });
-    const created = await cli(
-      "bot",
-      "create",
-      "demo",
-      "--provider",
-      "openai-compatible",
-      "--base-url",
-      llm.baseUrl,
-      "--model",
-      "fake-model",
-    );
-    expect(created.stderr).toBe("");
-    expect(created.code).toBe(0);
-    expect(created.stdout).toContain("created demo on port");
-    expect(created.stdout).toContain("local: none needed (a model server on this machine)");
-    expect(created.stdout).toMatch(/^demo running: pid \d+/m);
-    const { bot: demo } = JSON.parse((await cli("bot", "show", "demo", "--json")).stdout) as {
-      bot: { stateDir: string };
-    };
-    registerSecret(
-      readFileSync(path.join(demo.stateDir, "gateway-token"), "utf8").trim(),
-      "the token bot create generated",
-    );
+  // The install above holds no gateway slot: it downloads for minutes while other suites boot theirs.
+  describe("with its gateway", () => {
+    beforeAll(async () => {
+      release = await acquireGatewaySlot();
+    }, GATEWAY_HOOK_TIMEOUT);
 
-    const list = JSON.parse((await cli("openclaw", "list", "--json")).stdout) as {
-      runtimes: { version: string; bots: string[] }[];
-    };
-    expect(list.runtimes).toMatchObject([{ version: "2026.9.6", bots: ["demo"] }]);
+    it("creates a bot against a local OpenAI-compatible server, starts it and chats", async () => {
+      daemon = await startUp({ cwd: work.dir, port: Number(env.CLAWOPS_HTTP_PORT), env });
+      const created = await cli(
+        "bot",
+        "create",
+        "demo",
+        "--provider",
+        "openai-compatible",
+        "--base-url",
+        llm.baseUrl,
+        "--model",
+        "fake-model",
+      );
+      expect(created.stderr).toBe("");
+      expect(created.code).toBe(0);
+      expect(created.stdout).toContain("created demo on port");
+      expect(created.stdout).toContain("local: none needed (a model server on this machine)");
+      expect(created.stdout).toMatch(/^demo running: pid \d+/m);
+      const { bot: demo } = JSON.parse((await cli("bot", "show", "demo", "--json")).stdout) as {
+        bot: { stateDir: string };
+      };
+      registerSecret(
+        readFileSync(path.join(demo.stateDir, "gateway-token"), "utf8").trim(),
+        "the token bot create generated",
+      );
 
-    const chat = await cli("chat", "demo", "hello");
-    expect(chat.stderr).toBe("");
-    expect(chat.code).toBe(0);
-    expect(chat.stdout).toContain(FAKE_LLM_TEXT);
-    expect(llm.requests.some((r) => r.path.endsWith("/chat/completions"))).toBe(true);
-  }, 300_000);
+      const list = JSON.parse((await cli("openclaw", "list", "--json")).stdout) as {
+        runtimes: { version: string; bots: string[] }[];
+      };
+      expect(list.runtimes).toMatchObject([{ version: "2026.9.6", bots: ["demo"] }]);
 
-  it("brings the gateway back after the docs' kill -9 recipe", async () => {
-    const before = await gatewayOf("demo");
-    // docs/quickstart.md and docs/supervisor.md, verbatim.
-    const killed = await runFile(
-      "bash",
-      ["-c", `kill -9 $(clawops status --json | jq '.gateways[] | select(.bot=="demo") | .pid')`],
-      { cwd: work.dir, env, timeoutMs: 60_000 },
-    );
-    expect(killed.code).toBe(0);
-    const deadline = Date.now() + 120_000;
-    let after = before;
-    while (Date.now() < deadline) {
-      after = await gatewayOf("demo");
-      if (after.state === "running" && after.pid !== before.pid) break;
-      await sleep(500);
-    }
-    expect(after).toMatchObject({ state: "running", restarts: before.restarts + 1 });
-    expect(after.lastExit?.reason).toBe("killed by SIGKILL");
-    const chat = await cli("chat", "demo", "still there?");
-    expect(chat.code).toBe(0);
-    expect(chat.stdout).toContain(FAKE_LLM_TEXT);
-  }, 300_000);
+      const chat = await cli("chat", "demo", "hello");
+      expect(chat.stderr).toBe("");
+      expect(chat.code).toBe(0);
+      expect(chat.stdout).toContain(FAKE_LLM_TEXT);
+      expect(llm.requests.some((r) => r.path.endsWith("/chat/completions"))).toBe(true);
+    }, 300_000);
 
-  it("creates a bot without any key: it boots, and says which variable to set", async () => {
-    // One gateway at a time on this slot.
-    expect((await cli("bot", "stop", "demo")).code).toBe(0);
-    const created = await runCli(["bot", "create", "nokey", "--provider", "openai"], {
-      cwd: work.dir,
-      env: { ...env, OPENAI_API_KEY: "" },
-      timeoutMs: 330_000,
-    });
-    expect(created.code, `${created.stdout}\n${created.stderr}`).toBe(0);
-    expect(created.stdout).toContain("openai: MISSING");
-    expect(created.stdout).toContain("OPENAI_API_KEY");
-    expect(created.stdout).toMatch(/^nokey running: pid \d+/m);
-    // The chat says what OpenClaw says: no key for the provider.
-    const chat = await cli("chat", "nokey", "hello");
-    expect(chat.code).toBe(1);
-    expect(chat.stdout).toMatch(/No API key found for provider "openai"|openai/i);
-    expect((await cli("bot", "stop", "nokey")).code).toBe(0);
-  }, 420_000);
+    it("brings the gateway back after the docs' kill -9 recipe", async () => {
+      const before = await gatewayOf("demo");
+      // docs/quickstart.md and docs/supervisor.md, verbatim.
+      const killed = await runFile(
+        "bash",
+        ["-c", `kill -9 $(clawops status --json | jq '.gateways[] | select(.bot=="demo") | .pid')`],
+        { cwd: work.dir, env, timeoutMs: 60_000 },
+      );
+      expect(killed.code).toBe(0);
+      const deadline = Date.now() + 120_000;
+      let after = before;
+      while (Date.now() < deadline) {
+        after = await gatewayOf("demo");
+        if (after.state === "running" && after.pid !== before.pid) break;
+        await sleep(500);
+      }
+      expect(after).toMatchObject({ state: "running", restarts: before.restarts + 1 });
+      expect(after.lastExit?.reason).toBe("killed by SIGKILL");
+      const chat = await cli("chat", "demo", "still there?");
+      expect(chat.code).toBe(0);
+      expect(chat.stdout).toContain(FAKE_LLM_TEXT);
+    }, 300_000);
+
+    it("creates a bot without any key: it boots, and says which variable to set", async () => {
+      // One gateway at a time on this slot.
+      expect((await cli("bot", "stop", "demo")).code).toBe(0);
+      const created = await runCli(["bot", "create", "nokey", "--provider", "openai"], {
+        cwd: work.dir,
+        env: { ...env, OPENAI_API_KEY: "" },
+        timeoutMs: 330_000,
+      });
+      expect(created.code, `${created.stdout}\n${created.stderr}`).toBe(0);
+      expect(created.stdout).toContain("openai: MISSING");
+      expect(created.stdout).toContain("OPENAI_API_KEY");
+      expect(created.stdout).toMatch(/^nokey running: pid \d+/m);
+      // The chat says what OpenClaw says: no key for the provider.
+      const chat = await cli("chat", "nokey", "hello");
+      expect(chat.code).toBe(1);
+      expect(chat.stdout).toMatch(/No API key found for provider "openai"|openai/i);
+      expect((await cli("bot", "stop", "nokey")).code).toBe(0);
+    }, 420_000);
+  });
 
   async function gatewayOf(bot: string) {
     const status = await cli("status", "--json");
