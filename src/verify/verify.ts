@@ -4,6 +4,20 @@ import { chatTurn } from "../gateway/chat.js";
 import { GatewayClient } from "../gateway/client.js";
 import type { DeviceKeyring } from "../gateway/device-identity.js";
 import { gatewayMethods } from "../gateway/methods.js";
+import { type BrowserOptions, type DevicePairing, checkBrowser } from "./browser.js";
+import {
+  PROXY_TRUST_FIX,
+  PROXY_UPGRADE_FIX,
+  type StepId,
+  type StepOutcome,
+  StepFailure,
+  TOKEN_FIX,
+  type VerifyStep,
+  skipped,
+  timed,
+} from "./step.js";
+
+export type { StepId, Verdict, VerifyStep } from "./step.js";
 
 /**
  * Post-deploy verification: each step a user's first chat depends on, in
@@ -11,21 +25,6 @@ import { gatewayMethods } from "../gateway/methods.js";
  * "works" only when a real chat turn goes through the public URL (the
  * reverse proxy included) and is answered.
  */
-
-export type StepId = "probes" | "doctor" | "websocket" | "chat";
-export type Verdict = "pass" | "fail" | "skip";
-
-export interface VerifyStep {
-  id: StepId;
-  title: string;
-  verdict: Verdict;
-  durationMs: number;
-  /** What was seen: the pass's facts or the failure's words. */
-  detail: string;
-  /** What to do about a failure. */
-  fix?: string;
-  evidence?: Record<string, unknown>;
-}
 
 export interface VerifyReport {
   target: { name: string; url: string };
@@ -45,6 +44,12 @@ export interface VerifyTarget {
   doctor?: () => Promise<{ errors: number; warnings: number; messages: string[] }>;
   /** Off loopback the gateway wants clawops's device identity. */
   keyring?: DeviceKeyring;
+  /**
+   * Approval of devices on the gateway (registered bots: through their loopback
+   * port): clawops's own device once, the browser step's throw-away one for the
+   * step's length.
+   */
+  pairing?: DevicePairing;
 }
 
 export interface VerifyOptions {
@@ -52,8 +57,12 @@ export interface VerifyOptions {
   /** Budget for each network step; the chat turn has `chatTimeoutMs`. */
   timeoutMs: number;
   chatTimeoutMs: number;
+  /** The browser step's Chromium and screenshot folder; null skips the step (--no-browser). */
+  browser: BrowserOptions | null;
   onStep?: (step: VerifyStep) => void;
 }
+
+const STEP_ORDER: readonly StepId[] = ["probes", "doctor", "websocket", "chat", "browser"];
 
 /** Runs every step (a step whose input failed is skipped, saying why); never throws for what it finds. */
 export async function runVerify(
@@ -75,26 +84,43 @@ export async function runVerify(
       checkProbes(base, options.timeoutMs),
     ),
   );
-  if (target.doctor) {
-    const doctor = target.doctor;
-    record(await timed("doctor", "config doctor", () => checkDoctor(doctor)));
-  } else {
-    record(
-      skipped("doctor", "config doctor", "not a registered bot: clawops has no config to check"),
-    );
-  }
+  // The doctor needs nothing from the network steps: it runs beside them (OpenClaw's own
+  // lint takes seconds), its line printed when it ends, its place in the report kept.
+  const doctorDone = target.doctor
+    ? timed("doctor", "config doctor", () => checkDoctor(target.doctor!)).then(record)
+    : Promise.resolve(
+        record(
+          skipped(
+            "doctor",
+            "config doctor",
+            "not a registered bot: clawops has no config to check",
+          ),
+        ),
+      );
   let client: GatewayClient | null = null;
   const ws = record(
     await timed("websocket", `WebSocket handshake at ${wsUrl}`, async () => {
-      const connected = await GatewayClient.connect({
-        url: wsUrl,
-        token: target.token,
-        reconnect: false,
-        connectTimeoutMs: options.timeoutMs,
-        ...(target.keyring ? { keyring: target.keyring } : {}),
-      }).catch((error: unknown) => {
-        throw wsFailure(error as Error);
-      });
+      const connect = () =>
+        GatewayClient.connect({
+          url: wsUrl,
+          token: target.token,
+          reconnect: false,
+          connectTimeoutMs: options.timeoutMs,
+          ...(target.keyring ? { keyring: target.keyring } : {}),
+        });
+      const connected = await connect()
+        .catch(async (error: unknown) => {
+          // Through a proxy the gateway wants clawops's device approved: once, for good.
+          const requestId = (error as OpsError).details?.requestId;
+          if (!target.pairing || (error as OpsError).code !== "GATEWAY_PAIRING_REQUIRED")
+            throw error;
+          if (typeof requestId !== "string") throw error;
+          await target.pairing.approve(requestId);
+          return connect();
+        })
+        .catch((error: unknown) => {
+          throw wsFailure(error as Error);
+        });
       client = connected;
       return {
         detail: `protocol ${connected.hello.protocol}, OpenClaw ${connected.hello.server.version}`,
@@ -102,19 +128,21 @@ export async function runVerify(
       };
     }),
   );
+  let chat: VerifyStep;
   try {
     if (ws.verdict !== "pass" || !client) {
-      record(skipped("chat", "chat round trip", "no WebSocket connection to chat over"));
+      chat = record(skipped("chat", "chat round trip", "no WebSocket connection to chat over"));
     } else {
       const connected: GatewayClient = client;
-      record(await timed("chat", "chat round trip", () => checkChat(connected, options)));
+      chat = record(await timed("chat", "chat round trip", () => checkChat(connected, options)));
     }
   } finally {
     (client as GatewayClient | null)?.close();
   }
-  const passed =
-    steps.every((s) => s.verdict !== "fail") &&
-    steps.some((s) => s.id === "chat" && s.verdict === "pass");
+  record(await browserStep(target, base, chat, options));
+  await doctorDone;
+  steps.sort((a, b) => STEP_ORDER.indexOf(a.id) - STEP_ORDER.indexOf(b.id));
+  const passed = steps.every((s) => s.verdict !== "fail") && chat.verdict === "pass";
   const durationMs = Math.round(performance.now() - started);
   const uptime = probes.evidence?.uptimeMs;
   return {
@@ -127,48 +155,35 @@ export async function runVerify(
   };
 }
 
-type StepOutcome = { detail: string; evidence?: Record<string, unknown> };
-
-/** Thrown by a step for its failure: the words and the fix. */
-class StepFailure extends Error {
-  constructor(
-    message: string,
-    readonly fix: string,
-    readonly evidence: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-async function timed(
-  id: StepId,
-  title: string,
-  work: () => Promise<StepOutcome>,
+/** The Control UI in a real browser, chatting in the chat step's session when it passed. */
+async function browserStep(
+  target: VerifyTarget,
+  base: string,
+  chat: VerifyStep,
+  options: VerifyOptions,
 ): Promise<VerifyStep> {
-  const started = performance.now();
-  const durationMs = () => Math.round(performance.now() - started);
-  try {
-    const outcome = await work();
-    return { id, title, verdict: "pass", durationMs: durationMs(), ...outcome };
-  } catch (error) {
-    const failure =
-      error instanceof StepFailure
-        ? error
-        : new StepFailure((error as Error).message, "see the message");
-    return {
-      id,
-      title,
-      verdict: "fail",
-      durationMs: durationMs(),
-      detail: failure.message,
-      fix: failure.fix,
-      ...(Object.keys(failure.evidence).length > 0 ? { evidence: failure.evidence } : {}),
-    };
-  }
-}
-
-function skipped(id: StepId, title: string, why: string): VerifyStep {
-  return { id, title, verdict: "skip", durationMs: 0, detail: why };
+  const title = "Control UI in a browser";
+  if (!options.browser) return skipped("browser", title, "--no-browser");
+  const browser = options.browser;
+  const sessionKey =
+    chat.verdict === "pass" && typeof chat.evidence?.sessionKey === "string"
+      ? chat.evidence.sessionKey
+      : null;
+  return timed("browser", title, () =>
+    checkBrowser(
+      {
+        base,
+        token: target.token,
+        name: target.name,
+        sessionKey,
+        prompt: options.prompt,
+        timeoutMs: options.timeoutMs,
+        chatTimeoutMs: options.chatTimeoutMs,
+        ...(target.pairing ? { pairing: target.pairing } : {}),
+      },
+      browser,
+    ),
+  );
 }
 
 async function checkProbes(base: string, timeoutMs: number): Promise<StepOutcome> {
@@ -234,9 +249,6 @@ function refusedByGateway(url: string, body: string): StepFailure {
   );
 }
 
-const PROXY_TRUST_FIX =
-  "behind a proxy, list the proxy's address in gateway.trustedProxies, and reach the proxy from an address that is not loopback (OpenClaw refuses a forwarded client that is itself loopback)";
-
 async function checkDoctor(doctor: NonNullable<VerifyTarget["doctor"]>): Promise<StepOutcome> {
   const { errors, warnings, messages } = await doctor();
   if (errors > 0) {
@@ -267,7 +279,7 @@ function wsFailure(error: Error): StepFailure {
   if (code === "NOT_OPENCLAW" && /answered HTTP \d+ to a WebSocket upgrade/.test(error.message)) {
     return new StepFailure(
       `${error.message}: the proxy in front of it does not pass WebSocket upgrades`,
-      'forward the Upgrade and Connection headers (Caddy\'s reverse_proxy does by default; nginx needs proxy_http_version 1.1, proxy_set_header Upgrade $http_upgrade and Connection "upgrade")',
+      PROXY_UPGRADE_FIX,
       { code },
     );
   }
@@ -276,7 +288,7 @@ function wsFailure(error: Error): StepFailure {
       error.message,
       code === "GATEWAY_PAIRING_REQUIRED"
         ? "approve clawops's device on the gateway (openclaw devices approve), or verify on the gateway's host"
-        : "the token is not the gateway's gateway.auth.token: check it (clawops bot rotate-token BOT sets a new one everywhere)",
+        : TOKEN_FIX,
       { code },
     );
   }

@@ -1,12 +1,15 @@
 import path from "node:path";
 import type { Command } from "commander";
+import { z } from "zod";
 import { formatDurationMs } from "../../core/duration.js";
 import { OpsError } from "../../core/errors.js";
 import { DoctorService } from "../../doctor/service.js";
 import { resolveDoctorTargets } from "../../doctor/targets.js";
 import { requireBot } from "../../fleet/registry.js";
 import { isLoopbackUrl } from "../../gateway/auth.js";
+import { GatewayClient } from "../../gateway/client.js";
 import { DeviceKeyring } from "../../gateway/device-identity.js";
+import type { DevicePairing } from "../../verify/browser.js";
 import {
   type VerifyReport,
   type VerifyStep,
@@ -21,6 +24,7 @@ import { EXIT, emit } from "../output.js";
 
 interface VerifyOptions extends CommandOptions {
   url?: string;
+  browser: string | false;
   tokenEnv: string;
   prompt: string;
   timeout: number;
@@ -35,7 +39,7 @@ export function registerVerify(program: Command) {
     .command("verify")
     .argument("<target>", "a bot name, or the gateway's URL (http(s)://host[:port][/prefix])")
     .description(
-      "after a deploy: probes, the doctor, the WebSocket handshake through the public URL and a real chat turn, each with a verdict; exit 0 only when all pass",
+      "after a deploy: probes, the doctor, the WebSocket handshake through the public URL, a real chat turn and the Control UI in a real browser, each with a verdict; exit 0 only when all pass",
     )
     .option(
       "--url <url>",
@@ -54,6 +58,12 @@ export function registerVerify(program: Command) {
       15_000,
     )
     .option("--chat-timeout <duration>", "budget for the chat turn", parseDuration, 120_000)
+    .option(
+      "--browser <path>",
+      "the Chromium that opens the Control UI (the browser step)",
+      "/usr/bin/chromium",
+    )
+    .option("--no-browser", "skip the browser step")
     .option("--json", "print JSON")
     .action(
       act(async (options: VerifyOptions, targetArg: string) => {
@@ -62,6 +72,12 @@ export function registerVerify(program: Command) {
           prompt: options.prompt,
           timeoutMs: options.timeout,
           chatTimeoutMs: options.chatTimeout,
+          browser: options.browser
+            ? {
+                executablePath: options.browser,
+                screenshotDir: path.join(loadCliConfig(options).config.dataDir, "verify"),
+              }
+            : null,
           ...(options.json
             ? {}
             : { onStep: (step: VerifyStep) => process.stderr.write(`${stepLine(step)}\n`) }),
@@ -117,10 +133,34 @@ async function resolveVerifyTarget(options: VerifyOptions, arg: string): Promise
           };
         },
         ...(keyring ? { keyring } : {}),
+        pairing: loopbackPairing(bot.port, token),
       };
     },
     loaded,
   );
+}
+
+/**
+ * Device approval through the bot's own loopback port, where its token grants
+ * the gateway's admin scopes: what an operator does with `openclaw devices`.
+ */
+function loopbackPairing(port: number, token: string): DevicePairing {
+  const call = async (method: string, params: Record<string, unknown>) => {
+    const admin = await GatewayClient.connect({
+      url: `ws://127.0.0.1:${port}/`,
+      token,
+      reconnect: false,
+    });
+    try {
+      await admin.request(method, params, z.looseObject({}));
+    } finally {
+      admin.close();
+    }
+  };
+  return {
+    approve: (requestId) => call("device.pair.approve", { requestId }),
+    remove: (deviceId) => call("device.pair.remove", { deviceId }),
+  };
 }
 
 function stepLine(step: VerifyStep): string {
