@@ -8,8 +8,12 @@ import type { Store } from "../store/store.js";
 /** The header a forwarded lifecycle call carries: the owner never forwards it again. */
 export const FORWARDED_BY_HEADER = "x-clawops-forwarded-by";
 
-/** The request headers that carry who the caller is: forwarded as they came. */
-const CREDENTIAL_HEADERS = ["authorization", "cookie", "x-csrf-token"] as const;
+/**
+ * The request headers that say who calls (credentials, CSRF token, client
+ * name): forwarded as they came, so that the owner checks the caller as the
+ * first daemon did, against the same store.
+ */
+const CALLER_HEADERS = ["authorization", "cookie", "x-csrf-token", "x-clawops-client"] as const;
 
 /** A host as the fleet view shows it. */
 export interface HostView extends HostRecord {
@@ -135,7 +139,7 @@ export class FleetHosts {
     if (!view || !view.reachable)
       throw unreachable(bot, hostId, host ? "it stopped reporting" : "it never reported");
     const headers: Record<string, string> = { [FORWARDED_BY_HEADER]: this.id };
-    for (const name of CREDENTIAL_HEADERS) {
+    for (const name of CALLER_HEADERS) {
       const value = request.headers[name];
       if (typeof value === "string") headers[name] = value;
     }
