@@ -11,8 +11,6 @@
  * tests get it from `bash scripts/services.sh start DIR`. RUNS (10) hand-overs;
  * CALLS (500) calls of each kind.
  */
-import { writeFileSync } from "node:fs";
-import path from "node:path";
 import { sleep } from "../src/core/time.js";
 import { createTestDatabase } from "../test/helpers/postgres.js";
 import { type RunningDaemon, freePort, startUp, tempDir } from "../test/helpers/cli.js";
@@ -47,7 +45,6 @@ async function main() {
   try {
     for (const id of ["bench-a", "bench-b"]) {
       const dir = tempDir(`clawops-${id}-`);
-      writeFileSync(path.join(dir.dir, "clawops.yaml"), 'log:\n  level: "warn"\n');
       hosts.push({ id, dir, port: await freePort(), daemon: null });
     }
     const up = async (host: Host) => {
