@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RepairRecord } from "../src/core/repair.js";
@@ -6,6 +6,13 @@ import { sleep } from "../src/core/time.js";
 import { openPostgresStore } from "../src/store/postgres.js";
 import type { Store } from "../src/store/store.js";
 import { type RunningDaemon, freePort, startUp, tempDir } from "./helpers/cli.js";
+import {
+  GATEWAY_HOOK_TIMEOUT,
+  acquireGatewaySlot,
+  gatewayRuntimeAvailable,
+  minimalGatewayConfig,
+  supervisedClawopsConfig,
+} from "./harness/gateway.js";
 import { createTestDatabase } from "./helpers/postgres.js";
 import { serviceUrl } from "./helpers/services.js";
 
@@ -183,6 +190,98 @@ describe.skipIf(!pgUrl)("several hosts, one fleet", () => {
     expect((await store.findBot(bot))?.desiredState).toBe("stopped");
   });
 });
+
+/**
+ * One real OpenClaw gateway, started and stopped through the API of the
+ * daemon of the host that does not run it.
+ */
+describe.skipIf(!pgUrl || !gatewayRuntimeAvailable())(
+  "a lifecycle action through another host's daemon, on a real gateway",
+  () => {
+    let db: { url: string; drop(): Promise<void> };
+    let release: (() => void) | null = null;
+    const dirs: ReturnType<typeof tempDir>[] = [];
+    const daemons = new Map<string, RunningDaemon>();
+
+    beforeAll(async () => {
+      release = await acquireGatewaySlot();
+      db = await createTestDatabase(pgUrl!);
+      for (const id of ["gw-a", "gw-b"]) {
+        const dir = tempDir(`clawops-${id}-`);
+        dirs.push(dir);
+        const port = await freePort();
+        const yaml = supervisedClawopsConfig(dir.dir, port, {
+          database: { url: db.url },
+          host: { id },
+        });
+        writeFileSync(path.join(dir.dir, "clawops.yaml"), JSON.stringify(yaml));
+        daemons.set(id, await startUp({ cwd: dir.dir, port }));
+      }
+    }, GATEWAY_HOOK_TIMEOUT);
+
+    afterAll(async () => {
+      for (const daemon of daemons.values()) await daemon.stop();
+      for (const dir of dirs) dir.remove();
+      await db?.drop();
+      release?.();
+    });
+
+    it("starts host b's gateway through host a's API, host b runs it, and stops it the same way", async () => {
+      const [a, b] = [daemons.get("gw-a")!, daemons.get("gw-b")!];
+      const stateDir = path.join(dirs[1]!.dir, "data", "bots", "routed");
+      mkdirSync(stateDir, { recursive: true });
+      const port = await freePort();
+      const configPath = path.join(stateDir, "openclaw.json");
+      const gateway = minimalGatewayConfig({
+        dir: stateDir,
+        port,
+        token: "routed-gateway-token-0123456789abcdef",
+        llmBaseUrl: "http://127.0.0.1:9/v1",
+      });
+      writeFileSync(configPath, JSON.stringify(gateway));
+      const registered = await b.fetch("/api/v1/bots", {
+        method: "POST",
+        headers: HEADERS,
+        body: JSON.stringify({ name: "routed", port, stateDir, configPath }),
+      });
+      expect(registered.status, await registered.clone().text()).toBe(201);
+
+      const started = await a.fetch("/api/v1/bots/routed/start", {
+        method: "POST",
+        headers: { "x-clawops-client": "test" },
+      });
+      const answer = (await started.json()) as {
+        bot: { host: string };
+        gateway: { state: string; pid: number };
+      };
+      expect(started.status, JSON.stringify(answer)).toBe(200);
+      expect(answer.bot.host).toBe("gw-b");
+      expect(["running", "degraded"]).toContain(answer.gateway.state);
+      // Host b's daemon runs it: its status has the live pid; host a's shows it from the store.
+      const fromB = (await (await b.fetch("/api/v1/status")).json()) as {
+        gateways: { bot: string; pid: number | null }[];
+      };
+      expect(fromB.gateways.find((g) => g.bot === "routed")?.pid).toBe(answer.gateway.pid);
+      const fromA = (await (await a.fetch("/api/v1/status")).json()) as Status;
+      expect(stateOf(fromA, "routed")?.host).toBe("gw-b");
+      expect(["running", "degraded"]).toContain(stateOf(fromA, "routed")?.state);
+      expect(() => process.kill(answer.gateway.pid, 0)).not.toThrow();
+
+      const stopped = await a.fetch("/api/v1/bots/routed/stop", {
+        method: "POST",
+        headers: { "x-clawops-client": "test" },
+      });
+      expect(stopped.status).toBe(200);
+      expect(((await stopped.json()) as { gateway: { state: string } }).gateway.state).toBe(
+        "stopped",
+      );
+    });
+  },
+);
+
+function stateOf(s: Status, bot: string) {
+  return s.fleet.find((f) => f.bot === bot);
+}
 
 function repair(id: string, botId: string, botName: string): RepairRecord {
   const at = new Date().toISOString();

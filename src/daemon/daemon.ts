@@ -218,7 +218,8 @@ async function start(
     store,
     bus,
     log: log.child({ part: "ingest" }),
-    instances: () => supervisor.instances(),
+    // This host's gateways: another host's daemon follows its own.
+    instances: () => supervisor.ownInstances(),
     envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
     secretsFor: (bot) => gatewaySecrets(config.supervisor.env, bot),
     // Read once a gateway is followed (ingest.start() below), when `approvals` exists.

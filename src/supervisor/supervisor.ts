@@ -154,6 +154,15 @@ export class Supervisor {
   }
 
   /**
+   * The gateways this supervisor runs: this host's (docs/hosts.md), every
+   * bot's without a host scope. What the ingest follows and the metrics count.
+   */
+  async ownInstances(): Promise<GatewayInstance[]> {
+    const all = await this.instances();
+    return this.options.host === undefined ? all : all.filter((i) => this.runners.has(i.botId));
+  }
+
+  /**
    * Waits while the supervisor brings the bot's gateway back by itself
    * (starting, or crashed with its restart being decided), at most
    * `timeoutMs`, on its own state changes rather than by polling; the
