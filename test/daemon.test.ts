@@ -51,9 +51,12 @@ describe("clawops up on embedded SQLite", () => {
     expect(Object.keys(readiness.parts).sort()).toEqual([
       "events",
       "loop:audit-retention",
+      // This host's heartbeat, and the schedules: the leader's (alone on SQLite, it leads).
+      "loop:host-heartbeat",
       "loop:housekeeping",
       "loop:realtime-credentials",
       "loop:realtime-heartbeat",
+      "loop:schedules",
       "loop:tasks",
       "notifiers",
       "store",

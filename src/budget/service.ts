@@ -79,6 +79,17 @@ export class BudgetService {
     });
   }
 
+  /**
+   * Stops following messages, not for good: `start()` follows them again
+   * (this daemon no longer leads the fleet, docs/hosts.md).
+   */
+  pause(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
   status(): Promise<BudgetStatus[]> {
     return this.serial(() => this.ledger.status());
   }

@@ -3,6 +3,7 @@ import { type LoadedConfig, loadConfig } from "../config/load.js";
 import type { ClawopsConfig } from "../config/schema.js";
 import { formatIssues } from "../core/errors.js";
 import { EventBus } from "../events/bus.js";
+import { resolveHostId } from "../hosts/identity.js";
 import type { RegistryDeps } from "../fleet/registry.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
@@ -49,6 +50,7 @@ export async function withRegistry<T>(
       dataDir: config.dataDir,
       portBase: config.fleet.portBase,
       portSpacing: config.fleet.portSpacing,
+      host: resolveHostId(config.host.id),
     });
   } finally {
     await bus.flush(5_000);

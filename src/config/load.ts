@@ -16,6 +16,7 @@ export const ENV_OVERRIDES: Readonly<
   CLAWOPS_HTTP_PORT: { path: ["http", "port"], type: "number" },
   CLAWOPS_LOG_LEVEL: { path: ["log", "level"], type: "string" },
   CLAWOPS_REDIS_URL: { path: ["redis", "url"], type: "string" },
+  CLAWOPS_HOST_ID: { path: ["host", "id"], type: "string" },
 };
 
 /** Variables read elsewhere, so not reported as unknown: the config path; stack traces (cli/output.ts). */

@@ -190,6 +190,31 @@ const supervisorSchema = z
       .prefault({}),
     /** Extra variables for every gateway; `{name}` and `{stateDir}` are replaced per bot. */
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+    /**
+     * At most this many gateways boot at once when `clawops up` brings back
+     * the desired-running ones: a gateway takes 8-25 s and ~1 GB to boot, so a
+     * small host booting them all at once thrashes (docs/hosts.md).
+     */
+    startConcurrency: z.number().int().min(1).max(256).default(2),
+  })
+  .prefault({});
+
+/** The identity of this daemon's host in a fleet of several (docs/hosts.md). */
+export const HOST_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const hostSchema = z
+  .strictObject({
+    /** This host's name in the fleet; default: the machine's hostname, lowercased. */
+    id: z
+      .string()
+      .regex(HOST_ID, {
+        error: "expected 1-63 lowercase letters, digits or '-', not starting or ending with '-'",
+      })
+      .optional(),
+    /** How often the daemon tells the store it is alive. */
+    heartbeat: duration("5s"),
+    /** A host not heard from for this long is shown "host unreachable" (never "crashed"). */
+    unreachableAfter: duration("20s"),
   })
   .prefault({});
 
@@ -242,6 +267,8 @@ const redisSchema = z
 export const configSchema = z.strictObject({
   /** Where clawops keeps its database, lock and per-bot files. */
   dataDir: z.string().min(1).default("./.clawops"),
+  /** Several hosts, one fleet: this host's identity (docs/hosts.md). */
+  host: hostSchema,
   database: databaseSchema,
   http: httpSchema,
   log: logSchema,

@@ -84,6 +84,11 @@ export interface Bot {
   openclawBin: string | null;
   /** The organisation it belongs to: only that organisation's principals see it (docs/access.md). */
   org: string;
+  /**
+   * The host whose daemon runs its gateway (docs/hosts.md); null until a
+   * daemon claims it. Always set on bots read from the store.
+   */
+  host?: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -18,6 +18,7 @@ import type { CanaryBoard } from "./canary-board.js";
 import type { Loops } from "./loops.js";
 import type { Metrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
+import type { FleetHosts } from "../hosts/fleet-hosts.js";
 
 /** Everything the daemon built, handed to the HTTP layer (and later the WebSocket and dashboard). */
 export interface DaemonContext {
@@ -50,5 +51,7 @@ export interface DaemonContext {
   realtime: RealtimeHub;
   /** Each bot's last canary run (supervisor.checks.canary). */
   canary: CanaryBoard;
+  /** This daemon's host, the fleet's hosts, leadership and forwarding (docs/hosts.md). */
+  hosts: FleetHosts;
   readiness(): Promise<Readiness>;
 }

@@ -44,6 +44,8 @@ import { startRetention } from "./retention.js";
 import { checkReadiness } from "./readiness.js";
 import { Vault } from "../vault/vault.js";
 import { BackupScheduler } from "../backup/schedule.js";
+import { createHosts } from "./hosts.js";
+import { startSingletons } from "./singletons.js";
 
 export interface Daemon {
   readonly context: DaemonContext;
@@ -105,6 +107,9 @@ async function start(
   log.info({ store: store.dialect, location: store.location, ...migration }, "store.ready");
 
   const metrics = createMetrics();
+  // Before anything reads the registry by host: bots without one become this host's.
+  const fleet = createHosts({ config, store, log, metrics, httpUrl, startedAt });
+  await fleet.hosts.register();
   const persist = store.appendEvents.bind(store);
   const bus = new EventBus(
     async (batch) => {
@@ -157,6 +162,7 @@ async function start(
       metrics.fleet.checkFailures.inc({ bot: bot.name, check }, ok ? 0 : 1);
     },
     checkServices: checkServices(config, store),
+    ...(fleet.scope === undefined ? {} : { host: fleet.scope }),
     ...(config.supervisor.doctorBeforeStart
       ? {
           preflight: (bot: Bot, options?: { planned?: boolean }) =>
@@ -182,6 +188,7 @@ async function start(
     supervisor,
     doctor,
     notify: tell,
+    ...(fleet.scope === undefined ? {} : { host: fleet.scope }),
   });
   undo.push(() => repair.close());
   await repair.start();
@@ -211,7 +218,8 @@ async function start(
     store,
     bus,
     log: log.child({ part: "ingest" }),
-    instances: () => supervisor.instances(),
+    // This host's gateways: another host's daemon follows its own.
+    instances: () => supervisor.ownInstances(),
     envFor: (bot) => gatewayEnv(config.supervisor.env, bot),
     secretsFor: (bot) => gatewaySecrets(config.supervisor.env, bot),
     // Read once a gateway is followed (ingest.start() below), when `approvals` exists.
@@ -248,6 +256,7 @@ async function start(
     bus,
     log,
     ingestIdle: () => ingest.idle(),
+    ...(fleet.scope === undefined ? {} : { host: fleet.scope }),
   });
   undo.push(() => taskRuntime.close());
 
@@ -292,6 +301,7 @@ async function start(
       dataDir: config.dataDir,
       portBase: config.fleet.portBase,
       portSpacing: config.fleet.portSpacing,
+      host: fleet.id,
     },
     repair,
     notifier,
@@ -304,6 +314,7 @@ async function start(
     redis,
     realtime,
     canary,
+    hosts: fleet.hosts,
     readiness: async () => {
       const exposed = exposureWarning(config.http);
       return checkReadiness({
@@ -330,11 +341,7 @@ async function start(
   loops.every("housekeeping", config.daemon.selfCheckPeriod, abort.signal, () =>
     housekeeping(context, (bots) => directory.learn(bots)),
   );
-  if (config.budgets.length > 0) {
-    budgets.start();
-    // Also notices a new day or month: a pause lifts, a warning may be due again.
-    loops.every("budgets", 60_000, abort.signal, () => budgets.evaluate());
-  }
+  fleet.hosts.start(loops, abort.signal);
   startRetention(loops, abort.signal, { config, store, log });
 
   taskRuntime.start(loops, abort.signal);
@@ -363,10 +370,17 @@ async function start(
     },
     "daemon.started",
   );
-  // Not awaited: a chat API that is slow to answer must not delay start-up.
-  notifier.start(abort.signal).catch((error: unknown) => {
-    log.error({ err: errorMessage(error) }, "notify.start_failed");
-  });
+  // The Telegram poller, budgets and schedules run on the fleet's leader only (docs/hosts.md).
+  const leading = fleet.lead(abort.signal, (term) =>
+    startSingletons(term, {
+      config,
+      loops,
+      log,
+      notifier,
+      budgets,
+      startSchedules: (runner, term) => taskRuntime.startSchedules(runner, term),
+    }),
+  );
   // Not awaited: it connects to the gateways that are live now, the rest as they come up.
   ingest.start().catch((error: unknown) => {
     log.error({ err: errorMessage(error) }, "ingest.start_failed");
@@ -387,6 +401,7 @@ async function start(
       realtime.close();
       await app.close();
       await loops.settled();
+      await leading;
       await resumed;
       await repairsClosed;
       // Attempts in flight stay running on their gateways: the next start follows them again.

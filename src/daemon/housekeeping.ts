@@ -32,7 +32,8 @@ export async function housekeeping(
   metrics.bots.reset();
   for (const bot of bots) metrics.bots.inc({ desired_state: bot.desiredState });
   metrics.eventsPending.set(bus.health().pending);
-  const gateways = await supervisor.instances();
+  // This host's gateways: each host's /metrics counts its own, so that a sum over hosts is right.
+  const gateways = await supervisor.ownInstances();
   recordGatewayMetrics(metrics, bots, gateways);
   recordGatewayStates(metrics.fleet, bots, gateways);
   recordNotifierTotals(metrics.fleet, context.notifier.health(), metrics.fleet.notifierSeen);

@@ -56,6 +56,14 @@ export class Loops {
     void run.finally(() => this.running.delete(run));
   }
 
+  /**
+   * Forgets a loop whose signal aborted while the daemon goes on (a
+   * singleton after its leadership ended): a loop that no longer runs is not stalled.
+   */
+  forget(name: string): void {
+    this.loops.delete(name);
+  }
+
   /** Each loop with a verdict: stalled when it has not run for three periods, failing when its last run threw. */
   check(now = Date.now()): { name: string; ok: boolean; reason?: string }[] {
     return [...this.loops.values()].map((loop) => {

@@ -28,6 +28,12 @@ export function createMetrics() {
       labelNames: ["desired_state"] as const,
       registers: [registry],
     }),
+    leader: new Gauge({
+      name: "clawops_leader",
+      help: "1 while this daemon leads the fleet (runs its singletons, docs/hosts.md), else 0",
+      labelNames: ["host"] as const,
+      registers: [registry],
+    }),
     eventsPending: new Gauge({
       name: "clawops_events_pending",
       help: "Events queued but not yet persisted",

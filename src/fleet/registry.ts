@@ -15,6 +15,8 @@ export interface RegistryDeps {
   dataDir: string;
   portBase: number;
   portSpacing: number;
+  /** The host a bot registered here belongs to (docs/hosts.md); absent: none yet. */
+  host?: string;
 }
 
 /**
@@ -124,7 +126,9 @@ async function registerAmong(
 ): Promise<Bot> {
   const planned = planAmong(deps, input, existing);
   checkBotPaths(planned, existing, options);
-  const bot = await deps.store.createBot(planned);
+  const bot = await deps.store.createBot(
+    deps.host === undefined ? planned : { ...planned, host: deps.host },
+  );
   await deps.bus.publishAndWait({
     type: "bot.registered",
     botId: bot.id,

@@ -35,6 +35,8 @@ export interface RepairServiceDeps {
   notify(notification: Notification): void;
   /** Epoch ms; injected by tests of the budget. */
   now?: () => number;
+  /** This daemon's host: only its bots' repairs are its own (docs/hosts.md). Absent: every bot's. */
+  host?: string;
 }
 
 /**
@@ -76,12 +78,24 @@ export class RepairService {
     });
   }
 
-  /** Starts following the supervisor's events; repairs a stopped clawops left running are marked interrupted. */
+  /**
+   * Starts following the supervisor's events; repairs a stopped clawops left
+   * running are marked interrupted: this host's bots' only, another host's
+   * daemon may be repairing its own right now.
+   */
   async start(): Promise<void> {
     this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
-    const recent = await this.deps.store.listRepairs({ limit: 1000 });
+    const { host } = this.deps;
+    const own =
+      host === undefined
+        ? null
+        : new Set((await this.deps.store.listBots({ host })).map((bot) => bot.id));
+    const mine = (botId: string) => own === null || own.has(botId);
+    const recent = (await this.deps.store.listRepairs({ limit: 1000 })).filter((r) =>
+      mine(r.botId),
+    );
     // An incident a previous clawops escalated stays open while its gateway is not running.
-    const instances = await this.deps.supervisor.instances();
+    const instances = (await this.deps.supervisor.instances()).filter((i) => mine(i.botId));
     for (const instance of instances) {
       const last = recent.find((r) => r.botId === instance.botId && r.outcome !== "skipped");
       if (last?.outcome === "escalated" && instance.state !== "running")

@@ -32,6 +32,8 @@ import { KyselyAccessStore } from "./kysely-access-store.js";
 import { KyselyVaultStore } from "./kysely-vault-store.js";
 import { KyselyTaskStore } from "./kysely-task-store.js";
 import type { TaskStore } from "./task-store.js";
+import type { HostStore } from "./host-store.js";
+import { KyselyHostStore } from "./kysely-host-store.js";
 import type { VaultStore } from "./vault-store.js";
 import { isForeignKeyViolation } from "./errors.js";
 import { inOrg } from "./org-scope.js";
@@ -51,6 +53,7 @@ export class KyselyStore implements Store {
   readonly vault: VaultStore;
   readonly access: AccessStore;
   readonly tasks: TaskStore;
+  readonly hosts: HostStore;
 
   /**
    * `native` is the driver under Kysely: SQLite's connection (required on
@@ -75,6 +78,7 @@ export class KyselyStore implements Store {
     this.vault = new KyselyVaultStore(db, location);
     this.access = new KyselyAccessStore(db, location);
     this.tasks = new KyselyTaskStore(db, dialect, location);
+    this.hosts = new KyselyHostStore(db);
   }
 
   async migrate(): Promise<MigrationReport> {
@@ -120,6 +124,7 @@ export class KyselyStore implements Store {
   async listBots(query: BotQuery = {}): Promise<Bot[]> {
     let q = this.db.selectFrom("bots").selectAll();
     if (query.org !== undefined) q = q.where("org", "=", query.org);
+    if (query.host !== undefined) q = q.where("host_id", "=", query.host);
     const rows = await q.orderBy("name").execute();
     return rows.map(toBot);
   }
@@ -147,6 +152,7 @@ export class KyselyStore implements Store {
       labels: JSON.stringify(bot.labels),
       openclaw_bin: bot.openclawBin,
       org: bot.org ?? DEFAULT_ORG,
+      host_id: bot.host ?? null,
       created_at: now,
       updated_at: now,
     };

@@ -31,6 +31,7 @@ export function toBot(row: Selectable<BotsTable>): Bot {
     labels: JSON.parse(row.labels) as Record<string, string>,
     openclawBin: row.openclaw_bin,
     org: row.org,
+    host: row.host_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -14,8 +14,19 @@ export interface BotsTable {
   openclaw_bin: string | null;
   /** `orgs.name` (009-bot-orgs). */
   org: string;
+  /** The host whose daemon runs it (011-hosts); null until a daemon claims it. */
+  host_id: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/** A daemon's host in a fleet of several (011-hosts). */
+export interface HostsTable {
+  id: string;
+  api_url: string;
+  version: string;
+  started_at: string;
+  last_seen_at: string;
 }
 
 /**
@@ -227,6 +238,7 @@ export interface AuditLogTable {
 
 export interface Database {
   bots: BotsTable;
+  hosts: HostsTable;
   removed_bots: RemovedBotsTable;
   events: EventsTable;
   gateway_instances: GatewayInstancesTable;

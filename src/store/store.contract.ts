@@ -11,6 +11,7 @@ import { accessStoreContract } from "./access-store.contract.js";
 import { migrationProvider } from "./migrations/index.js";
 import { orgScopeContract } from "./org-scope.contract.js";
 import { vaultStoreContract } from "./vault-store.contract.js";
+import { hostStoreContract } from "./host-store.contract.js";
 import type { NewBot, Store } from "./store.js";
 
 function newBot(name: string, port: number, extra: Partial<NewBot> = {}): NewBot {
@@ -314,6 +315,7 @@ export function describeStoreContract(
     accessStoreContract(sessions);
     orgScopeContract(sessions);
     taskStoreContract(sessions);
+    hostStoreContract(sessions);
   });
 }
 

@@ -8,15 +8,24 @@ import type { SessionStore } from "./session-store.js";
 import type { AccessStore } from "./access-store.js";
 import type { VaultStore } from "./vault-store.js";
 import type { TaskStore } from "./task-store.js";
+import type { HostStore } from "./host-store.js";
 
 export type { Dialect };
 
-/** A bot to insert: everything resolved (absolute paths, a port); `org` defaults to `DEFAULT_ORG`. */
-export type NewBot = Omit<Bot, "id" | "createdAt" | "updatedAt" | "org"> & { org?: string };
+/**
+ * A bot to insert: everything resolved (absolute paths, a port); `org`
+ * defaults to `DEFAULT_ORG`, `host` (the host that runs it) to none.
+ */
+export type NewBot = Omit<Bot, "id" | "createdAt" | "updatedAt" | "org" | "host"> & {
+  org?: string;
+  host?: string | null;
+};
 
 export interface BotQuery {
   /** Only this organisation's bots. */
   org?: string;
+  /** Only the bots this host runs (docs/hosts.md). */
+  host?: string;
 }
 
 export interface EventQuery {
@@ -111,6 +120,8 @@ export interface Store {
   readonly access: AccessStore;
   /** Tasks, their runs and schedules (task-store.ts). */
   readonly tasks: TaskStore;
+  /** The fleet's hosts and which bots each runs (host-store.ts). */
+  readonly hosts: HostStore;
 
   close(): Promise<void>;
 }

@@ -4,9 +4,10 @@ import type { CheckServices } from "../checks/check.js";
 import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot, Driver } from "../core/bot.js";
 import type { GatewayDriver } from "../drivers/driver.js";
-import { errorMessage } from "../core/errors.js";
+import { OpsError, errorMessage } from "../core/errors.js";
+import { forEachBounded } from "../core/bounded.js";
 import { startError } from "../core/start-failure.js";
-import type { GatewayInstance } from "../core/gateway-state.js";
+import { type GatewayInstance, LIVE_STATES } from "../core/gateway-state.js";
 import { createDrivers } from "../drivers/index.js";
 import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import type { EventBus } from "../events/bus.js";
@@ -35,6 +36,11 @@ export interface SupervisorDeps {
   drivers?: Record<Driver, GatewayDriver>;
   /** Told of every check run, with its duration in ms (metrics). */
   onCheck?: (bot: Bot, check: string, ok: boolean, durationMs: number) => void;
+  /**
+   * This daemon's host (docs/hosts.md): it supervises only the bots this
+   * host runs and refuses commands for another host's. Absent: every bot.
+   */
+  host?: string;
 }
 
 export interface LifecycleOptions {
@@ -91,16 +97,26 @@ export class Supervisor {
     };
   }
 
-  /** At daemon start: re-adopts what is still running and starts what should run. */
+  /**
+   * At daemon start: re-adopts what is still running and starts what should
+   * run, this host's bots only, at most `supervisor.startConcurrency` at once
+   * (a boot takes seconds and a core: a small host booting all at once
+   * thrashes). Gateways that were live resume first: re-adopting them is quick.
+   */
   async resumeAll(): Promise<void> {
     const [bots, saved] = await Promise.all([
-      this.options.store.listBots(),
+      this.options.store.listBots(this.scope()),
       this.options.store.listInstances(),
     ]);
     const byBot = new Map(saved.map((i) => [i.botId, i]));
     this.resumed = true;
-    await Promise.all(
-      bots.map(async (bot) => {
+    const quickFirst = [...bots].sort(
+      (a, b) => Number(!quickToResume(a, byBot)) - Number(!quickToResume(b, byBot)),
+    );
+    await forEachBounded(
+      quickFirst,
+      this.options.config.supervisor.startConcurrency,
+      async (bot) => {
         const runner = this.runnerOf(bot, byBot.get(bot.id) ?? null);
         try {
           await runner.resume("daemon");
@@ -110,8 +126,13 @@ export class Supervisor {
             "gateway.resume_failed",
           );
         }
-      }),
+      },
     );
+  }
+
+  /** The bots this supervisor runs: its host's, or all without a host. */
+  private scope(): { host?: string } {
+    return this.options.host === undefined ? {} : { host: this.options.host };
   }
 
   start(nameOrId: string, actor: string, options: LifecycleOptions = {}) {
@@ -130,6 +151,15 @@ export class Supervisor {
   async instances(): Promise<GatewayInstance[]> {
     const saved = await this.options.store.listInstances();
     return saved.map((i) => this.runners.get(i.botId)?.snapshot() ?? i);
+  }
+
+  /**
+   * The gateways this supervisor runs: this host's (docs/hosts.md), every
+   * bot's without a host scope. What the ingest follows and the metrics count.
+   */
+  async ownInstances(): Promise<GatewayInstance[]> {
+    const all = await this.instances();
+    return this.options.host === undefined ? all : all.filter((i) => this.runners.has(i.botId));
   }
 
   /**
@@ -179,7 +209,7 @@ export class Supervisor {
   async reconcile(actor: string): Promise<void> {
     // Before resumeAll has taken over the persisted gateways, a start here would spawn duplicates.
     if (!this.resumed) return;
-    const bots = await this.options.store.listBots();
+    const bots = await this.options.store.listBots(this.scope());
     const known = new Set(bots.map((b) => b.id));
     for (const [id, runner] of this.runners) {
       if (!known.has(id)) {
@@ -204,7 +234,7 @@ export class Supervisor {
     options: LifecycleOptions,
   ): Promise<GatewayInstance> {
     const bot = options.keepDesired
-      ? await requireBot(this.options.store, nameOrId)
+      ? await this.requireOwn(nameOrId)
       : await this.desire(nameOrId, command === "stop" ? "stopped" : "running");
     // A restart takes the registry entry (a new port or config) between the old process's stop
     // and the new one's start: the old one is drained and stopped as what it is.
@@ -214,9 +244,22 @@ export class Supervisor {
   }
 
   private async desire(nameOrId: string, desiredState: Bot["desiredState"]): Promise<Bot> {
-    const bot = await requireBot(this.options.store, nameOrId);
+    const bot = await this.requireOwn(nameOrId);
     if (bot.desiredState === desiredState) return bot;
     return this.options.store.updateBot(bot.id, { desiredState });
+  }
+
+  /** The bot, when this host runs it; `CONFLICT` naming its host otherwise (its daemon acts on it). */
+  private async requireOwn(nameOrId: string): Promise<Bot> {
+    const bot = await requireBot(this.options.store, nameOrId);
+    const { host } = this.options;
+    if (host !== undefined && typeof bot.host === "string" && bot.host !== host)
+      throw new OpsError(
+        "CONFLICT",
+        `bot "${bot.name}" is run by host "${bot.host}": act on it through any daemon's API, which forwards to that host`,
+        { details: { host: bot.host } },
+      );
+    return bot;
   }
 
   private async runner(bot: Bot, update = true): Promise<GatewayRunner> {
@@ -260,4 +303,10 @@ export class Supervisor {
       });
     }
   }
+}
+
+/** A bot whose resume needs no boot: stopped by wish, or live when the last clawops left it. */
+function quickToResume(bot: Bot, saved: Map<string, GatewayInstance>): boolean {
+  const state = saved.get(bot.id)?.state;
+  return bot.desiredState === "stopped" || (state !== undefined && LIVE_STATES.has(state));
 }

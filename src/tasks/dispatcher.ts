@@ -34,6 +34,11 @@ export interface TaskServiceDeps {
   retryFirstMs?: number;
   /** How long a finished attempt's usage is waited for in the ingested messages, default 5 s. */
   usageWaitMs?: number;
+  /**
+   * True when this daemon's host runs the bot (docs/hosts.md): only then does
+   * it dispatch or follow the bot's tasks. Absent: every bot's.
+   */
+  ownsBot?(botId: string): Promise<boolean>;
 }
 
 /**
@@ -89,6 +94,7 @@ export class Dispatcher {
     if (this.stopping.signal.aborted) return;
     for (const task of await this.deps.store.tasks.listDispatchable(this.iso())) {
       if (this.running.has(task.id) || this.stopping.signal.aborted) continue;
+      if (!(await this.owns(task.botId))) continue;
       await this.claimAndStart(task);
     }
   }
@@ -99,12 +105,16 @@ export class Dispatcher {
       status: "in_progress",
       limit: 1000,
     })) {
-      if (this.running.has(task.id)) continue;
+      if (this.running.has(task.id) || !(await this.owns(task.botId))) continue;
       const run = (await this.deps.store.tasks.listRuns(task.id)).at(-1);
       if (!run || run.outcome !== "running") continue;
       this.track(task, run, true);
       this.deps.log.info({ task: task.id, attempt: run.attempt }, "tasks.resumed");
     }
+  }
+
+  private async owns(botId: string): Promise<boolean> {
+    return this.deps.ownsBot ? this.deps.ownsBot(botId) : true;
   }
 
   /** Leaves attempts running on their gateways (resumed at the next start) and waits for the followers to let go. */

@@ -19,6 +19,8 @@ export interface TaskRuntimeDeps {
   log: Logger;
   /** The ingest's "stored what arrived so far" (its `idle()`). */
   ingestIdle(): Promise<void>;
+  /** This daemon's host: it dispatches only its bots' tasks (docs/hosts.md). Absent: every bot's. */
+  host?: string;
 }
 
 /** How often due tasks and schedules are looked for (new tasks are dispatched at once anyway). */
@@ -53,6 +55,15 @@ export function createTaskRuntime(deps: TaskRuntimeDeps) {
     admit: (bot) => assertNotBudgetPaused(store, resolveLimits(config.budgets), bot, Date.now()),
     // Bounded: a follow stuck on a hung gateway must not hold a task's end.
     ingestIdle: () => Promise.race([deps.ingestIdle(), sleep(2_000)]),
+    ...(deps.host === undefined
+      ? {}
+      : {
+          ownsBot: async (botId: string) => {
+            const bot = await store.findBot(botId);
+            // A removed bot's task fails wherever it is dispatched: any host may.
+            return !bot || typeof bot.host !== "string" || bot.host === deps.host;
+          },
+        }),
   });
   const schedules = new ScheduleService({
     store,
@@ -63,7 +74,10 @@ export function createTaskRuntime(deps: TaskRuntimeDeps) {
   return {
     tasks,
     schedules,
-    /** Resumes attempts a stopped daemon left running, then dispatches and fires on every tick. */
+    /**
+     * Resumes attempts a stopped daemon left running, then dispatches on every
+     * tick: this host's bots' tasks, on every host.
+     */
     start(loops: LoopRunner, signal: AbortSignal): void {
       let resumed = false;
       loops.every("tasks", TASKS_TICK_MS, signal, async () => {
@@ -71,8 +85,13 @@ export function createTaskRuntime(deps: TaskRuntimeDeps) {
           await tasks.resumeRunning();
           resumed = true;
         }
-        await schedules.fireDue();
         await tasks.dispatch();
+      });
+    },
+    /** Fires due schedules every tick until `signal` aborts: the fleet's leader's job alone. */
+    startSchedules(loops: LoopRunner, signal: AbortSignal): void {
+      loops.every("schedules", TASKS_TICK_MS, signal, async () => {
+        await schedules.fireDue();
       });
     },
     close: () => tasks.close(),

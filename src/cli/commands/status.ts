@@ -11,6 +11,9 @@ import { EXIT, emit, table } from "../output.js";
 
 interface StatusAnswer {
   daemon: {
+    /** An older daemon answers without the host fields. */
+    host?: string;
+    leader?: boolean;
     version: string;
     pid: number;
     uptimeMs: number;
@@ -19,6 +22,10 @@ interface StatusAnswer {
     store: { dialect: string; location: string };
   };
   readiness: Readiness;
+  /** The fleet's hosts (docs/hosts.md); an older daemon answers without them. */
+  hosts?: { id: string; apiUrl: string; lastSeenAt: string; reachable: boolean; self: boolean }[];
+  /** Each bot as the fleet shows it ("host unreachable" included). */
+  fleet?: { bot: string; host: string | null; state: string }[];
   bots: Bot[];
   gateways: (GatewayInstance & {
     bot: string;
@@ -91,17 +98,37 @@ export function renderStatus(s: StatusAnswer, now = Date.now()): string {
     `ready    ${s.readiness.ready ? "yes" : `no: ${failing}`}`,
     // An older daemon answers without warnings.
     ...(s.readiness.warnings ?? []).map((w) => `warning  ${w.part}: ${w.warning}`),
-    "",
   ];
+  // Several hosts on one PostgreSQL: which host answered, who leads, who is silent.
+  const multiHost = d.store.dialect === "postgres" && s.hosts !== undefined && d.host !== undefined;
+  if (multiHost) {
+    lines.push(`host     ${d.host}${d.leader ? " (leader)" : ""}`);
+    for (const h of s.hosts!.filter((h) => !h.self)) {
+      const ago = formatDurationMs(Math.max(0, now - Date.parse(h.lastSeenAt)));
+      lines.push(
+        `         ${h.id} ${h.apiUrl} ${h.reachable ? "reachable" : "UNREACHABLE"} (seen ${ago} ago)`,
+      );
+    }
+  }
+  lines.push("");
   if (s.bots.length === 0) {
     lines.push('no bots registered (add one with "clawops bot add NAME")');
     return lines.join("\n");
   }
   const gateways = new Map(s.gateways.map((g) => [g.botId, g]));
+  const shown = new Map((s.fleet ?? []).map((f) => [f.bot, f]));
+  const rows = s.bots.map((bot) => {
+    const row = gatewayRow(bot, gateways.get(bot.id), now);
+    const fleet = shown.get(bot.name);
+    // Its last known state is not news from a silent host: nothing is said to have crashed.
+    if (fleet?.state === "host unreachable") row[1] = fleet.state;
+    return multiHost ? [row[0]!, fleet?.host ?? "-", ...row.slice(1)] : row;
+  });
   lines.push(
     table(
       [
         "BOT",
+        ...(multiHost ? ["HOST"] : []),
         "STATE",
         "PID",
         "PORT",
@@ -113,11 +140,12 @@ export function renderStatus(s: StatusAnswer, now = Date.now()): string {
         "SESSIONS",
         "LAST EXIT",
       ],
-      s.bots.map((bot) => gatewayRow(bot, gateways.get(bot.id), now)),
+      rows,
     ),
   );
   const reasons = s.bots.flatMap((bot) => {
     const g = gateways.get(bot.id);
+    if (shown.get(bot.name)?.state === "host unreachable") return [];
     return g && !["running", "stopped"].includes(g.state)
       ? [`${bot.name}: ${g.state}: ${g.reason}`]
       : [];

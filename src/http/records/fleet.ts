@@ -16,6 +16,9 @@ export const botSchema = z
     labels: z.record(z.string(), z.string()),
     openclawBin: z.string().nullable().meta({ description: "null: clawops's default" }),
     org: z.string().meta({ description: "the organisation it belongs to" }),
+    host: z.string().nullable().optional().meta({
+      description: "the host whose daemon runs its gateway (docs/hosts.md); null until claimed",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -83,9 +86,29 @@ export const readinessSchema = z
   })
   .meta({ id: "Readiness" });
 
+/** A host of the fleet (src/hosts/fleet-hosts.ts `HostView`). */
+export const hostSchema = z
+  .object({
+    id: z.string(),
+    apiUrl: z.string().meta({ description: "where its daemon's API answers" }),
+    version: z.string(),
+    startedAt: z.string(),
+    lastSeenAt: z.string().meta({ description: "its last heartbeat" }),
+    reachable: z.boolean().meta({ description: "heard from within host.unreachableAfter" }),
+    self: z.boolean().meta({ description: "the host of the daemon that answered" }),
+  })
+  .meta({ id: "Host" });
+
+/** What the fleet view shows of a bot: its gateway's state, or that its host is unreachable. */
+export const FLEET_STATES = [...GATEWAY_STATES, "host unreachable"] as const;
+
 /** `GET /api/v1/status`. */
 export const statusSchema = z.object({
   daemon: z.object({
+    host: z.string().meta({ description: "this daemon's host id (docs/hosts.md)" }),
+    leader: z
+      .boolean()
+      .meta({ description: "runs the fleet's singletons (Telegram poller, budgets, schedules)" }),
     version: z.string(),
     pid: z.number().int(),
     startedAt: z.string(),
@@ -95,7 +118,20 @@ export const statusSchema = z.object({
     http: z.string(),
   }),
   readiness: readinessSchema,
+  hosts: z.array(hostSchema),
   bots: z.array(botSchema),
+  fleet: z
+    .array(
+      z.object({
+        bot: z.string(),
+        host: z.string().nullable(),
+        state: z.enum(FLEET_STATES),
+      }),
+    )
+    .meta({
+      description:
+        'each bot as the fleet shows it: its gateway\'s state ("stopped" without one), or "host unreachable" when its host stopped reporting (never "crashed": nothing restarts it elsewhere)',
+    }),
   gateways: z.array(
     gatewaySchema.extend({
       bot: z.string().meta({ description: "the bot's name" }),

@@ -114,12 +114,22 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
           summary: `${action[0]!.toUpperCase()}${action.slice(1)} a bot's gateway`,
           params: botParams,
           response: withErrors({ 200: lifecycleAnswer }, 403, 409),
+          description:
+            "For a bot another host runs, the call is forwarded to that host's daemon and its answer relayed; 503 naming the host when it is unreachable (docs/hosts.md).",
         },
       },
-      async (request) => {
-        const { id } = await scopedBot(ctx, request, request.params.name);
-        const gateway = await ctx.supervisor[action](id, actorOf(request));
-        return { bot: await scopedBot(ctx, request, id), gateway };
+      async (request, reply) => {
+        const bot = await scopedBot(ctx, request, request.params.name);
+        // Another host runs it: its daemon acts, with the caller's own credentials (docs/hosts.md).
+        if (ctx.hosts.ownedElsewhere(bot)) {
+          const path = `/api/v1/bots/${encodeURIComponent(bot.id)}/${action}`;
+          const relayed = await ctx.hosts.forward(bot, path, request);
+          return reply
+            .status(relayed.status as 200)
+            .send(relayed.body as z.infer<typeof lifecycleAnswer>);
+        }
+        const gateway = await ctx.supervisor[action](bot.id, actorOf(request));
+        return { bot: await scopedBot(ctx, request, bot.id), gateway };
       },
     );
   }

@@ -12,12 +12,15 @@ export function statusRoutes(app: Api, ctx: DaemonContext) {
     response: withErrors({ 200: statusSchema }),
   };
   app.get("/api/v1/status", { schema }, async (request) => {
-    const [readiness, bots, gateways] = await Promise.all([
+    const [readiness, bots, gateways, hosts] = await Promise.all([
       ctx.readiness(),
       // The principal's organisation's bots; their gateways only, below.
       ctx.store.listBots({ org: scopeOf(request) }),
       ctx.supervisor.instances(),
+      ctx.hosts.list(),
     ]);
+    const states = new Map(gateways.map((g) => [g.botId, g.state]));
+    const reachable = new Map(hosts.map((h) => [h.id, h.reachable]));
     const names = new Map(bots.map((bot) => [bot.id, bot.name]));
     // How each live gateway's sessions are followed: over the protocol or its JSONL files.
     const followed = new Map(
@@ -25,6 +28,8 @@ export function statusRoutes(app: Api, ctx: DaemonContext) {
     );
     return {
       daemon: {
+        host: ctx.hosts.id,
+        leader: ctx.hosts.leader(),
         version: ctx.version,
         pid: process.pid,
         startedAt: new Date(ctx.startedAt).toISOString(),
@@ -34,7 +39,18 @@ export function statusRoutes(app: Api, ctx: DaemonContext) {
         http: apiBaseUrl(ctx.config.http),
       },
       readiness,
+      hosts,
       bots,
+      fleet: bots.map((bot) => {
+        const host = bot.host ?? null;
+        // A host that stopped reporting: its gateways' last states are not news, nor crashes.
+        const lost = host !== null && ctx.hosts.ownedElsewhere(bot) && reachable.get(host) !== true;
+        return {
+          bot: bot.name,
+          host,
+          state: lost ? ("host unreachable" as const) : (states.get(bot.id) ?? "stopped"),
+        };
+      }),
       // Each with its bot's name, for scripts (`jq '.gateways[] | select(.bot=="demo")'`);
       // a removed bot's last record is not shown.
       gateways: gateways.flatMap((gateway) => {

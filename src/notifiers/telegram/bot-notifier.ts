@@ -134,8 +134,9 @@ export function createBotNotifier(
 
     async start(signal) {
       if (!config.commands || polling) return;
-      // One poller per token: with several clawops hosts this must become a leader-elected
-      // singleton (PostgreSQL advisory lock); two pollers make Telegram answer 409 Conflict.
+      // One poller per token: with several clawops hosts the daemon starts it on the fleet's
+      // leader only (docs/hosts.md); two pollers make Telegram answer 409 Conflict. A poller
+      // stopped by its signal (leadership lost) may be started again.
       const pollSignal = AbortSignal.any([signal, stop.signal]);
       polling = pollUpdates(
         bot,
@@ -148,9 +149,13 @@ export function createBotNotifier(
           },
         },
         pollSignal,
-      ).catch((error: unknown) => {
-        deps.log.error({ err: redact(errorMessage(error)) }, "telegram.poller_crashed");
-      });
+      )
+        .catch((error: unknown) => {
+          deps.log.error({ err: redact(errorMessage(error)) }, "telegram.poller_crashed");
+        })
+        .finally(() => {
+          polling = null;
+        });
     },
 
     async close() {

@@ -10,6 +10,7 @@ import { vault } from "./007-vault.js";
 import { access } from "./008-access.js";
 import { botOrgs } from "./009-bot-orgs.js";
 import { tasks } from "./010-tasks.js";
+import { hosts } from "./011-hosts.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -27,6 +28,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "008-access": access(dialect),
     "009-bot-orgs": botOrgs(dialect),
     "010-tasks": tasks(dialect),
+    "011-hosts": hosts(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
