@@ -27,3 +27,18 @@ export function concurrencyLimit(max: number): Limit {
     }
   };
 }
+
+/**
+ * Runs `work` on every item with at most `limit` running at once, started in
+ * the items' order; resolves when all have settled. A rejection is `work`'s
+ * to handle: one that escapes rejects the whole run after the others settled.
+ */
+export async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const run = concurrencyLimit(Math.max(1, Math.floor(limit)));
+  const results = await Promise.allSettled(items.map((item) => run(() => work(item))));
+  for (const result of results) if (result.status === "rejected") throw result.reason;
+}

@@ -5,7 +5,7 @@ import type { ClawopsConfig } from "../config/schema.js";
 import type { Bot, Driver } from "../core/bot.js";
 import type { GatewayDriver } from "../drivers/driver.js";
 import { OpsError, errorMessage } from "../core/errors.js";
-import { forEachBounded } from "../core/bounded.js";
+import { forEachBounded } from "../core/limit.js";
 import { startError } from "../core/start-failure.js";
 import { type GatewayInstance, LIVE_STATES } from "../core/gateway-state.js";
 import { createDrivers } from "../drivers/index.js";
