@@ -353,7 +353,7 @@ function refusal(refused: NonNullable<Watch["refused"]>, base: string): StepFail
     case "CONTROL_UI_ORIGIN_NOT_ALLOWED":
       return new StepFailure(
         said,
-        `add "${new URL(base).origin}" to gateway.controlUi.allowedOrigins in the bot's openclaw.json (OpenClaw applies it without a restart)`,
+        `add "${new URL(base).origin}" to gateway.controlUi.allowedOrigins in the bot's openclaw.json (OpenClaw restarts itself to apply it)`,
         evidence,
       );
     case "PAIRING_REQUIRED":
