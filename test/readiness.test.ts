@@ -1,6 +1,8 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type Server, createServer as createTlsServer } from "node:tls";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +12,14 @@ import { sleep } from "../src/core/time.js";
 import { type StandinGateway, startStandinGateway } from "./harness/standin-gateway.js";
 import { type VoiceServers, startVoiceServers } from "./harness/voice.js";
 import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
+import {
+  addUsers,
+  chromiumAvailable,
+  collectPageErrors,
+  launchBrowser,
+} from "./helpers/browser.js";
 import { serviceUrl } from "./helpers/services.js";
+import { registerSecret } from "./helpers/witness.js";
 import { makeCertificate, opensslAvailable } from "./helpers/tls.js";
 
 const run = promisify(execFile);
@@ -31,8 +40,14 @@ function toolsAvailable(): boolean {
 const PG = serviceUrl("CLAWOPS_TEST_DATABASE_URL", "PostgreSQL");
 const REDIS = serviceUrl("CLAWOPS_TEST_REDIS_URL", "Redis");
 const SENTENCE = "The quick brown fox jumps over the lazy dog.";
-const STT_KEY = "sk-stt-readiness-0123456789abcdef";
-const GW_TOKEN = "readiness-gateway-token-0123456789abcdef";
+// Registered: the witness scan fails the run if clawops ever printed, served or stored them.
+const STT_KEY = registerSecret("sk-stt-readiness-0123456789abcdef", "readiness STT key");
+const GW_TOKEN = registerSecret(
+  "readiness-gateway-token-0123456789abcdef",
+  "readiness gateway token",
+);
+const PASSWORD = registerSecret(`pw-${randomBytes(12).toString("hex")}`, "readiness page password");
+const SHOTS = process.env.TEST_SCREENSHOTS ?? path.join(tmpdir(), "clawops-screenshots");
 
 /**
  * `clawops readiness` end to end: real PostgreSQL and Redis (scripts/services.sh)
@@ -444,6 +459,43 @@ describe.runIf(PG && REDIS && toolsAvailable())("clawops readiness", () => {
     expect(JSON.stringify(fresh)).not.toContain(STT_KEY);
     expect((await fetch(`${daemon.url}/api/v1/readiness`)).status).toBe(401);
   });
+
+  it.runIf(chromiumAvailable())(
+    "shows the score and every component with its verdict, fix and evidence on the dashboard",
+    async () => {
+      await addUsers(dir, [["ada", "admin"]], PASSWORD);
+      const browser = await launchBrowser();
+      const errors: string[] = [];
+      try {
+        const page = await browser.context.newPage();
+        collectPageErrors(page, errors);
+        await page.setViewportSize({ width: 1280, height: 800 });
+        await page.goto(daemon.url);
+        await page.fill("#name", "ada");
+        await page.fill("#password", PASSWORD);
+        await page.click("button[type=submit]");
+        await page.click("nav.pages >> text=Readiness");
+        await page.locator("[data-testid=readiness-score]").waitFor({ timeout: 60_000 });
+        expect(await page.locator("[data-testid=readiness-score]").textContent()).toBe("92/100");
+        expect(await page.locator("li.readiness-item").count()).toBe(12);
+        const volatile = page.locator('li[data-check="redis-volatile"]');
+        expect(await volatile.locator(".verdict").textContent()).toBe("warn");
+        expect(await volatile.locator(".fix").textContent()).toContain("appendonly yes");
+        expect(await volatile.locator(".evidence").textContent()).toContain("appendonly");
+        mkdirSync(SHOTS, { recursive: true });
+        await page.screenshot({ path: path.join(SHOTS, "readiness.png"), fullPage: true });
+        await page.emulateMedia({ colorScheme: "dark" });
+        await page.screenshot({ path: path.join(SHOTS, "readiness-dark.png"), fullPage: true });
+        await page.emulateMedia({ colorScheme: "light" });
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.screenshot({ path: path.join(SHOTS, "readiness-phone.png"), fullPage: true });
+        expect(await page.content()).not.toContain(STT_KEY);
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
 
 /** A self-signed certificate for 127.0.0.1 that expired on 2 January 2020 (openssl ca sets past dates). */

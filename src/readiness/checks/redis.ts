@@ -85,7 +85,7 @@ export const redis = defineCheck({
         };
       }
       const persistent = aof === "yes" || save.trim() !== "";
-      const evidence = { version, appendonly: aof, save: save.trim() };
+      const evidence = { version, appendonly: aof, save: save.trim() || "off" };
       if (!persistent && config.requirePersistence) {
         return {
           status: "warn",

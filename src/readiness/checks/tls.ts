@@ -102,7 +102,7 @@ export const tls = defineCheck({
     }
     return {
       status: "pass",
-      summary: `trusted, valid for ${servername}, ${config.warnDays}+ days left`,
+      summary: `trusted, valid for ${servername}, not expiring within ${config.warnDays} day(s)`,
       evidence,
     };
   },

@@ -59,7 +59,10 @@ export const webrtcSignalling = defineCheck({
         };
       }
       const openMs = Math.round(performance.now() - started);
-      const evidence = { protocol: socket.protocol || "", sent: config.send !== undefined };
+      const evidence = {
+        ...(socket.protocol ? { protocol: socket.protocol } : {}),
+        sent: config.send !== undefined,
+      };
       if (config.send === undefined) {
         return {
           status: "pass",
