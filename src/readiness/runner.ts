@@ -42,6 +42,8 @@ export interface ReadinessReport {
 
 export interface RunReadinessOptions {
   signal?: AbortSignal;
+  /** Called once before the checks start, with the components' names (for progress). */
+  onStart?: (names: string[]) => void;
   /** Called as each component finishes (for progress). */
   onResult?: (result: ReadinessResult, done: number, total: number) => void;
 }
@@ -69,6 +71,7 @@ export async function runReadiness(
   }
   const password = urlPassword(deps.config.database.url) ?? urlPassword(deps.config.redis.url);
   if (password) secrets.push(password);
+  options.onStart?.(plan.map((p) => p.name));
   let done = 0;
   const timed = await Promise.all(
     plan.map(async (component) => {

@@ -62,9 +62,13 @@ export function registerReadiness(program: Command) {
             { config, store, bots, ...(options.only ? { only: options.only } : {}) },
             progress
               ? {
+                  onStart: (names: string[]) =>
+                    process.stderr.write(`readiness: checking ${names.length} components…`),
                   onResult: (result: ReadinessResult, done: number, total: number) =>
                     process.stderr.write(
-                      `\r\x1b[2Kreadiness: ${done}/${total} checked (${result.name}: ${result.status})${done === total ? "\n" : ""}`,
+                      done === total
+                        ? "\r\x1b[2K"
+                        : `\r\x1b[2Kreadiness: ${done}/${total} checked (${result.name}: ${result.status}), waiting for the rest…`,
                     ),
                 }
               : {},
