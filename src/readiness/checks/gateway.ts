@@ -3,6 +3,7 @@ import { duration } from "../../core/duration.js";
 import { errorMessage } from "../../core/errors.js";
 import { type VerifyTarget, runVerify } from "../../verify/verify.js";
 import { type ReadinessDeps, componentSchema, defineCheck, envName, httpUrl } from "../check.js";
+import { shownUrl } from "../redact.js";
 
 const schema = componentSchema(
   "gateway",
@@ -33,7 +34,8 @@ export const gateway = defineCheck({
   id: "gateway",
   title: "OpenClaw gateway",
   schema,
-  target: (config) => (config.bot ? `bot ${config.bot}` : (config.url ?? "every bot")),
+  target: (config) =>
+    config.bot ? `bot ${config.bot}` : config.url ? shownUrl(config.url) : "every bot",
   async run(config, deps, signal) {
     let target: VerifyTarget;
     try {
