@@ -510,6 +510,49 @@ describe.runIf(PG && REDIS && toolsAvailable())("clawops readiness", () => {
       }
     },
   );
+
+  // Last: it registers a bot, which every later report would check.
+  it("checks every registered bot's gateway with no declaration, the doctor included", async () => {
+    const stateDir = path.join(dir, "bots", "alpha");
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(
+      path.join(stateDir, "openclaw.json"),
+      JSON.stringify({ gateway: { port: gateway.port, auth: { mode: "token", token: GW_TOKEN } } }),
+    );
+    const added = await runCli(
+      [
+        "bot",
+        "add",
+        "alpha",
+        "--port",
+        String(gateway.port),
+        "--state-dir",
+        stateDir,
+        "--desired",
+        "stopped",
+      ],
+      { cwd: dir },
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const { report, stderr } = await readiness(["--only", "gateway:alpha"]);
+    const alpha = result(report, "gateway:alpha");
+    expect(alpha, stderr).toMatchObject({ source: "built-in", target: "bot alpha" });
+    expect(alpha.evidence).toMatchObject({
+      url: `http://127.0.0.1:${gateway.port}`,
+      probes: "pass",
+      websocket: "pass",
+      chat: "skip",
+    });
+    // The doctor sees what is wrong with this bot: its port is held by a process that is not its
+    // gateway (the stand-in, in this test's own process), so clawops could not start it there.
+    expect(alpha).toMatchObject({ status: "fail" });
+    expect(alpha.evidence.doctor).toBe("fail");
+    expect(alpha.summary).toMatch(
+      /^doctor failed: 1 error: fleet\/port-in-use: port \d+ is held by pid/,
+    );
+    expect(alpha.fix).toContain("clawops doctor");
+    expect(JSON.stringify(report)).not.toContain(GW_TOKEN);
+  });
 });
 
 /** A self-signed certificate for 127.0.0.1 that expired on 2 January 2020 (openssl ca sets past dates). */
