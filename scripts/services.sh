@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # Debian's packages the tests need (installed only when missing, only as root).
-TEST_DEBIAN_PACKAGES=(postgresql redis-server chromium caddy jq python3 systemd prometheus prometheus-alertmanager)
+TEST_DEBIAN_PACKAGES=(postgresql redis-server chromium caddy jq python3 systemd prometheus prometheus-alertmanager espeak-ng)
 
 pg_bin_dir() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
@@ -23,6 +23,8 @@ missing_debian_packages() {
   # The monitoring pack's tests: promtool and a real Prometheus, amtool (test/monitoring.test.ts).
   { command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || missing+=(prometheus)
   command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+  # The readiness STT check speaks its sample with it (test/readiness.test.ts).
+  command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
   echo "${missing[@]:-}"
 }
 

@@ -8,6 +8,7 @@ import { registerBudgetCommands } from "./commands/budget.js";
 import { registerChat } from "./commands/chat.js";
 import { registerLoad } from "./commands/load.js";
 import { registerVerify } from "./commands/verify.js";
+import { registerReadiness } from "./commands/readiness.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerProvision } from "./commands/provision.js";
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerChat(program);
   registerLoad(program);
   registerVerify(program);
+  registerReadiness(program);
   registerEvents(program);
   registerSessionCommands(program);
   registerTaskCommands(program);

@@ -8,6 +8,7 @@ import { duration } from "../core/duration.js";
 import { checksConfigSchema } from "../checks/index.js";
 import { botInputSchema, portSchema } from "../core/bot.js";
 import { notifyConfigSchema } from "../notifiers/index.js";
+import { readinessConfigSchema } from "../readiness/index.js";
 import { repairConfigSchema } from "../repair/settings.js";
 import { vaultConfigSchema } from "../vault/settings.js";
 
@@ -289,6 +290,8 @@ export const configSchema = z.strictObject({
   statusPages: statusPagesConfigSchema,
   /** Scheduled backups with retention, run by the daemon (docs/backup.md); off by default. */
   backups: backupsConfigSchema,
+  /** The components `clawops readiness` checks (docs/readiness.md). */
+  readiness: readinessConfigSchema,
 });
 
 /** Validated clawops configuration. Durations are milliseconds; paths are absolute. */

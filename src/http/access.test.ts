@@ -83,6 +83,8 @@ const EXPECTED: Record<string, Access> = {
   "POST /api/v1/tasks/:id/cancel": "operator",
   "POST /api/v1/tasks/:id/retry": "operator",
   "GET /api/v1/schedules": "viewer",
+  // Daemon-wide principals only: the route refuses other organisations' (403) itself.
+  "GET /api/v1/readiness": "viewer",
   // A schedule spends unattended: making, changing and resuming one is an admin's.
   "POST /api/v1/schedules": "admin",
   "GET /api/v1/schedules/:id": "viewer",

@@ -28,6 +28,7 @@ import { doctorRoutes } from "./routes/doctor.js";
 import { eventRoutes } from "./routes/events.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { probeRoutes } from "./routes/probes.js";
+import { readinessRoutes } from "./routes/readiness.js";
 import { repairRoutes } from "./routes/repairs.js";
 import { notificationRoutes } from "./routes/notifications.js";
 import { statusRoutes } from "./routes/status.js";
@@ -159,6 +160,7 @@ export function buildHttpServer(
     approvalRoutes(api, ctx);
     taskRoutes(api, ctx);
     scheduleRoutes(api, ctx);
+    readinessRoutes(api, ctx);
     // The hub is read when a client connects: what builds the server need not have one yet.
     sseRoute(api, () => ctx.realtime);
     wsRoute(scope, () => ctx.realtime, ctx.config.http);

@@ -59,6 +59,8 @@ export interface VerifyOptions {
   chatTimeoutMs: number;
   /** The browser step's Chromium and screenshot folder; null skips the step (--no-browser). */
   browser: BrowserOptions | null;
+  /** Whether to chat at all (default true): a turn costs tokens; readiness asks for it only when told. */
+  chat?: boolean;
   onStep?: (step: VerifyStep) => void;
 }
 
@@ -130,7 +132,9 @@ export async function runVerify(
   );
   let chat: VerifyStep;
   try {
-    if (ws.verdict !== "pass" || !client) {
+    if (options.chat === false) {
+      chat = record(skipped("chat", "chat round trip", "not asked for (a chat turn costs tokens)"));
+    } else if (ws.verdict !== "pass" || !client) {
       chat = record(skipped("chat", "chat round trip", "no WebSocket connection to chat over"));
     } else {
       const connected: GatewayClient = client;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 
@@ -7,8 +8,9 @@ import { WebSocketServer, type WebSocket } from "ws";
  * tester's upper range (a real gateway takes ~1 GB and a 2-core host runs
  * three at most): the same challenge, connect and hello-ok, `chat.send`
  * answered with `{runId, status: "started"}`, then `chat` delta events and a
- * final frame (docs/openclaw-2026.9.6.md, "Event sequence of one turn"). It
- * does nothing else a gateway does: no agent, no LLM, no sessions.
+ * final frame (docs/openclaw-2026.9.6.md, "Event sequence of one turn"), and
+ * the `/healthz` and `/readyz` probes. It does nothing else a gateway does: no
+ * agent, no LLM, no sessions.
  */
 export interface StandinOptions {
   token: string;
@@ -30,9 +32,21 @@ export interface StandinGateway {
 }
 
 export async function startStandinGateway(options: StandinOptions): Promise<StandinGateway> {
-  const server = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
-  await new Promise<void>((resolve) => server.once("listening", resolve));
-  const port = (server.address() as AddressInfo).port;
+  // OpenClaw's unauthenticated probes on the same port, as `clawops verify` and readiness read them.
+  const startedAt = Date.now();
+  const http = createServer((request, response) => {
+    const body =
+      request.url === "/healthz"
+        ? { ok: true, status: "live" }
+        : request.url === "/readyz"
+          ? { ready: true, failing: [], uptimeMs: Date.now() - startedAt }
+          : null;
+    response.writeHead(body ? 200 : 404, { "content-type": "application/json" });
+    response.end(JSON.stringify(body ?? { error: { message: "not found" } }));
+  });
+  const server = new WebSocketServer({ server: http, perMessageDeflate: false });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const port = (http.address() as AddressInfo).port;
   let open = 0;
   let turns = 0;
   server.on("connection", (ws) => {
@@ -96,7 +110,7 @@ export async function startStandinGateway(options: StandinOptions): Promise<Stan
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of server.clients) client.terminate();
-        server.close(() => resolve());
+        server.close(() => http.close(() => resolve()));
       }),
   };
 }

@@ -15,6 +15,7 @@ const Approvals = lazy(() => import("./Approvals.js"));
 const NotificationsPage = lazy(() => import("./Notifications.js"));
 const Repairs = lazy(() => import("./Repairs.js"));
 const Access = lazy(() => import("./Access.js"));
+const Readiness = lazy(() => import("./Readiness.js"));
 
 const ADMINS = new Set(["admin", "owner"]);
 
@@ -45,6 +46,8 @@ function Shell({ principal }: { principal: Principal }) {
   const route = useRoute();
   const live = useLiveEvents(principal.org);
   const admin = ADMINS.has(principal.role);
+  // The readiness report is about infrastructure every organisation shares: the install's own only.
+  const daemonWide = principal.org === "default";
   const logout = async () => {
     await api("/auth/logout", { method: "POST" }).catch(() => undefined);
     rememberCsrf(null);
@@ -65,6 +68,9 @@ function Shell({ principal }: { principal: Principal }) {
             <NavLink route={route} page="tasks" href="#/tasks" label="Tasks" />
             <NavLink route={route} page="approvals" href="#/approvals" label="Approvals" />
             <NavLink route={route} page="repairs" href="#/repairs" label="Repairs" />
+            {daemonWide && (
+              <NavLink route={route} page="readiness" href="#/readiness" label="Readiness" />
+            )}
             {admin && <NavLink route={route} page="access" href="#/access" label="Access" />}
           </nav>
           <span className="who">
@@ -93,6 +99,8 @@ function Shell({ principal }: { principal: Principal }) {
             <NotificationsPage />
           ) : route.page === "repairs" ? (
             <Repairs principal={principal} />
+          ) : route.page === "readiness" && daemonWide ? (
+            <Readiness />
           ) : route.page === "access" && admin ? (
             <Access principal={principal} />
           ) : (

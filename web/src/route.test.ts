@@ -19,6 +19,7 @@ describe("the dashboard's routes and timeline lines", () => {
     expect(parseRoute("#/notifications")).toEqual({ page: "notifications" });
     expect(parseRoute("#/repairs")).toEqual({ page: "repairs" });
     expect(parseRoute("#/access")).toEqual({ page: "access" });
+    expect(parseRoute("#/readiness")).toEqual({ page: "readiness" });
     expect(parseRoute("#/access/x")).toEqual({ page: "fleet" });
     expect(parseRoute("#/bots/../x")).toEqual({ page: "fleet" });
     expect(parseRoute("#/bots/Alpha")).toEqual({ page: "fleet" });

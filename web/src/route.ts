@@ -8,7 +8,8 @@ export type BotTab = (typeof BOT_TABS)[number];
  * The page the URL's fragment names: `#/` the fleet, `#/tasks` the board,
  * `#/approvals` the execs waiting for a decision, `#/notifications` what
  * clawops told, `#/repairs` the repair budget and pauses, `#/access` users
- * and API tokens (admins), `#/bots/<name>[/<tab>]` a bot,
+ * and API tokens (admins), `#/readiness` the production-readiness report
+ * (the install's own organisation), `#/bots/<name>[/<tab>]` a bot,
  * `#/bots/<name>/sessions/<id>` one of its transcripts.
  */
 export type Route =
@@ -18,6 +19,7 @@ export type Route =
   | { page: "notifications" }
   | { page: "repairs" }
   | { page: "access" }
+  | { page: "readiness" }
   | { page: "bot"; name: string; tab: BotTab; session: string | null };
 
 const BOT = /^#\/bots\/([a-z0-9][a-z0-9_-]{0,62})(?:\/([a-z]+)(?:\/([^/]+))?)?$/;
@@ -28,6 +30,7 @@ export function parseRoute(hash: string): Route {
   if (hash === "#/notifications") return { page: "notifications" };
   if (hash === "#/repairs") return { page: "repairs" };
   if (hash === "#/access") return { page: "access" };
+  if (hash === "#/readiness") return { page: "readiness" };
   const match = BOT.exec(hash);
   if (!match) return { page: "fleet" };
   const tab = (match[2] ?? "overview") as BotTab;
