@@ -4,6 +4,7 @@ import { OpsError } from "../core/errors.js";
 import type { DoctorService } from "../doctor/service.js";
 import { gatewayEnv } from "../gateway/environment.js";
 import { gatewayTokenFrom, readOpenClawConfig } from "../gateway/openclaw-config.js";
+import { botDoctor } from "../verify/doctor-step.js";
 import type { VerifyTarget } from "../verify/verify.js";
 
 /**
@@ -34,18 +35,6 @@ export function resolveGatewayTarget(
     name: bot.name,
     url: `http://127.0.0.1:${bot.port}`,
     token,
-    doctor: async () => {
-      const report = await doctor.check(
-        { configFile: bot.configPath, stateDir: bot.stateDir, bot },
-        { speed: "all" },
-      );
-      return {
-        errors: report.counts.error,
-        warnings: report.counts.warning,
-        messages: report.findings
-          .filter((f) => f.severity === "error")
-          .map((f) => `${f.id}: ${f.message}`),
-      };
-    },
+    doctor: botDoctor(doctor, { configFile: bot.configPath, stateDir: bot.stateDir, bot }),
   };
 }

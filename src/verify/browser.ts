@@ -19,6 +19,16 @@ import {
  * refused token, uncaught page errors, console errors, failed app requests.
  */
 
+/** A quiet headless Chromium: no GPU, no QUIC, no first-run, update or sync traffic. */
+export const HEADLESS_CHROMIUM_ARGS = [
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+] as const;
+
 export interface BrowserOptions {
   /** Chromium's binary (Debian's `/usr/bin/chromium` by default). */
   executablePath: string;
@@ -86,14 +96,7 @@ export async function checkBrowser(
   try {
     browser = await chromium.launch({
       executablePath: options.executablePath,
-      args: [
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: [...HEADLESS_CHROMIUM_ARGS],
     });
   } catch (error) {
     throw new StepFailure(

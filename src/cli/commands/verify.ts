@@ -10,6 +10,7 @@ import { isLoopbackUrl } from "../../gateway/auth.js";
 import { GatewayClient } from "../../gateway/client.js";
 import { DeviceKeyring } from "../../gateway/device-identity.js";
 import type { DevicePairing } from "../../verify/browser.js";
+import { botDoctor } from "../../verify/doctor-step.js";
 import {
   type VerifyReport,
   type VerifyStep,
@@ -120,18 +121,7 @@ async function resolveVerifyTarget(options: VerifyOptions, arg: string): Promise
         name: bot.name,
         url,
         token,
-        doctor: async () => {
-          const report = await doctor.check(resolveDoctorTargets(bots, { bot: bot.name })[0]!, {
-            speed: "all",
-          });
-          return {
-            errors: report.counts.error,
-            warnings: report.counts.warning,
-            messages: report.findings
-              .filter((f) => f.severity === "error")
-              .map((f) => `${f.id}: ${f.message}`),
-          };
-        },
+        doctor: botDoctor(doctor, resolveDoctorTargets(bots, { bot: bot.name })[0]!),
         ...(keyring ? { keyring } : {}),
         pairing: loopbackPairing(bot.port, token),
       };
