@@ -219,11 +219,13 @@ describe.runIf(chromiumAvailable())("the admin pages in Chromium", () => {
 
   it("shows a viewer no Access link and no pause button, and the API refuses them", async () => {
     await logIn("vic");
+    // Readiness is a viewer's page too (the install's own organisation).
     expect(await page.locator("nav.pages a").allTextContents()).toEqual([
       "Fleet",
       "Tasks",
       "Approvals",
       "Repairs",
+      "Readiness",
     ]);
     await page.goto(`${daemon.url}/#/access`);
     await page.locator('tr[data-bot="alpha"]').waitFor();
