@@ -142,6 +142,9 @@ export class ScheduleService {
       // Never two runs of one schedule at once: due again once the last one has ended.
       if (last && OPEN_STATUSES.includes(last.status)) return null;
     }
+    // The last run may have ended since this pass began (tasks end on their own loop): the new
+    // run is made now, never stamped before the end of the one it follows.
+    at = Math.max(at, this.now());
     const bot = await store.findBot(schedule.botId);
     if (!bot) return null;
     const next = nextRunAfter(Date.parse(schedule.nextRunAt), schedule.everyMs, at);
