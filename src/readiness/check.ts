@@ -117,3 +117,23 @@ export type DefinedCheck<S extends z.ZodType> = Omit<ReadinessCheck<z.output<S>>
 export function defineCheck<S extends z.ZodType>(check: DefinedCheck<S>): DefinedCheck<S> {
   return check;
 }
+
+/**
+ * The API key a component names in `apiKeyEnv`: `{key}` (undefined when it
+ * names none), or the failed finding when the variable is not set.
+ */
+export function apiKeyFrom(
+  apiKeyEnv: string | undefined,
+  env: ReadinessDeps["env"],
+): { key: string | undefined } | { missing: ReadinessFinding } {
+  if (!apiKeyEnv) return { key: undefined };
+  const key = env[apiKeyEnv];
+  if (key) return { key };
+  return {
+    missing: {
+      status: "fail",
+      summary: `${apiKeyEnv} is not set: no API key to send`,
+      fix: `export ${apiKeyEnv}=<the API key>`,
+    },
+  };
+}

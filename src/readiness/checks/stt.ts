@@ -4,7 +4,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { z } from "zod";
 import { duration } from "../../core/duration.js";
-import { componentSchema, defineCheck, envName, httpUrl } from "../check.js";
+import { apiKeyFrom, componentSchema, defineCheck, envName, httpUrl } from "../check.js";
 import { failureText, shownUrl } from "../redact.js";
 
 const run = promisify(execFile);
@@ -61,14 +61,9 @@ export const stt = defineCheck({
     form.append("model", config.model);
     form.append("response_format", "json");
     if (config.language) form.append("language", config.language);
-    const key = config.apiKeyEnv ? deps.env[config.apiKeyEnv] : undefined;
-    if (config.apiKeyEnv && !key) {
-      return {
-        status: "fail",
-        summary: `${config.apiKeyEnv} is not set: no API key to send`,
-        fix: `export ${config.apiKeyEnv}=<the API key>`,
-      };
-    }
+    const apiKey = apiKeyFrom(config.apiKeyEnv, deps.env);
+    if ("missing" in apiKey) return apiKey.missing;
+    const key = apiKey.key;
     const endpoint = `${config.url.replace(/\/+$/, "")}/audio/transcriptions`;
     const started = performance.now();
     let status: number;

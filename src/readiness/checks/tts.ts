@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { duration } from "../../core/duration.js";
-import { componentSchema, defineCheck, envName, httpUrl } from "../check.js";
+import { apiKeyFrom, componentSchema, defineCheck, envName, httpUrl } from "../check.js";
 import { failureText, shownUrl } from "../redact.js";
 
 const schema = componentSchema(
@@ -29,14 +29,9 @@ export const tts = defineCheck({
   schema,
   target: (config) => `${shownUrl(config.url).replace(/\/+$/, "")}/audio/speech`,
   async run(config, deps, signal) {
-    const key = config.apiKeyEnv ? deps.env[config.apiKeyEnv] : undefined;
-    if (config.apiKeyEnv && !key) {
-      return {
-        status: "fail",
-        summary: `${config.apiKeyEnv} is not set: no API key to send`,
-        fix: `export ${config.apiKeyEnv}=<the API key>`,
-      };
-    }
+    const apiKey = apiKeyFrom(config.apiKeyEnv, deps.env);
+    if ("missing" in apiKey) return apiKey.missing;
+    const key = apiKey.key;
     const endpoint = `${config.url.replace(/\/+$/, "")}/audio/speech`;
     const started = performance.now();
     let status: number;
