@@ -230,5 +230,7 @@ describe.runIf(gatewayRuntimeAvailable())("secrets in gateway output (real gatew
         ).toBe(false);
       }
     }
-  });
+    // A boot, a chat turn, a crash loop and two refused starts of a real gateway: 56 s on a quiet
+    // host, over 120 s in CI with two other gateways booting beside it.
+  }, 360_000);
 });
