@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayInstance } from "../src/core/gateway-state.js";
+import type { FleetHealth } from "../src/fleet/health.js";
 import { sleep } from "../src/core/time.js";
 import {
   chromiumAvailable,
@@ -12,7 +13,7 @@ import {
   addUsers,
   collectPageErrors,
 } from "./helpers/browser.js";
-import { type RunningDaemon, tempDir } from "./helpers/cli.js";
+import { type RunningDaemon, runCli, tempDir } from "./helpers/cli.js";
 import { upWithStandIns } from "./helpers/fleet.js";
 import { registerSecret } from "./helpers/witness.js";
 
@@ -101,7 +102,7 @@ describe.runIf(chromiumAvailable())("the dashboard in Chromium", () => {
     };
     const alpha = status.gateways.find((g) => g.bot === "alpha")!;
     process.kill(alpha.pid!, "SIGKILL");
-    const restarts = row("alpha").locator("td.num").nth(1);
+    const restarts = row("alpha").locator("td[data-col=restarts]");
     const deadline = Date.now() + 30_000;
     while ((await restarts.textContent()) !== "1") {
       if (Date.now() > deadline) throw new Error("the restart never showed");
@@ -111,10 +112,55 @@ describe.runIf(chromiumAvailable())("the dashboard in Chromium", () => {
     expect(errors).toEqual([]);
   });
 
+  it("scores each bot's last 24 h and sorts by any column", async () => {
+    // The crash costs alpha a restart (and whatever its repair counted); bravo never faltered.
+    await row("bravo").locator("td[data-col=health]").filter({ hasText: "100" }).waitFor();
+    const alpha = Number(await row("alpha").locator("td[data-col=health]").textContent());
+    expect(alpha).toBeGreaterThan(0);
+    expect(alpha).toBeLessThanOrEqual(100);
+    expect(await row("charlie").locator("td[data-col=health]").textContent()).toBe("–");
+    expect(await row("alpha").locator("td[data-col=cost]").textContent()).toBe("$0");
+    // The memory check's readings draw a curve once there are two.
+    await row("alpha").locator("td[data-col=memory] svg.sparkline").waitFor({ timeout: 30_000 });
+    const names = async () =>
+      Promise.all((await page.locator("tbody tr").all()).map((r) => r.getAttribute("data-bot")));
+    await page.getByRole("button", { name: "Restarts 24 h" }).click();
+    expect((await names())[0]).toBe("alpha");
+    expect(await page.locator("th[aria-sort=ascending]").textContent()).toBe("Restarts 24 h ▾");
+    await page.getByRole("button", { name: "Bot", exact: true }).click();
+    expect(await names()).toEqual(["alpha", "bravo", "charlie"]);
+    await page.getByRole("button", { name: "Bot", exact: true }).click();
+    expect(await names()).toEqual(["charlie", "bravo", "alpha"]);
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-fleet-health.png"), fullPage: true });
+    await page.getByRole("button", { name: "State", exact: true }).click();
+    expect(errors).toEqual([]);
+
+    // The CLI reads the same from the store, and names the stretch alpha was down.
+    const cli = await runCli(["health", "alpha", "--window", "7d", "--json"], { cwd: work.dir });
+    expect(cli.code, cli.stderr).toBe(0);
+    const [health] = (JSON.parse(cli.stdout) as FleetHealth).bots;
+    expect(health).toMatchObject({ bot: "alpha", crashes: 1 });
+    expect(health!.spans!.some((s) => s.status === "down")).toBe(true);
+    const human = await runCli(["health"], { cwd: work.dir });
+    expect(human.stdout).toMatch(/^BOT +SCORE +UPTIME/);
+    expect(human.stdout).toContain("charlie");
+    const wrong = await runCli(["health", "--window", "1y"], { cwd: work.dir });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain("expected one of 24h, 7d, 30d");
+  });
+
   it("opens a bot: the crash is in its timeline, and an operator can restart it", async () => {
     await row("alpha").locator("a.name").click();
     expect(new URL(page.url()).hash).toBe("#/bots/alpha");
     const timeline = page.locator(".timeline li");
+    await timeline.filter({ hasText: "→ crashed" }).first().waitFor();
+    // Its status strip over the window shows the crash, and the figures count it.
+    await page.locator(".health-summary .strip .down").first().waitFor();
+    expect(await page.locator(".health-summary p").textContent()).toMatch(/1 crash\b/);
+    await page.getByRole("button", { name: "7d" }).click();
+    expect(await page.getByRole("button", { name: "7d" }).getAttribute("aria-pressed")).toBe(
+      "true",
+    );
     await timeline.filter({ hasText: "→ crashed" }).first().waitFor();
     await page.screenshot({ path: path.join(SHOTS, "dashboard-bot.png"), fullPage: true });
     expect(await page.locator(".actions button").allTextContents()).toEqual([

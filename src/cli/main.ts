@@ -22,6 +22,7 @@ import { registerScheduleCommands } from "./commands/schedule.js";
 import { registerTaskCommands } from "./commands/task.js";
 import { registerServiceCommands } from "./commands/service.js";
 import { registerStatus } from "./commands/status.js";
+import { registerHealth } from "./commands/health.js";
 import { registerUp } from "./commands/up.js";
 import { registerVaultCommands } from "./commands/vault.js";
 import { registerVersion } from "./commands/version.js";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerUp(program);
   registerStatus(program);
+  registerHealth(program);
   registerVersion(program);
   registerOpenClawCommands(program);
   registerBotCommands(program);

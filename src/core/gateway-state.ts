@@ -59,8 +59,18 @@ export interface GatewayInstance {
   lastExit: ExitInfo | null;
   /** Last figures from the checks. */
   rssBytes: number | null;
+  /** The last RSS_SAMPLES readings of `rssBytes` (one per memory check), oldest first. */
+  rssSamples: number[];
   ready: boolean | null;
   updatedAt: string;
+}
+
+/** How many memory readings a gateway keeps for its sparkline: 30 min at the default 30 s. */
+export const RSS_SAMPLES = 60;
+
+/** `samples` with `bytes` appended, the oldest dropped past RSS_SAMPLES. */
+export function withRssSample(samples: readonly number[], bytes: number): number[] {
+  return [...samples, bytes].slice(-RSS_SAMPLES);
 }
 
 export function newInstance(botId: string, now = new Date().toISOString()): GatewayInstance {
@@ -77,6 +87,7 @@ export function newInstance(botId: string, now = new Date().toISOString()): Gate
     recentFailures: [],
     lastExit: null,
     rssBytes: null,
+    rssSamples: [],
     ready: null,
     updatedAt: now,
   };

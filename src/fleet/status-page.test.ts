@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { publicStatusOf, statusDays } from "./status-page.js";
+import { publicStatusOf } from "./health.js";
+import { statusDays } from "./status-page.js";
 
 const at = (iso: string) => Date.parse(iso);
 const now = at("2026-11-30T12:00:00Z");

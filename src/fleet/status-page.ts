@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Bot } from "../core/bot.js";
 import type { GatewayState } from "../core/gateway-state.js";
 import type { Store } from "../store/store.js";
+import { type PublicStatus, publicStatusOf, stateSpans, timeIn, uptimeOf } from "./health.js";
 
 /** The `statusPages` section of clawops.yaml: which organisations publish a page, and its title. */
 export const statusPagesConfigSchema = z
@@ -14,9 +15,6 @@ export const statusPagesConfigSchema = z
   )
   .default({});
 export type StatusPagesConfig = z.output<typeof statusPagesConfigSchema>;
-
-/** What a status page says of a bot, now or for a day. */
-export type PublicStatus = "up" | "degraded" | "down" | "off";
 
 export interface StatusDay {
   /** The UTC day, `YYYY-MM-DD`. */
@@ -46,14 +44,6 @@ const DAY_MS = 86_400_000;
 /** Shorter troubles do not colour a day: a restart takes seconds. */
 const NOTICEABLE_MS = 5 * 60_000;
 
-/** How a supervisor state reads on a public page. */
-export function publicStatusOf(state: GatewayState): PublicStatus {
-  if (state === "running") return "up";
-  if (state === "degraded" || state === "starting" || state === "stopping") return "degraded";
-  if (state === "stopped") return "off";
-  return "down";
-}
-
 /**
  * A bot's days from its state changes (oldest first) in a window of `days`
  * UTC days ending today: each day the worst that lasted five minutes or more
@@ -66,31 +56,14 @@ export function statusDays(
   days = STATUS_DAYS,
 ): { days: StatusDay[]; uptime: number | null } {
   const firstDay = Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS;
-  const spans = new Map<PublicStatus, number>();
+  const spans = stateSpans(changes, before, firstDay, now);
   const result: StatusDay[] = [];
-  let state = before;
-  let next = 0;
-  while (next < changes.length && changes[next]!.at < firstDay) state = changes[next++]!.to;
-  for (let day = firstDay; day <= now; day += DAY_MS) {
-    const time = new Map<PublicStatus, number>();
-    let from = day;
-    const end = Math.min(day + DAY_MS, now);
-    for (; next < changes.length && changes[next]!.at < end; next += 1) {
-      add(time, publicStatusOf(state), changes[next]!.at - from);
-      from = changes[next]!.at;
-      state = changes[next]!.to;
-    }
-    add(time, publicStatusOf(state), end - from);
-    for (const [status, ms] of time) add(spans, status, ms);
-    result.push({ date: new Date(day).toISOString().slice(0, 10), status: worst(time) });
-  }
-  const meant = [...spans].filter(([s]) => s !== "off").reduce((n, [, ms]) => n + ms, 0);
-  const answered = (spans.get("up") ?? 0) + (spans.get("degraded") ?? 0);
-  return { days: result, uptime: meant > 0 ? answered / meant : null };
-}
-
-function add(map: Map<PublicStatus, number>, status: PublicStatus, ms: number) {
-  if (ms > 0) map.set(status, (map.get(status) ?? 0) + ms);
+  for (let day = firstDay; day <= now; day += DAY_MS)
+    result.push({
+      date: new Date(day).toISOString().slice(0, 10),
+      status: worst(timeIn(spans, day, day + DAY_MS)),
+    });
+  return { days: result, uptime: uptimeOf(timeIn(spans)) };
 }
 
 function worst(time: Map<PublicStatus, number>): PublicStatus {

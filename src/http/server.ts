@@ -30,6 +30,7 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { probeRoutes } from "./routes/probes.js";
 import { readinessRoutes } from "./routes/readiness.js";
 import { repairRoutes } from "./routes/repairs.js";
+import { healthRoutes } from "./routes/health.js";
 import { notificationRoutes } from "./routes/notifications.js";
 import { statusRoutes } from "./routes/status.js";
 import { scheduleRoutes } from "./routes/schedules.js";
@@ -148,6 +149,7 @@ export function buildHttpServer(
     statusPageRoutes(api, ctx);
     registerDashboard(scope);
     statusRoutes(api, ctx);
+    healthRoutes(api, ctx);
     botRoutes(api, ctx);
     botTokenRoutes(api, ctx);
     doctorRoutes(api, ctx);

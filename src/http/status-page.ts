@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { OpsError } from "../core/errors.js";
+import { memoFor } from "../core/memo.js";
 import type { DaemonContext } from "../daemon/context.js";
 import { type StatusPage, buildStatusPage } from "../fleet/status-page.js";
 import { type Api, withErrors } from "./schema.js";
@@ -64,21 +65,18 @@ const pageSchema = z
  * Any other name answers 404, whether or not the organisation exists.
  */
 export function statusPageRoutes(app: Api, ctx: DaemonContext) {
-  const cache = new Map<string, { at: number; page: Promise<StatusPage> }>();
-  const pageOf = (org: string): Promise<StatusPage> => {
-    const settings = ctx.config.statusPages[org];
-    if (!settings) throw new OpsError("NOT_FOUND", `no status page named "${org}"`);
-    const cached = cache.get(org);
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.page;
-    const page = buildStatusPage({
+  const build = memoFor(CACHE_MS, (org) =>
+    buildStatusPage({
       store: ctx.store,
       org,
-      title: settings.title ?? org,
+      title: ctx.config.statusPages[org]?.title ?? org,
       instances: () => ctx.supervisor.instances(),
-    });
-    cache.set(org, { at: Date.now(), page });
-    page.catch(() => cache.delete(org));
-    return page;
+    }),
+  );
+  const pageOf = (org: string): Promise<StatusPage> => {
+    if (!ctx.config.statusPages[org])
+      throw new OpsError("NOT_FOUND", `no status page named "${org}"`);
+    return build(org);
   };
   const params = z.object({ org: z.string().min(1).max(100) });
 

@@ -21,6 +21,7 @@ import type {
   CostQuery,
   CostRow,
   DeletedChange,
+  MessageCount,
   MessageQuery,
   SessionPage,
   SessionQuery,
@@ -290,16 +291,36 @@ export class KyselySessionStore implements SessionStore {
     return Number(result.numDeletedRows);
   }
 
-  async costBy(group: CostGroup, query: CostQuery = {}): Promise<CostRow[]> {
-    if (!COST_GROUPS.includes(group)) throw invalid("group", COST_GROUPS.join(", "), group);
-    let q = this.db
-      .selectFrom("messages as m")
-      .leftJoin("bots as b", "b.id", "m.bot_id")
-      .where("m.tokens_input", "is not", null);
+  /** Messages (`m`, with their bot `b`) in the query's time range, bot and organisation. */
+  private messagesIn(query: CostQuery) {
+    let q = this.db.selectFrom("messages as m").leftJoin("bots as b", "b.id", "m.bot_id");
     if (query.since !== undefined) q = q.where("m.at", ">=", utcTime(query.since, "since"));
     if (query.until !== undefined) q = q.where("m.at", "<", utcTime(query.until, "until"));
     if (query.botId !== undefined) q = q.where("m.bot_id", "=", query.botId);
     if (query.org !== undefined) q = q.where(inOrg(this.db, this.dialect, "m.bot_id", query.org));
+    return q;
+  }
+
+  async messageCounts(query: Omit<CostQuery, "sessionKey"> = {}): Promise<MessageCount[]> {
+    const rows = await this.messagesIn(query)
+      .select([
+        "m.bot_id as botId",
+        sql<number>`count(*)`.as("messages"),
+        sql<number>`sum(m.is_error)`.as("errors"),
+      ])
+      .groupBy("m.bot_id")
+      .orderBy("m.bot_id")
+      .execute();
+    return rows.map((r) => ({
+      botId: r.botId,
+      messages: Number(r.messages),
+      errors: Number(r.errors),
+    }));
+  }
+
+  async costBy(group: CostGroup, query: CostQuery = {}): Promise<CostRow[]> {
+    if (!COST_GROUPS.includes(group)) throw invalid("group", COST_GROUPS.join(", "), group);
+    let q = this.messagesIn(query).where("m.tokens_input", "is not", null);
     const sessionKey = query.sessionKey;
     if (sessionKey !== undefined)
       q = q.where((eb) =>

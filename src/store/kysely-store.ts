@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Kysely, Migrator, type Transaction, sql } from "kysely";
+import { type Kysely, Migrator, type RawBuilder, type Transaction, sql } from "kysely";
 import { DEFAULT_ORG } from "../core/access.js";
 import type { Bot, BotPatch } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
@@ -266,15 +266,9 @@ export class KyselyStore implements Store {
       const mine = inOrg(this.db, this.dialect, "bot_id", query.org);
       q = q.where(query.fleet ? sql<boolean>`(${mine} or bot_id is null)` : mine);
     }
-    // A prefix is literal: `%` and `_` escaped (`%.` matched every type); SQLite has no default
-    // ESCAPE, and its LIKE ignores case, so substr keeps it case-sensitive as on PostgreSQL.
-    const prefix = query.type?.endsWith(".") ? query.type : null;
-    if (prefix) {
-      const like = `${prefix.replace(/[\\%_]/g, "\\$&")}%`;
-      q = q.where(
-        sql<boolean>`type like ${like} escape '\\' and substr(type, 1, ${prefix.length}) = ${prefix}`,
-      );
-    } else if (query.type) q = q.where("type", "=", query.type);
+    const types = typeof query.type === "string" ? [query.type] : (query.type ?? []);
+    if (types.length > 0)
+      q = q.where(sql<boolean>`(${sql.join(types.map(typeMatches), sql` or `)})`);
     if (query.since !== undefined) q = q.where("ts", ">=", query.since);
     if (query.afterId !== undefined) {
       const rows = await q
@@ -357,4 +351,15 @@ async function assertUnique(db: Kysely<Database>, row: BotsTable, exceptId: stri
         : `${field} ${String(row[column])} is already used by bot "${other.name}"`;
     throw new OpsError("CONFLICT", message, { details: { field, bot: other.name } });
   }
+}
+
+/**
+ * An event type, or a prefix ending in `.`. A prefix is literal: `%` and `_`
+ * escaped (`%.` matched every type); SQLite has no default ESCAPE, and its
+ * LIKE ignores case, so substr keeps it case-sensitive as on PostgreSQL.
+ */
+function typeMatches(type: string): RawBuilder<boolean> {
+  if (!type.endsWith(".")) return sql<boolean>`type = ${type}`;
+  const like = `${type.replace(/[\\%_]/g, "\\$&")}%`;
+  return sql<boolean>`(type like ${like} escape '\\' and substr(type, 1, ${type.length}) = ${type})`;
 }

@@ -51,6 +51,7 @@ export function fromInstance(i: GatewayInstance): GatewayInstancesTable {
     recent_failures: JSON.stringify(i.recentFailures),
     last_exit: i.lastExit ? JSON.stringify(i.lastExit) : null,
     rss_bytes: i.rssBytes,
+    rss_samples: JSON.stringify(i.rssSamples),
     ready: i.ready === null ? null : i.ready ? 1 : 0,
     updated_at: i.updatedAt,
   };
@@ -70,6 +71,7 @@ export function toInstance(row: Selectable<GatewayInstancesTable>): GatewayInsta
     recentFailures: JSON.parse(row.recent_failures) as string[],
     lastExit: row.last_exit ? (JSON.parse(row.last_exit) as ExitInfo) : null,
     rssBytes: row.rss_bytes === null ? null : Number(row.rss_bytes),
+    rssSamples: row.rss_samples ? (JSON.parse(row.rss_samples) as number[]) : [],
     ready: row.ready === null ? null : row.ready === 1,
     updatedAt: row.updated_at,
   };

@@ -64,6 +64,8 @@ export interface GatewayInstancesTable {
   recent_failures: string;
   last_exit: string | null;
   rss_bytes: number | null;
+  /** JSON array of bytes, oldest first; null before migration 012 wrote any. */
+  rss_samples: string | null;
   ready: number | null;
   updated_at: string;
 }

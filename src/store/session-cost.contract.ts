@@ -123,6 +123,31 @@ export function sessionCostContract(ctx: { store(): Store }) {
     expect(await costBy("bot", { sessionKey: "agent:main:clawops-canary" })).toEqual([]);
   });
 
+  it("counts each bot's messages and failed ones in a time range, in its organisation", async () => {
+    const store = ctx.store();
+    const [a, b] = [await store.createBot(bot(null)), await store.createBot(bot(null))];
+    const at = (hour: number) => `2032-05-01T${String(hour).padStart(2, "0")}:00:00Z`;
+    const failed = { role: "assistant" as const, isError: true };
+    await store.sessions.addMessages([
+      message(a.id, "s", 0, { at: at(1) }),
+      message(a.id, "s", 1, { ...failed, at: at(2) }),
+      message(a.id, "s", 2, { role: "assistant", at: at(3) }),
+      message(a.id, "s", 3, { ...failed, at: at(9) }), // after the range
+      message(b.id, "s", 0, { ...failed, at: at(2) }),
+    ]);
+    const range = { since: at(1), until: at(9) };
+    const counts = await store.sessions.messageCounts(range);
+    const mine = counts.filter((c) => c.botId === a.id || c.botId === b.id);
+    expect(mine.sort((x, y) => (x.botId === a.id ? -1 : y.botId === a.id ? 1 : 0))).toEqual([
+      { botId: a.id, messages: 3, errors: 1 },
+      { botId: b.id, messages: 1, errors: 1 },
+    ]);
+    expect(await store.sessions.messageCounts({ ...range, botId: b.id })).toEqual([
+      { botId: b.id, messages: 1, errors: 1 },
+    ]);
+    expect(await store.sessions.messageCounts({ ...range, org: "nobody-here" })).toEqual([]);
+  });
+
   it("adds new messages to their session's totals in place; a replay or an old copy changes nothing", async () => {
     const { sessions } = ctx.store();
     const id = randomUUID();

@@ -49,6 +49,13 @@ export interface CostQuery {
   sessionKey?: string;
 }
 
+/** A bot's messages in a range, and how many of them failed. */
+export interface MessageCount {
+  botId: string;
+  messages: number;
+  errors: number;
+}
+
 /** Usage summed over the messages of one group. */
 export interface CostRow {
   /**
@@ -139,6 +146,12 @@ export interface SessionStore {
    * first. `day` is the UTC day.
    */
   costBy(group: CostGroup, query?: CostQuery): Promise<CostRow[]>;
+
+  /**
+   * Messages and failed ones (a failed turn or tool result: `isError`) per
+   * bot, in the query's range; bots without messages are left out.
+   */
+  messageCounts(query?: Omit<CostQuery, "sessionKey">): Promise<MessageCount[]>;
 
   /** The catch-up cursor of a bot's scope (a session id, or `*` for the gateway); null when none. */
   getCursor(botId: string, scope: string): Promise<string | null>;

@@ -198,6 +198,9 @@ export function describeStoreContract(
       expect(await types("wild_card.")).toEqual([]);
       expect(await types("%_.")).toEqual(["%_.odd"]);
       expect(await types("back\\.")).toEqual(["back\\.slash"]);
+      // Several: any of them, exact types and prefixes alike.
+      const any = await store.listEvents({ type: ["%_.", "wild.one", "nothing."], afterId: start });
+      expect(any.map((e) => e.type)).toEqual(["wild.one", "%_.odd"]);
       expect(await types("wild.")).toEqual(["wild.one"]);
       expect(await types("WILD.")).toEqual([]);
     });
@@ -214,6 +217,7 @@ export function describeStoreContract(
         pid: 4321,
         pidStartTime: 9_876_543_210,
         rssBytes: 3_000_000_000,
+        rssSamples: [2_900_000_000, 3_000_000_000],
         ready: true,
         lastExit: { code: 1, signal: null, reason: "exit 1", at: "2026-11-22T07:59:00.000Z" },
         recentFailures: ["2026-11-22T07:59:00.000Z"],

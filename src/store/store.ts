@@ -34,8 +34,8 @@ export interface EventQuery {
   org?: string;
   /** With `org`: the events that concern no bot (daemon-wide) too. Default false. */
   fleet?: boolean;
-  /** Exact type, or a prefix ending in `.` (`"bot."`). */
-  type?: string;
+  /** Exact type, or a prefix ending in `.` (`"bot."`); several: any of them. */
+  type?: string | readonly string[];
   /** Only events with a larger id (for tailing). */
   afterId?: number;
   /** Only events at or after this ISO 8601 time. */

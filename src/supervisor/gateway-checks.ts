@@ -3,7 +3,7 @@ import { canary } from "../checks/canary.js";
 import { CHECKS } from "../checks/index.js";
 import type { CanaryFacts, CheckServices, CheckTarget } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
-import type { GatewayInstance } from "../core/gateway-state.js";
+import { type GatewayInstance, withRssSample } from "../core/gateway-state.js";
 import type { ListeningSocket } from "../system/proc.js";
 import { type CheckReport, runCheckLoop } from "./check-loop.js";
 import type { InstanceRecord } from "./instance-record.js";
@@ -123,7 +123,10 @@ export class GatewayChecks {
     const facts = outcome.facts ?? {};
     const saved = host.record.now;
     const changes: Partial<GatewayInstance> = {};
-    if (facts.rssBytes !== undefined) changes.rssBytes = facts.rssBytes;
+    if (facts.rssBytes !== undefined) {
+      changes.rssBytes = facts.rssBytes;
+      changes.rssSamples = withRssSample(saved.rssSamples, facts.rssBytes);
+    }
     if (facts.ready !== undefined && facts.ready !== saved.ready) changes.ready = facts.ready;
     if (facts.version && facts.version !== saved.version) changes.version = facts.version;
     if (Object.keys(changes).length > 0) await host.record.persist(changes);

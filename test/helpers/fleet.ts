@@ -43,7 +43,8 @@ export async function upWithStandIns(
     path.join(dir, "clawops.yaml"),
     JSON.stringify({
       openclaw: { bin: STAND_IN },
-      supervisor: { checks: { wsHealth: { enabled: false } } },
+      // Memory read every 2 s: the fleet page's curve has readings within a test's time.
+      supervisor: { checks: { wsHealth: { enabled: false }, rss: { period: "2s" } } },
       fleet: { bots: declared },
     }),
   );

@@ -1,13 +1,14 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Suspense, lazy } from "react";
+import { Suspense, lazy, useMemo, useState } from "react";
 import type { Principal } from "../../src/core/access.js";
 import type { OpsEvent } from "../../src/core/events.js";
 import type { RepairRecord } from "../../src/core/repair.js";
 import type { SessionRecord } from "../../src/core/session.js";
+import type { BotHealth, FleetHealth, HealthWindow } from "../../src/fleet/health.js";
 import { api } from "./api.js";
 import { describeEvent } from "./describe-event.js";
 import { type FleetStatus, verdictOf } from "./fleet-model.js";
-import { mib, since } from "./format.js";
+import { mib, percent, since } from "./format.js";
 import { useLiveQuery } from "./live.js";
 import { BOT_TABS, type BotTab, botHref, sessionHref } from "./route.js";
 import "./bot/bot.css";
@@ -169,16 +170,58 @@ function Actions({ name }: { name: string }) {
   );
 }
 
+const WINDOWS: HealthWindow[] = ["24h", "7d", "30d"];
+const WINDOW_MS: Record<HealthWindow, number> = {
+  "24h": 86_400_000,
+  "7d": 7 * 86_400_000,
+  "30d": 30 * 86_400_000,
+};
+/** What the timeline lists: crashes, restarts and hangs, repairs, and changes to the bot. */
+const TIMELINE_TYPES = [
+  "gateway.state",
+  "gateway.hung",
+  "gateway.crash_loop",
+  "gateway.port_conflict",
+  "repair.",
+  "bot.",
+].join(",");
+
+/** Crashes, restarts, repairs and config changes over 24 h, 7 d or 30 d, under its status strip. */
 function Timeline({ name }: { name: string }) {
+  const [span, setSpan] = useState<HealthWindow>("24h");
+  // Fixed per choice: a lower bound that moved on each render would refetch forever.
+  const since = useMemo(() => new Date(Date.now() - WINDOW_MS[span]).toISOString(), [span]);
+  const health = useLiveQuery<FleetHealth>(
+    ["health", name, span],
+    `/bots/${name}/health?window=${span}`,
+  );
   const events = useLiveQuery<{ events: OpsEvent[] }>(
-    ["events", name],
-    `/events?bot=${name}&limit=100`,
+    ["events", name, span],
+    `/events?bot=${name}&type=${TIMELINE_TYPES}&since=${since}&limit=1000`,
   );
   const list = [...(events.data?.events ?? [])].reverse();
+  const mine = health.data?.bots[0];
   return (
     <section className="panel" aria-label="timeline">
-      <h2>Timeline</h2>
-      {list.length === 0 && <p className="muted">Nothing yet.</p>}
+      <div className="panel-head">
+        <h2>Timeline</h2>
+        <div className="segmented" role="group" aria-label="time window">
+          {WINDOWS.map((w) => (
+            <button
+              key={w}
+              type="button"
+              className="quiet"
+              aria-pressed={w === span}
+              onClick={() => setSpan(w)}
+            >
+              {w}
+            </button>
+          ))}
+        </div>
+      </div>
+      {mine && <HealthSummary health={mine} />}
+      {list.length === 0 && <p className="muted">Nothing in the last {span}.</p>}
+      {list.length === 1000 && <p className="muted">The latest 1,000 shown.</p>}
       <ol className="timeline">
         {list.map((e) => (
           <li key={e.id} data-type={e.type}>
@@ -189,6 +232,37 @@ function Timeline({ name }: { name: string }) {
         ))}
       </ol>
     </section>
+  );
+}
+
+/** The window's status strip (oldest left) and its figures. */
+function HealthSummary({ health }: { health: BotHealth }) {
+  const spans = health.spans ?? [];
+  const start = spans[0]?.start ?? 0;
+  const total = (spans.at(-1)?.end ?? start) - start || 1;
+  const figures = [
+    health.uptime === null ? "not meant to run" : `uptime ${percent(health.uptime)}`,
+    `${health.restarts} restart${health.restarts === 1 ? "" : "s"}`,
+    `${health.crashes} crash${health.crashes === 1 ? "" : "es"}`,
+    `${health.repairs} repair${health.repairs === 1 ? "" : "s"}`,
+    health.errorRate === null ? "no messages" : `${percent(health.errorRate)} failed messages`,
+  ];
+  return (
+    <div className="health-summary">
+      <div className="strip" role="img" aria-label={`status over the window: ${figures[0]}`}>
+        {spans.map((s) => (
+          <span
+            key={s.start}
+            className={s.status}
+            style={{ width: `${((s.end - s.start) / total) * 100}%` }}
+            title={`${s.status}: ${new Date(s.start).toLocaleString()} – ${new Date(s.end).toLocaleString()}`}
+          />
+        ))}
+      </div>
+      <p className="muted">
+        {health.score !== null && <strong>score {health.score}</strong>} {figures.join(" · ")}
+      </p>
+    </div>
   );
 }
 

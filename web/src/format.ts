@@ -14,3 +14,8 @@ export function since(iso: string | null, now: number): string {
 export function mib(bytes: number | null): string {
   return bytes === null ? "–" : `${Math.round(bytes / 2 ** 20)} MiB`;
 }
+
+/** A share as a percentage: "99.6 %", whole numbers at the ends ("100 %", "0 %"). */
+export function percent(share: number): string {
+  return `${(share * 100).toFixed(share >= 0.9995 || share === 0 ? 0 : 1)} %`;
+}

@@ -142,6 +142,6 @@ export function useLiveQuery<T>(key: readonly [string, ...unknown[]], path: stri
 }
 
 function refetchLive(queries: QueryClient) {
-  for (const key of ["status", "events", "repairs", "sessions", "tasks", "approvals"])
+  for (const key of ["status", "health", "events", "repairs", "sessions", "tasks", "approvals"])
     void queries.invalidateQueries({ queryKey: [key] });
 }

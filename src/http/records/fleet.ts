@@ -62,6 +62,9 @@ export const gatewaySchema = z
     recentFailures: z.array(z.string()),
     lastExit: exitSchema.nullable(),
     rssBytes: z.number().nullable(),
+    rssSamples: z
+      .array(z.number())
+      .describe("the last resident-memory readings in bytes, oldest first (up to 60)"),
     ready: z.boolean().nullable(),
     updatedAt: z.string(),
   })

@@ -11,6 +11,7 @@ import { access } from "./008-access.js";
 import { botOrgs } from "./009-bot-orgs.js";
 import { tasks } from "./010-tasks.js";
 import { hosts } from "./011-hosts.js";
+import { rssSamples } from "./012-rss-samples.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -29,6 +30,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "009-bot-orgs": botOrgs(dialect),
     "010-tasks": tasks(dialect),
     "011-hosts": hosts(dialect),
+    "012-rss-samples": rssSamples(),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
