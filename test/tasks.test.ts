@@ -70,6 +70,15 @@ describe.runIf(gatewayRuntimeAvailable())("tasks on a real gateway", () => {
       bot: "alpha",
       llmBaseUrl: llm.baseUrl,
       modelCost: PRICE,
+      // Gates for high-risk tasks (docs/tasks.md "Gates"); no other test's prompt matches them.
+      clawops: {
+        approvals: {
+          tasks: [
+            { prompt: "*deploy*", decision: "ask", reason: "deploys need a second look" },
+            { prompt: "*drop table*", decision: "deny" },
+          ],
+        },
+      },
     });
   }, GATEWAY_HOOK_TIMEOUT);
 
@@ -328,6 +337,71 @@ describe.runIf(gatewayRuntimeAvailable())("tasks on a real gateway", () => {
     }
   });
 
+  it("holds a gated task for a person: approved it runs, denied it ends, refused it is never made", async () => {
+    const gated = await post<{ task: Task }>("/tasks", {
+      bot: "alpha",
+      prompt: "Deploy the release.",
+    });
+    expect(gated.status).toBe(201);
+    const id = gated.json.task.id;
+    expect(gated.json.task).toMatchObject({
+      status: "inbox",
+      gate: {
+        state: "pending",
+        by: "rule 1",
+        reason: "deploys need a second look",
+        decidedBy: null,
+      },
+    });
+    // Nothing moves it but a decision, and nothing dispatches it meanwhile.
+    const moved = await post<{ error: { message: string } }>(`/tasks/${id}/move`, {
+      to: "assigned",
+    });
+    expect(moved.status).toBe(409);
+    expect(moved.json.error.message).toContain("waits for approval");
+    await sleep(2_000);
+    expect(await show(id)).toMatchObject({ task: { status: "inbox", attempts: 0 }, runs: [] });
+    const shown = await up.cli(["task", "show", id]);
+    expect(shown.stdout).toContain("gate pending (rule 1: deploys need a second look)");
+
+    const approved = await up.cli(["task", "approve", id, "--json"]);
+    expect(approved.code, approved.stderr).toBe(0);
+    const done = await ended(id);
+    expect(done.task).toMatchObject({ status: "review", outcome: "succeeded" });
+    expect(done.task.gate).toMatchObject({ state: "approved", by: "rule 1" });
+    expect(done.task.gate!.decidedBy).toMatch(/#/); // who, and the request's id
+    expect(JSON.stringify(llm.requests.at(-1)?.body?.messages)).toContain("Deploy the release.");
+    // Decided once: a second decision is refused.
+    expect((await post(`/tasks/${id}/deny`)).status).toBe(409);
+
+    // Asked for by its creator, denied by a person: done, cancelled, with the reason.
+    const asked = await up.cli(["task", "add", "alpha", "Summarise the logs.", "--gate", "--json"]);
+    expect(asked.code, asked.stderr).toBe(0);
+    const second = (JSON.parse(asked.stdout) as { task: Task }).task;
+    expect(second.gate).toMatchObject({ state: "pending", by: "requested" });
+    const denied = await post<{ task: Task }>(`/tasks/${second.id}/deny`, { reason: "not today" });
+    expect(denied.status).toBe(200);
+    expect(denied.json.task).toMatchObject({
+      status: "done",
+      outcome: "cancelled",
+      error: expect.stringContaining("not today"),
+      gate: { state: "denied", reason: "not today" },
+    });
+    expect((await show(second.id)).runs).toEqual([]);
+
+    // A rule that denies: refused outright, nothing on the board.
+    const before = (await get<{ tasks: Task[] }>("/tasks?bot=alpha&limit=1000")).tasks.length;
+    const refused = await post<{ error: { code: string; message: string } }>("/tasks", {
+      bot: "alpha",
+      prompt: "Then DROP TABLE users.",
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.json.error.message).toContain("refused by rule 2");
+    expect((await get<{ tasks: Task[] }>("/tasks?bot=alpha&limit=1000")).tasks).toHaveLength(
+      before,
+    );
+  });
+
   it("sums analytics per bot, and the board's changes are in the events and the audit trail", async () => {
     const { bots } = await get<{ bots: TaskAnalytics[] }>("/tasks/analytics?bot=alpha");
     expect(bots).toHaveLength(1);
@@ -351,6 +425,7 @@ describe.runIf(gatewayRuntimeAvailable())("tasks on a real gateway", () => {
       "task.completed",
       "task.created",
       "task.failed",
+      "task.gate",
       "task.moved",
       "task.started",
     ]);
@@ -361,6 +436,8 @@ describe.runIf(gatewayRuntimeAvailable())("tasks on a real gateway", () => {
       "POST /api/v1/tasks/:id/move",
       "POST /api/v1/tasks/:id/cancel",
       "POST /api/v1/tasks/:id/retry",
+      "POST /api/v1/tasks/:id/approve",
+      "POST /api/v1/tasks/:id/deny",
       "POST /api/v1/schedules",
       "POST /api/v1/schedules/:id/pause",
       "DELETE /api/v1/schedules/:id",

@@ -5,6 +5,7 @@ import {
   globMatches,
   looksChained,
   resolvePolicy,
+  resolveTaskGate,
 } from "./policy.js";
 
 const config = approvalsConfigSchema.parse({
@@ -75,5 +76,42 @@ describe("the approval policy", () => {
     // A deny rule still denies them.
     expect(resolvePolicy(config, "other", exec("rm x; echo y")).decision).toBe("deny");
     expect(looksChained("echo hello world")).toBe(false);
+  });
+
+  it("gates tasks: a gate asked for, then the first matching task rule, then the autonomy", () => {
+    const gated = approvalsConfigSchema.parse({
+      autonomy: "on-the-loop",
+      bots: { careful: "in-the-loop" },
+      tasks: [
+        {
+          bot: "prod-*",
+          prompt: "*deploy*",
+          decision: "ask",
+          reason: "deploys need a second look",
+        },
+        { prompt: "*drop table*", decision: "deny" },
+      ],
+    });
+    expect(resolveTaskGate(gated, "prod-eu", "Please DEPLOY the release")).toEqual({
+      decision: "ask",
+      by: "rule 1",
+      reason: "deploys need a second look",
+    });
+    expect(resolveTaskGate(gated, "dev", "deploy it")).toMatchObject({ decision: "allow" });
+    expect(resolveTaskGate(gated, "dev", "then drop table users")).toEqual({
+      decision: "deny",
+      by: "rule 2",
+      reason: "approvals.tasks[1] says deny",
+    });
+    expect(resolveTaskGate(gated, "careful", "summarise the logs")).toMatchObject({
+      decision: "ask",
+      by: "autonomy in-the-loop",
+    });
+    expect(resolveTaskGate(gated, "dev", "summarise", true)).toMatchObject({
+      decision: "ask",
+      by: "requested",
+    });
+    // Without task rules, nothing changes for bots that are not in the loop.
+    expect(resolveTaskGate(config, "other", "deploy")).toMatchObject({ decision: "allow" });
   });
 });

@@ -35,14 +35,28 @@ const ruleSchema = z.strictObject({
 });
 export type ApprovalRule = z.output<typeof ruleSchema>;
 
+const taskRuleSchema = z.strictObject({
+  /** Which bots it applies to (a glob on the name); every bot when unset. */
+  bot: pattern.optional(),
+  /** The task's prompt, ignoring case (`*deploy*`); every prompt when unset. */
+  prompt: pattern.optional(),
+  /** `ask`: a person approves it before it runs; `deny`: refused; `allow`: runs at once. */
+  decision: z.enum(RULE_DECISIONS),
+  /** Said with the decision, on the card and in the audit trail. */
+  reason: z.string().min(1).max(200).optional(),
+});
+export type TaskRule = z.output<typeof taskRuleSchema>;
+
 /** The `approvals` section of clawops.yaml. */
 export const approvalsConfigSchema = z
   .strictObject({
     /** Every bot's autonomy unless `bots` names another for it. */
     autonomy: z.enum(AUTONOMY_LEVELS).default("autonomous"),
     bots: z.record(z.string(), z.enum(AUTONOMY_LEVELS)).default({}),
-    /** Checked in order; the first that matches decides. */
+    /** Exec approvals: checked in order; the first that matches decides. */
     rules: z.array(ruleSchema).default([]),
+    /** Gates for tasks (docs/tasks.md "Gates"): checked in order; the first that matches decides. */
+    tasks: z.array(taskRuleSchema).default([]),
   })
   .prefault({});
 export type ApprovalsConfig = z.output<typeof approvalsConfigSchema>;
@@ -111,6 +125,42 @@ export function resolvePolicy(
           reason: "several commands in one: a human decides",
         }
       : { decision: "allow", by: `autonomy ${autonomy}`, reason: "no rule matched" };
+}
+
+/**
+ * Whether a new task of `bot` runs at once, waits for a person, or is
+ * refused: a gate its creator asked for (`requested`), else the first
+ * matching task rule, else the autonomy (`in-the-loop` asks; the others
+ * allow). Pure.
+ */
+export function resolveTaskGate(
+  config: ApprovalsConfig,
+  bot: string,
+  prompt: string,
+  requested = false,
+): PolicyVerdict {
+  if (requested)
+    return { decision: "ask", by: "requested", reason: "its creator asked for an approval" };
+  const index = config.tasks.findIndex(
+    (rule) =>
+      (rule.bot === undefined || globMatches(rule.bot, bot)) &&
+      (rule.prompt === undefined || globMatches(rule.prompt.toLowerCase(), prompt.toLowerCase())),
+  );
+  if (index >= 0) {
+    const rule = config.tasks[index]!;
+    return {
+      decision: rule.decision,
+      by: `rule ${index + 1}`,
+      reason: rule.reason ?? `approvals.tasks[${index}] says ${rule.decision}`,
+    };
+  }
+  return autonomyOf(config, bot) === "in-the-loop"
+    ? {
+        decision: "ask",
+        by: "autonomy in-the-loop",
+        reason: "every task of the bot is approved first",
+      }
+    : { decision: "allow", by: `autonomy ${autonomyOf(config, bot)}`, reason: "no rule matched" };
 }
 
 /** Whether `text` matches the glob `pattern` as a whole (`*` any text, `?` one character). */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { botEventSpec as entry, isoTime } from "./event-spec.js";
-import { TASK_OUTCOMES, TASK_STATUSES } from "./task.js";
+import { GATE_STATES, TASK_OUTCOMES, TASK_STATUSES } from "./task.js";
 
 /**
  * The task and schedule entries of the event catalogue (events.ts spreads
@@ -45,6 +45,20 @@ export const TASK_EVENTS = {
       from: status,
       to: status,
       reason: z.string().describe("why, in words"),
+    }),
+  }),
+  "task.gate": entry({
+    version: 1,
+    summary:
+      "A task's approval gate (docs/tasks.md \"Gates\"): `pending` when a rule, the bot's autonomy or its creator holds it for a person; `approved` or `denied` when decided (the actor says who).",
+    scope: "bot",
+    data: z.strictObject({
+      id: taskId,
+      state: z.enum(GATE_STATES),
+      by: z
+        .string()
+        .describe("what asked for the gate: `rule 2`, `autonomy in-the-loop`, `requested`"),
+      reason: z.string().describe("the rule's reason, or the decider's"),
     }),
   }),
   "task.started": entry({

@@ -15,6 +15,23 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const TASK_OUTCOMES = ["succeeded", "failed", "cancelled", "timed_out"] as const;
 export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
 
+/**
+ * A high-risk task's gate (docs/tasks.md "Gates"): a person approves it before
+ * it is dispatched. `pending` holds it in the inbox; `denied` ends it.
+ */
+export const GATE_STATES = ["pending", "approved", "denied"] as const;
+export type GateState = (typeof GATE_STATES)[number];
+
+export interface TaskGate {
+  state: GateState;
+  /** What asked for it: `rule 2` of `approvals.tasks`, `autonomy in-the-loop`, `requested`. */
+  by: string;
+  reason: string;
+  /** Who decided (`api#...`, `cli`, a user), and when; null while pending. */
+  decidedBy: string | null;
+  decidedAt: string | null;
+}
+
 /** Statuses in which a task still has work ahead (a schedule waits for its task to leave them). */
 export const OPEN_STATUSES: readonly TaskStatus[] = ["inbox", "assigned", "in_progress"];
 
@@ -38,6 +55,8 @@ export interface Task {
   sessionKey: string | null;
   /** The schedule that made it; null for a task made by hand. */
   scheduleId: string | null;
+  /** Its approval gate; null for a task no gate held. */
+  gate: TaskGate | null;
   /** Why the latest attempt failed, in the gateway's words or clawops's. */
   error: string | null;
   /** Summed over every attempt's session, from the messages the ingest keeps. */

@@ -98,26 +98,36 @@ export class KyselySessionStore implements SessionStore {
       const row = fromSession(s, `sessions[${i}]`);
       rows.set(`${row.bot_id}\0${row.session_id}`, row);
     });
-    await writeInChunks(
-      this.db,
-      this.location,
-      [...rows.values()],
-      valuesPerStatement(this.dialect, SESSION_UPDATES.length + 2),
-      async (db, chunk) => {
-        await db
-          .insertInto("sessions")
-          .values(chunk)
-          .onConflict((oc) =>
-            oc
-              .columns(["bot_id", "session_id"])
-              .doUpdateSet((eb) =>
-                Object.fromEntries(updates.map((c) => [c, eb.ref(`excluded.${c}`)])),
-              ),
-          )
-          .execute();
-        return [];
-      },
-    );
+    const upsert = (db: Kysely<Database>) =>
+      writeInChunks(
+        db,
+        this.location,
+        [...rows.values()],
+        valuesPerStatement(this.dialect, SESSION_UPDATES.length + 2),
+        async (tx, chunk) => {
+          await tx
+            .insertInto("sessions")
+            .values(chunk)
+            .onConflict((oc) =>
+              oc
+                .columns(["bot_id", "session_id"])
+                .doUpdateSet((eb) =>
+                  Object.fromEntries(updates.map((c) => [c, eb.ref(`excluded.${c}`)])),
+                ),
+            )
+            .execute();
+          return [];
+        },
+      );
+    if (!keepTotals) return void (await upsert(this.db));
+    // Messages stored before their session's row had nobody to add to (addToSessionTotals leaves
+    // sessions not stored alone): a session that counts none yet takes the sums of its stored
+    // messages, in the transaction that made it, before any later addition.
+    await transact(this.db, this.location, async (tx) => {
+      await upsert(tx);
+      for (const chunk of chunked([...rows.values()], ID_CHUNK))
+        await recountEmptySessions(tx, chunk).execute();
+    });
   }
 
   async getSession(botId: string, sessionId: string): Promise<SessionRecord | null> {
@@ -448,4 +458,37 @@ function decodeCursor(cursor: string): [string, string, string] {
     // Reported below, as any other cursor this store did not make.
   }
   throw invalid("cursor", "a nextCursor from listSessions", cursor);
+}
+
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/** Sets the totals of the given sessions that count no message yet to the sums of their stored messages. */
+function recountEmptySessions(
+  db: Kysely<Database>,
+  keys: readonly Pick<SessionsTable, "bot_id" | "session_id">[],
+) {
+  const sum = (column: string) =>
+    sql<number>`(select coalesce(sum(m.${sql.ref(column)}), 0) from messages m
+      where m.bot_id = sessions.bot_id and m.session_id = sessions.session_id)`;
+  return db
+    .updateTable("sessions")
+    .set({
+      message_count: sql<number>`(select count(*) from messages m
+        where m.bot_id = sessions.bot_id and m.session_id = sessions.session_id)`,
+      tokens_input: sum("tokens_input"),
+      tokens_output: sum("tokens_output"),
+      tokens_cache_read: sum("tokens_cache_read"),
+      tokens_cache_write: sum("tokens_cache_write"),
+      cost_usd: sum("cost_usd"),
+    })
+    .where("message_count", "=", 0)
+    .where((eb) =>
+      eb.or(
+        keys.map((k) => eb.and([eb("bot_id", "=", k.bot_id), eb("session_id", "=", k.session_id)])),
+      ),
+    );
 }

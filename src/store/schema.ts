@@ -278,6 +278,8 @@ export interface TasksTable {
   time_limit_ms: number;
   session_key: string | null;
   schedule_id: string | null;
+  /** JSON of the task's gate (migration 013); null: none. */
+  gate: string | null;
   error: string | null;
   tokens_input: number;
   tokens_output: number;

@@ -123,6 +123,27 @@ export function sessionCostContract(ctx: { store(): Store }) {
     expect(await costBy("bot", { sessionKey: "agent:main:clawops-canary" })).toEqual([]);
   });
 
+  it("gives a session made after its messages were stored their sums, and adds later ones", async () => {
+    const { sessions } = ctx.store();
+    const id = randomUUID();
+    const answer = (seq: number) =>
+      message(id, "late", seq, { role: "assistant", usage: usage(10, 5, 0.25, 1) });
+    // The messages come first (a history read of a session the list has not shown yet).
+    await sessions.addMessages([message(id, "late", 1), answer(2)]);
+    await sessions.saveSessions([session(id, "late")], { keepTotals: true });
+    expect(await sessions.getSession(id, "late")).toMatchObject({
+      messageCount: 2,
+      usage: usage(10, 5, 0.25, 1),
+    });
+    await sessions.addMessages([answer(3)]);
+    // Saved again (as each live message does): a session that counts messages is left alone.
+    await sessions.saveSessions([session(id, "late")], { keepTotals: true });
+    expect(await sessions.getSession(id, "late")).toMatchObject({
+      messageCount: 3,
+      usage: usage(20, 10, 0.5, 2),
+    });
+  });
+
   it("counts each bot's messages and failed ones in a time range, in its organisation", async () => {
     const store = ctx.store();
     const [a, b] = [await store.createBot(bot(null)), await store.createBot(bot(null))];

@@ -1,9 +1,11 @@
 import type { Selectable } from "kysely";
 import {
+  GATE_STATES,
   type Schedule,
   TASK_OUTCOMES,
   TASK_STATUSES,
   type Task,
+  type TaskGate,
   type TaskRun,
 } from "../core/task.js";
 import type { Usage } from "../core/session.js";
@@ -60,6 +62,17 @@ function usageColumns(u: Usage, path: string) {
 
 const num = (value: unknown): number | null => (value === null ? null : Number(value));
 
+function gateColumn(gate: TaskGate): string {
+  if (typeof gate !== "object" || gate === null) throw invalid("gate", "a gate object", gate);
+  return JSON.stringify({
+    state: oneOf(GATE_STATES, gate.state, "gate.state"),
+    by: text(gate.by, "gate.by"),
+    reason: text(gate.reason, "gate.reason"),
+    decidedBy: textOrNull(gate.decidedBy, "gate.decidedBy"),
+    decidedAt: timeOrNull(gate.decidedAt, "gate.decidedAt"),
+  });
+}
+
 /** The columns a task patch sets (only those given), checked. */
 export function taskColumns(t: Partial<Task>): Partial<TasksTable> {
   const row: Partial<TasksTable> = {};
@@ -80,6 +93,7 @@ export function taskColumns(t: Partial<Task>): Partial<TasksTable> {
   if (t.timeLimitMs !== undefined) set("time_limit_ms", positive(t.timeLimitMs, "timeLimitMs"));
   if (t.sessionKey !== undefined) set("session_key", textOrNull(t.sessionKey, "sessionKey"));
   if (t.scheduleId !== undefined) set("schedule_id", textOrNull(t.scheduleId, "scheduleId"));
+  if (t.gate !== undefined) set("gate", t.gate === null ? null : gateColumn(t.gate));
   if (t.error !== undefined) set("error", textOrNull(t.error, "error"));
   if (t.usage !== undefined) Object.assign(row, usageColumns(t.usage, "usage"));
   if (t.nextAttemptAt !== undefined)
@@ -108,6 +122,7 @@ export function toTask(row: Selectable<TasksTable>): Task {
     timeLimitMs: Number(row.time_limit_ms),
     sessionKey: row.session_key,
     scheduleId: row.schedule_id,
+    gate: row.gate ? (JSON.parse(row.gate) as TaskGate) : null,
     error: row.error,
     usage: toUsage(row),
     nextAttemptAt: row.next_attempt_at,

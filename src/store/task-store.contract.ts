@@ -22,6 +22,7 @@ export function task(botId: string, extra: Partial<Task> = {}): Task {
     timeLimitMs: 60_000,
     sessionKey: null,
     scheduleId: null,
+    gate: null,
     error: null,
     usage: { ...EMPTY_USAGE },
     nextAttemptAt: null,
@@ -68,8 +69,30 @@ export function taskStoreContract(ctx: { store(): Store; open(): Promise<Store> 
     const bot = `b-${randomUUID()}`;
     const first = await tasks.createTask(task(bot, { createdAt: "2026-11-01T10:00:00+01:00" }));
     expect(first.createdAt).toBe("2026-11-01T09:00:00.000Z");
+    const gate = {
+      state: "pending" as const,
+      by: "rule 1",
+      reason: "r",
+      decidedBy: null,
+      decidedAt: null,
+    };
     const second = await tasks.createTask(
-      task(bot, { status: "inbox", createdAt: "2026-11-01T10:00:00.000Z" }),
+      task(bot, { status: "inbox", gate, createdAt: "2026-11-01T10:00:00.000Z" }),
+    );
+    expect(second.gate).toEqual(gate);
+    const decided = {
+      ...gate,
+      state: "approved" as const,
+      decidedBy: "dana",
+      decidedAt: "2026-11-01T10:02:00+01:00",
+    };
+    expect((await tasks.updateTask(second.id, { gate: decided }, ["inbox"]))?.gate).toEqual({
+      ...decided,
+      decidedAt: "2026-11-01T09:02:00.000Z",
+    });
+    await expectValidation(
+      tasks.updateTask(second.id, { gate: { ...decided, state: "maybe" as never } }),
+      /gate\.state/,
     );
     expect((await tasks.listTasks({ botId: bot })).map((t) => t.id)).toEqual([second.id, first.id]);
     expect((await tasks.listTasks({ botId: bot, status: "inbox" })).map((t) => t.id)).toEqual([

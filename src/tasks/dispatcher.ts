@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { PolicyVerdict } from "../approvals/policy.js";
 import type { Bot } from "../core/bot.js";
 import { OpsError, errorMessage } from "../core/errors.js";
 import { EMPTY_USAGE, type Usage } from "../core/session.js";
@@ -27,6 +28,11 @@ export interface TaskServiceDeps {
   connect(bot: Bot): Promise<TaskGateway>;
   /** Throws when the bot may take no new work now (its budget paused it). */
   admit?(bot: Bot): Promise<void>;
+  /**
+   * Whether a new task runs at once, waits for a person, or is refused
+   * (`approvals.tasks`, the bot's autonomy; docs/tasks.md "Gates"). Absent: every task runs.
+   */
+  gate?(bot: Bot, prompt: string, requested: boolean): PolicyVerdict;
   /** Resolves once the ingest has stored what the gateways sent so far. */
   ingestIdle?(): Promise<void>;
   now?: () => number;

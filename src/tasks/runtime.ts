@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { resolveTaskGate } from "../approvals/policy.js";
 import { assertNotBudgetPaused } from "../budget/ledger.js";
 import { resolveLimits } from "../budget/settings.js";
 import type { ClawopsConfig } from "../config/schema.js";
@@ -53,6 +54,8 @@ export function createTaskRuntime(deps: TaskRuntimeDeps) {
     },
     // A bot its budget paused takes no new work (as `clawops chat` refuses it).
     admit: (bot) => assertNotBudgetPaused(store, resolveLimits(config.budgets), bot, Date.now()),
+    gate: (bot, prompt, requested) =>
+      resolveTaskGate(config.approvals, bot.name, prompt, requested),
     // Bounded: a follow stuck on a hung gateway must not hold a task's end.
     ingestIdle: () => Promise.race([deps.ingestIdle(), sleep(2_000)]),
     ...(deps.host === undefined

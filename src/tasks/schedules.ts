@@ -149,6 +149,9 @@ export class ScheduleService {
     if (!bot) return null;
     const next = nextRunAfter(Date.parse(schedule.nextRunAt), schedule.everyMs, at);
     const iso = new Date(at).toISOString();
+    // Gated like a task made by hand: held for a person (the schedule waits for it), or refused.
+    const gate = this.deps.tasks.gateFor(bot, schedule.prompt);
+    const denied = gate?.state === "denied";
     const task = await store.tasks.fireSchedule(
       schedule.id,
       schedule.nextRunAt,
@@ -159,8 +162,8 @@ export class ScheduleService {
         botName: bot.name,
         title: schedule.title,
         prompt: schedule.prompt,
-        status: "assigned",
-        outcome: null,
+        status: gate === null ? "assigned" : denied ? "done" : "inbox",
+        outcome: denied ? "cancelled" : null,
         // Unattended: nobody reviews a heartbeat; a success goes straight to done.
         review: false,
         attempts: 0,
@@ -168,13 +171,14 @@ export class ScheduleService {
         timeLimitMs: schedule.timeLimitMs,
         sessionKey: null,
         scheduleId: schedule.id,
-        error: null,
+        gate,
+        error: denied ? `refused by ${gate.by}: ${gate.reason}` : null,
         usage: { ...EMPTY_USAGE },
         nextAttemptAt: null,
         createdBy: `schedule:${schedule.id}`,
         createdAt: iso,
         startedAt: null,
-        finishedAt: null,
+        finishedAt: denied ? iso : null,
         durationMs: null,
         updatedAt: iso,
       },

@@ -2,7 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { Bot } from "../core/bot.js";
 import { OpsError } from "../core/errors.js";
 import { EMPTY_USAGE } from "../core/session.js";
-import { MANUAL_MOVES, type Task, type TaskRun, type TaskStatus } from "../core/task.js";
+import {
+  MANUAL_MOVES,
+  type Task,
+  type TaskGate,
+  type TaskRun,
+  type TaskStatus,
+} from "../core/task.js";
 import { Dispatcher, type TaskServiceDeps } from "./dispatcher.js";
 import { publishFinished, publishMoved } from "./publish.js";
 
@@ -17,6 +23,8 @@ export interface NewTask {
   maxAttempts?: number;
   timeLimitMs?: number;
   review?: boolean;
+  /** Ask a person to approve it before it runs, whatever the rules say. */
+  gate?: boolean;
 }
 
 export const TASK_DEFAULTS = { maxAttempts: 1, timeLimitMs: 600_000 } as const;
@@ -45,6 +53,11 @@ export class TaskService {
   }
 
   async create(input: NewTask, actor: string): Promise<Task> {
+    const gate = this.gateFor(input.bot, input.prompt, input.gate === true);
+    if (gate?.state === "denied")
+      throw new OpsError("FORBIDDEN", `task refused by ${gate.by}: ${gate.reason}`, {
+        details: { by: gate.by, reason: gate.reason },
+      });
     const at = this.iso();
     const task = await this.deps.store.tasks.createTask({
       id: randomUUID(),
@@ -52,7 +65,8 @@ export class TaskService {
       botName: input.bot.name,
       title: input.title?.trim() || firstLine(input.prompt),
       prompt: input.prompt,
-      status: input.status ?? "assigned",
+      // A gate holds it in the inbox until a person approves it.
+      status: gate ? "inbox" : (input.status ?? "assigned"),
       outcome: null,
       review: input.review ?? true,
       attempts: 0,
@@ -60,6 +74,7 @@ export class TaskService {
       timeLimitMs: input.timeLimitMs ?? TASK_DEFAULTS.timeLimitMs,
       sessionKey: null,
       scheduleId: null,
+      gate,
       error: null,
       usage: { ...EMPTY_USAGE },
       nextAttemptAt: null,
@@ -72,6 +87,76 @@ export class TaskService {
     });
     this.announceCreated(task, actor);
     return task;
+  }
+
+  /**
+   * The gate a new task of `bot` gets (docs/tasks.md "Gates"): `pending` when
+   * a person must approve it, `denied` when a rule refuses it, null when it
+   * may run at once. Schedules ask it too.
+   */
+  gateFor(bot: Bot, prompt: string, requested = false): TaskGate | null {
+    const verdict = this.deps.gate?.(bot, prompt, requested);
+    if (!verdict || verdict.decision === "allow") return null;
+    return {
+      state: verdict.decision === "ask" ? "pending" : "denied",
+      by: verdict.by,
+      reason: verdict.reason,
+      decidedBy: verdict.decision === "deny" ? verdict.by : null,
+      decidedAt: verdict.decision === "deny" ? this.iso() : null,
+    };
+  }
+
+  /**
+   * A person's decision on a task its gate holds: approved, it is assigned
+   * and dispatched at once; denied, it is done (cancelled) with the reason.
+   * `CONFLICT` for a task no gate holds now.
+   */
+  async decide(id: string, approve: boolean, actor: string, reason?: string): Promise<Task> {
+    const { task } = await this.get(id);
+    if (task.gate?.state !== "pending" || task.status !== "inbox")
+      throw new OpsError(
+        "CONFLICT",
+        `task ${id} waits for no approval${task.gate ? ` (it was ${task.gate.state} by ${task.gate.decidedBy})` : ""}`,
+        { details: { gate: task.gate?.state ?? null } },
+      );
+    const at = this.now();
+    const gate: TaskGate = {
+      ...task.gate,
+      state: approve ? "approved" : "denied",
+      decidedBy: actor,
+      decidedAt: this.iso(at),
+      ...(reason ? { reason } : {}),
+    };
+    const changes: Partial<Task> = approve
+      ? { gate, status: "assigned", updatedAt: this.iso(at) }
+      : {
+          gate,
+          status: "done",
+          outcome: "cancelled",
+          error: `denied by ${actor}${reason ? `: ${reason}` : ""}`,
+          finishedAt: this.iso(at),
+          updatedAt: this.iso(at),
+        };
+    const decided = await this.deps.store.tasks.updateTask(id, changes, [task.status]);
+    if (!decided) return this.decide(id, approve, actor, reason);
+    this.deps.bus.publish({
+      type: "task.gate",
+      botId: task.botId,
+      actor,
+      data: { id, state: gate.state, by: gate.by, reason: gate.reason },
+    });
+    const verb = approve ? "approved" : "denied";
+    publishMoved(this.deps.bus, decided, task.status, `${verb} by ${actor}`, actor);
+    if (approve) this.kick();
+    else
+      publishFinished(
+        this.deps.bus,
+        decided,
+        { outcome: "cancelled", error: decided.error },
+        null,
+        actor,
+      );
+    return decided;
   }
 
   /** Publishes a new task (made here or by a schedule) and dispatches it when assigned. */
@@ -89,6 +174,13 @@ export class TaskService {
         timeLimitMs: task.timeLimitMs,
       },
     });
+    if (task.gate)
+      this.deps.bus.publish({
+        type: "task.gate",
+        botId: task.botId,
+        actor,
+        data: { id: task.id, state: task.gate.state, by: task.gate.by, reason: task.gate.reason },
+      });
     if (task.status === "assigned") this.kick();
   }
 
@@ -102,6 +194,12 @@ export class TaskService {
   async move(id: string, to: TaskStatus, actor: string): Promise<Task> {
     const { task } = await this.get(id);
     if (task.status === to) return task;
+    if (task.gate?.state === "pending")
+      throw new OpsError(
+        "CONFLICT",
+        `task ${id} waits for approval (${task.gate.by}: ${task.gate.reason}): \`clawops task approve ${id}\` or deny it`,
+        { details: { gate: "pending" } },
+      );
     const allowed = MANUAL_MOVES[task.status] ?? [];
     if (!allowed.includes(to)) {
       const hint =
@@ -142,9 +240,17 @@ export class TaskService {
           details: { status: task.status },
         },
       );
+    // A denied task asks again: a retry is not an approval.
+    const gate: Partial<Task> =
+      task.gate?.state === "denied"
+        ? {
+            gate: { ...task.gate, state: "pending", decidedBy: null, decidedAt: null },
+            status: "inbox",
+          }
+        : { status: "assigned" };
     const moved = await this.deps.store.tasks.updateTask(
       id,
-      { status: "assigned", updatedAt: this.iso(), ...freshSeries() },
+      { updatedAt: this.iso(), ...freshSeries(), ...gate },
       [task.status],
     );
     if (!moved) throw new OpsError("CONFLICT", `task ${id} changed meanwhile: try again`);

@@ -1,6 +1,8 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import type { Principal } from "../../src/core/access.js";
+import type { Task } from "../../src/core/task.js";
 import { api } from "./api.js";
+import { GateButtons, awaitsApproval } from "./TaskGate.js";
 import { useLiveQuery } from "./live.js";
 import { botHref } from "./route.js";
 
@@ -47,7 +49,40 @@ export default function Approvals({ principal }: { principal: Principal }) {
       {pending.data?.approvals.map((a) => (
         <Request key={a.id} approval={a} acts={acts} />
       ))}
+      <GatedTasks acts={acts} />
     </main>
+  );
+}
+
+/** Tasks their gate holds in the inbox (docs/tasks.md "Gates"), oldest first. */
+function GatedTasks({ acts }: { acts: boolean }) {
+  const inbox = useLiveQuery<{ tasks: Task[] }>(
+    ["tasks", "inbox"],
+    "/tasks?status=inbox&limit=1000",
+  );
+  const gated = (inbox.data?.tasks ?? []).filter(awaitsApproval).reverse();
+  return (
+    <section aria-label="tasks awaiting approval">
+      <h2>Tasks</h2>
+      {inbox.data && gated.length === 0 && <p className="empty">No task waits for approval.</p>}
+      {gated.map((task) => (
+        <article className="approval" key={task.id} data-task={task.id}>
+          <p>
+            <a href={botHref(task.botName)}>{task.botName}</a> · <strong>{task.title}</strong>
+          </p>
+          <pre className="command">{task.prompt}</pre>
+          <p className="muted">
+            {task.gate!.by}: {task.gate!.reason} · by {task.createdBy},{" "}
+            {new Date(task.createdAt).toLocaleString()}
+          </p>
+          {acts && (
+            <div className="card-actions">
+              <GateButtons task={task} />
+            </div>
+          )}
+        </article>
+      ))}
+    </section>
   );
 }
 

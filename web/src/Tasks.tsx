@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { COLUMNS, byColumn, cardState, movesFrom } from "./board-model.js";
 import { usd } from "./bot/cost-model.js";
 import { useLiveQuery } from "./live.js";
+import { GateButtons, awaitsApproval } from "./TaskGate.js";
 import { botHref } from "./route.js";
 
 const OPERATORS = new Set(["operator", "admin", "owner"]);
@@ -65,8 +66,12 @@ function Card({ task, acts }: { task: Task; acts: boolean }) {
   });
   const ended = task.outcome !== null;
   const running = !ended && (task.status === "assigned" || task.status === "in_progress");
+  const gated = awaitsApproval(task);
   return (
-    <article className={`card ${task.outcome ?? task.status}`} data-task={task.id}>
+    <article
+      className={`card ${task.outcome ?? task.status}${gated ? " gated" : ""}`}
+      data-task={task.id}
+    >
       <h3>{task.title}</h3>
       <p className="meta">
         <a href={botHref(task.botName)}>{task.botName}</a> · {cardState(task)}
@@ -77,7 +82,8 @@ function Card({ task, acts }: { task: Task; acts: boolean }) {
       </p>
       {acts && (
         <div className="card-actions">
-          {movesFrom(task.status).map((to) => (
+          {gated && <GateButtons task={task} />}
+          {movesFrom(task.status, gated).map((to) => (
             <button
               key={to}
               type="button"
@@ -136,6 +142,7 @@ function NewTask() {
           ...(field("title") ? { title: field("title") } : {}),
           timeLimitMs: Math.round(minutes * 60_000),
           maxAttempts: Number(field("attempts") || 1),
+          ...(data.get("gate") ? { gate: true } : {}),
         },
       });
       form.reset();
@@ -163,6 +170,9 @@ function NewTask() {
         </label>
         <label>
           Attempts <input name="attempts" type="number" min={1} max={5} defaultValue={1} />
+        </label>
+        <label className="check">
+          <input name="gate" type="checkbox" /> Approve before it runs
         </label>
         <button type="submit">Dispatch</button>
         {error && (

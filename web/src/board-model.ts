@@ -10,7 +10,9 @@ export const COLUMNS: readonly { status: TaskStatus; label: string }[] = [
 ];
 
 /** Where a card may be moved by hand from its column (the API refuses the rest: 409). */
-export function movesFrom(status: TaskStatus): TaskStatus[] {
+export function movesFrom(status: TaskStatus, gated = false): TaskStatus[] {
+  // A card its gate holds moves only by a decision (approve or deny).
+  if (gated) return [];
   if (status === "inbox") return ["assigned"];
   if (status === "assigned") return ["inbox"];
   if (status === "review") return ["done", "inbox"];
@@ -35,5 +37,7 @@ export function cardState(task: Task, now = Date.now()): string {
     return `retry ${task.attempts + 1}/${task.maxAttempts} in ${s} s`;
   }
   if (task.status === "in_progress") return `attempt ${task.attempts}/${task.maxAttempts}`;
+  if (task.gate?.state === "pending")
+    return `awaiting approval (${task.gate.by}: ${task.gate.reason})`;
   return task.status === "inbox" ? "waiting to be assigned" : "queued";
 }

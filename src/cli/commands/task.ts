@@ -15,6 +15,7 @@ interface AddOptions extends CommandOptions {
   attempts?: number;
   inbox?: boolean;
   review: boolean;
+  gate?: boolean;
   wait?: boolean;
 }
 
@@ -51,6 +52,7 @@ export function registerTaskCommands(program: Command) {
     .option("--attempts <n>", "attempts before it fails (1-10, default 1)", parseCount(10))
     .option("--inbox", "leave it in the inbox until moved to assigned")
     .option("--no-review", "a success goes straight to done instead of waiting in review")
+    .option("--gate", "a person approves it before it runs (clawops task approve)")
     .option("--wait", "wait until it ends; exit 0 only if it succeeded")
     .option("--json", "print JSON")
     .action(
@@ -66,9 +68,14 @@ export function registerTaskCommands(program: Command) {
             ...(options.attempts ? { maxAttempts: options.attempts } : {}),
             status: options.inbox ? "inbox" : "assigned",
             review: options.review,
+            ...(options.gate ? { gate: true } : {}),
           },
         });
-        if (options.wait && !options.inbox) {
+        if (made.gate?.state === "pending" && process.stderr.isTTY && !options.json)
+          process.stderr.write(
+            `task ${made.id} waits for approval (${made.gate.by}: ${made.gate.reason}): clawops task approve ${made.id}\n`,
+          );
+        if (options.wait && !options.inbox && made.gate?.state !== "pending") {
           if (process.stderr.isTTY && !options.json)
             process.stderr.write(`task ${made.id} dispatched to ${made.botName}; waiting…\n`);
           made = await waitForEnd(daemon, made);
@@ -161,6 +168,36 @@ export function registerTaskCommands(program: Command) {
         }),
       );
   }
+
+  for (const [name, description] of [
+    ["approve", "approve a task its gate holds: it is dispatched at once"],
+    ["deny", "deny a task its gate holds: it is done (cancelled)"],
+  ] as const) {
+    task
+      .command(name)
+      .argument("<id>", "the task's id")
+      .description(description)
+      .option("--reason <text>", "said on the card and in the audit trail")
+      .option("--json", "print JSON")
+      .action(
+        act(async (options: CommandOptions & { reason?: string }, id: string) => {
+          const answer = await callDaemon<{ task: Task }>(
+            endpoint(options),
+            taskPath(id, `/${name}`),
+            {
+              method: "POST",
+              body: options.reason ? { reason: options.reason } : {},
+            },
+          );
+          emit(options, answer, ({ task: t }) =>
+            name === "approve"
+              ? `task ${t.id} approved: dispatched to ${t.botName}`
+              : `task ${t.id} denied (done, cancelled)`,
+          );
+          return EXIT.ok;
+        }),
+      );
+  }
 }
 
 /** Polls the task until it has ended (review or done), at most its attempts' time limits and retries. */
@@ -215,6 +252,10 @@ function renderTask(t: Task, runs: TaskRun[]): string {
   if (t.durationMs !== null) lines.push(`  took ${formatDurationMs(t.durationMs)}`);
   if (t.sessionKey) lines.push(`  session ${t.sessionKey}`);
   if (t.nextAttemptAt) lines.push(`  next attempt at ${t.nextAttemptAt}`);
+  if (t.gate)
+    lines.push(
+      `  gate ${t.gate.state} (${t.gate.by}: ${t.gate.reason})${t.gate.decidedBy ? ` by ${t.gate.decidedBy} at ${t.gate.decidedAt}` : ""}`,
+    );
   if (t.error) lines.push(`  error: ${t.error}`);
   if (runs.length > 0)
     lines.push(

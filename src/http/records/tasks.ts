@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TASK_OUTCOMES, TASK_STATUSES } from "../../core/task.js";
+import { GATE_STATES, TASK_OUTCOMES, TASK_STATUSES } from "../../core/task.js";
 import { usageSchema } from "./sessions.js";
 
 const time = z.string().describe("ISO 8601, UTC");
@@ -20,6 +20,16 @@ export const taskSchema = z
     timeLimitMs: z.number().int().describe("per attempt"),
     sessionKey: z.string().nullable().describe("the latest attempt's own session"),
     scheduleId: z.string().nullable(),
+    gate: z
+      .object({
+        state: z.enum(GATE_STATES).describe("`pending` holds it in the inbox for a person"),
+        by: z.string().describe("what asked for it: `rule 2`, `autonomy in-the-loop`, `requested`"),
+        reason: z.string(),
+        decidedBy: z.string().nullable(),
+        decidedAt: time.nullable(),
+      })
+      .nullable()
+      .describe('its approval gate (docs/tasks.md "Gates"); null when none held it'),
     error: z.string().nullable(),
     usage: usageSchema.describe("over every attempt's session"),
     nextAttemptAt: time.nullable().describe("a retry waits until then"),

@@ -37,7 +37,15 @@ const createBody = z.strictObject({
     .boolean()
     .optional()
     .describe("a success waits in review for a person (default true) or goes to done"),
+  gate: z
+    .boolean()
+    .optional()
+    .describe("a person approves it before it runs, whatever `approvals.tasks` says"),
 });
+const decisionBody = z
+  .strictObject({ reason: z.string().min(1).max(500).optional() })
+  .default({})
+  .describe("said on the card and in the audit trail");
 const listQuery = z.strictObject({
   bot: z.string().min(1).optional(),
   status: z.enum(TASK_STATUSES).optional(),
@@ -104,6 +112,8 @@ export function taskRoutes(app: Api, ctx: DaemonContext) {
       schema: {
         tags: ["tasks"],
         summary: "Put a task on the board (dispatched at once unless it goes to the inbox)",
+        description:
+          "A gate (`approvals.tasks`, the bot's autonomy, or `gate: true`) holds it in the inbox until approved; a rule that denies it answers 403.",
         body: createBody,
         response: withErrors({ 201: taskAnswer }),
       },
@@ -210,4 +220,33 @@ export function taskRoutes(app: Api, ctx: DaemonContext) {
       return { task: await ctx.tasks.retry(task.id, actorOf(request)) };
     },
   );
+
+  for (const [verb, approve] of [
+    ["approve", true],
+    ["deny", false],
+  ] as const)
+    app.post(
+      `/api/v1/tasks/:id/${verb}`,
+      {
+        schema: {
+          tags: ["tasks"],
+          summary: approve
+            ? "Approve a task its gate holds: it is assigned and dispatched at once"
+            : "Deny a task its gate holds: it is done (cancelled) with the reason",
+          params: idParams,
+          body: decisionBody,
+          response: withErrors({ 200: taskAnswer }, 409),
+        },
+      },
+      async (request) => {
+        const task = await scopedTask(ctx, request, request.params.id);
+        const decided = await ctx.tasks.decide(
+          task.id,
+          approve,
+          actorOf(request),
+          request.body.reason,
+        );
+        return { task: decided };
+      },
+    );
 }

@@ -12,6 +12,7 @@ import { botOrgs } from "./009-bot-orgs.js";
 import { tasks } from "./010-tasks.js";
 import { hosts } from "./011-hosts.js";
 import { rssSamples } from "./012-rss-samples.js";
+import { taskGates } from "./013-task-gates.js";
 
 /**
  * Every migration, in order. Names are permanent: the schema-version table
@@ -31,6 +32,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "010-tasks": tasks(dialect),
     "011-hosts": hosts(dialect),
     "012-rss-samples": rssSamples(),
+    "013-task-gates": taskGates(),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
