@@ -35,6 +35,6 @@ export function resolveGatewayTarget(
     name: bot.name,
     url: `http://127.0.0.1:${bot.port}`,
     token,
-    doctor: botDoctor(doctor, { configFile: bot.configPath, stateDir: bot.stateDir, bot }),
+    doctor: botDoctor(doctor, { configFile: bot.configPath, stateDir: bot.stateDir, bot }, "all"),
   };
 }

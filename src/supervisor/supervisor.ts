@@ -62,6 +62,12 @@ export class Supervisor {
   /** Ends the watchers of adopted processes once the supervisor is shut down. */
   private readonly closing = new AbortController();
   private resumed = false;
+  /**
+   * Bots resumeAll has still to take over (a staggered start takes a while):
+   * the reconcile leaves them to it, or it would start them itself, unbounded,
+   * and resumeAll would then adopt its own children as strangers' processes.
+   */
+  private readonly resuming = new Set<string>();
 
   constructor(private readonly options: SupervisorDeps) {
     const { config } = options;
@@ -109,6 +115,7 @@ export class Supervisor {
       this.options.store.listInstances(),
     ]);
     const byBot = new Map(saved.map((i) => [i.botId, i]));
+    for (const bot of bots) this.resuming.add(bot.id);
     this.resumed = true;
     const quickFirst = [...bots].sort(
       (a, b) => Number(!quickToResume(a, byBot)) - Number(!quickToResume(b, byBot)),
@@ -125,6 +132,8 @@ export class Supervisor {
             { bot: bot.name, err: errorMessage(error) },
             "gateway.resume_failed",
           );
+        } finally {
+          this.resuming.delete(bot.id);
         }
       },
     );
@@ -218,7 +227,8 @@ export class Supervisor {
       }
     }
     for (const bot of bots) {
-      if (this.runners.has(bot.id) || bot.desiredState !== "running") continue;
+      if (this.runners.has(bot.id) || this.resuming.has(bot.id) || bot.desiredState !== "running")
+        continue;
       const runner = this.runnerOf(bot, await this.options.store.getInstance(bot.id));
       void runner.start(actor, "registered with desired state running").catch((error: unknown) => {
         this.options.log.error({ bot: bot.name, err: errorMessage(error) }, "gateway.start_failed");

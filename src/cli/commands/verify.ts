@@ -30,6 +30,7 @@ interface VerifyOptions extends CommandOptions {
   prompt: string;
   timeout: number;
   chatTimeout: number;
+  deep?: boolean;
 }
 
 const MARK = { pass: "ok  ", fail: "FAIL", skip: "skip" } as const;
@@ -65,6 +66,10 @@ export function registerVerify(program: Command) {
       "/usr/bin/chromium",
     )
     .option("--no-browser", "skip the browser step")
+    .option(
+      "--deep",
+      "the doctor runs OpenClaw's own lint too (openclaw doctor --lint: seconds more; a running gateway passed it at boot)",
+    )
     .option("--json", "print JSON")
     .action(
       act(async (options: VerifyOptions, targetArg: string) => {
@@ -121,7 +126,11 @@ async function resolveVerifyTarget(options: VerifyOptions, arg: string): Promise
         name: bot.name,
         url,
         token,
-        doctor: botDoctor(doctor, resolveDoctorTargets(bots, { bot: bot.name })[0]!),
+        doctor: botDoctor(
+          doctor,
+          resolveDoctorTargets(bots, { bot: bot.name })[0]!,
+          options.deep ? "all" : "fast",
+        ),
         ...(keyring ? { keyring } : {}),
         pairing: loopbackPairing(bot.port, token),
       };
