@@ -42,10 +42,11 @@ const createBody = z.strictObject({
     .optional()
     .describe("a person approves it before it runs, whatever `approvals.tasks` says"),
 });
+// Optional: a POST without a body (Fastify gives it as null) decides without a reason.
 const decisionBody = z
   .strictObject({ reason: z.string().min(1).max(500).optional() })
-  .default({})
-  .describe("said on the card and in the audit trail");
+  .nullish()
+  .describe("the reason, said on the card and in the audit trail");
 const listQuery = z.strictObject({
   bot: z.string().min(1).optional(),
   status: z.enum(TASK_STATUSES).optional(),
@@ -244,7 +245,7 @@ export function taskRoutes(app: Api, ctx: DaemonContext) {
           task.id,
           approve,
           actorOf(request),
-          request.body.reason,
+          request.body?.reason,
         );
         return { task: decided };
       },
