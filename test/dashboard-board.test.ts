@@ -45,7 +45,12 @@ describe.runIf(chromiumAvailable() && gatewayRuntimeAvailable())(
         llmBaseUrl: llm.baseUrl,
         modelCost: PRICE,
         editConfig: (config) => Object.assign(config, { tools: { exec: { mode: "ask" } } }),
-        clawops: { approvals: { bots: { alpha: "in-the-loop" } } },
+        clawops: {
+          approvals: {
+            bots: { alpha: "in-the-loop" },
+            tasks: [{ prompt: "*deploy*", decision: "ask", reason: "deploys need a second look" }],
+          },
+        },
       });
       await addUsers(
         up.dir,
@@ -106,6 +111,46 @@ describe.runIf(chromiumAvailable() && gatewayRuntimeAvailable())(
         .waitFor();
       await page.locator("table.agents td", { hasText: "100 %" }).waitFor();
       await shoot("board");
+    });
+
+    it("holds a gated task in the inbox, on the board and the Approvals page, until approved", async () => {
+      llm.enqueue({ text: "Deployed." });
+      const created = await up.api("/tasks", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-clawops-client": "test" },
+        body: JSON.stringify({
+          bot: "alpha",
+          title: "Deploy the docs",
+          prompt: "Deploy the docs.",
+        }),
+      });
+      expect(created.status).toBe(201);
+      const { task } = (await created.json()) as { task: Task };
+      const card = page.locator(`.card[data-task="${task.id}"]`);
+      await page.click("nav.pages >> text=Tasks");
+      await page
+        .locator(`section[aria-label="Inbox"] .card.gated[data-task="${task.id}"]`)
+        .waitFor();
+      expect(await card.textContent()).toContain(
+        "awaiting approval (rule 1: deploys need a second look)",
+      );
+      // Only a decision moves it: no "→ Assigned" on a gated card.
+      expect(await card.locator("button").allTextContents()).toEqual(["Approve", "Deny"]);
+      await page.click("nav.pages >> text=Approvals");
+      const gated = page.locator(`.approval[data-task="${task.id}"]`);
+      await gated.waitFor();
+      expect(await gated.textContent()).toContain("Deploy the docs.");
+      await shoot("approvals-task");
+      await gated.locator("button", { hasText: "Approve" }).click();
+      await page.locator(".empty", { hasText: "No task waits for approval." }).waitFor();
+      await page.click("nav.pages >> text=Tasks");
+      await page
+        .locator(`section[aria-label="Review"] .card[data-task="${task.id}"]`)
+        .waitFor({ timeout: 120_000 });
+      const decided = await up.json<{ task: Task }>(["task", "show", task.id]);
+      expect(decided.task.gate?.state).toBe("approved");
+      expect(decided.task.gate?.decidedBy).toMatch(/^user:olga#/);
+      expect(errors).toEqual([]);
     });
 
     it("holds a task's exec on the Approvals page until the operator allows it", async () => {

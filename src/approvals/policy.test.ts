@@ -78,7 +78,7 @@ describe("the approval policy", () => {
     expect(looksChained("echo hello world")).toBe(false);
   });
 
-  it("gates tasks: a gate asked for, then the first matching task rule, then the autonomy", () => {
+  it("gates tasks: a gate asked for, then the first matching task rule; never the autonomy", () => {
     const gated = approvalsConfigSchema.parse({
       autonomy: "on-the-loop",
       bots: { careful: "in-the-loop" },
@@ -103,9 +103,10 @@ describe("the approval policy", () => {
       by: "rule 2",
       reason: "approvals.tasks[1] says deny",
     });
+    // In the loop is about the agent's execs: a person who puts a task on the board is its loop.
     expect(resolveTaskGate(gated, "careful", "summarise the logs")).toMatchObject({
-      decision: "ask",
-      by: "autonomy in-the-loop",
+      decision: "allow",
+      by: "no rule",
     });
     expect(resolveTaskGate(gated, "dev", "summarise", true)).toMatchObject({
       decision: "ask",

@@ -130,8 +130,9 @@ export function resolvePolicy(
 /**
  * Whether a new task of `bot` runs at once, waits for a person, or is
  * refused: a gate its creator asked for (`requested`), else the first
- * matching task rule, else the autonomy (`in-the-loop` asks; the others
- * allow). Pure.
+ * matching task rule, else it runs. Not the bot's autonomy: that is about
+ * the agent's execs, and a person who puts a task on the board is already
+ * in its loop (a rule `{bot, decision: ask}` gates every task of a bot). Pure.
  */
 export function resolveTaskGate(
   config: ApprovalsConfig,
@@ -154,13 +155,7 @@ export function resolveTaskGate(
       reason: rule.reason ?? `approvals.tasks[${index}] says ${rule.decision}`,
     };
   }
-  return autonomyOf(config, bot) === "in-the-loop"
-    ? {
-        decision: "ask",
-        by: "autonomy in-the-loop",
-        reason: "every task of the bot is approved first",
-      }
-    : { decision: "allow", by: `autonomy ${autonomyOf(config, bot)}`, reason: "no rule matched" };
+  return { decision: "allow", by: "no rule", reason: "no rule of approvals.tasks matched" };
 }
 
 /** Whether `text` matches the glob `pattern` as a whole (`*` any text, `?` one character). */

@@ -50,14 +50,14 @@ export const TASK_EVENTS = {
   "task.gate": entry({
     version: 1,
     summary:
-      "A task's approval gate (docs/tasks.md \"Gates\"): `pending` when a rule, the bot's autonomy or its creator holds it for a person; `approved` or `denied` when decided (the actor says who).",
+      'A task\'s approval gate (docs/tasks.md "Gates"): `pending` when a rule or its creator holds it for a person; `approved` or `denied` when decided (the actor says who).',
     scope: "bot",
     data: z.strictObject({
       id: taskId,
       state: z.enum(GATE_STATES),
       by: z
         .string()
-        .describe("what asked for the gate: `rule 2`, `autonomy in-the-loop`, `requested`"),
+        .describe("what asked for the gate: `rule 2` (of approvals.tasks) or `requested`"),
       reason: z.string().describe("the rule's reason, or the decider's"),
     }),
   }),

@@ -24,7 +24,7 @@ export type GateState = (typeof GATE_STATES)[number];
 
 export interface TaskGate {
   state: GateState;
-  /** What asked for it: `rule 2` of `approvals.tasks`, `autonomy in-the-loop`, `requested`. */
+  /** What asked for it: `rule 2` of `approvals.tasks`, or `requested` by its creator. */
   by: string;
   reason: string;
   /** Who decided (`api#...`, `cli`, a user), and when; null while pending. */

@@ -33,6 +33,7 @@ export default function Approvals({ principal }: { principal: Principal }) {
   return (
     <main className="approvals-page">
       <h1>Approvals</h1>
+      <h2>Execs</h2>
       <p className="muted">
         {routed.length === 0
           ? "Every bot is autonomous: no exec is routed to clawops for approval (approvals in clawops.yaml)."

@@ -23,7 +23,7 @@ export const taskSchema = z
     gate: z
       .object({
         state: z.enum(GATE_STATES).describe("`pending` holds it in the inbox for a person"),
-        by: z.string().describe("what asked for it: `rule 2`, `autonomy in-the-loop`, `requested`"),
+        by: z.string().describe("what asked for it: `rule 2` (of approvals.tasks) or `requested`"),
         reason: z.string(),
         decidedBy: z.string().nullable(),
         decidedAt: time.nullable(),
