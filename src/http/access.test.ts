@@ -40,6 +40,8 @@ const EXPECTED: Record<string, Access> = {
   "DELETE /api/v1/tokens/:id": "admin",
   "GET /api/v1/audit": "admin",
   "GET /api/v1/status": "viewer",
+  "GET /api/v1/fleet/health": "viewer",
+  "GET /api/v1/bots/:name/health": "viewer",
   "GET /api/v1/bots": "viewer",
   "GET /api/v1/bots/:name": "viewer",
   "POST /api/v1/bots": "admin",
@@ -82,6 +84,8 @@ const EXPECTED: Record<string, Access> = {
   "POST /api/v1/tasks/:id/move": "operator",
   "POST /api/v1/tasks/:id/cancel": "operator",
   "POST /api/v1/tasks/:id/retry": "operator",
+  "POST /api/v1/tasks/:id/approve": "operator",
+  "POST /api/v1/tasks/:id/deny": "operator",
   "GET /api/v1/schedules": "viewer",
   // Daemon-wide principals only: the route refuses other organisations' (403) itself.
   "GET /api/v1/readiness": "viewer",

@@ -125,6 +125,7 @@ const BOT_ROUTES: [method: string, route: string, body?: unknown][] = [
   ["GET", "/api/v1/bots/:name/doctor"],
   ["GET", "/api/v1/bots/:name/logs"],
   ["GET", "/api/v1/bots/:name/config"],
+  ["GET", "/api/v1/bots/:name/health"],
   ["GET", "/api/v1/bots/:name/sessions/s1"],
   ["GET", "/api/v1/bots/:name/sessions/s1/messages"],
   ["POST", "/api/v1/bots/:name/repair"],

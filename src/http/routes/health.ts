@@ -65,10 +65,13 @@ export function healthRoutes(app: Api, ctx: DaemonContext) {
   // A state change or a repair makes the kept answers old at once (a crash shows in its restarts
   // at the next read); messages and spend may wait out CACHE_MS.
   let generation = 0;
-  const off = ctx.bus.subscribe((event) => {
-    if (/^(gateway\.state|repair\.|bot\.)/.test(event.type)) generation += 1;
-  });
-  app.addHook("onClose", async () => off());
+  let off: (() => void) | null = null;
+  // On the first read: what builds the server need not have a bus yet.
+  const follow = () =>
+    (off ??= ctx.bus.subscribe((event) => {
+      if (/^(gateway\.state|repair\.|bot\.)/.test(event.type)) generation += 1;
+    }));
+  app.addHook("onClose", async () => off?.());
   const health = memoFor(CACHE_MS, async (key) => {
     const [org, window, botId] = JSON.parse(key) as [string | null, HealthWindow, string | null];
     // Listeners hear an event before the store has it: what bumped the generation is read too.
@@ -81,8 +84,10 @@ export function healthRoutes(app: Api, ctx: DaemonContext) {
       instances: () => ctx.supervisor.instances(),
     });
   });
-  const keyOf = (org: string | undefined, window: HealthWindow, botId?: string) =>
-    JSON.stringify([org ?? null, window, botId ?? null, generation]);
+  const keyOf = (org: string | undefined, window: HealthWindow, botId?: string) => {
+    follow();
+    return JSON.stringify([org ?? null, window, botId ?? null, generation]);
+  };
 
   app.get(
     "/api/v1/fleet/health",
