@@ -100,21 +100,16 @@ export function resolvePolicy(
   bot: string,
   request: PolicyRequest,
 ): PolicyVerdict {
-  const index = config.rules.findIndex(
+  const ruled = firstRule(
+    config.rules,
+    "rules",
     (rule) =>
       !(rule.decision === "allow" && request.chained) &&
       (rule.bot === undefined || globMatches(rule.bot, bot)) &&
       (rule.command === undefined || globMatches(rule.command, request.command)) &&
       (rule.host === undefined || rule.host === request.host),
   );
-  if (index >= 0) {
-    const rule = config.rules[index]!;
-    return {
-      decision: rule.decision,
-      by: `rule ${index + 1}`,
-      reason: rule.reason ?? `approvals.rules[${index}] says ${rule.decision}`,
-    };
-  }
+  if (ruled) return ruled;
   const autonomy = autonomyOf(config, bot);
   return autonomy === "in-the-loop"
     ? { decision: "ask", by: "autonomy in-the-loop", reason: "no rule matched: a human decides" }
@@ -142,20 +137,31 @@ export function resolveTaskGate(
 ): PolicyVerdict {
   if (requested)
     return { decision: "ask", by: "requested", reason: "its creator asked for an approval" };
-  const index = config.tasks.findIndex(
-    (rule) =>
-      (rule.bot === undefined || globMatches(rule.bot, bot)) &&
-      (rule.prompt === undefined || globMatches(rule.prompt.toLowerCase(), prompt.toLowerCase())),
+  return (
+    firstRule(
+      config.tasks,
+      "tasks",
+      (rule) =>
+        (rule.bot === undefined || globMatches(rule.bot, bot)) &&
+        (rule.prompt === undefined || globMatches(rule.prompt.toLowerCase(), prompt.toLowerCase())),
+    ) ?? { decision: "allow", by: "no rule", reason: "no rule of approvals.tasks matched" }
   );
-  if (index >= 0) {
-    const rule = config.tasks[index]!;
-    return {
-      decision: rule.decision,
-      by: `rule ${index + 1}`,
-      reason: rule.reason ?? `approvals.tasks[${index}] says ${rule.decision}`,
-    };
-  }
-  return { decision: "allow", by: "no rule", reason: "no rule of approvals.tasks matched" };
+}
+
+/** The verdict of the first of `approvals.<list>` that `matches`, named `rule N` (1-based); null: none. */
+function firstRule<R extends { decision: RuleDecision; reason?: string }>(
+  rules: readonly R[],
+  list: "rules" | "tasks",
+  matches: (rule: R) => boolean,
+): PolicyVerdict | null {
+  const index = rules.findIndex(matches);
+  if (index < 0) return null;
+  const rule = rules[index]!;
+  return {
+    decision: rule.decision,
+    by: `rule ${index + 1}`,
+    reason: rule.reason ?? `approvals.${list}[${index}] says ${rule.decision}`,
+  };
 }
 
 /** Whether `text` matches the glob `pattern` as a whole (`*` any text, `?` one character). */

@@ -12,7 +12,8 @@ import type { Store } from "../store/store.js";
  */
 
 /** What a status page or a timeline says of a bot, now or for a stretch of time. */
-export type PublicStatus = "up" | "degraded" | "down" | "off";
+export const PUBLIC_STATUSES = ["up", "degraded", "down", "off"] as const;
+export type PublicStatus = (typeof PUBLIC_STATUSES)[number];
 
 /** How a supervisor state reads on a public page and in a timeline. */
 export function publicStatusOf(state: GatewayState): PublicStatus {
@@ -181,7 +182,11 @@ export async function buildFleetHealth(deps: {
   ]);
   const live = new Map(instances.map((i) => [i.botId, i]));
   const repairsOf = new Map<string, RepairRecord[]>();
-  for (const r of repairs) repairsOf.set(r.botId, [...(repairsOf.get(r.botId) ?? []), r]);
+  for (const r of repairs) {
+    const list = repairsOf.get(r.botId) ?? [];
+    list.push(r);
+    repairsOf.set(r.botId, list);
+  }
   const countOf = new Map(counts.map((c) => [c.botId, c]));
   const costOf = new Map(cost.map((c) => [c.key, c.costUsd]));
   const health = bots
@@ -234,7 +239,7 @@ export function openRepairs(repairs: readonly RepairRecord[]): number {
 }
 
 /** Every `gateway.state` event since `since`, oldest first, per bot; paged, bounded. */
-async function stateChanges(
+export async function stateChanges(
   store: Store,
   query: { org?: string; botId?: string; since: string },
 ): Promise<{ byBot: Map<string, StateChange[]>; truncated: boolean }> {

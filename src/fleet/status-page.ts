@@ -2,7 +2,14 @@ import { z } from "zod";
 import type { Bot } from "../core/bot.js";
 import type { GatewayState } from "../core/gateway-state.js";
 import type { Store } from "../store/store.js";
-import { type PublicStatus, publicStatusOf, stateSpans, timeIn, uptimeOf } from "./health.js";
+import {
+  type PublicStatus,
+  publicStatusOf,
+  stateChanges,
+  stateSpans,
+  timeIn,
+  uptimeOf,
+} from "./health.js";
 
 /** The `statusPages` section of clawops.yaml: which organisations publish a page, and its title. */
 export const statusPagesConfigSchema = z
@@ -92,28 +99,18 @@ export async function buildStatusPage(deps: {
   const since = new Date(
     Math.floor(now / DAY_MS) * DAY_MS - (STATUS_DAYS - 1) * DAY_MS,
   ).toISOString();
-  const [bots, instances] = await Promise.all([
+  // The organisation's state changes in one paged read, not a query per bot.
+  const [bots, instances, changes] = await Promise.all([
     deps.store.listBots({ org: deps.org }),
     deps.instances(),
+    stateChanges(deps.store, { org: deps.org, since }),
   ]);
-  const page = await Promise.all(
-    bots.map(async (bot: Bot): Promise<StatusPageBot> => {
-      const events = await deps.store.listEvents({
-        botId: bot.id,
-        type: "gateway.state",
-        since,
-        limit: 1000,
-      });
-      const changes = events.map((e) => ({
-        at: Date.parse(e.ts),
-        from: e.data.from as GatewayState,
-        to: e.data.to as GatewayState,
-      }));
-      const current = instances.find((i) => i.botId === bot.id)?.state ?? "stopped";
-      const history = statusDays(changes, changes[0]?.from ?? current, now);
-      return { name: bot.name, status: publicStatusOf(current), ...history };
-    }),
-  );
+  const page = bots.map((bot: Bot): StatusPageBot => {
+    const mine = changes.byBot.get(bot.id) ?? [];
+    const current = instances.find((i) => i.botId === bot.id)?.state ?? "stopped";
+    const history = statusDays(mine, mine[0]?.from ?? current, now);
+    return { name: bot.name, status: publicStatusOf(current), ...history };
+  });
   const running = page.filter((b) => b.status !== "off");
   const overall = running.some((b) => b.status === "down")
     ? "down"

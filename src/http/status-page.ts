@@ -3,6 +3,7 @@ import { z } from "zod";
 import { OpsError } from "../core/errors.js";
 import { memoFor } from "../core/memo.js";
 import type { DaemonContext } from "../daemon/context.js";
+import { PUBLIC_STATUSES } from "../fleet/health.js";
 import { type StatusPage, buildStatusPage } from "../fleet/status-page.js";
 import { type Api, withErrors } from "./schema.js";
 
@@ -41,7 +42,7 @@ const OVERALL = {
   off: "No bot is running",
 };
 
-const statusEnum = z.enum(["up", "degraded", "down", "off"]);
+const statusEnum = z.enum(PUBLIC_STATUSES);
 const pageSchema = z
   .object({
     title: z.string(),

@@ -30,7 +30,7 @@ export interface TaskServiceDeps {
   admit?(bot: Bot): Promise<void>;
   /**
    * Whether a new task runs at once, waits for a person, or is refused
-   * (`approvals.tasks`, the bot's autonomy; docs/tasks.md "Gates"). Absent: every task runs.
+   * (`approvals.tasks`, a gate its creator asked for; docs/tasks.md "Gates"). Absent: every task runs.
    */
   gate?(bot: Bot, prompt: string, requested: boolean): PolicyVerdict;
   /** Resolves once the ingest has stored what the gateways sent so far. */

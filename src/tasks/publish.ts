@@ -30,6 +30,18 @@ export function publishMoved(
   });
 }
 
+/** `task.gate`: the task's gate as it is now (pending when made, or decided). */
+export function publishGate(bus: EventBus, task: Task, actor: string): void {
+  if (!task.gate) return;
+  const { state, by, reason } = task.gate;
+  bus.publish({
+    type: "task.gate",
+    botId: task.botId,
+    actor,
+    data: { id: task.id, state, by, reason },
+  });
+}
+
 /** `task.completed` for a success, `task.failed` otherwise (`retryAt` set when another attempt follows). */
 export function publishFinished(
   bus: EventBus,

@@ -10,7 +10,7 @@ import {
   type TaskStatus,
 } from "../core/task.js";
 import { Dispatcher, type TaskServiceDeps } from "./dispatcher.js";
-import { publishFinished, publishMoved } from "./publish.js";
+import { publishFinished, publishGate, publishMoved } from "./publish.js";
 
 export type { TaskGateway, TaskServiceDeps } from "./dispatcher.js";
 
@@ -139,12 +139,7 @@ export class TaskService {
         };
     const decided = await this.deps.store.tasks.updateTask(id, changes, [task.status]);
     if (!decided) return this.decide(id, approve, actor, reason);
-    this.deps.bus.publish({
-      type: "task.gate",
-      botId: task.botId,
-      actor,
-      data: { id, state: gate.state, by: gate.by, reason: gate.reason },
-    });
+    publishGate(this.deps.bus, decided, actor);
     const verb = approve ? "approved" : "denied";
     publishMoved(this.deps.bus, decided, task.status, `${verb} by ${actor}`, actor);
     if (approve) this.kick();
@@ -174,13 +169,7 @@ export class TaskService {
         timeLimitMs: task.timeLimitMs,
       },
     });
-    if (task.gate)
-      this.deps.bus.publish({
-        type: "task.gate",
-        botId: task.botId,
-        actor,
-        data: { id: task.id, state: task.gate.state, by: task.gate.by, reason: task.gate.reason },
-      });
+    publishGate(this.deps.bus, task, actor);
     if (task.status === "assigned") this.kick();
   }
 

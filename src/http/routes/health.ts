@@ -1,7 +1,12 @@
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
 import { memoFor } from "../../core/memo.js";
-import { HEALTH_WINDOWS, type HealthWindow, buildFleetHealth } from "../../fleet/health.js";
+import {
+  HEALTH_WINDOWS,
+  type HealthWindow,
+  PUBLIC_STATUSES,
+  buildFleetHealth,
+} from "../../fleet/health.js";
 import { scopeOf, scopedBot } from "../org-scope.js";
 import { type Api, botParams, withErrors } from "../schema.js";
 
@@ -14,7 +19,7 @@ const windowQuery = z.strictObject({
     .default("24h")
     .describe("how far back: 24h, 7d or 30d"),
 });
-const status = z.enum(["up", "degraded", "down", "off"]);
+const status = z.enum(PUBLIC_STATUSES);
 const botHealthSchema = z
   .object({
     bot: z.string(),

@@ -114,7 +114,7 @@ export function taskRoutes(app: Api, ctx: DaemonContext) {
         tags: ["tasks"],
         summary: "Put a task on the board (dispatched at once unless it goes to the inbox)",
         description:
-          "A gate (`approvals.tasks`, the bot's autonomy, or `gate: true`) holds it in the inbox until approved; a rule that denies it answers 403.",
+          "A gate (a rule of `approvals.tasks`, or `gate: true`) holds it in the inbox until approved; a rule that denies it answers 403.",
         body: createBody,
         response: withErrors({ 201: taskAnswer }),
       },
