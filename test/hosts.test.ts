@@ -5,7 +5,11 @@ import type { RepairRecord } from "../src/core/repair.js";
 import { sleep } from "../src/core/time.js";
 import { openPostgresStore } from "../src/store/postgres.js";
 import type { Store } from "../src/store/store.js";
-import { type RunningDaemon, freePort, startUp, tempDir } from "./helpers/cli.js";
+import type { PendingApproval } from "../src/approvals/service.js";
+import type { OpsEvent } from "../src/core/events.js";
+import { type RunningDaemon, freePort, runCli, startUp, tempDir } from "./helpers/cli.js";
+import { type FakeLlm, startFakeLlm } from "./harness/fake-llm.js";
+import { type FakeTelegram, startFakeTelegram } from "./harness/fake-telegram.js";
 import {
   GATEWAY_HOOK_TIMEOUT,
   acquireGatewaySlot,
@@ -188,24 +192,47 @@ describe.skipIf(!pgUrl)("several hosts, one fleet", () => {
     expect(body.error.details.host).toBe(killed);
     // Nothing was started anywhere: the bot keeps its wish.
     expect((await store.findBot(bot))?.desiredState).toBe("stopped");
+
+    // The execs its gateways hold cannot be listed: the answer says whose are missing, and why.
+    const approvals = (await (await daemon(survivor).fetch("/api/v1/approvals")).json()) as {
+      approvals: unknown[];
+      unanswered: { host: string; reason: string }[];
+    };
+    expect(approvals.approvals).toEqual([]);
+    expect(approvals.unanswered.map((u) => u.host)).toEqual([killed]);
+    expect(approvals.unanswered[0]!.reason).toContain("it stopped reporting");
   });
 });
 
 /**
- * One real OpenClaw gateway, started and stopped through the API of the
- * daemon of the host that does not run it.
+ * One real OpenClaw gateway on host b, acted on through host a: its
+ * lifecycle, its log, an exec it holds for approval, a repair and a port
+ * change over host a's API, and Telegram commands and buttons on host a, the
+ * leader whose poller reads the chat.
  */
 describe.skipIf(!pgUrl || !gatewayRuntimeAvailable())(
-  "a lifecycle action through another host's daemon, on a real gateway",
+  "acting on another host's gateway, on a real gateway",
   () => {
+    const CHAT = 5151;
     let db: { url: string; drop(): Promise<void> };
+    let llm: FakeLlm;
+    let telegram: FakeTelegram;
     let release: (() => void) | null = null;
     const dirs: ReturnType<typeof tempDir>[] = [];
     const daemons = new Map<string, RunningDaemon>();
+    const post = (daemon: RunningDaemon, url: string, body?: unknown) =>
+      daemon.fetch(url, {
+        method: body === undefined ? "POST" : "PATCH",
+        headers: body === undefined ? { "x-clawops-client": "test" } : HEADERS,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
 
     beforeAll(async () => {
       release = await acquireGatewaySlot();
       db = await createTestDatabase(pgUrl!);
+      telegram = await startFakeTelegram();
+      llm = await startFakeLlm();
+      // Host a first: it takes the lead, and with it the one Telegram poller.
       for (const id of ["gw-a", "gw-b"]) {
         const dir = tempDir(`clawops-${id}-`);
         dirs.push(dir);
@@ -213,20 +240,31 @@ describe.skipIf(!pgUrl || !gatewayRuntimeAvailable())(
         const yaml = supervisedClawopsConfig(dir.dir, port, {
           database: { url: db.url },
           host: { id },
+          approvals: { bots: { routed: "in-the-loop" } },
+          notify: {
+            notifiers: [
+              { type: "telegram", chatIds: [CHAT], apiRoot: telegram.apiRoot, pollTimeout: "1s" },
+            ],
+          },
         });
         writeFileSync(path.join(dir.dir, "clawops.yaml"), JSON.stringify(yaml));
-        daemons.set(id, await startUp({ cwd: dir.dir, port }));
+        daemons.set(
+          id,
+          await startUp({ cwd: dir.dir, port, env: { CLAWOPS_TELEGRAM_TOKEN: telegram.token } }),
+        );
       }
     }, GATEWAY_HOOK_TIMEOUT);
 
     afterAll(async () => {
       for (const daemon of daemons.values()) await daemon.stop();
       for (const dir of dirs) dir.remove();
+      await telegram?.close();
+      await llm?.close();
       await db?.drop();
       release?.();
     });
 
-    it("starts host b's gateway through host a's API, host b runs it, and stops it the same way", async () => {
+    it("starts, reads, repairs, re-ports and stops host b's gateway through host a", async () => {
       const [a, b] = [daemons.get("gw-a")!, daemons.get("gw-b")!];
       const stateDir = path.join(dirs[1]!.dir, "data", "bots", "routed");
       mkdirSync(stateDir, { recursive: true });
@@ -236,9 +274,10 @@ describe.skipIf(!pgUrl || !gatewayRuntimeAvailable())(
         dir: stateDir,
         port,
         token: "routed-gateway-token-0123456789abcdef",
-        llmBaseUrl: "http://127.0.0.1:9/v1",
+        llmBaseUrl: llm.baseUrl,
       });
-      writeFileSync(configPath, JSON.stringify(gateway));
+      // Execs ask: the bot is in the loop, so clawops holds each for a human.
+      writeFileSync(configPath, JSON.stringify({ ...gateway, tools: { exec: { mode: "ask" } } }));
       const registered = await b.fetch("/api/v1/bots", {
         method: "POST",
         headers: HEADERS,
@@ -246,10 +285,7 @@ describe.skipIf(!pgUrl || !gatewayRuntimeAvailable())(
       });
       expect(registered.status, await registered.clone().text()).toBe(201);
 
-      const started = await a.fetch("/api/v1/bots/routed/start", {
-        method: "POST",
-        headers: { "x-clawops-client": "test" },
-      });
+      const started = await post(a, "/api/v1/bots/routed/start");
       const answer = (await started.json()) as {
         bot: { host: string };
         gateway: { state: string; pid: number };
@@ -267,15 +303,96 @@ describe.skipIf(!pgUrl || !gatewayRuntimeAvailable())(
       expect(["running", "degraded"]).toContain(stateOf(fromA, "routed")?.state);
       expect(() => process.kill(answer.gateway.pid, 0)).not.toThrow();
 
-      const stopped = await a.fetch("/api/v1/bots/routed/stop", {
-        method: "POST",
-        headers: { "x-clawops-client": "test" },
-      });
+      // The log is a file on host b (host a has none for the bot): read through host a.
+      const logs = (await (await a.fetch("/api/v1/bots/routed/logs")).json()) as {
+        lines: string[];
+      };
+      expect(logs.lines.length).toBeGreaterThan(0);
+      expect(logs.lines.join("\n")).not.toContain("routed-gateway-token-0123456789abcdef");
+
+      // The leader's Telegram poller answers /logs for host b's bot with host b's file.
+      expect(((await (await a.fetch("/api/v1/status")).json()) as Status).daemon.leader).toBe(true);
+      const since = telegram.calls.length;
+      telegram.pushMessage(CHAT, "/logs routed");
+      const reply = await telegram.waitForCall(
+        "sendMessage",
+        (params, call) => call.seq >= since && params.chat_id === CHAT,
+        30_000,
+      );
+      expect(String(reply.params.text)).toContain(logs.lines.at(-1)!.slice(0, 20));
+
+      // An exec host b's gateway holds: listed by host a (which asks host b), announced on
+      // Telegram, and allowed from the button that host a's poller reads (host a asks host b).
+      llm.enqueue(
+        { toolCall: { name: "exec", arguments: { command: "echo routed-approval" } } },
+        { text: "done" },
+      );
+      const turn = runCli(
+        ["chat", "routed", "Run it.", "--session", "agent:main:routed", "--timeout", "120s"],
+        { cwd: dirs[1]!.dir },
+      );
+      let held: PendingApproval | undefined;
+      for (let i = 0; i < 240 && !held; i += 1) {
+        const listed = (await (await a.fetch("/api/v1/approvals")).json()) as {
+          approvals: PendingApproval[];
+          unanswered: unknown[];
+        };
+        expect(listed.unanswered).toEqual([]);
+        held = listed.approvals.find((p) => p.command === "echo routed-approval");
+        if (!held) await sleep(250);
+      }
+      expect(held).toMatchObject({ bot: "routed", policy: { decision: "ask" } });
+      const asked = await telegram.waitForCall(
+        "sendMessage",
+        (params) => String(params.text).includes("routed asks to run a command"),
+        30_000,
+      );
+      const allow = (
+        asked.params.reply_markup as { inline_keyboard: { callback_data: string }[][] }
+      ).inline_keyboard.flat()[0]!.callback_data;
+      const tapped = telegram.calls.length;
+      telegram.pushCallback(CHAT, allow);
+      await telegram.waitForCall(
+        "sendMessage",
+        (params, call) => call.seq >= tapped && String(params.text).startsWith("✅ Allowed once"),
+        30_000,
+      );
+      const result = await turn;
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.stringify(llm.requests.at(-1)?.body)).toContain("routed-approval");
+      // Host b decided, naming the chat that tapped (host a relayed it with its own credential).
+      const resolved = (await (
+        await b.fetch("/api/v1/events?type=approval.resolved&limit=10")
+      ).json()) as { events: OpsEvent[] };
+      const decided = resolved.events.find((e) => e.data.id === held!.id);
+      expect(decided?.actor).toMatch(new RegExp(`^telegram:${CHAT}#`));
+      expect(decided?.data).toMatchObject({ decision: "allow-once" });
+
+      // A repair planned by host b's pipeline, asked of host a.
+      const planned = await post(a, "/api/v1/bots/routed/repair?dryRun=true");
+      const plan = (await planned.json()) as { repair: { botName: string; dryRun: boolean } };
+      expect(planned.status, JSON.stringify(plan)).toBe(200);
+      expect(plan.repair).toMatchObject({ botName: "routed", dryRun: true });
+
+      // A new port restarts the gateway on host b (drained), asked of host a.
+      const newPort = await freePort();
+      const patched = await post(a, "/api/v1/bots/routed", { port: newPort });
+      const change = (await patched.json()) as {
+        gatewayAction: string | null;
+        gateway: { pid: number; state: string };
+      };
+      expect(patched.status, JSON.stringify(change)).toBe(200);
+      expect(change.gatewayAction).toBe("restarted");
+      expect(change.gateway.pid).not.toBe(answer.gateway.pid);
+      const probe = await fetch(`http://127.0.0.1:${newPort}/healthz`);
+      expect(probe.status).toBe(200);
+
+      const stopped = await post(a, "/api/v1/bots/routed/stop");
       expect(stopped.status).toBe(200);
       expect(((await stopped.json()) as { gateway: { state: string } }).gateway.state).toBe(
         "stopped",
       );
-    });
+    }, 240_000);
   },
 );
 

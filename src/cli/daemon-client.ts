@@ -1,7 +1,7 @@
-import { z } from "zod";
 import type { ClawopsConfig } from "../config/schema.js";
 import { localCredentialPath, readLocalCredential } from "../access/local-credential.js";
-import { OpsError, type OpsErrorCode, errorMessage } from "../core/errors.js";
+import { opsErrorOf } from "../core/error-envelope.js";
+import { OpsError, errorMessage } from "../core/errors.js";
 import { type TlsTrust, apiBaseUrl, clientTrust } from "../http/tls.js";
 import { fetchTls } from "./fetch-tls.js";
 
@@ -13,31 +13,6 @@ const CONNECT_FAILURES = new Set([
   "ENOTFOUND",
   "EADDRNOTAVAIL",
 ]);
-
-/**
- * The daemon's error envelope (src/http/errors.ts) as far as the CLI uses it.
- * Forgiving: an unknown field (`requestId`) or a malformed optional one is no
- * reason to lose the code and message.
- */
-const errorEnvelope = z.object({
-  error: z.object({
-    code: z.string().min(1),
-    message: z.string(),
-    retryable: z.boolean().optional().catch(undefined),
-    issues: z
-      .array(
-        z.object({
-          path: z.string(),
-          message: z.string(),
-          severity: z.enum(["error", "warning"]),
-          fix: z.string().optional(),
-        }),
-      )
-      .optional()
-      .catch(undefined),
-    details: z.record(z.string(), z.unknown()).optional().catch(undefined),
-  }),
-});
 
 /** Where the running daemon answers, and the local credential the CLI sends it. */
 export interface DaemonEndpoint {
@@ -113,22 +88,13 @@ export async function callDaemon<T>(
   }
   const body: unknown = await response.json().catch(() => null);
   if (response.ok) return body as T;
-  const envelope = errorEnvelope.safeParse(body);
-  if (envelope.success) {
-    const { code, retryable, issues, details } = envelope.data.error;
-    let { message } = envelope.data.error;
-    if (code === "UNAUTHORIZED" && endpoint.credentialFile) {
-      message += endpoint.credential
-        ? `; the CLI sent the credential in ${endpoint.credentialFile}: is the daemon at ${endpoint.base} the one of this clawops.yaml, running as this user?`
-        : `; the CLI found no credential in ${endpoint.credentialFile}: run it as the daemon's user, with the daemon's clawops.yaml`;
-    }
-    // The daemon only sends its own codes; the CLI maps them to exit codes as they are.
-    throw new OpsError(code as OpsErrorCode, message, {
-      retryable: retryable ?? false,
-      issues: issues ?? [],
-      details: details ?? {},
-    });
-  }
+  const failure = opsErrorOf(body, (message, code) => {
+    if (code !== "UNAUTHORIZED" || !endpoint.credentialFile) return message;
+    return endpoint.credential
+      ? `${message}; the CLI sent the credential in ${endpoint.credentialFile}: is the daemon at ${endpoint.base} the one of this clawops.yaml, running as this user?`
+      : `${message}; the CLI found no credential in ${endpoint.credentialFile}: run it as the daemon's user, with the daemon's clawops.yaml`;
+  });
+  if (failure) throw failure;
   // A non-error answer with a failing status (/readyz's 503) is the caller's to read.
   if (body !== null && typeof body === "object" && !("error" in body)) return body as T;
   throw new OpsError("UNAVAILABLE", `daemon answered ${response.status}`);

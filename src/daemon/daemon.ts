@@ -13,7 +13,7 @@ import { ApprovalService } from "../approvals/service.js";
 import { BudgetService } from "../budget/service.js";
 import { gatewayEnv, gatewaySecrets } from "../gateway/environment.js";
 import { syncDeclaredBots } from "../fleet/registry.js";
-import { localCredentialPath } from "../access/local-credential.js";
+import { localCredentialPath, readLocalCredential } from "../access/local-credential.js";
 import { startAccess } from "../access/startup.js";
 import { connectRedis, startInstanceRelay } from "./redis.js";
 import { checkExposure, exposureWarning } from "../http/exposure.js";
@@ -203,6 +203,8 @@ async function start(
           supervisor,
           repair,
           approvals: { decide: (...a) => approvals.decide(...a) },
+          hosts: fleet.hosts,
+          credential: () => readLocalCredential(config.dataDir),
         },
         org,
       ),

@@ -46,8 +46,13 @@ export function createHosts(deps: {
     },
     heartbeatMs: config.host.heartbeat,
     unreachableAfterMs: config.host.unreachableAfter,
-    // As long as the owner may take itself: a restart drains, stops, starts and waits for ready.
-    forwardTimeoutMs: startTimeout + readyTimeout + stopTimeout + drainTimeout + 10_000,
+    // As long as the owner may take itself: a restart drains, stops, starts and waits for
+    // ready; a repair verifies up to three times and may wait for its AI plan.
+    forwardTimeoutMs:
+      Math.max(
+        startTimeout + readyTimeout + stopTimeout + drainTimeout,
+        config.repair.verifyTimeout * 3 + stopTimeout + config.repair.ai.timeout,
+      ) + 10_000,
     leader: () => election.leader,
     single: !shared,
   });

@@ -2,8 +2,12 @@ import type { ApprovalService } from "../approvals/service.js";
 import type { ClawopsConfig } from "../config/schema.js";
 import { DEFAULT_ORG } from "../core/access.js";
 import { formatDurationMs } from "../core/duration.js";
+import type { Bot } from "../core/bot.js";
+import { opsErrorOf } from "../core/error-envelope.js";
 import { OpsError } from "../core/errors.js";
 import type { BotStatusLine, OpsControl } from "../core/notification.js";
+import type { RepairRecord } from "../core/repair.js";
+import { type FleetHosts, ON_BEHALF_HEADER } from "../hosts/fleet-hosts.js";
 import { requireBot } from "../fleet/registry.js";
 import { pauseOf } from "../repair/ledger.js";
 import type { RepairService } from "../repair/service.js";
@@ -16,6 +20,10 @@ import type { Supervisor } from "../supervisor/supervisor.js";
  * another's answer "no bot named" as if it did not exist, and a pause of
  * every bot is refused unless the organisation is the default one, whose
  * operators are the install's own.
+ *
+ * What happens on a bot's own host (a repair, its log, an exec decision) is,
+ * for another host's bot, asked of that host's daemon over its API with this
+ * daemon's local credential, naming the chat as who acts (docs/hosts.md).
  */
 export function createOpsControl(
   deps: {
@@ -24,12 +32,43 @@ export function createOpsControl(
     supervisor: Supervisor;
     repair: RepairService;
     approvals: Pick<ApprovalService, "decide">;
+    hosts: Pick<FleetHosts, "ownedElsewhere" | "forward">;
+    /** This daemon's local credential (it mints one at each start). */
+    credential(): string | null;
   },
   org?: string,
 ): OpsControl {
-  const { store, supervisor, repair, config } = deps;
-  /** The bot's name when the chat may act on it; throws NOT_FOUND otherwise. */
-  const visible = async (bot: string) => (await requireBot(store, bot, org)).name;
+  const { store, supervisor, repair, config, hosts } = deps;
+  /** The bot when the chat may act on it; throws NOT_FOUND otherwise. */
+  const visible = (bot: string) => requireBot(store, bot, org);
+  /** The answer of the daemon that runs `bot` to a call made for `actor`; its error thrown. */
+  const onOwner = async <T>(
+    bot: Bot,
+    actor: string,
+    call: { method: "GET" | "POST"; path: string; body?: unknown },
+  ): Promise<T> => {
+    const credential = deps.credential();
+    if (credential === null)
+      throw new OpsError("UNAVAILABLE", "this daemon has no local credential to ask another host");
+    const relayed = await hosts.forward(
+      bot,
+      `/api/v1/bots/${encodeURIComponent(bot.id)}${call.path}`,
+      {
+        method: call.method,
+        headers: {
+          authorization: `Bearer ${credential}`,
+          "x-clawops-client": "chat",
+          [ON_BEHALF_HEADER]: actor,
+        },
+        body: call.body,
+      },
+    );
+    if (relayed.status < 400) return relayed.body as T;
+    throw (
+      opsErrorOf(relayed.body) ??
+      new OpsError("UNAVAILABLE", `host "${bot.host}" answered ${relayed.status}`)
+    );
+  };
   const fleetWide = (what: string) => {
     if (org === undefined || org === DEFAULT_ORG) return;
     throw new OpsError(
@@ -57,8 +96,22 @@ export function createOpsControl(
         };
       });
     },
-    repair: async (bot, actor) => repair.repair(await visible(bot), { actor }),
-    logs: async (bot, lines) => repair.logs(await visible(bot), lines),
+    async repair(name, actor) {
+      const bot = await visible(name);
+      if (!hosts.ownedElsewhere(bot)) return repair.repair(bot.name, { actor });
+      return (
+        await onOwner<{ repair: RepairRecord }>(bot, actor, { method: "POST", path: "/repair" })
+      ).repair;
+    },
+    async logs(name, lines) {
+      const bot = await visible(name);
+      if (!hosts.ownedElsewhere(bot)) return repair.logs(bot.name, lines);
+      const page = await onOwner<{ lines: string[] }>(bot, "chat", {
+        method: "GET",
+        path: "/logs",
+      });
+      return page.lines.slice(-lines);
+    },
     // The ledger checks the bot against the organisation itself.
     history: (bot, limit = 10) =>
       repair.ledger.list({ ...(bot ? { bot } : {}), ...(org === undefined ? {} : { org }), limit }),
@@ -76,14 +129,23 @@ export function createOpsControl(
     },
     async pause(bot, actor, reason) {
       if (bot === null) fleetWide("pausing repairs everywhere");
-      return repair.ledger.pause(bot === null ? null : await visible(bot), actor, reason);
+      return repair.ledger.pause(bot === null ? null : (await visible(bot)).name, actor, reason);
     },
-    async decideApproval(bot, id, decision, actor) {
-      return deps.approvals.decide(await requireBot(store, bot, org), id, decision, actor);
+    async decideApproval(name, id, decision, actor) {
+      const bot = await visible(name);
+      if (!hosts.ownedElsewhere(bot)) return deps.approvals.decide(bot, id, decision, actor);
+      const { approval } = await onOwner<{
+        approval: { bot: string; id: string; command: string };
+      }>(bot, actor, {
+        method: "POST",
+        path: `/approvals/${encodeURIComponent(id)}`,
+        body: { decision },
+      });
+      return { bot: approval.bot, id: approval.id, command: approval.command };
     },
     async resume(bot, actor) {
       if (bot === null) fleetWide("resuming repairs everywhere");
-      return repair.ledger.resume(bot === null ? null : await visible(bot), actor);
+      return repair.ledger.resume(bot === null ? null : (await visible(bot)).name, actor);
     },
   };
 }

@@ -5,15 +5,29 @@ import type { LoopRunner } from "../core/time.js";
 import type { HostRecord } from "../store/host-store.js";
 import type { Store } from "../store/store.js";
 
-/** The header a forwarded lifecycle call carries: the owner never forwards it again. */
+/** The header a forwarded call carries: the owner never forwards it again. */
 export const FORWARDED_BY_HEADER = "x-clawops-forwarded-by";
 
 /**
- * The request headers that say who calls (credentials, CSRF token, client
- * name): forwarded as they came, so that the owner checks the caller as the
- * first daemon did, against the same store.
+ * The header with which a daemon relaying a chat command to the host that
+ * runs the bot names who gave it (`telegram:<chat id>`). The owner honours it
+ * for a daemon's local credential only (src/http/client.ts): that is owner of
+ * the install, which may act as anyone anyway.
  */
-const CALLER_HEADERS = ["authorization", "cookie", "x-csrf-token", "x-clawops-client"] as const;
+export const ON_BEHALF_HEADER = "x-clawops-on-behalf-of";
+
+/**
+ * The request headers that say who calls (credentials, CSRF token, client
+ * name, whom a daemon relays for): forwarded as they came, so that the owner
+ * checks the caller as the first daemon did, against the same store.
+ */
+const CALLER_HEADERS = [
+  "authorization",
+  "cookie",
+  "x-csrf-token",
+  "x-clawops-client",
+  ON_BEHALF_HEADER,
+] as const;
 
 /** A host as the fleet view shows it. */
 export interface HostView extends HostRecord {
@@ -36,7 +50,7 @@ export interface FleetHostsDeps {
   self: Omit<HostRecord, "lastSeenAt">;
   heartbeatMs: number;
   unreachableAfterMs: number;
-  /** How long a forwarded lifecycle call may take, in ms (a start waits for the gateway). */
+  /** How long a forwarded call may take, in ms (a start waits for the gateway, a repair longer). */
   forwardTimeoutMs: number;
   /** Leadership as the election sees it now. */
   leader(): boolean;
@@ -51,8 +65,8 @@ export interface FleetHostsDeps {
 /**
  * This daemon's place in a fleet of several hosts sharing one store
  * (docs/hosts.md): its host row and heartbeat, the fleet's hosts with their
- * reachability, and the forwarding of a lifecycle call to the daemon of the
- * host that runs the bot. On SQLite there is one host, this one.
+ * reachability, and the forwarding of a call that acts on a bot (a lifecycle
+ * action, a repair, its logs) to the daemon of the host that runs the bot. On SQLite there is one host, this one.
  */
 export class FleetHosts {
   /**
@@ -118,30 +132,40 @@ export class FleetHosts {
     return { ...host, self, reachable: self || silentMs <= this.deps.unreachableAfterMs };
   }
 
-  /** True when another host runs the bot: its lifecycle calls go to that host's daemon. */
+  /** True when another host runs the bot: the calls that act on it go to that host's daemon. */
   ownedElsewhere(bot: Bot): boolean {
     return !this.deps.single && typeof bot.host === "string" && bot.host !== this.id;
   }
 
   /**
-   * Sends a lifecycle call for `bot` to its host's daemon with the caller's
-   * credentials (every daemon checks them against the one store) and returns
-   * its answer. Throws `UNAVAILABLE` (503) naming the host when the host is
+   * Sends a call on `bot` to its host's daemon with the caller's credentials
+   * (every daemon checks them against the one store) and body (as JSON), and
+   * returns its answer. Throws `UNAVAILABLE` (503) naming the host when the host is
    * unknown, silent past `host.unreachableAfter`, or does not answer;
    * `CONFLICT` when the call was already forwarded once (ownership moved).
    */
-  async forward(
-    bot: Bot,
-    path: string,
-    request: { method: string; headers: Record<string, string | string[] | undefined> },
-  ): Promise<Relayed> {
+  async forward(bot: Bot, path: string, request: HostCall): Promise<Relayed> {
     const hostId = bot.host!;
-    if (request.headers[FORWARDED_BY_HEADER] !== undefined)
+    if (forwarded(request))
       throw new OpsError(
         "CONFLICT",
         `bot "${bot.name}" is run by host "${hostId}", not by "${this.id}" that was asked for it`,
         { details: { host: hostId } },
       );
+    return this.ask(hostId, path, request, `host "${hostId}" that runs bot "${bot.name}"`);
+  }
+
+  /**
+   * Sends a call to the daemon of host `hostId` as `forward` does, for what
+   * concerns all of that host's bots (the execs they hold); `subject` names
+   * the host in the error when it cannot be reached.
+   */
+  async ask(
+    hostId: string,
+    path: string,
+    request: HostCall,
+    subject = `host "${hostId}"`,
+  ): Promise<Relayed> {
     const cached = this.known.get(hostId);
     let view = cached ? this.view(cached, this.now()) : null;
     if (!view?.reachable) {
@@ -150,28 +174,28 @@ export class FleetHosts {
       view = host ? this.view(host, this.now()) : null;
     }
     if (!view || !view.reachable)
-      throw unreachable(bot, hostId, view ? "it stopped reporting" : "it never reported");
+      throw unreachable(subject, hostId, view ? "it stopped reporting" : "it never reported");
     const headers: Record<string, string> = { [FORWARDED_BY_HEADER]: this.id };
     for (const name of CALLER_HEADERS) {
       const value = request.headers[name];
       if (typeof value === "string") headers[name] = value;
     }
+    const withBody = request.body !== undefined && request.body !== null;
+    if (withBody) headers["content-type"] = "application/json";
     let response: Response;
     try {
       response = await fetch(new URL(path, view.apiUrl), {
         method: request.method,
         headers,
+        ...(withBody ? { body: JSON.stringify(request.body) } : {}),
         signal: AbortSignal.timeout(this.deps.forwardTimeoutMs),
       });
     } catch (error) {
       // Its address may have changed (a restart on another port): the next call reads the row again.
       this.known.delete(hostId);
-      this.deps.log.warn(
-        { bot: bot.name, host: hostId, err: errorMessage(error) },
-        "hosts.forward_failed",
-      );
+      this.deps.log.warn({ host: hostId, path, err: errorMessage(error) }, "hosts.forward_failed");
       throw unreachable(
-        bot,
+        subject,
         hostId,
         `its daemon at ${view.apiUrl} did not answer: ${errorMessage(error)}`,
       );
@@ -181,16 +205,27 @@ export class FleetHosts {
     try {
       body = text === "" ? null : JSON.parse(text);
     } catch {
-      throw unreachable(bot, hostId, `its daemon answered ${response.status} without JSON`);
+      throw unreachable(subject, hostId, `its daemon answered ${response.status} without JSON`);
     }
     return { status: response.status, body };
   }
 }
 
-function unreachable(bot: Bot, host: string, why: string): OpsError {
-  return new OpsError(
-    "UNAVAILABLE",
-    `host "${host}" that runs bot "${bot.name}" is unreachable: ${why}; the action was not done`,
-    { retryable: true, details: { host, reason: "host_unreachable" } },
-  );
+/** A call as it came (its method, the caller's headers, its body), to send to another host. */
+export interface HostCall {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+}
+
+/** True when another daemon sent the call: it acts here or nowhere, never forwarded again. */
+export function forwarded(request: Pick<HostCall, "headers">): boolean {
+  return request.headers[FORWARDED_BY_HEADER] !== undefined;
+}
+
+function unreachable(subject: string, host: string, why: string): OpsError {
+  return new OpsError("UNAVAILABLE", `${subject} is unreachable: ${why}; the action was not done`, {
+    retryable: true,
+    details: { host, reason: "host_unreachable" },
+  });
 }

@@ -1,8 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { actorName } from "../core/access.js";
 import { errorMessage } from "../core/errors.js";
 import type { Store } from "../store/store.js";
-import { SAFE_METHODS } from "./client.js";
+import { SAFE_METHODS, callerOf } from "./client.js";
 
 /**
  * The onResponse hook that writes the audit trail: every state-changing
@@ -17,7 +16,7 @@ export function createAuditHook(store: Store) {
     try {
       await store.access.appendAudit({
         at: new Date().toISOString(),
-        actor: principal ? actorName(principal) : "anonymous",
+        actor: callerOf(request) ?? "anonymous",
         org: principal?.org ?? null,
         method: request.method,
         route: request.routeOptions.url ?? "unmatched",

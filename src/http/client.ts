@@ -1,8 +1,12 @@
 import type { FastifyRequest } from "fastify";
 import { actorName } from "../core/access.js";
+import { ON_BEHALF_HEADER } from "../hosts/fleet-hosts.js";
 
 export const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 const CLIENT = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Whom a relaying daemon names (`ON_BEHALF_HEADER`): `kind:name`. */
+const ON_BEHALF = /^[a-z]+:[A-Za-z0-9_.@:-]{1,64}$/;
 
 /** The caller's `x-clawops-client` (`cli`, `script`, ...) when well formed; null otherwise. */
 export function clientOf(request: FastifyRequest): string | null {
@@ -19,5 +23,18 @@ export function clientOf(request: FastifyRequest): string | null {
  * have as `reqId`. `#` is not in a request id's alphabet (server.ts).
  */
 export function actorOf(request: FastifyRequest): string {
-  return `${request.principal ? actorName(request.principal) : "api"}#${request.id}`;
+  return `${callerOf(request) ?? "api"}#${request.id}`;
+}
+
+/**
+ * Who calls, as the audit trail and the events name it: the principal, or
+ * whom a relaying daemon acts for (`ON_BEHALF_HEADER`); null on a public route.
+ */
+export function callerOf(request: FastifyRequest): string | null {
+  const { principal } = request;
+  if (!principal) return null;
+  const behalf = request.headers[ON_BEHALF_HEADER];
+  if (principal.kind === "local" && typeof behalf === "string" && ON_BEHALF.test(behalf))
+    return behalf;
+  return actorName(principal);
 }

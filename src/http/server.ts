@@ -10,6 +10,7 @@ import { createAuthCheck } from "./auth.js";
 import { createClientErrorHandler, errorBody, handleHttpError } from "./errors.js";
 import { createHostGuard } from "./host-guard.js";
 import { registerExposure } from "./exposure.js";
+import { registerOwnerRouting } from "./owner-host.js";
 import { registerOpenApi } from "./openapi.js";
 import type { TlsMaterial } from "./tls.js";
 import { createLimits, registerRateLimit } from "./rate-limits.js";
@@ -143,6 +144,7 @@ export function buildHttpServer(
     const limits = createLimits(scope, ctx.config.access.limits);
     // After authentication (the root's onRequest): the caller is known.
     scope.addHook("onRequest", (request) => limits.checkWrite(request));
+    registerOwnerRouting(scope, ctx);
     probeRoutes(api, ctx);
     accessRoutes(api, ctx, limits);
     registerSetupPage(scope);

@@ -24,10 +24,11 @@ interface Pending {
  * what the policy made of it; operators allow it once or deny it.
  */
 export default function Approvals({ principal }: { principal: Principal }) {
-  const pending = useLiveQuery<{ approvals: Pending[]; autonomy: Record<string, string> }>(
-    ["approvals"],
-    "/approvals",
-  );
+  const pending = useLiveQuery<{
+    approvals: Pending[];
+    autonomy: Record<string, string>;
+    unanswered: { host: string; reason: string }[];
+  }>(["approvals"], "/approvals");
   const acts = OPERATORS.has(principal.role);
   const routed = Object.entries(pending.data?.autonomy ?? {}).filter(([, a]) => a !== "autonomous");
   return (
@@ -44,6 +45,11 @@ export default function Approvals({ principal }: { principal: Principal }) {
           {pending.error.message}
         </p>
       )}
+      {pending.data?.unanswered.map((u) => (
+        <p className="error" role="alert" key={u.host}>
+          The execs of host {u.host}'s bots are not listed: {u.reason}
+        </p>
+      ))}
       {pending.data && pending.data.approvals.length === 0 && (
         <p className="empty">Nothing waits for a decision.</p>
       )}

@@ -22,8 +22,17 @@ export function registerApprovalCommands(program: Command) {
         const answer = await callDaemon<{
           approvals: PendingApproval[];
           autonomy: Record<string, Autonomy>;
+          unanswered: { host: string; reason: string }[];
         }>(daemonEndpoint(config), "/api/v1/approvals");
-        emit(options, answer, ({ approvals }) => render(approvals));
+        emit(options, answer, ({ approvals, unanswered }) =>
+          [
+            render(approvals),
+            // Another host's daemon holds its gateways' execs (docs/hosts.md): say whose are missing.
+            ...unanswered.map(
+              (u) => `not listed: the execs of host ${u.host}'s bots (${u.reason})`,
+            ),
+          ].join("\n"),
+        );
         return EXIT.ok;
       }),
     );

@@ -46,7 +46,7 @@ export function botFileRoutes(app: Api, ctx: DaemonContext) {
   app.get(
     "/api/v1/bots/:name/logs",
     {
-      config: { access: "operator" },
+      config: { access: "operator", onOwnerHost: true },
       schema: {
         tags: ["bots"],
         summary: "The gateway's log after a cursor, secrets masked (poll with the cursor)",
@@ -69,7 +69,7 @@ export function botFileRoutes(app: Api, ctx: DaemonContext) {
   app.get(
     "/api/v1/bots/:name/config",
     {
-      config: { access: "operator" },
+      config: { access: "operator", onOwnerHost: true },
       schema: {
         tags: ["bots"],
         summary: "The gateway's config with every secret masked (the doctor says what is wrong)",

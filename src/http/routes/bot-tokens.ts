@@ -28,7 +28,7 @@ export function botTokenRoutes(app: Api, ctx: DaemonContext) {
   app.post(
     "/api/v1/bots/:name/rotate-token",
     {
-      config: { access: "admin" },
+      config: { access: "admin", onOwnerHost: true },
       schema: {
         tags: ["fleet"],
         summary: "Issue a new gateway token for a bot",

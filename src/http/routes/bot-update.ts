@@ -20,7 +20,7 @@ export function botUpdateRoutes(app: Api, ctx: DaemonContext) {
     "/api/v1/bots/:name",
     {
       // The desired state is an operator's (as start and stop are); the rest needs an admin.
-      config: { access: "operator" },
+      config: { access: "operator", onOwnerHost: true },
       schema: {
         tags: ["fleet"],
         summary: "Change a bot: port, config path, labels, owner, desired state",

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { DaemonContext } from "../../daemon/context.js";
 import { registerBot } from "../../fleet/registry.js";
@@ -10,6 +11,10 @@ import { type Api, botParams, queryBoolean, withErrors } from "../schema.js";
 import { botUpdateRoutes } from "./bot-update.js";
 
 const botAnswer = z.object({ bot: botSchema });
+
+/** A removal with `?force=true` stops a running gateway first: the bot's host does that. */
+const forcing = (request: FastifyRequest) =>
+  (request.query as { force?: unknown }).force === "true";
 
 /** The fleet registry over REST. */
 export function botRoutes(app: Api, ctx: DaemonContext) {
@@ -78,7 +83,8 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
   app.delete(
     "/api/v1/bots/:name",
     {
-      config: { access: "admin" },
+      // Unregistering is the store's; stopping the gateway first is its host's.
+      config: { access: "admin", onOwnerHost: forcing },
       schema: {
         tags: ["fleet"],
         summary: "Unregister a bot; its files stay",
@@ -109,6 +115,7 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
     app.post(
       `/api/v1/bots/:name/${action}`,
       {
+        config: { onOwnerHost: true },
         schema: {
           tags: ["fleet"],
           summary: `${action[0]!.toUpperCase()}${action.slice(1)} a bot's gateway`,
@@ -118,16 +125,8 @@ export function botRoutes(app: Api, ctx: DaemonContext) {
             "For a bot another host runs, the call is forwarded to that host's daemon and its answer relayed; 503 naming the host when it is unreachable (docs/hosts.md).",
         },
       },
-      async (request, reply) => {
+      async (request) => {
         const bot = await scopedBot(ctx, request, request.params.name);
-        // Another host runs it: its daemon acts, with the caller's own credentials (docs/hosts.md).
-        if (ctx.hosts.ownedElsewhere(bot)) {
-          const path = `/api/v1/bots/${encodeURIComponent(bot.id)}/${action}`;
-          const relayed = await ctx.hosts.forward(bot, path, request);
-          return reply
-            .status(relayed.status as 200)
-            .send(relayed.body as z.infer<typeof lifecycleAnswer>);
-        }
         const gateway = await ctx.supervisor[action](bot.id, actorOf(request));
         return { bot: await scopedBot(ctx, request, bot.id), gateway };
       },

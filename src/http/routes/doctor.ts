@@ -17,6 +17,7 @@ export function doctorRoutes(app: Api, ctx: DaemonContext) {
   app.get(
     "/api/v1/bots/:name/doctor",
     {
+      config: { onOwnerHost: true },
       schema: {
         tags: ["doctor"],
         summary: "Check a bot's config and state (read-only)",

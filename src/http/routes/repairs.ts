@@ -70,6 +70,7 @@ export function repairRoutes(app: Api, ctx: DaemonContext) {
   app.post(
     "/api/v1/bots/:name/repair",
     {
+      config: { onOwnerHost: true },
       schema: {
         tags: ["repair"],
         summary: "Repair a bot now (answers when the repair is over)",
