@@ -38,6 +38,7 @@ import { createTestDatabase } from "../test/helpers/postgres.js";
 import { benchCrash } from "./ingest-crash.js";
 import { benchLatency } from "./ingest-latency.js";
 import { type Summary, formatRows, machine, summarize } from "./stats.js";
+import { syntheticMessage } from "./synthetic.js";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 200_000);
 const BATCH = Number(process.env.BATCH ?? 250);
@@ -50,22 +51,6 @@ const LOOP_DELAY_TARGET_MS = 20;
 const LOOP_RESOLUTION_MS = 10;
 /** Linux's USER_HZ: /proc counts CPU time in these. */
 const CLOCK_TICKS = 100;
-
-const WORDS = "the gateway agent replied with a summary of logs tool call result error retry".split(
-  " ",
-);
-
-/** Words up to about `bytes` long: text that compresses and compares like prose. */
-function prose(bytes: number, seed: number): string {
-  const out: string[] = [];
-  let length = 0;
-  for (let i = seed; length < bytes; i = (i * 1_103_515_245 + 12_345) % 2 ** 31) {
-    const word = WORDS[i % WORDS.length]!;
-    out.push(word);
-    length += word.length + 1;
-  }
-  return out.join(" ");
-}
 
 type Shape = "live" | "catch-up" | "fleet";
 
@@ -116,46 +101,6 @@ function syntheticBatches(shape: "live" | "catch-up"): MessageRecord[][] {
   const batches: MessageRecord[][] = [];
   for (let n = 0; n < MESSAGES; n += BATCH) batches.push(all.slice(n, n + BATCH));
   return batches;
-}
-
-/** Message `seq` of a session: even seqs the user's, odd ones the assistant's with usage. */
-function syntheticMessage(
-  botId: string,
-  sessionId: string,
-  seq: number,
-  i: number,
-  start: number,
-): MessageRecord {
-  const assistant = seq % 2 === 1;
-  const text = prose(100 + ((i * 37) % 600), i);
-  return {
-    botId,
-    sessionId,
-    seq,
-    role: assistant ? "assistant" : "user",
-    text,
-    textBytes: Buffer.byteLength(text),
-    toolCalls:
-      assistant && seq % 4 === 1
-        ? [{ id: `call-${i}`, name: "exec", arguments: '{"command":"ls -la /srv"}' }]
-        : [],
-    toolCallId: null,
-    isError: false,
-    costSource: assistant ? "gateway" : null,
-    usage: assistant
-      ? {
-          input: 1_200 + (i % 800),
-          output: 150 + (i % 300),
-          cacheRead: 4_000,
-          cacheWrite: 0,
-          costUsd: 0.0042,
-        }
-      : null,
-    stopReason: assistant ? "stop" : null,
-    model: assistant ? "anthropic/claude-opus-4-6" : null,
-    latencyMs: assistant ? 900 + (i % 2_000) : null,
-    at: new Date(start + i * 1_000).toISOString(),
-  };
 }
 
 interface Opened {
