@@ -1,3 +1,4 @@
+import { setPriority } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { createBackup } from "../../backup/create.js";
@@ -35,6 +36,7 @@ export function registerBackupCommands(program: Command) {
       act(async (options: BackupOptions) => {
         const loaded = loadCliConfig(options);
         const steps = stepPrinter(!options.json);
+        yieldCpu();
         const result = await withRegistry(
           options,
           async ({ store, config }) =>
@@ -94,6 +96,20 @@ export function registerBackupCommands(program: Command) {
         return EXIT.ok;
       }),
     );
+}
+
+/**
+ * A backup is bulk work (copying and hashing every database) beside gateways
+ * that answer users on the same cores: it runs at nice 10, so that they go
+ * first when the CPU is short (bench/backup.ts). Where the priority cannot be
+ * set, it runs as it is.
+ */
+function yieldCpu(): void {
+  try {
+    setPriority(10);
+  } catch {
+    // Not permitted or not supported here: the backup is the same, only less polite.
+  }
 }
 
 function summarize(dir: string, manifest: BackupManifest) {
