@@ -278,7 +278,8 @@ describe.runIf(gatewayRuntimeAvailable())("credentials from the vault", () => {
     expect(added.code).toBe(0);
 
     daemon = await startUp({ cwd: dir, port: httpPort, env: env() });
-    expect((await cli(["bot", "start", "plain"])).code).toBe(0);
+    const startedPlain = await cli(["bot", "start", "plain"]);
+    expect(startedPlain.code, startedPlain.stdout + startedPlain.stderr).toBe(0);
     const url = `ws://127.0.0.1:${port}/`;
     (await GatewayClient.connect({ url, token: PLAIN_TOKEN, bootWaitMs: 60_000 })).close();
 

@@ -131,9 +131,8 @@ beforeAll(async () => {
   app.addHook("onRoute", (route) => {
     routes.push(route);
   });
-  // After authentication (onRequest), before the routes' hooks (a forward to another host's
-  // daemon, owner-host.ts) and validation.
-  app.addHook("preParsing", async (_request, reply) => reply.code(PASSED).send({}));
+  // After authentication (onRequest), before the route's own hooks and validation.
+  app.addHook("preValidation", async (_request, reply) => reply.code(PASSED).send({}));
   await app.ready();
 });
 afterAll(async () => {

@@ -17,12 +17,12 @@ declare module "fastify" {
 /**
  * Forwards the calls of `onOwnerHost` routes on another host's bot to that
  * host's daemon, with the caller's own credentials and body, and relays its
- * answer as it is (docs/hosts.md "Routing"). Runs before the route's own
- * validation, which may read this host's files (a config path, a state dir)
- * that are not the bot's.
+ * answer as it is (docs/hosts.md "Routing"). After validation (a malformed
+ * call is refused here, as for a local bot), before the handler; a route's
+ * own checks of this host's disk skip another host's bot (bot-update.ts).
  */
 export function registerOwnerRouting(scope: FastifyInstance, ctx: DaemonContext): void {
-  scope.addHook("preValidation", async (request, reply) => {
+  scope.addHook("preHandler", async (request, reply) => {
     const rule = request.routeOptions.config.onOwnerHost;
     const name = (request.params as { name?: unknown } | undefined)?.name;
     if (rule === undefined || typeof name !== "string") return;

@@ -47,7 +47,8 @@ export function botUpdateRoutes(app: Api, ctx: DaemonContext) {
         const bot = await scopedBot(ctx, request, request.params.name);
         mayChange(request, request.body);
         // The local CLI's credential is the host's owner: held to no root, as `bot add` is not.
-        if (scopeOf(request) === undefined) return;
+        // Another host's bot: its paths are on that host's disk, which its daemon checks.
+        if (scopeOf(request) === undefined || ctx.hosts.ownedElsewhere(bot)) return;
         const others = (await ctx.store.listBots())
           .filter((other) => other.id !== bot.id)
           .map((other) => other.stateDir);
