@@ -66,7 +66,8 @@ export interface FleetHostsDeps {
  * This daemon's place in a fleet of several hosts sharing one store
  * (docs/hosts.md): its host row and heartbeat, the fleet's hosts with their
  * reachability, and the forwarding of a call that acts on a bot (a lifecycle
- * action, a repair, its logs) to the daemon of the host that runs the bot. On SQLite there is one host, this one.
+ * action, a repair, its logs) to the daemon of the host that runs the bot. On
+ * SQLite there is one host, this one.
  */
 export class FleetHosts {
   /**
