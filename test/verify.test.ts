@@ -111,7 +111,7 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops verify", 
     expect(chat.evidence?.sessionKey).toMatch(/^agent:main:clawops-verify-[0-9a-f]{8}$/);
     expect(report.deployToVerifiedMs).toBeGreaterThan(report.durationMs);
     expect(JSON.stringify(report)).not.toContain(up.token);
-  });
+  }, 300_000);
 
   it("says, in the terminal, each step with its verdict and timing", async () => {
     const result = await up.cli(["verify", "alpha"]);
@@ -123,7 +123,7 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops verify", 
     expect(result.stdout).toMatch(
       /^alpha verified at http:\/\/127\.0\.0\.1:\d+ in \S+; deploy to verified/,
     );
-  });
+  }, 240_000);
 
   it("fails behind a proxy the gateway does not trust, in the gateway's words, with the fix", async () => {
     const before = llm.requests.length;
@@ -258,7 +258,7 @@ describe.runIf(gatewayRuntimeAvailable() && caddyAvailable())("clawops verify", 
         r.report.steps.some((s) => s.id === "chat" && s.verdict === "fail"),
       );
       expect(code).toBe(1);
-      expect(verdicts(report)).toEqual({
+      expect(verdicts(report), JSON.stringify(report.steps)).toEqual({
         probes: "pass",
         doctor: "fail",
         websocket: "pass",

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { OpsError } from "../core/errors.js";
+import { sleep } from "../core/time.js";
 import { chatTurn } from "../gateway/chat.js";
 import { GatewayClient } from "../gateway/client.js";
 import type { DeviceKeyring } from "../gateway/device-identity.js";
@@ -190,7 +191,7 @@ async function browserStep(
   );
 }
 
-async function checkProbes(base: string, timeoutMs: number): Promise<StepOutcome> {
+export async function checkProbes(base: string, timeoutMs: number): Promise<StepOutcome> {
   const get = async (path: string) => {
     try {
       const response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -224,20 +225,43 @@ async function checkProbes(base: string, timeoutMs: number): Promise<StepOutcome
       { status: health.status },
     );
   }
-  const ready = await get("/readyz");
+  // Right after a deploy or a config change the gateway is briefly not ready on its own
+  // (booting its sidecars, reloading plugins, draining for an in-process restart): wait
+  // that out within the step's budget rather than fail a deployment that is settling.
+  const settleBy = performance.now() + timeoutMs;
+  let ready = await get("/readyz");
+  let waited = false;
+  while (settling(ready) && performance.now() < settleBy) {
+    waited = true;
+    await sleep(500);
+    ready = await get("/readyz");
+  }
   if (ready.status === 403) throw refusedByGateway(`${base}/readyz`, ready.text);
   if (ready.status !== 200 || ready.body?.ready !== true) {
-    const failing = Array.isArray(ready.body?.failing)
-      ? (ready.body.failing as unknown[]).join(", ")
-      : "";
+    const failing = failingOf(ready.body).join(", ");
     throw new StepFailure(
-      `the gateway is live but not ready (HTTP ${ready.status}${failing ? `, failing: ${failing}` : ""})`,
+      `the gateway is live but not ready (HTTP ${ready.status}${failing ? `, failing: ${failing}` : ""}${waited ? `, still after ${timeoutMs} ms` : ""})`,
       "clawops doctor BOT, and the gateway's log (clawops bot logs BOT)",
       { status: ready.status, failing },
     );
   }
   const uptimeMs = typeof ready.body?.uptimeMs === "number" ? ready.body.uptimeMs : null;
-  return { detail: "live and ready", evidence: { uptimeMs } };
+  return {
+    detail: waited ? "live and ready, once settled" : "live and ready",
+    evidence: { uptimeMs },
+  };
+}
+
+const failingOf = (body: Record<string, unknown> | null): string[] =>
+  Array.isArray(body?.failing) ? body.failing.map(String) : [];
+
+/** Reasons OpenClaw 2026.9.6's `/readyz` gives for a state that passes by itself. */
+const SETTLING = /^(startup-.+|plugin-reload|gateway-draining)$/;
+
+function settling(ready: { status: number; body: Record<string, unknown> | null }): boolean {
+  if (ready.status === 200 && ready.body?.ready === true) return false;
+  const failing = failingOf(ready.body);
+  return failing.length > 0 && failing.every((reason) => SETTLING.test(reason));
 }
 
 /**
