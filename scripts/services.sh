@@ -62,7 +62,13 @@ start_postgres() {
   port="$(free_port)"
   mkdir -p "$dir/pg"
   [[ "$(id -u)" == 0 ]] && chown postgres "$dir/pg"
-  as_pg_user "$bin/initdb" -D "$dir/pg/data" -U clawops --auth=trust -E UTF8 >"$dir/pg/initdb.log" 2>&1
+  # A folder used before keeps its cluster: started again, not initialised over.
+  if [[ ! -f "$dir/pg/data/PG_VERSION" ]] &&
+    ! as_pg_user "$bin/initdb" -D "$dir/pg/data" -U clawops --auth=trust -E UTF8 >"$dir/pg/initdb.log" 2>&1; then
+    echo "test setup: initdb failed in $dir/pg/data:" >&2
+    tail -n 3 "$dir/pg/initdb.log" >&2
+    return 1
+  fi
   as_pg_user "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     start >/dev/null

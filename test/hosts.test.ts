@@ -34,6 +34,8 @@ interface Status {
 }
 
 const HEADERS = { "x-clawops-client": "test", "content-type": "application/json" };
+/** The operators' Telegram chat. */
+const CHAT = 5151;
 
 describe.skipIf(!pgUrl)("several hosts, one fleet", () => {
   let db: { url: string; drop(): Promise<void> };
@@ -48,9 +50,17 @@ describe.skipIf(!pgUrl)("several hosts, one fleet", () => {
     if (!host) {
       const dir = tempDir(`clawops-${id}-`);
       // Quick to notice a silent host; the rest is clawops's defaults.
+      // The leader polls the operators' chat: /status on it covers every host's bots.
       writeFileSync(
         path.join(dir.dir, "clawops.yaml"),
-        'host:\n  heartbeat: "500ms"\n  unreachableAfter: "3s"\n',
+        JSON.stringify({
+          host: { heartbeat: "500ms", unreachableAfter: "3s" },
+          notify: {
+            notifiers: [
+              { type: "telegram", chatIds: [CHAT], apiRoot: telegram.apiRoot, pollTimeout: "1s" },
+            ],
+          },
+        }),
       );
       host = { dir, port: await freePort() };
       hosts.set(id, host);
@@ -58,7 +68,11 @@ describe.skipIf(!pgUrl)("several hosts, one fleet", () => {
     host.daemon = await startUp({
       cwd: host.dir.dir,
       port: host.port,
-      env: { CLAWOPS_DATABASE_URL: db.url, CLAWOPS_HOST_ID: id },
+      env: {
+        CLAWOPS_DATABASE_URL: db.url,
+        CLAWOPS_HOST_ID: id,
+        CLAWOPS_TELEGRAM_TOKEN: telegram.token,
+      },
     });
     return host.daemon;
   }
@@ -68,8 +82,10 @@ describe.skipIf(!pgUrl)("several hosts, one fleet", () => {
   const stateOf = (s: Status, bot: string) => s.fleet.find((f) => f.bot === bot);
   /** The leader the hand-over test killed. */
   let killed = "";
+  let telegram: FakeTelegram;
 
   beforeAll(async () => {
+    telegram = await startFakeTelegram();
     db = await createTestDatabase(pgUrl!);
     store = await openPostgresStore(db.url, 5_000);
     await store.migrate();
@@ -95,6 +111,7 @@ describe.skipIf(!pgUrl)("several hosts, one fleet", () => {
     }
     await store?.close();
     await db?.drop();
+    await telegram?.close();
   });
 
   it("registers each bot on the host whose daemon created it; both daemons show the whole fleet", async () => {
@@ -201,6 +218,17 @@ describe.skipIf(!pgUrl)("several hosts, one fleet", () => {
     expect(approvals.approvals).toEqual([]);
     expect(approvals.unanswered.map((u) => u.host)).toEqual([killed]);
     expect(approvals.unanswered[0]!.reason).toContain("it stopped reporting");
+
+    // The operators' chat, answered by the survivor now leading, says it the same way.
+    const since = telegram.calls.length;
+    telegram.pushMessage(CHAT, `/status ${bot}`);
+    const reply = await telegram.waitForCall(
+      "sendMessage",
+      (params, call) => call.seq >= since && params.chat_id === CHAT,
+      30_000,
+    );
+    expect(String(reply.params.text)).toContain(`<b>${bot}</b> host unreachable`);
+    expect(String(reply.params.text)).toContain(`host "${killed}" stopped reporting`);
   });
 });
 
@@ -213,7 +241,6 @@ describe.skipIf(!pgUrl)("several hosts, one fleet", () => {
 describe.skipIf(!pgUrl || !gatewayRuntimeAvailable())(
   "acting on another host's gateway, on a real gateway",
   () => {
-    const CHAT = 5151;
     let db: { url: string; drop(): Promise<void> };
     let llm: FakeLlm;
     let telegram: FakeTelegram;

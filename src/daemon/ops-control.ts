@@ -32,7 +32,7 @@ export function createOpsControl(
     supervisor: Supervisor;
     repair: RepairService;
     approvals: Pick<ApprovalService, "decide">;
-    hosts: Pick<FleetHosts, "ownedElsewhere" | "forward">;
+    hosts: Pick<FleetHosts, "ownedElsewhere" | "lostIn" | "list" | "forward">;
     /** This daemon's local credential (it mints one at each start). */
     credential(): string | null;
   },
@@ -81,9 +81,26 @@ export function createOpsControl(
       const bots = bot
         ? [await requireBot(store, bot, org)]
         : await store.listBots(org === undefined ? {} : { org });
-      const [instances, pauses] = await Promise.all([supervisor.instances(), store.listPauses()]);
+      const [instances, pauses, hostsNow] = await Promise.all([
+        supervisor.instances(),
+        store.listPauses(),
+        hosts.list(),
+      ]);
       return bots.map((b): BotStatusLine => {
         const instance = instances.find((i) => i.botId === b.id);
+        const paused = pauseOf(pauses, b.id) !== null;
+        // As `clawops status` says it: a silent host's gateway's last state is not news.
+        if (hosts.lostIn(hostsNow, b))
+          return {
+            name: b.name,
+            state: "host unreachable",
+            reason: `host "${b.host}" stopped reporting; its gateway may still run there`,
+            port: b.port,
+            pid: null,
+            restarts: instance?.restarts ?? 0,
+            since: hostsNow.find((h) => h.id === b.host)?.lastSeenAt ?? b.createdAt,
+            paused,
+          };
         return {
           name: b.name,
           state: instance?.state ?? "stopped",
@@ -92,7 +109,7 @@ export function createOpsControl(
           pid: instance?.pid ?? null,
           restarts: instance?.restarts ?? 0,
           since: instance?.stateSince ?? b.createdAt,
-          paused: pauseOf(pauses, b.id) !== null,
+          paused,
         };
       });
     },

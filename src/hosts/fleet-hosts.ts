@@ -139,6 +139,14 @@ export class FleetHosts {
   }
 
   /**
+   * True when `bot`'s host (another) is not among `hosts` as reachable: its
+   * gateway's last known state is not news, and it is shown "host unreachable".
+   */
+  lostIn(hosts: readonly HostView[], bot: Bot): boolean {
+    return this.ownedElsewhere(bot) && hosts.find((h) => h.id === bot.host)?.reachable !== true;
+  }
+
+  /**
    * Sends a call on `bot` to its host's daemon with the caller's credentials
    * (every daemon checks them against the one store) and body (as JSON), and
    * returns its answer. Throws `UNAVAILABLE` (503) naming the host when the host is

@@ -20,7 +20,6 @@ export function statusRoutes(app: Api, ctx: DaemonContext) {
       ctx.hosts.list(),
     ]);
     const states = new Map(gateways.map((g) => [g.botId, g.state]));
-    const reachable = new Map(hosts.map((h) => [h.id, h.reachable]));
     const names = new Map(bots.map((bot) => [bot.id, bot.name]));
     // How each live gateway's sessions are followed: over the protocol or its JSONL files.
     const followed = new Map(
@@ -41,16 +40,14 @@ export function statusRoutes(app: Api, ctx: DaemonContext) {
       readiness,
       hosts,
       bots,
-      fleet: bots.map((bot) => {
-        const host = bot.host ?? null;
-        // A host that stopped reporting: its gateways' last states are not news, nor crashes.
-        const lost = host !== null && ctx.hosts.ownedElsewhere(bot) && reachable.get(host) !== true;
-        return {
-          bot: bot.name,
-          host,
-          state: lost ? ("host unreachable" as const) : (states.get(bot.id) ?? "stopped"),
-        };
-      }),
+      // A host that stopped reporting: its gateways' last states are not news, nor crashes.
+      fleet: bots.map((bot) => ({
+        bot: bot.name,
+        host: bot.host ?? null,
+        state: ctx.hosts.lostIn(hosts, bot)
+          ? ("host unreachable" as const)
+          : (states.get(bot.id) ?? "stopped"),
+      })),
       // Each with its bot's name, for scripts (`jq '.gateways[] | select(.bot=="demo")'`);
       // a removed bot's last record is not shown.
       gateways: gateways.flatMap((gateway) => {

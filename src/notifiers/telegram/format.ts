@@ -95,6 +95,7 @@ const STATE_EMOJI: Record<string, string> = {
   backoff: "🟠",
   crashed: "🔴",
   failed: "🔴",
+  "host unreachable": "🔌",
 };
 
 /** `/status`: one block per bot. `nowMs` turns `since` into "for 5m03s". */
