@@ -230,6 +230,45 @@ describe.skipIf(!pgUrl)("several hosts, one fleet", () => {
     expect(String(reply.params.text)).toContain(`<b>${bot}</b> host unreachable`);
     expect(String(reply.params.text)).toContain(`host "${killed}" stopped reporting`);
   });
+
+  it("moves a silent host's bot only with force, once its files are on the new host", async () => {
+    const survivor = killed === "host-a" ? "host-b" : "host-a";
+    const bot = killed === "host-a" ? "bot-a" : "bot-b";
+    const move = (force: boolean) =>
+      daemon(survivor).fetch(`/api/v1/bots/${bot}/move`, {
+        method: "POST",
+        headers: HEADERS,
+        body: JSON.stringify({ to: survivor, force }),
+      });
+    type Refusal = { error: { code: string; message: string } };
+
+    const noFiles = (await (await move(true)).json()) as Refusal;
+    expect(noFiles.error.code).toBe("CONFLICT");
+    expect(noFiles.error.message).toMatch(/config .* is not on host/);
+    // The files arrive on the new host (restored from a backup, say).
+    const registered = (await store.findBot(bot))!;
+    mkdirSync(registered.stateDir, { recursive: true });
+    writeFileSync(registered.configPath, "{}\n");
+
+    const refused = await move(false);
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as Refusal).error.message).toContain(
+      `host "${killed}" that runs bot "${bot}" is unreachable`,
+    );
+    expect((await store.findBot(bot))?.host).toBe(killed);
+
+    const forced = await move(true);
+    const answer = (await forced.json()) as { from: string; forced: boolean; gateway: unknown };
+    expect(forced.status, JSON.stringify(answer)).toBe(200);
+    expect(answer).toMatchObject({ from: killed, forced: true, gateway: null });
+    expect(stateOf(await status(survivor), bot)).toEqual({ bot, host: survivor, state: "stopped" });
+    const events = (await (
+      await daemon(survivor).fetch(`/api/v1/events?type=bot.moved&bot=${bot}`)
+    ).json()) as { events: OpsEvent[] };
+    expect(events.events.map((e) => e.data)).toEqual([
+      { name: bot, from: killed, to: survivor, forced: true },
+    ]);
+  });
 });
 
 /**
@@ -414,12 +453,35 @@ describe.skipIf(!pgUrl || !gatewayRuntimeAvailable())(
       const probe = await fetch(`http://127.0.0.1:${newPort}/healthz`);
       expect(probe.status).toBe(200);
 
+      // Moved to host a from host b's CLI: host b forwards the move to host a, which has
+      // host b stop the gateway, takes the bot and starts it (the files are on this one disk).
+      const moved = await runCli(["bot", "move", "routed", "--to", "gw-a", "--json"], {
+        cwd: dirs[1]!.dir,
+        timeoutMs: 240_000,
+      });
+      expect(moved.code, moved.stdout + moved.stderr).toBe(0);
+      const move = JSON.parse(moved.stdout) as {
+        bot: { host: string };
+        from: string;
+        forced: boolean;
+        gateway: { state: string; pid: number };
+      };
+      expect(move).toMatchObject({ from: "gw-b", forced: false, bot: { host: "gw-a" } });
+      expect(["running", "degraded"]).toContain(move.gateway.state);
+      expect(move.gateway.pid).not.toBe(change.gateway.pid);
+      expect(() => process.kill(change.gateway.pid, 0)).toThrow();
+      const runsOnA = (await (await a.fetch("/api/v1/status")).json()) as {
+        gateways: { bot: string; pid: number | null }[];
+      };
+      expect(runsOnA.gateways.find((g) => g.bot === "routed")?.pid).toBe(move.gateway.pid);
+      expect((await fetch(`http://127.0.0.1:${newPort}/healthz`)).status).toBe(200);
+
       const stopped = await post(a, "/api/v1/bots/routed/stop");
       expect(stopped.status).toBe(200);
       expect(((await stopped.json()) as { gateway: { state: string } }).gateway.state).toBe(
         "stopped",
       );
-    }, 240_000);
+    }, 360_000);
   },
 );
 

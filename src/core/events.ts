@@ -94,6 +94,20 @@ export const EVENT_CATALOGUE = {
       changed: z.array(z.string()).describe("the fields that changed"),
     }),
   }),
+  "bot.moved": spec({
+    version: 1,
+    summary:
+      "A bot was given to another host (`clawops bot move`): stopped on its old host, started on its new one when it was running.",
+    scope: "bot",
+    data: z.strictObject({
+      name: z.string().describe("the bot's name"),
+      from: z.string().nullable().describe("the host that ran it (null: none yet)"),
+      to: z.string().describe("the host that runs it now"),
+      forced: z
+        .boolean()
+        .describe("its old host was unreachable: its gateway could not be stopped there"),
+    }),
+  }),
   "bot.removed": spec({
     version: 1,
     summary: "A bot left the fleet; its state dir and config are kept.",

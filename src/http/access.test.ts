@@ -52,6 +52,7 @@ const EXPECTED: Record<string, Access> = {
   "POST /api/v1/bots/:name/stop": "operator",
   "POST /api/v1/bots/:name/restart": "operator",
   "POST /api/v1/bots/:name/rotate-token": "admin",
+  "POST /api/v1/bots/:name/move": "admin",
   "GET /api/v1/bots/:name/doctor": "viewer",
   // The gateway's raw log and config, masked best-effort: operators (routes/bot-files.ts).
   "GET /api/v1/bots/:name/logs": "operator",

@@ -122,6 +122,7 @@ const BOT_ROUTES: [method: string, route: string, body?: unknown][] = [
   ["POST", "/api/v1/bots/:name/stop"],
   ["POST", "/api/v1/bots/:name/restart"],
   ["POST", "/api/v1/bots/:name/rotate-token"],
+  ["POST", "/api/v1/bots/:name/move", { to: "elsewhere" }],
   ["GET", "/api/v1/bots/:name/doctor"],
   ["GET", "/api/v1/bots/:name/logs"],
   ["GET", "/api/v1/bots/:name/config"],

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { DaemonContext } from "../daemon/context.js";
+import { OpsError } from "../core/errors.js";
+import { forwarded } from "../hosts/fleet-hosts.js";
 import { scopedBot } from "./org-scope.js";
 
 declare module "fastify" {
@@ -11,6 +13,11 @@ declare module "fastify" {
      * forwards only when it must stop the gateway).
      */
     onOwnerHost?: true | ((request: FastifyRequest) => boolean);
+    /**
+     * The route's work happens on the host this names (a bot's move: its new
+     * host): called on another host, it goes to that host's daemon.
+     */
+    onHost?: (request: FastifyRequest) => string;
   }
 }
 
@@ -23,10 +30,22 @@ declare module "fastify" {
  */
 export function registerOwnerRouting(scope: FastifyInstance, ctx: DaemonContext): void {
   scope.addHook("preHandler", async (request, reply) => {
-    const rule = request.routeOptions.config.onOwnerHost;
+    const { onOwnerHost: rule, onHost } = request.routeOptions.config;
     const name = (request.params as { name?: unknown } | undefined)?.name;
-    if (rule === undefined || typeof name !== "string") return;
-    if (rule !== true && !rule(request)) return;
+    if ((rule === undefined && onHost === undefined) || typeof name !== "string") return;
+    if (onHost) {
+      const host = onHost(request);
+      if (host === ctx.hosts.id) return;
+      const bot = await scopedBot(ctx, request, name);
+      if (forwarded(request))
+        throw new OpsError(
+          "CONFLICT",
+          `host "${ctx.hosts.id}" was asked for host "${host}"'s part`,
+        );
+      const relayed = await ctx.hosts.ask(host, ownerPath(request, bot.id), request);
+      return reply.status(relayed.status).send(relayed.body);
+    }
+    if (rule !== true && !rule!(request)) return;
     const bot = await scopedBot(ctx, request, name);
     if (!ctx.hosts.ownedElsewhere(bot)) return;
     const relayed = await ctx.hosts.forward(bot, ownerPath(request, bot.id), request);

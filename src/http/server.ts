@@ -20,6 +20,7 @@ import { accessRoutes } from "./routes/access.js";
 import { registerSetupPage } from "./setup-page.js";
 import { statusPageRoutes } from "./status-page.js";
 import { registerDashboard } from "./dashboard.js";
+import { botMoveRoutes } from "./routes/bot-move.js";
 import { botRoutes } from "./routes/bots.js";
 import { botTokenRoutes } from "./routes/bot-tokens.js";
 import { approvalRoutes } from "./routes/approvals.js";
@@ -154,6 +155,7 @@ export function buildHttpServer(
     healthRoutes(api, ctx);
     botRoutes(api, ctx);
     botTokenRoutes(api, ctx);
+    botMoveRoutes(api, ctx);
     doctorRoutes(api, ctx);
     botFileRoutes(api, ctx);
     eventRoutes(api, ctx);

@@ -81,6 +81,14 @@ export function hostStoreContract(ctx: { store(): Store; open(): Promise<Store> 
     await store.updateBot(onA.id, { desiredState: "running" });
     expect((await store.findBot("on-a"))?.host).toBe(a);
 
+    // A move goes through only from the host it names, and leaves the bot desired stopped.
+    await store.updateBot(onA.id, { desiredState: "running" });
+    expect(await store.hosts.moveBot(onA.id, b, b)).toBe(false);
+    expect(await store.hosts.moveBot(onA.id, a, b)).toBe(true);
+    expect(await store.findBot("on-a")).toMatchObject({ host: b, desiredState: "stopped" });
+    expect(await store.hosts.moveBot(onA.id, a, b)).toBe(false);
+    expect(await store.hosts.moveBot(onA.id, b, a)).toBe(true);
+
     // One host alone (SQLite) takes every bot, another host's included.
     expect(await store.hosts.claimUnowned(b, { all: true })).toBe(2);
     expect((await store.listBots({ host: b })).map((x) => x.name)).toEqual([

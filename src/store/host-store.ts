@@ -32,4 +32,10 @@ export interface HostStore {
    * many it took.
    */
   claimUnowned(id: string, options?: { all?: boolean }): Promise<number>;
+  /**
+   * Gives bot `botId` to host `to`, desired stopped (its new host starts it),
+   * only while it is still `from`'s: false when another move or a removal
+   * came first (docs/hosts.md "Moving a bot").
+   */
+  moveBot(botId: string, from: string | null, to: string): Promise<boolean>;
 }

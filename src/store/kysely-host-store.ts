@@ -51,6 +51,16 @@ export class KyselyHostStore implements HostStore {
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
+
+  async moveBot(botId: string, from: string | null, to: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("bots")
+      .set({ host_id: to, desired_state: "stopped", updated_at: new Date().toISOString() })
+      .where("id", "=", botId)
+      .where("host_id", from === null ? "is" : "=", from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
 }
 
 function fromHost(host: HostRecord): HostsTable {

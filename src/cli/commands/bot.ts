@@ -10,6 +10,7 @@ import { describeListener, findTcpListener } from "../../system/proc.js";
 import { registerBotCreate } from "./bot-create.js";
 import { registerBotUpdateCommands } from "./bot-update.js";
 import { registerLifecycleCommands } from "./lifecycle.js";
+import { registerBotMove } from "./bot-move.js";
 import { registerRotateToken } from "./bot-token.js";
 
 interface AddOptions extends CommandOptions {
@@ -126,6 +127,7 @@ export function registerBotCommands(program: Command) {
   registerBotCreate(bot);
   registerLifecycleCommands(bot);
   registerRotateToken(bot);
+  registerBotMove(bot);
 }
 
 function renderBots(bots: Bot[]): string {
