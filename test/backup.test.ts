@@ -126,8 +126,8 @@ describe.runIf(gatewayRuntimeAvailable())("clawops backup and restore on a live 
       "first turn",
     );
 
-    // A slow answer: 60 words, 150 ms apart, about 9 s of streaming.
-    llm.setChunkDelayMs(150);
+    // An answer that streams its first words, then waits for the backup to end.
+    const release = llm.hold();
     llm.enqueue({ text: Array.from({ length: 60 }, (_, i) => `word${i}`).join(" ") });
     const asked = llm.requests.length;
     let turnDone = false;
@@ -143,9 +143,9 @@ describe.runIf(gatewayRuntimeAvailable())("clawops backup and restore on a live 
     console.log(`clawops backup during a streaming turn: ${Date.now() - started} ms`);
     expect(backup.code, backup.stderr).toBe(0);
     expect(turnDone, "the chat turn was still streaming when the backup ended").toBe(false);
+    release();
     const second = await turn;
     expect(second.code, second.stderr).toBe(0);
-    llm.setChunkDelayMs(5);
 
     const { backup: summary } = JSON.parse(backup.stdout) as { backup: { dir: string } };
     const manifest = JSON.parse(

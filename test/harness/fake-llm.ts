@@ -37,6 +37,11 @@ export interface FakeLlm {
   enqueue(...replies: LlmReply[]): void;
   /** Delay between streamed chunks (default 5 ms). */
   setChunkDelayMs(ms: number): void;
+  /**
+   * Pauses every streamed answer after its first words (the connection open,
+   * the turn in flight) until the returned function releases them.
+   */
+  hold(): () => void;
   close(): Promise<void>;
 }
 
@@ -52,6 +57,7 @@ export async function startFakeLlm(apiKey = "sk-local"): Promise<FakeLlm> {
   const requests: LlmRequest[] = [];
   const queue: LlmReply[] = [];
   let chunkDelayMs = 5;
+  let held = false;
   let served = 0;
 
   const server: Server = createServer((req, res) => {
@@ -98,6 +104,7 @@ export async function startFakeLlm(apiKey = "sk-local"): Promise<FakeLlm> {
         reply,
         usage,
         chunkDelayMs,
+        () => held,
       );
     });
   });
@@ -109,6 +116,12 @@ export async function startFakeLlm(apiKey = "sk-local"): Promise<FakeLlm> {
     enqueue: (...replies) => queue.push(...replies),
     setChunkDelayMs: (ms) => {
       chunkDelayMs = ms;
+    },
+    hold: () => {
+      held = true;
+      return () => {
+        held = false;
+      };
     },
     close: () =>
       new Promise((resolve) => {
@@ -125,6 +138,7 @@ function streamReply(
   reply: Exclude<LlmReply, { error: unknown }>,
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number },
   delayMs: number,
+  held: () => boolean,
 ) {
   res.writeHead(200, {
     "content-type": "text/event-stream",
@@ -162,6 +176,7 @@ function streamReply(
   let next = 0;
   const timer = setInterval(() => {
     if (res.destroyed) return clearInterval(timer);
+    if (held() && next >= 3) return;
     if (next < frames.length) res.write(frames[next++]);
     else {
       clearInterval(timer);
