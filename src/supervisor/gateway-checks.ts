@@ -4,7 +4,7 @@ import { CHECKS } from "../checks/index.js";
 import type { CanaryFacts, CheckServices, CheckTarget } from "../checks/check.js";
 import type { Bot } from "../core/bot.js";
 import { type GatewayInstance, withRssSample } from "../core/gateway-state.js";
-import type { ListeningSocket } from "../system/proc.js";
+import { type ListeningSocket, isRunningProcess } from "../system/proc.js";
 import { type CheckReport, runCheckLoop } from "./check-loop.js";
 import type { InstanceRecord } from "./instance-record.js";
 import { ReadinessTracker } from "./readiness.js";
@@ -81,6 +81,10 @@ export class GatewayChecks {
   async applyDegradation(generation: number): Promise<void> {
     if (!this.host.watching(generation)) return;
     const change = this.readiness.change(this.host.record.now.state);
+    // A check that failed because the process just died (kill -9: its socket reset) is no
+    // degradation: the exit, reported a moment later, is the news ("running → crashed").
+    const { pid } = this.host.record.now;
+    if (change?.to === "degraded" && pid !== null && !isRunningProcess(pid)) return;
     if (change)
       await this.host.record.transition(change.to, "supervisor", change.reason, {
         ...(change.data ? { data: change.data } : {}),
