@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
+import { HOST_ID } from "../../config/schema.js";
 import type { Bot } from "../../core/bot.js";
 import { OpsError } from "../../core/errors.js";
 import type { DaemonContext } from "../../daemon/context.js";
@@ -8,8 +9,6 @@ import { actorOf } from "../client.js";
 import { scopedBot } from "../org-scope.js";
 import { botSchema, gatewaySchema } from "../records/fleet.js";
 import { type Api, botParams, withErrors } from "../schema.js";
-
-const HOST_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const moveBody = z.strictObject({
   to: z.string().regex(HOST_ID, { error: "expected a host id (`clawops status` lists them)" }),
@@ -74,6 +73,7 @@ export function botMoveRoutes(app: Api, ctx: DaemonContext) {
         );
       // Its last process was another host's: never a pid to adopt here.
       const last = await ctx.store.getInstance(bot.id);
+      const at = new Date().toISOString();
       if (last)
         await ctx.store.saveInstance({
           ...last,
@@ -83,8 +83,8 @@ export function botMoveRoutes(app: Api, ctx: DaemonContext) {
           pidStartTime: null,
           startedAt: null,
           ready: null,
-          stateSince: new Date().toISOString(),
-          updatedAt: new Date().toISOString(),
+          stateSince: at,
+          updatedAt: at,
         });
       await ctx.bus.publishAndWait({
         type: "bot.moved",
